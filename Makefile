@@ -1,0 +1,44 @@
+# groupbuy-sim: every target sets itself up on a fresh machine.
+#   make run    set up, then run the default scenario (county, 3 platforms, 365 days)
+#   make test   set up, then ruff and pytest
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+ARGS ?=
+
+.PHONY: setup run test lint bench figures clean
+
+# Find an interpreter >= 3.12: pyenv's python3 honours .python-version; then explicit names.
+PYTHON_CANDIDATES := python3 python3.12 python3.13 python3.14 python
+define find_python
+for c in $(PYTHON_CANDIDATES); do \
+  if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then \
+    command -v $$c; exit 0; fi; \
+done; exit 1
+endef
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then \
+	  py=$$( $(find_python) ) || { echo "error: groupbuy-sim needs Python >= 3.12 (Mesa 3.5 requires it); none found among: $(PYTHON_CANDIDATES). Install one (e.g. 'pyenv install 3.12') and retry." >&2; exit 1; }; \
+	  echo "creating $(VENV) with $$py ($$($$py --version))"; \
+	  rm -rf $(VENV); $$py -m venv $(VENV); \
+	fi
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: setup
+	$(VENV)/bin/gbsim $(ARGS)
+
+test: setup
+	$(VENV)/bin/ruff check
+	$(VENV)/bin/pytest
+
+lint: setup
+	$(VENV)/bin/ruff check
+
+clean:
+	rm -rf $(VENV) outputs multirun .pytest_cache

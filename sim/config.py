@@ -1,0 +1,433 @@
+"""The configuration schema: Hydra structured configs with types, defaults, units and ranges.
+
+Every parameter is a dataclass field with a type and a default; its unit is in its name or its
+comment; its valid range or choices are in the field metadata (``lo``, ``hi``, ``choices``).
+The values a run uses are set, with their sources, in the YAML files under ``configs/``; the
+defaults here mirror them so that the schema alone builds a sensible model. Unless a comment cites
+a source, a number is a modelling assumption to sweep.
+
+``validate(cfg)`` walks the schema beside a composed config and raises :class:`ConfigError` with
+one line naming the key, the value and what is allowed. Choices of strategies (network preset,
+pricing rule, incentive scheme, subsidy schedule, ...) are names in the project's own registries,
+never dotted import paths: a config from a colleague cannot run code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
+
+__all__ = ["Config", "ConfigError", "register_configs", "validate"]
+
+
+class ConfigError(ValueError):
+    """A config value is out of its allowed range (the message is one line)."""
+
+
+def P(default: Any = MISSING, lo: float | None = None, hi: float | None = None,
+      choices: str | tuple | None = None, factory=None):
+    """A parameter field: default plus allowed range or choices (a tuple or a registry name)."""
+    meta = {"lo": lo, "hi": hi, "choices": choices}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+# ---------------------------------------------------------------------------------------------
+# market/
+
+
+@dataclass
+class SegmentConfig:
+    """A household segment (e.g. elderly / working-age / young family)."""
+
+    share_town: float = P(0.33, 0.0, 1.0)  # share of town households in this segment
+    share_village: float = P(0.33, 0.0, 1.0)  # share of village households in this segment
+    p_scale: float = P(1.0, 0.0, 10.0)  # multiplier of wom.p_external (elderly adopt later)
+    price_sensitivity: float = P(4.0, 0.0, 50.0)  # beta of DESIGN §4.2, per unit price index
+    order_rate_per_day: float = P(0.3, 0.0, 1.0)  # chance of an order occasion per day
+
+
+@dataclass
+class SmallWorldConfig:
+    neighbors: int = P(10, 2, 1000)  # ring-lattice degree k (even; k/2 each side)
+    rewire_prob: float = P(0.1, 0.0, 1.0)  # Watts-Strogatz rewiring probability
+
+
+@dataclass
+class CountyConfig:
+    town_share: float = P(0.35, 0.0, 1.0)  # share of households in the county town
+    compound_size: int = P(400, 2, 100_000)  # households per town compound (小区)
+    village_size: int = P(250, 2, 100_000)  # households per village (村)
+    within_degree_town: int = P(8, 0, 1000)  # ties inside a compound per household (even)
+    within_degree_village: int = P(12, 0, 1000)  # ties inside a village per household (even)
+    rewire_prob: float = P(0.1, 0.0, 1.0)  # local rewiring inside the neighbourhood
+    cross_ties_town: float = P(1.0, 0.0, 100.0)  # mean cross-neighbourhood ties started, town
+    cross_ties_village: float = P(0.5, 0.0, 100.0)  # mean cross ties started, village
+    town_hub_bias: float = P(0.6, 0.0, 1.0)  # share of cross ties that land in the town
+
+
+@dataclass
+class MarketConfig:
+    network: str = P("county", choices="network")  # network preset (DESIGN §2.6)
+    consumers: int = P(20_000, 10, 10_000_000)  # households
+    neighbourhood_size: int = P(300, 2, 1_000_000)  # block size for complete / small_world
+    small_world: SmallWorldConfig = field(default_factory=SmallWorldConfig)
+    county: CountyConfig = field(default_factory=CountyConfig)
+    segments: dict[str, SegmentConfig] = field(default_factory=dict)
+    leader_candidate_rate_town: float = P(0.03, 0.0, 1.0)  # households able to run a pickup point
+    leader_candidate_rate_village: float = P(0.015, 0.0, 1.0)  # scarcer in villages
+
+
+# ---------------------------------------------------------------------------------------------
+# word of mouth and choice
+
+
+@dataclass
+class WomConfig:
+    p_external: float = P(0.001, 0.0, 1.0)  # Bass innovation rate, per day
+    q_imitation: float = P(0.04, 0.0, 1.0)  # Bass imitation rate, per day
+    leader_boost: float = P(0.002, 0.0, 1.0)  # added adoption probability, leader neighbour
+    lapse: bool = True  # adopters who stop ordering and distrust every platform drop out
+    lapse_days: int = P(60, 1, 10_000)  # days without an order before lapse is possible
+    lapse_trust: float = P(0.3, 0.0, 1.0)  # lapse only if trust in every platform is below
+    awareness_imitation: float = P(0.05, 0.0, 1.0)  # per day, times share of neighbours using j
+    awareness_from_leader: float = P(0.2, 0.0, 1.0)  # per day, if a leader of j serves you
+    trust_learning_rate: float = P(0.1, 0.0, 1.0)  # trust moves this far to a good experience
+    trust_loss_spoiled: float = P(0.3, 0.0, 1.0)  # trust lost on a spoiled order (fraction)
+    complaint_trust_loss: float = P(0.05, 0.0, 1.0)  # neighbours' trust lost per complaint share
+
+
+@dataclass
+class ChoiceConfig:
+    trust_weight: float = P(2.0, 0.0, 100.0)  # theta of DESIGN §4.2
+    habit: float = P(1.0, -100.0, 100.0)  # kappa: utility of last platform used (switching cost)
+    outside_utility: float = P(0.0, -100.0, 100.0)  # u_outside: wet market / corner shop
+    leader_promotion: float = P(0.2, 0.0, 10.0)  # order occasions x (1 + this) with a leader
+
+
+# ---------------------------------------------------------------------------------------------
+# products/ and coldchain/
+
+
+@dataclass
+class CategoryConfig:
+    """A product category. A unit is the category's quantity in an average order."""
+
+    produce: bool = False  # fruit or vegetables (the loss targets of DESIGN §6 are for these)
+    shelf_life_ref_days: float = P(10.0, 0.01, 100_000.0)  # shelf life at t_ref_c, days
+    t_ref_c: float = P(0.0, -40.0, 40.0)  # reference temperature, °C
+    q10_bands: list[float] = P(factory=lambda: [3.0, 2.5, 2.0, 1.5], lo=1.0, hi=20.0)
+    unit_cost_yuan: float = P(3.0, 0.0, 10_000.0)  # supplier cost of one unit
+    reference_price_yuan: float = P(4.0, 0.01, 10_000.0)  # wet-market price of one unit
+    initial_life_min: float = P(0.6, 0.0, 1.0)  # remaining life fraction at dispatch, lowest
+    initial_life_max: float = P(1.0, 0.0, 1.0)  # remaining life fraction at dispatch, highest
+
+
+@dataclass
+class ColdChainConfig:
+    t_cold_c: float = P(4.0, -30.0, 20.0)  # temperature of a refrigerated leg, °C
+    central_to_grid_hours: float = P(8.0, 0.0, 240.0)
+    grid_to_pickup_hours_town: float = P(2.0, 0.0, 240.0)
+    grid_to_pickup_hours_village: float = P(4.0, 0.0, 240.0)
+    dwell_hours_town: float = P(6.0, 0.0, 240.0)  # at the pickup point until collected
+    dwell_hours_village: float = P(10.0, 0.0, 240.0)
+    fridge_share_town: float = P(0.5, 0.0, 1.0)  # leaders with a fridge at the pickup point
+    fridge_share_village: float = P(0.2, 0.0, 1.0)
+    coverage_override: float | None = P(None, 0.0, 1.0)  # if set, every platform, every tier
+
+
+@dataclass
+class CalendarConfig:
+    start_day_of_year: int = P(0, 0, 364)  # 0 = 1 January
+    ambient_mean_c: float = P(17.5, -30.0, 40.0)
+    ambient_amplitude_c: float = P(12.0, 0.0, 30.0)
+    warmest_day_of_year: int = P(196, 0, 364)  # mid-July
+    spring_festival_day_of_year: int = P(35, 0, 364)
+    festival_days_before: int = P(14, 0, 60)
+    festival_demand_multiplier: float = P(1.3, 0.0, 10.0)
+    farming_season_start_days: list[int] = P(factory=lambda: [120, 270], lo=0, hi=364)
+    farming_season_days: int = P(30, 0, 365)
+    farming_demand_multiplier: float = P(1.1, 0.0, 10.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# suppliers
+
+
+@dataclass
+class SupplierConfig:
+    categories: list[str] = P(factory=list)  # categories it supplies (names in products)
+    local: bool = True  # local (short transit) or remote
+    transit_hours: float = P(6.0, 0.0, 500.0)  # supplier -> central warehouse
+    cost_multiplier: float = P(1.0, 0.0, 10.0)  # its unit cost relative to the category's
+    defect_rate: float = P(0.01, 0.0, 1.0)  # units that arrive unusable
+    relabel_prob: float = P(0.0, 0.0, 1.0)  # units of old stock relabelled as fresh
+    relabel_age: float = P(0.5, 0.0, 1.0)  # life fraction already gone on a relabelled unit
+
+
+# ---------------------------------------------------------------------------------------------
+# platforms/
+
+
+@dataclass
+class PlatformConfig:
+    display_name: str = ""
+    entry_day: int = P(0, 0, 100_000)
+    quality: float = P(0.0, -100.0, 100.0)  # alpha_j of DESIGN §4.2
+    pricing: str = P("cost_plus", choices="pricing")
+    markup: float = P(0.25, -0.9, 10.0)  # cost-plus markup on unit cost
+    undercut_step: float = P(0.02, 0.0, 1.0)  # price_war: undercut the cheapest rival by this
+    target_share: float = P(0.4, 0.0, 1.0)  # price_war: undercut while own share is below
+    price_recovery_rate: float = P(0.02, 0.0, 1.0)  # per day, back toward cost-plus
+    coverage: float = P(0.8, 0.0, 1.0)  # share of neighbourhoods where it recruits leaders
+    households_per_leader: int = P(150, 1, 100_000)  # recruitment target per neighbourhood
+    marketing_reach: float = P(1.0, 0.0, 1.0)  # reach_i of DESIGN §4.1 where it is present
+    awareness_rate_per_day: float = P(0.01, 0.0, 1.0)  # own marketing
+    initial_trust: float = P(0.5, 0.0, 1.0)
+    cold_chain_central: float = P(1.0, 0.0, 1.0)  # share of legs refrigerated, per tier
+    cold_chain_grid: float = P(0.5, 0.0, 1.0)
+    cold_chain_last_mile: float = P(0.0, 0.0, 1.0)
+    suppliers: dict[str, float] = P(factory=dict, lo=0.0, hi=1e9)  # supplier name -> weight
+    logistics_cost_yuan_per_order: float = P(1.5, 0.0, 1000.0)
+    fixed_cost_yuan_per_day: float = P(2000.0, 0.0, 1e9)
+    recruit_cost_yuan: float = P(200.0, 0.0, 1e7)
+    initial_cash_yuan: float = P(5e6, 0.0, 1e13)
+    patience_yuan: float = P(1e7, 0.0, 1e13)  # exits when cumulative loss exceeds this
+
+
+# ---------------------------------------------------------------------------------------------
+# incentive/, subsidy/, policy/
+
+
+@dataclass
+class IncentiveConfig:
+    scheme: str = P("flat", choices="incentive")
+    commission_rate: float = P(0.10, 0.0, 1.0)  # share of sales (5-20%, seed 003 FAQ Q2)
+    decay_start_day: int | None = P(None, 0, 100_000)  # commission decay starts (None: never)
+    decay_to_rate: float = P(0.05, 0.0, 1.0)  # rate reached at the end of the decay
+    decay_days: int = P(0, 0, 100_000)  # 0: a step cut on decay_start_day
+
+
+@dataclass
+class SubsidyConfig:
+    schedule: str = P("none", choices="subsidy")
+    platforms: list[str] = P(factory=list)  # platforms that subsidise
+    coupon_yuan_per_order: float = P(0.0, 0.0, 1000.0)
+    daily_budget_yuan: float = P(0.0, 0.0, 1e9)  # per platform
+    days: int = P(90, 0, 100_000)  # D: subsidy days after the platform's entry
+    taper_days: int = P(30, 0, 100_000)  # launch_war: linear taper after D
+
+
+@dataclass
+class PolicyConfig:
+    below_cost_ban_day: int | None = P(None, 0, 100_000)  # ban on below-cost pricing from
+
+
+@dataclass
+class LeaderConfig:
+    """Leader economics and churn (DESIGN §4.3)."""
+
+    reservation_income_town_yuan: float = P(1500.0, 0.0, 1e6)  # median, per month
+    reservation_income_village_yuan: float = P(1000.0, 0.0, 1e6)
+    reservation_income_sigma: float = P(0.4, 0.0, 5.0)  # lognormal spread
+    minutes_per_order: float = P(3.0, 0.0, 600.0)
+    minutes_per_complaint: float = P(15.0, 0.0, 6000.0)
+    wage_yuan_per_hour_town: float = P(15.0, 0.0, 1e4)  # value of the leader's time
+    wage_yuan_per_hour_village: float = P(10.0, 0.0, 1e4)
+    income_smoothing: float = P(0.5, 0.0, 1.0)  # weight of the latest month
+    churn_base_logit: float = P(-2.5, -50.0, 50.0)
+    churn_shortfall_slope: float = P(3.0, 0.0, 100.0)  # per unit shortfall / reservation
+    churn_tenure_effect: float = P(0.3, 0.0, 100.0)  # per ln(1 + tenure months)
+    churn_recognition_effect: float = P(0.0, 0.0, 100.0)
+    review_days: int = P(30, 1, 365)  # a leader reviews every this many days
+    rejoin_cooldown_days: int = P(180, 0, 100_000)  # a quitter is not recruited again before
+    recruit_interval_days: int = P(7, 1, 365)  # platforms fill missing coverage this often
+    group_cap: int = P(500, 1, 100_000)  # a WeChat group holds at most 500 members
+
+
+# ---------------------------------------------------------------------------------------------
+# the root
+
+
+@dataclass
+class Config:
+    seed: int = P(0, 0, 2**32 - 1)
+    days: int = P(365, 1, 3650)
+    market: MarketConfig = field(default_factory=MarketConfig)
+    wom: WomConfig = field(default_factory=WomConfig)
+    choice: ChoiceConfig = field(default_factory=ChoiceConfig)
+    products: dict[str, CategoryConfig] = field(default_factory=dict)
+    coldchain: ColdChainConfig = field(default_factory=ColdChainConfig)
+    calendar: CalendarConfig = field(default_factory=CalendarConfig)
+    suppliers: dict[str, SupplierConfig] = field(default_factory=dict)
+    platforms: dict[str, PlatformConfig] = field(default_factory=dict)
+    incentive: IncentiveConfig = field(default_factory=IncentiveConfig)
+    subsidy: SubsidyConfig = field(default_factory=SubsidyConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    leaders: LeaderConfig = field(default_factory=LeaderConfig)
+    progress: bool = False  # print a line per simulated month
+
+
+def register_configs() -> None:
+    """Register the schema with Hydra's ConfigStore (the primary config extends it)."""
+    ConfigStore.instance().store(name="schema", node=Config)
+
+
+# ---------------------------------------------------------------------------------------------
+# validation
+
+
+def _choice_set(name: str | tuple) -> tuple:
+    if isinstance(name, tuple):
+        return name
+    # Imported here: the registries live with the rules they name.
+    from sim import incentives, network, platforms
+
+    return {
+        "network": tuple(network.GENERATORS),
+        "pricing": tuple(platforms.PRICING_RULES),
+        "subsidy": tuple(platforms.SUBSIDY_SCHEDULES),
+        "incentive": tuple(incentives.SCHEMES),
+    }[name]
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return "unbounded"
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
+
+
+def _fmt(v: Any) -> str:
+    return repr(v) if isinstance(v, str) else str(v)
+
+
+def _check_scalar(key: str, value: Any, meta: dict) -> None:
+    if value is None:
+        return
+    choices = meta.get("choices")
+    if choices is not None:
+        allowed = _choice_set(choices)
+        if value not in allowed:
+            raise ConfigError(
+                f"{key}={_fmt(value)}: not allowed; choose one of {', '.join(allowed)}")
+        return
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{key}={value}: must be a finite number")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        kind = "an integer" if isinstance(value, int) else "a number"
+        raise ConfigError(
+            f"{key}={value}: out of range; allowed {kind} in [{_num(lo)}, {_num(hi)}]")
+
+
+def _walk(schema_cls, node, prefix: str) -> None:
+    for f in dataclasses.fields(schema_cls):
+        key = f"{prefix}{f.name}"
+        value = node[f.name] if isinstance(node, DictConfig) else getattr(node, f.name)
+        sub = _dataclass_of(f.type)
+        if sub is not None:
+            _walk(sub, value, key + ".")
+            continue
+        item = _dict_value_dataclass(f.type)
+        if item is not None:
+            for name, v in value.items():
+                _walk(item, v, f"{key}.{name}.")
+            continue
+        if isinstance(value, ListConfig | list | DictConfig | dict):
+            items = value.values() if isinstance(value, DictConfig | dict) else value
+            for v in items:
+                _check_scalar(key, v, f.metadata)
+            continue
+        _check_scalar(key, value, f.metadata)
+
+
+_TYPES = {c.__name__: c for c in (
+    SegmentConfig, SmallWorldConfig, CountyConfig, MarketConfig, WomConfig, ChoiceConfig,
+    CategoryConfig, ColdChainConfig, CalendarConfig, SupplierConfig, PlatformConfig,
+    IncentiveConfig, SubsidyConfig, PolicyConfig, LeaderConfig, Config,
+)}
+
+
+def _dataclass_of(tp) -> type | None:
+    if isinstance(tp, str):
+        return _TYPES.get(tp)
+    return tp if dataclasses.is_dataclass(tp) else None
+
+
+def _dict_value_dataclass(tp) -> type | None:
+    if isinstance(tp, str) and tp.startswith("dict[str, ") and tp.endswith("]"):
+        return _TYPES.get(tp[len("dict[str, "):-1])
+    return None
+
+
+def validate(cfg: DictConfig | Config) -> None:
+    """Check every range and choice, and the rules that tie keys together.
+
+    Raises:
+        ConfigError: one line naming the key, the value and what is allowed.
+    """
+    _walk(Config, cfg, "")
+    c = cfg
+    if len(c.platforms) == 0:
+        raise ConfigError("platforms: empty; at least one platform is needed")
+    if len(c.products) == 0:
+        raise ConfigError("products: empty; at least one product category is needed")
+    if len(c.market.segments) == 0:
+        raise ConfigError("market.segments: empty; at least one segment is needed")
+    for where in ("town", "village"):
+        total = sum(s[f"share_{where}"] for s in c.market.segments.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ConfigError(
+                f"market.segments.*.share_{where}: shares sum to {total:g}; they must sum to 1"
+            )
+    for name, cat in c.products.items():
+        if cat.initial_life_min > cat.initial_life_max:
+            raise ConfigError(
+                f"products.{name}.initial_life_min={cat.initial_life_min}: must not exceed "
+                f"initial_life_max={cat.initial_life_max}"
+            )
+        if len(cat.q10_bands) == 0:
+            raise ConfigError(f"products.{name}.q10_bands=[]: give at least one Q10")
+    for name, sup in c.suppliers.items():
+        for cat in sup.categories:
+            if cat not in c.products:
+                raise ConfigError(
+                    f"suppliers.{name}.categories: {cat!r} is not a product; allowed: "
+                    f"{', '.join(c.products)}"
+                )
+    for cat in c.products:
+        if not any(cat in s.categories for s in c.suppliers.values()):
+            raise ConfigError(f"products.{cat}: no supplier supplies it; add it to a supplier")
+    for pname, pl in c.platforms.items():
+        for sname in pl.suppliers:
+            if sname not in c.suppliers:
+                raise ConfigError(
+                    f"platforms.{pname}.suppliers.{sname}: unknown supplier; allowed: "
+                    f"{', '.join(c.suppliers)}"
+                )
+    for pname in c.subsidy.platforms:
+        if pname not in c.platforms:
+            raise ConfigError(
+                f"subsidy.platforms={list(c.subsidy.platforms)}: {pname!r} is not a platform; "
+                f"allowed: {', '.join(c.platforms)}"
+            )
+    if c.market.network == "small_world":
+        k = c.market.small_world.neighbors
+        if k % 2 or k >= c.market.consumers:
+            raise ConfigError(
+                f"market.small_world.neighbors={k}: must be even and below market.consumers="
+                f"{c.market.consumers}"
+            )
+
+
+def to_container(cfg: DictConfig) -> dict:
+    """The resolved config as plain Python containers (for saving beside results)."""
+    return OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)

@@ -1,0 +1,223 @@
+"""Consumers (households): state as arrays, one Mesa agent per row, whole-array phases.
+
+Consumers are many and alike in structure, so their state lives in numpy arrays with one row per
+household (:class:`ConsumerState`) and every phase updates all of them at once (DESIGN §5.2).
+Each household is still a Mesa agent (:class:`Consumer`) that reads and writes its own row, so
+``model.agents_by_type[Consumer]``, the dashboard and per-agent inspection work.
+
+The rules, as whole-array functions:
+
+* :func:`adoption_probability`: Bass diffusion on the network (DESIGN §4.1; Bass 1969),
+  ``P_i = p * reach_i + q * A_i / k_i`` plus ``leader_boost`` with a leader among i's
+  neighbours, clipped to [0, 1].
+* :func:`choice_utilities` / :func:`choose`: multinomial logit over reachable platforms and the
+  outside option with price, trust, habit and quality (DESIGN §4.2), and the consumer surplus as
+  the logsum in yuan (Small & Rosen 1981).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+__all__ = [
+    "Consumer",
+    "ConsumerState",
+    "adoption_probability",
+    "choice_utilities",
+    "choose",
+    "logsum_surplus_yuan",
+]
+
+NONE = -1  # "no platform" / "no leader" / "never"
+
+
+@dataclass
+class ConsumerState:
+    """One row per household. Platform-indexed arrays have one column per platform.
+
+    Timers are days (``day_adopted``, ``day_last_order``), compared with today; -1 means never.
+    """
+
+    neighbourhood: np.ndarray  # int32, the household's neighbourhood
+    in_village: np.ndarray  # bool
+    segment: np.ndarray  # int8, index into the segment list
+    price_sensitivity: np.ndarray  # float64, beta_i of DESIGN §4.2
+    p_scale: np.ndarray  # float64, segment multiplier of p_external
+    order_rate: np.ndarray  # float64, order occasions per day
+    adopted: np.ndarray  # bool, has adopted group buying
+    day_adopted: np.ndarray  # int32
+    aware: np.ndarray  # bool (n, P)
+    trust: np.ndarray  # float64 (n, P), in [0, 1]
+    leader_of: np.ndarray  # int32 (n, P), leader index serving the household, or -1
+    last_platform: np.ndarray  # int16, or -1
+    day_last_order: np.ndarray  # int32, or -1
+    orders: np.ndarray  # int64, orders to date
+    spend_yuan: np.ndarray  # float64, paid to date net of refunds
+    leader_candidate: np.ndarray  # bool, could run a pickup point (often a corner shop)
+    leader_available_day: np.ndarray  # int32, first day the household may be recruited
+    is_leader: np.ndarray  # bool, runs a pickup point now
+
+    @classmethod
+    def empty(cls, n: int, n_platforms: int) -> ConsumerState:
+        return cls(
+            neighbourhood=np.zeros(n, np.int32),
+            in_village=np.zeros(n, bool),
+            segment=np.zeros(n, np.int8),
+            price_sensitivity=np.zeros(n),
+            p_scale=np.ones(n),
+            order_rate=np.zeros(n),
+            adopted=np.zeros(n, bool),
+            day_adopted=np.full(n, NONE, np.int32),
+            aware=np.zeros((n, n_platforms), bool),
+            trust=np.zeros((n, n_platforms)),
+            leader_of=np.full((n, n_platforms), NONE, np.int32),
+            last_platform=np.full(n, NONE, np.int16),
+            day_last_order=np.full(n, NONE, np.int32),
+            orders=np.zeros(n, np.int64),
+            spend_yuan=np.zeros(n),
+            leader_candidate=np.zeros(n, bool),
+            leader_available_day=np.zeros(n, np.int32),
+            is_leader=np.zeros(n, bool),
+        )
+
+    @property
+    def n(self) -> int:
+        return len(self.adopted)
+
+
+def adoption_probability(p_external: float, q_imitation: float, reach: np.ndarray,
+                         adopted_neighbours: np.ndarray, degree: np.ndarray,
+                         leader_neighbour: np.ndarray | None = None,
+                         leader_boost: float = 0.0, p_scale: np.ndarray | float = 1.0):
+    """Daily adoption probability of each household (DESIGN §4.1; Bass 1969).
+
+    ``P_i = p * p_scale_i * reach_i + q * A_i / k_i (+ leader_boost if a leader neighbour)``,
+    clipped to [0, 1]; the imitation term is 0 where ``k_i = 0``. On the complete graph with
+    reach 1 and no boost the adopted fraction follows ``F(t+1) = F + (p + q F)(1 - F)`` in
+    expectation (Rand & Rust 2011).
+
+    Args:
+        p_external: innovation rate, per day.
+        q_imitation: imitation rate, per day.
+        reach: marketing reach in each household's neighbourhood, in [0, 1].
+        adopted_neighbours: A_i, the number of i's neighbours who have adopted.
+        degree: k_i, the number of i's neighbours.
+        leader_neighbour: whether an active leader is among i's neighbours.
+        leader_boost: added probability with a leader neighbour, per day.
+        p_scale: segment multiplier of ``p_external``.
+    """
+    frac = np.divide(adopted_neighbours, degree, out=np.zeros(len(degree)), where=degree > 0)
+    prob = p_external * p_scale * reach + q_imitation * frac
+    if leader_neighbour is not None and leader_boost:
+        prob = prob + leader_boost * leader_neighbour
+    return np.clip(prob, 0.0, 1.0)
+
+
+def choice_utilities(price_index: np.ndarray, coupon_index: np.ndarray, beta: np.ndarray,
+                     trust: np.ndarray, last_platform: np.ndarray, quality: np.ndarray,
+                     reachable: np.ndarray, trust_weight: float, habit: float,
+                     outside_utility: float) -> np.ndarray:
+    """Utilities ``V`` of the outside option (column 0) and each platform (DESIGN §4.2).
+
+    ``V_ij = -beta_i (price_j - subsidy_ij) / reference_price + theta trust_ij
+    + kappa [j == last_i] + alpha_j`` and ``V_i0 = u_outside``; unreachable platforms get -inf.
+
+    Args:
+        price_index: platform basket price / reference basket price, shape (P,).
+        coupon_index: subsidy per order / reference basket price, shape (P,) or (m, P).
+        beta: price sensitivity of each chooser, shape (m,).
+        trust: trust of each chooser in each platform, shape (m, P).
+        last_platform: last platform each chooser used (-1 none), shape (m,).
+        quality: alpha_j, shape (P,).
+        reachable: whether each chooser can order from each platform, shape (m, P).
+    """
+    m, n_p = trust.shape
+    v = np.empty((m, n_p + 1))
+    v[:, 0] = outside_utility
+    net = price_index[None, :] - coupon_index
+    v[:, 1:] = -beta[:, None] * net + trust_weight * trust + quality[None, :]
+    if habit:
+        rows = np.flatnonzero(last_platform >= 0)
+        v[rows, 1 + last_platform[rows]] += habit
+    v[:, 1:][~reachable] = -np.inf
+    return v
+
+
+def choose(v: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Logit choice by inversion: option index (0 = outside, j+1 = platform j) per row.
+
+    ``P(k) = exp(V_k) / sum exp(V)``; the chooser takes the first option whose cumulative
+    probability exceeds its own uniform ``u`` (common random numbers across scenarios).
+    """
+    vmax = v.max(axis=1, keepdims=True)
+    w = np.exp(v - vmax)
+    cum = np.cumsum(w, axis=1)
+    cum /= cum[:, -1:]
+    k = (cum <= u[:, None]).sum(axis=1)
+    return np.minimum(k, v.shape[1] - 1)
+
+
+def logsum_surplus_yuan(v: np.ndarray, beta: np.ndarray, reference_price_yuan: float,
+                        outside_utility: float) -> np.ndarray:
+    """Consumer surplus of each choice occasion, yuan (Small & Rosen 1981).
+
+    ``CS_i = (reference_price / beta_i) * (ln sum_k exp(V_ik) - V_i0)``: the logsum, measured
+    from the outside option alone so that a household with no reachable platform has 0.
+    """
+    vmax = v.max(axis=1)
+    ls = vmax + np.log(np.exp(v - vmax[:, None]).sum(axis=1))
+    scale = np.divide(reference_price_yuan, beta, out=np.zeros(len(beta)), where=beta > 0)
+    return scale * (ls - outside_utility)
+
+
+def _row_property(name: str, doc: str):
+    def fget(self):
+        value = getattr(self.model.consumers, name)[self.index]
+        return value.copy() if isinstance(value, np.ndarray) else value.item()
+
+    def fset(self, value):
+        getattr(self.model.consumers, name)[self.index] = value
+
+    return property(fget, fset, doc=doc)
+
+
+class Consumer(mesa.Agent):
+    """A household: a Mesa agent whose state is its row of the model's consumer arrays.
+
+    Reading ``agent.trust`` gives a copy of the row; assigning writes it back, so per-agent
+    inspection and the dashboard see exactly what the vectorised phases see.
+    """
+
+    def __init__(self, model, index: int):
+        super().__init__(model)
+        self.index = index
+
+    neighbourhood = _row_property("neighbourhood", "neighbourhood index")
+    in_village = _row_property("in_village", "lives in a village (else the county town)")
+    segment = _row_property("segment", "segment index")
+    price_sensitivity = _row_property("price_sensitivity", "beta_i")
+    adopted = _row_property("adopted", "has adopted group buying")
+    day_adopted = _row_property("day_adopted", "day of adoption, -1 never")
+    aware = _row_property("aware", "aware of each platform")
+    trust = _row_property("trust", "trust in each platform, [0, 1]")
+    leader_of = _row_property("leader_of", "leader index per platform, -1 none")
+    last_platform = _row_property("last_platform", "last platform used, -1 none")
+    day_last_order = _row_property("day_last_order", "day of last order, -1 never")
+    orders = _row_property("orders", "orders to date")
+    spend_yuan = _row_property("spend_yuan", "paid to date net of refunds, yuan")
+    is_leader = _row_property("is_leader", "runs a pickup point now")
+
+    @property
+    def segment_name(self) -> str:
+        return self.model.segment_names[self.segment]
+
+    @property
+    def neighbours(self) -> np.ndarray:
+        """Indices of the household's neighbours in the social network."""
+        a = self.model.network.adjacency
+        if a is None:
+            return np.delete(np.arange(self.model.network.n), self.index)
+        return a.indices[a.indptr[self.index]:a.indptr[self.index + 1]].copy()

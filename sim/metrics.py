@@ -1,0 +1,181 @@
+"""Metrics: what a run records each day, as tidy long tables (DESIGN §5.5).
+
+One row per day (``daily``), per day x platform (``platforms``), per day x platform x category
+(``spoilage``) and per leader event (``leader_events``). Never a column per platform. The tables
+are built from plain lists during the run and turned into pandas DataFrames at the end.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Recorder", "summarise"]
+
+DAILY_COLUMNS = [
+    "day", "adopters", "adoption_rate", "new_adopters", "lapsed", "occasions", "orders",
+    "gmv_yuan", "subsidy_yuan", "refunds_yuan", "active_leaders", "leader_recruits",
+    "leader_quits", "consumer_surplus_yuan", "units_shipped", "units_spoiled", "complaints",
+    "ambient_temp_c", "goods_in_chain", "aware_any_share",
+]
+PLATFORM_COLUMNS = [
+    "day", "platform", "active", "orders", "order_share", "price_index", "coupon_yuan",
+    "subsidy_yuan", "gmv_yuan", "revenue_yuan", "refunds_yuan", "cogs_yuan", "commission_yuan",
+    "logistics_yuan", "fixed_yuan", "recruit_yuan", "gross_margin", "profit_yuan",
+    "active_leaders", "cash_yuan", "cumulative_profit_yuan", "aware_share", "commission_rate",
+]
+SPOILAGE_COLUMNS = ["day", "platform", "category", "units_shipped", "units_spoiled"]
+LEADER_EVENT_COLUMNS = ["day", "leader_id", "platform", "event", "reason"]
+
+
+class Recorder:
+    """Collects the model's daily records."""
+
+    def __init__(self, model):
+        self.model = model
+        self.daily: list[dict] = []
+        self.platforms: list[dict] = []
+        self.spoilage: list[tuple] = []
+        self.events: list[tuple] = []
+        self.platform_events: list[dict] = []
+
+    def leader_events(self, day: int, idx: np.ndarray, platform: np.ndarray, event: str,
+                      reasons) -> None:
+        names = self.model.platform_names
+        reasons = np.broadcast_to(np.asarray(reasons, dtype=object), idx.shape)
+        self.events.extend(
+            (day, int(i), names[int(p)], event, str(r))
+            for i, p, r in zip(idx.tolist(), platform.tolist(), reasons.tolist(), strict=True)
+        )
+
+    def platform_exit(self, day: int, platform) -> None:
+        self.platform_events.append({"day": day, "platform": platform.name, "event": "exit"})
+
+    def record_day(self, d: int) -> None:
+        m = self.model
+        c, t, today = m.consumers, m.leaders, m.today
+        act = t.view("active")
+        leaders_by_platform = np.bincount(t.view("platform")[act], minlength=len(m.platform_list))
+        flows = [p.flows for p in m.platform_list]
+        total_orders = sum(f["orders"] for f in flows)
+        adopters = int(c.adopted.sum())
+        shipped, spoiled = today["shipped"], today["spoiled"]
+        self.daily.append({
+            "day": d,
+            "adopters": adopters,
+            "adoption_rate": adopters / c.n,
+            "new_adopters": today.get("new_adopters", 0),
+            "lapsed": today.get("lapsed", 0),
+            "occasions": today.get("occasions", 0),
+            "orders": int(total_orders),
+            "gmv_yuan": sum(f["gmv_yuan"] for f in flows),
+            "subsidy_yuan": sum(f["subsidy_yuan"] for f in flows),
+            "refunds_yuan": sum(f["refunds_yuan"] for f in flows),
+            "active_leaders": int(act.sum()),
+            "leader_recruits": today.get("leader_recruits", 0),
+            "leader_quits": today.get("leader_quits", 0),
+            "consumer_surplus_yuan": today.get("consumer_surplus_yuan", 0.0),
+            "units_shipped": int(shipped.sum()),
+            "units_spoiled": int(spoiled.sum()),
+            "complaints": today.get("complaints", 0),
+            "ambient_temp_c": m.conditions.ambient_temp_c,
+            "goods_in_chain": m.goods["in_chain"],
+            "aware_any_share": float(c.aware.any(axis=1).mean()),
+        })
+        aware_share = c.aware.mean(axis=0)
+        rate = m.scheme.rate(d)
+        for j, p in enumerate(m.platform_list):
+            f = p.flows
+            self.platforms.append({
+                "day": d,
+                "platform": p.name,
+                "active": p.active,
+                "orders": int(f["orders"]),
+                "order_share": f["orders"] / total_orders if total_orders else 0.0,
+                "price_index": p.price_index,
+                "coupon_yuan": p.coupon_yuan if p.active else 0.0,
+                "subsidy_yuan": f["subsidy_yuan"],
+                "gmv_yuan": f["gmv_yuan"],
+                "revenue_yuan": f["revenue_yuan"],
+                "refunds_yuan": f["refunds_yuan"],
+                "cogs_yuan": f["cogs_yuan"],
+                "commission_yuan": f["commission_yuan"],
+                "logistics_yuan": f["logistics_yuan"],
+                "fixed_yuan": f["fixed_yuan"],
+                "recruit_yuan": f["recruit_yuan"],
+                "gross_margin": p.gross_margin(),
+                "profit_yuan": (f["paid_yuan"] - f["refunds_yuan"] - f["cogs_yuan"]
+                                - f["commission_yuan"] - f["logistics_yuan"] - f["fixed_yuan"]
+                                - f["recruit_yuan"]),
+                "active_leaders": int(leaders_by_platform[j]),
+                "cash_yuan": p.cash_yuan,
+                "cumulative_profit_yuan": p.cumulative_profit_yuan,
+                "aware_share": float(aware_share[j]),
+                "commission_rate": rate,
+            })
+            for ci, cat in enumerate(m.category_names):
+                self.spoilage.append((d, p.name, cat, int(shipped[j, ci]), int(spoiled[j, ci])))
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The run's tables as DataFrames, keyed by file stem."""
+        return {
+            "daily": pd.DataFrame(self.daily, columns=DAILY_COLUMNS),
+            "platforms": pd.DataFrame(self.platforms, columns=PLATFORM_COLUMNS),
+            "spoilage": pd.DataFrame(self.spoilage, columns=SPOILAGE_COLUMNS),
+            "leaders": pd.DataFrame(self.events, columns=LEADER_EVENT_COLUMNS),
+        }
+
+
+def _f(x) -> float | None:
+    x = float(x)
+    return None if math.isnan(x) else round(x, 6)
+
+
+def summarise(model, tables: dict[str, pd.DataFrame]) -> dict:
+    """Headline figures of a run, units in the key names."""
+    daily, plat, spo, ev = (tables[k] for k in ("daily", "platforms", "spoilage", "leaders"))
+    last = daily.iloc[-1]
+    cfg = model.cfg
+    t = model.leaders
+    # Monthly churn: quits per leader-month of activity.
+    leader_days = float(daily["active_leaders"].sum())
+    quits = int((ev["event"] == "quit").sum())
+    churn = quits / (leader_days / 30.0) if leader_days else float("nan")
+    produce = [c for c in model.category_names if model.cfg.products[c].produce]
+    sf = spo[spo["category"].isin(produce)]
+    shipped = sf["units_shipped"].sum()
+    last30 = plat[plat["day"] > last["day"] - 30]
+    orders30 = last30.groupby("platform")["orders"].sum()
+    share30 = (orders30 / orders30.sum()) if orders30.sum() else orders30 * 0.0
+    income = t.view("income_to_date_yuan")
+    months = np.maximum((np.where(t.view("day_left") >= 0, t.view("day_left"), model.day)
+                         - t.view("day_joined")) / 30.0, 1 / 30)
+    return {
+        "seed": int(cfg.seed),
+        "days": int(cfg.days),
+        "consumers": int(model.consumers.n),
+        "network": cfg.market.network,
+        "neighbourhoods": int(model.network.n_neighbourhoods),
+        "network_edges": int(model.network.n_edges),
+        "final_adoption_rate": _f(last["adoption_rate"]),
+        "day_half_adopted": (int(daily.loc[daily["adoption_rate"] >= 0.5, "day"].iloc[0])
+                             if (daily["adoption_rate"] >= 0.5).any() else None),
+        "orders_total": int(daily["orders"].sum()),
+        "gmv_total_yuan": _f(daily["gmv_yuan"].sum()),
+        "subsidy_total_yuan": _f(daily["subsidy_yuan"].sum()),
+        "consumer_surplus_total_yuan": _f(daily["consumer_surplus_yuan"].sum()),
+        "active_leaders_final": int(last["active_leaders"]),
+        "leaders_recruited_total": int((ev["event"] == "recruited").sum()),
+        "leader_quits_total": quits,
+        "leader_monthly_churn_rate": _f(churn),
+        "leader_mean_income_yuan_per_month": _f((income / months).mean()) if len(income) else None,
+        "produce_spoilage_rate": _f(sf["units_spoiled"].sum() / shipped) if shipped else None,
+        "spoilage_rate_all": _f(spo["units_spoiled"].sum() / max(1, spo["units_shipped"].sum())),
+        "complaints_total": int(daily["complaints"].sum()),
+        "platforms_active_final": int(sum(p.active for p in model.platform_list)),
+        "order_share_last_30_days": {k: _f(v) for k, v in share30.items()},
+        "cash_final_yuan": {p.name: _f(p.cash_yuan) for p in model.platform_list},
+        "platform_exits": model.recorder.platform_events,
+    }

@@ -1,0 +1,592 @@
+"""The market model and its day (DESIGN §3).
+
+:class:`GroupBuyingMarket` is a ``mesa.Model``. One step is one day; the day's phases run in this
+order, always (DESIGN §3):
+
+1. **calendar**: season temperature, festival and farming-season demand.
+2. **terms**: platforms enter, set prices and coupons (the below-cost ban applies here).
+3. **logistics and pickup**: yesterday's orders travel supplier -> central warehouse -> grid
+   warehouse -> pickup point and wait to be collected; shelf life is used up leg by leg;
+   consumers collect fresh or spoiled goods; refunds, complaints, trust.
+4. **word of mouth**: adoption of group buying, awareness of platforms, complaints spread.
+5. **leaders**: monthly reviews (quit or stay); platforms recruit where coverage is missing;
+   households without a pickup point re-home.
+6. **orders**: consumers with an order occasion choose a platform or the outside option.
+7. **procurement**: platforms buy tomorrow's goods (pre-sale: exactly the orders).
+8. **settlement**: money moves (consumer -> platform, platform -> leaders, suppliers, logistics);
+   cash updates; a platform out of patience exits.
+9. **records**: one row of daily metrics.
+
+Consumers are arrays plus one Mesa agent per row (:mod:`sim.consumers`); leaders a table plus
+Mesa agents (:mod:`sim.leaders`); platforms and suppliers ordinary Mesa agents. Every random
+draw comes from a named stream (:mod:`sim.streams`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from sim import coldchain
+from sim.config import validate
+from sim.consumers import (
+    Consumer,
+    ConsumerState,
+    adoption_probability,
+    choice_utilities,
+    choose,
+    logsum_surplus_yuan,
+)
+from sim.incentives import make_scheme
+from sim.leaders import (
+    Leader,
+    LeaderTable,
+    assign_members,
+    lognormal_income,
+    pick_recruits,
+    recruitment_targets,
+    review,
+)
+from sim.metrics import Recorder
+from sim.network import build_network
+from sim.platforms import Platform
+from sim.seasons import day_conditions
+from sim.streams import RandomStreams
+from sim.suppliers import Supplier, supplier_mix
+
+__all__ = ["GroupBuyingMarket"]
+
+logging.getLogger("MESA").setLevel(logging.WARNING)
+
+RECENT_USE_DAYS = 30  # "neighbours who use it": ordered from the platform within 30 days
+
+
+@dataclass
+class OrderBook:
+    """Orders of one day, one row per order (a consumer orders at most once a day).
+
+    A unit is one category's quantity in an average order, so an order holds one unit of every
+    category; ``prices`` are the list prices of its units on the order day.
+    """
+
+    consumer: np.ndarray
+    platform: np.ndarray
+    leader: np.ndarray
+    prices: np.ndarray  # (m, C) yuan
+    coupon_yuan: np.ndarray
+    supplier: np.ndarray | None = None  # (m, C), set at procurement
+    life0: np.ndarray | None = None  # (m, C) remaining life fraction at dispatch
+    defect: np.ndarray | None = None  # (m, C) bool
+
+    @property
+    def value_yuan(self) -> np.ndarray:
+        return self.prices.sum(axis=1)
+
+    @property
+    def paid_yuan(self) -> np.ndarray:
+        return self.value_yuan - self.coupon_yuan
+
+    def __len__(self) -> int:
+        return len(self.consumer)
+
+
+class GroupBuyingMarket(mesa.Model):
+    """Community group buying in a county market: consumers, leaders, platforms, suppliers.
+
+    Args:
+        cfg: a composed config (``sim.config.Config`` schema), validated on entry.
+    """
+
+    def __init__(self, cfg):
+        validate(cfg)
+        super().__init__(rng=int(cfg.seed))
+        t0 = time.perf_counter()
+        self.cfg = cfg
+        self.day = 0
+        self.streams = RandomStreams(int(cfg.seed))
+
+        self.category_names = list(cfg.products)
+        cats = [cfg.products[c] for c in self.category_names]
+        self.unit_cost_ref = np.array([c.unit_cost_yuan for c in cats], float)
+        self.reference_prices = np.array([c.reference_price_yuan for c in cats], float)
+        self.reference_basket_yuan = float(self.reference_prices.sum())
+        self._init_shelf_life(cats)
+
+        self.network = build_network(cfg.market, self.streams.generator("network"))
+        self.segment_names = list(cfg.market.segments)
+        self.platform_names = list(cfg.platforms)
+        n, n_p = self.network.n, len(self.platform_names)
+        self.consumers = ConsumerState.empty(n, n_p)
+        self._init_population()
+        Consumer.create_agents(self, n, index=np.arange(n))
+
+        cat_index = {c: i for i, c in enumerate(self.category_names)}
+        self.supplier_list = [Supplier(self, name, scfg, cat_index)
+                              for name, scfg in cfg.suppliers.items()]
+        self.platform_list: list[Platform] = []
+        mixes = []
+        for j, name in enumerate(self.platform_names):
+            pcfg = cfg.platforms[name]
+            mix = supplier_mix(dict(pcfg.suppliers), self.supplier_list, len(cats))
+            mixes.append(mix)
+            share = np.diff(mix, axis=1, prepend=0.0)
+            mult = np.array([s.cost_multiplier for s in self.supplier_list])
+            unit_cost = self.unit_cost_ref * (share * mult[None, :]).sum(axis=1)
+            p = Platform(self, j, name, pcfg, unit_cost, self.reference_prices)
+            u = self.streams.uniform(f"platform.coverage.{name}", 0, self.network.n_neighbourhoods)
+            p.covered = u < pcfg.coverage
+            self.platform_list.append(p)
+        self.supplier_cum_mix = np.stack(mixes)  # (P, C, S)
+        self._supplier_arrays()
+
+        self.leaders = LeaderTable()
+        self.scheme = make_scheme(cfg.incentive)
+        self.pending: OrderBook | None = None
+        self.order_book: OrderBook | None = None
+        self.goods = {"procured": 0, "delivered": 0, "spoiled": 0, "in_chain": 0}
+        self.money = {"consumer_paid": 0.0, "subsidy": 0.0, "platform_revenue": 0.0,
+                      "commission_paid": 0.0, "leader_income": 0.0}
+        self.today: dict = {}
+        self.recorder = Recorder(self)
+        self.setup_seconds = time.perf_counter() - t0
+
+    # -----------------------------------------------------------------------------------------
+    # set-up
+
+    def _init_shelf_life(self, cats) -> None:
+        self.shelf_ref_days = np.array([c.shelf_life_ref_days for c in cats], float)
+        self.shelf_t_ref = np.array([c.t_ref_c for c in cats], float)
+        self.shelf_q10 = [tuple(c.q10_bands) for c in cats]
+        self.life_min = np.array([c.initial_life_min for c in cats], float)
+        self.life_max = np.array([c.initial_life_max for c in cats], float)
+
+    def shelf_life_at(self, temp_c: float) -> np.ndarray:
+        """Shelf life of each category at ``temp_c``, days (banded Q10, DESIGN §4.5)."""
+        return np.array([
+            float(coldchain.shelf_life_days_banded(self.shelf_ref_days[c], self.shelf_q10[c],
+                                                   temp_c, self.shelf_t_ref[c]))
+            for c in range(len(self.shelf_ref_days))
+        ])
+
+    def _init_population(self) -> None:
+        """Neighbourhoods, segments and segment parameters, leader candidates."""
+        cfg, c, net = self.cfg, self.consumers, self.network
+        c.neighbourhood[:] = net.neighbourhood
+        c.in_village[:] = net.household_in_village
+        segs = [cfg.market.segments[s] for s in self.segment_names]
+        g = self.streams.generator("population")
+        u_seg = g.random(net.n)
+        cum_town = np.cumsum([s.share_town for s in segs])
+        cum_vil = np.cumsum([s.share_village for s in segs])
+        cum = np.where(c.in_village[:, None], cum_vil[None, :], cum_town[None, :])
+        seg = np.minimum((cum <= u_seg[:, None]).sum(axis=1), len(segs) - 1)
+        c.segment[:] = seg
+        c.price_sensitivity[:] = np.array([s.price_sensitivity for s in segs])[seg]
+        c.p_scale[:] = np.array([s.p_scale for s in segs])[seg]
+        c.order_rate[:] = np.array([s.order_rate_per_day for s in segs])[seg]
+        rate = np.where(c.in_village, cfg.market.leader_candidate_rate_village,
+                        cfg.market.leader_candidate_rate_town)
+        c.leader_candidate[:] = g.random(net.n) < rate
+        c.trust[:] = np.array([cfg.platforms[p].initial_trust for p in self.platform_names])
+
+    def _supplier_arrays(self) -> None:
+        s = self.supplier_list
+        self.sup_transit_hours = np.array([x.transit_hours for x in s])
+        self.sup_cost_mult = np.array([x.cost_multiplier for x in s])
+        self.sup_defect = np.array([x.defect_rate for x in s])
+        self.sup_relabel_prob = np.array([x.relabel_prob for x in s])
+        self.sup_relabel_age = np.array([x.relabel_age for x in s])
+
+    # -----------------------------------------------------------------------------------------
+    # the day
+
+    def step(self) -> None:
+        """One day, phases in the order of DESIGN §3 (see the module docstring)."""
+        d = self.day
+        self.today = {}
+        self.phase_calendar(d)
+        self.phase_terms(d)
+        self.phase_logistics_and_pickup(d)
+        self.phase_word_of_mouth(d)
+        self.phase_leaders(d)
+        self.phase_orders(d)
+        self.phase_procurement(d)
+        self.phase_settlement(d)
+        self.phase_records(d)
+        self.day += 1
+
+    def run(self, days: int | None = None) -> None:
+        """Run ``days`` days (default: ``cfg.days``)."""
+        for _ in range(self.cfg.days if days is None else days):
+            self.step()
+            if self.cfg.progress and self.day % 30 == 0:
+                print(f"  day {self.day}/{self.cfg.days}", flush=True)
+
+    # 1 ---------------------------------------------------------------------------------------
+    def phase_calendar(self, d: int) -> None:
+        self.conditions = day_conditions(d, self.cfg.calendar)
+        amb = self.conditions.ambient_temp_c
+        self.shelf_life_ambient = self.shelf_life_at(amb)
+        self.shelf_life_cold = self.shelf_life_at(self.cfg.coldchain.t_cold_c)
+
+    # 2 ---------------------------------------------------------------------------------------
+    def phase_terms(self, d: int) -> None:
+        for p in self.platform_list:
+            p.reset_flows()
+            if not p.entered and not p.exited and d >= p.cfg.entry_day:
+                p.entered = True
+            if p.active:
+                p.set_terms(d)
+
+    # 3 ---------------------------------------------------------------------------------------
+    def phase_logistics_and_pickup(self, d: int) -> None:
+        """Yesterday's orders travel the chain leg by leg; consumers collect (DESIGN §4.5)."""
+        book = self.pending
+        self.pending = None
+        n_p, n_c = len(self.platform_list), len(self.category_names)
+        self.today["shipped"] = np.zeros((n_p, n_c), np.int64)
+        self.today["spoiled"] = np.zeros((n_p, n_c), np.int64)
+        self.today["complaints"] = 0
+        if book is None or len(book) == 0:
+            return
+        cc = self.cfg.coldchain
+        c = self.consumers
+        j = book.platform
+        village = c.in_village[book.consumer]
+        coverage = np.array([[p.cfg.cold_chain_central, p.cfg.cold_chain_grid,
+                              p.cfg.cold_chain_last_mile] for p in self.platform_list])
+        if cc.coverage_override is not None:
+            coverage[:] = cc.coverage_override
+        # Which legs run cold: one draw per household and leg (the household's parcel).
+        cold = np.empty((len(book), 4), bool)
+        for s, stage in enumerate(coldchain.STAGES[:3]):
+            u = self.streams.uniform(f"coldchain.leg.{stage}", d, c.n)[book.consumer]
+            cold[:, s] = u < coverage[j, s]
+        cold[:, 3] = self.leaders.fridge[book.leader]
+        hours = np.empty((len(book), n_c, 4))
+        hours[:, :, 0] = self.sup_transit_hours[book.supplier]
+        hours[:, :, 1] = cc.central_to_grid_hours
+        hours[:, :, 2] = np.where(village, cc.grid_to_pickup_hours_village,
+                                  cc.grid_to_pickup_hours_town)[:, None]
+        hours[:, :, 3] = np.where(village, cc.dwell_hours_village, cc.dwell_hours_town)[:, None]
+        life_days = np.where(cold[:, None, :], self.shelf_life_cold[None, :, None],
+                             self.shelf_life_ambient[None, :, None])
+        used = hours / 24.0 / life_days
+        remaining = book.life0 - used.sum(axis=2)
+        spoiled = book.defect | (remaining <= 0.0)
+
+        # Counts per platform x category.
+        n_spoiled = spoiled.sum(axis=1)
+        for pj in range(n_p):
+            m = j == pj
+            if m.any():
+                self.today["shipped"][pj] = m.sum()
+                self.today["spoiled"][pj] = spoiled[m].sum(axis=0)
+        units = len(book) * n_c
+        lost = int(spoiled.sum())
+        self.goods["in_chain"] -= units
+        self.goods["delivered"] += units - lost
+        self.goods["spoiled"] += lost
+
+        # Refunds: the paid share of each spoiled unit's list price.
+        paid_share = np.divide(book.paid_yuan, book.value_yuan, out=np.zeros(len(book)),
+                               where=book.value_yuan > 0)
+        refund = (book.prices * spoiled).sum(axis=1) * paid_share
+        c.spend_yuan[book.consumer] -= refund
+        complaint = n_spoiled > 0
+        for pj, p in enumerate(self.platform_list):
+            m = j == pj
+            p.flows["refunds_yuan"] += float(refund[m].sum())
+            p.flows["complaints"] += int(complaint[m].sum())
+            p.flows["spoilage_cost_yuan"] += float(
+                (spoiled[m] * p.unit_cost[None, :]).sum())
+        np.add.at(self.leaders.month_complaints, book.leader[complaint], 1)
+        self.today["complaints"] = int(complaint.sum())
+
+        # Trust: good experiences pull trust up, spoiled orders cut it.
+        w = self.cfg.wom
+        i = book.consumer
+        tr = c.trust[i, j]
+        c.trust[i, j] = np.where(complaint, tr * (1.0 - w.trust_loss_spoiled),
+                                 tr + w.trust_learning_rate * (1.0 - tr))
+        # Complaints travel: each complaining neighbour cuts trust in that platform.
+        if complaint.any() and w.complaint_trust_loss > 0:
+            x = np.zeros((c.n, n_p), np.float32)
+            x[i[complaint], j[complaint]] = 1.0
+            heard = self.network.neighbour_sum(x)
+            c.trust *= np.power(1.0 - w.complaint_trust_loss, heard)
+
+    # 4 ---------------------------------------------------------------------------------------
+    def phase_word_of_mouth(self, d: int) -> None:
+        """Adoption (Bass on the network, DESIGN §4.1), lapse, and awareness per platform."""
+        c, net, w = self.consumers, self.network, self.cfg.wom
+        presence = self.leader_presence()  # (K, P)
+        reach_j = np.array([p.cfg.marketing_reach if p.active else 0.0
+                            for p in self.platform_list])
+        reach = (presence * reach_j[None, :]).max(axis=1)[c.neighbourhood]
+        adopted_nb = net.neighbour_sum(c.adopted.astype(np.float64))
+        leader_nb = net.neighbour_sum(c.is_leader.astype(np.float64)) > 0
+        prob = adoption_probability(w.p_external, w.q_imitation, reach, adopted_nb, net.degree,
+                                    leader_nb, w.leader_boost, c.p_scale)
+        u = self.streams.uniform("wom.adopt", d, c.n)
+        new = ~c.adopted & (u < prob)
+        c.adopted[new] = True
+        c.day_adopted[new] = d
+        self.today["new_adopters"] = int(new.sum())
+
+        lapsed = 0
+        if w.lapse:
+            last = np.where(c.day_last_order >= 0, c.day_last_order, c.day_adopted)
+            drop = (c.adopted & ~c.is_leader & (d - last > w.lapse_days)
+                    & (c.trust.max(axis=1) < w.lapse_trust))
+            c.adopted[drop] = False
+            lapsed = int(drop.sum())
+        self.today["lapsed"] = lapsed
+
+        recent = (c.day_last_order >= 0) & (d - c.day_last_order <= RECENT_USE_DAYS)
+        users = np.zeros((c.n, len(self.platform_list)), np.float32)
+        rows = np.flatnonzero(recent)
+        users[rows, c.last_platform[rows]] = 1.0
+        users_nb = net.neighbour_sum(users)
+        frac = np.divide(users_nb, net.degree[:, None], out=np.zeros_like(users_nb, np.float64),
+                         where=net.degree[:, None] > 0)
+        for j, p in enumerate(self.platform_list):
+            if not p.active:
+                continue
+            p_aw = (p.cfg.awareness_rate_per_day + w.awareness_imitation * frac[:, j]
+                    + w.awareness_from_leader * (c.leader_of[:, j] >= 0))
+            u = self.streams.uniform(f"wom.aware.{p.name}", d, c.n)
+            c.aware[:, j] |= u < p_aw
+
+    def leader_presence(self) -> np.ndarray:
+        """Whether each platform has an active leader in each neighbourhood, shape (K, P)."""
+        t = self.leaders
+        k, n_p = self.network.n_neighbourhoods, len(self.platform_list)
+        out = np.zeros((k, n_p), bool)
+        act = np.flatnonzero(t.view("active"))
+        out[t.neighbourhood[act], t.platform[act]] = True
+        return out
+
+    # 5 ---------------------------------------------------------------------------------------
+    def phase_leaders(self, d: int) -> None:
+        """Monthly reviews, then recruitment where coverage is missing, then re-homing."""
+        t, lc = self.leaders, self.cfg.leaders
+        changed = np.zeros(len(self.platform_list), bool)
+        quits = 0
+        if t.n:
+            u = self.streams.uniform("leaders.quit", d, t.n)
+            _, quitting = review(t, d, u, lc)
+            if len(quitting):
+                short = t.smoothed_net_income_yuan[quitting] < t.reservation_income_yuan[quitting]
+                reasons = np.where(short, "income_below_reservation", "other")
+                self._deactivate_leaders(quitting, d, "quit", reasons)
+                changed[np.unique(t.platform[quitting])] = True
+                quits = len(quitting)
+        self.today["leader_quits"] = quits
+
+        recruited = 0
+        for j, p in enumerate(self.platform_list):
+            if not p.active or (d - p.cfg.entry_day) % lc.recruit_interval_days:
+                continue
+            recruited += self._recruit(p, d)
+            changed[j] = True
+        self.today["leader_recruits"] = recruited
+
+        for j in np.flatnonzero(changed):
+            self._rehome(j, d)
+
+    def _deactivate_leaders(self, idx: np.ndarray, d: int, event: str, reasons) -> None:
+        t, c = self.leaders, self.consumers
+        t.active[idx] = False
+        t.day_left[idx] = d
+        homes = t.home[idx]
+        c.is_leader[homes] = False
+        c.leader_available_day[homes] = d + self.cfg.leaders.rejoin_cooldown_days
+        for j in np.unique(t.platform[idx]):
+            col = c.leader_of[:, j]
+            col[np.isin(col, idx[t.platform[idx] == j])] = -1
+        self.recorder.leader_events(d, idx, t.platform[idx], event, reasons)
+
+    def _recruit(self, p: Platform, d: int) -> int:
+        t, c, lc, net = self.leaders, self.consumers, self.cfg.leaders, self.network
+        k = net.n_neighbourhoods
+        households = np.bincount(c.neighbourhood, minlength=k)
+        want = recruitment_targets(households, p.cfg.households_per_leader) * p.covered
+        act = np.flatnonzero(t.view("active") & (t.view("platform") == p.index))
+        have = np.bincount(t.neighbourhood[act], minlength=k)
+        deficit = np.maximum(want - have, 0)
+        if deficit.sum() == 0:
+            return 0
+        eligible = c.leader_candidate & ~c.is_leader & (c.leader_available_day <= d)
+        prio = self.streams.uniform(f"leaders.recruit.{p.name}", d, c.n)
+        homes = pick_recruits(deficit, eligible, c.neighbourhood, prio)
+        m = len(homes)
+        if m == 0:
+            return 0
+        village = c.in_village[homes]
+        u = self.streams.generator(f"leaders.traits.{p.name}", d).random((3, m))
+        fridge_p = np.where(village, self.cfg.coldchain.fridge_share_village,
+                            self.cfg.coldchain.fridge_share_town)
+        median = np.where(village, lc.reservation_income_village_yuan,
+                          lc.reservation_income_town_yuan)
+        res = lognormal_income(median, lc.reservation_income_sigma, u[1])
+        idx = t.append(
+            home=homes, neighbourhood=c.neighbourhood[homes], platform=np.full(m, p.index),
+            active=np.ones(m, bool), day_joined=np.full(m, d), day_left=np.full(m, -1),
+            fridge=u[0] < fridge_p, reservation_income_yuan=res,
+            wage_yuan_per_hour=np.where(village, lc.wage_yuan_per_hour_village,
+                                        lc.wage_yuan_per_hour_town),
+            smoothed_net_income_yuan=res,  # a new leader expects to earn its reservation income
+        )
+        Leader.create_agents(self, m, index=idx)
+        c.is_leader[homes] = True
+        c.aware[homes, p.index] = True
+        if not c.adopted[homes].all():
+            new = homes[~c.adopted[homes]]
+            c.adopted[new] = True
+            c.day_adopted[new] = d
+        c.leader_of[homes, p.index] = idx  # a leader is a member of its own group
+        p.flows["recruit_yuan"] += m * p.cfg.recruit_cost_yuan
+        self.recorder.leader_events(d, idx, np.full(m, p.index), "recruited", "coverage_gap")
+        return m
+
+    def _rehome(self, j: int, d: int) -> None:
+        """Households without a pickup point of platform j join one in their neighbourhood."""
+        t, c = self.leaders, self.consumers
+        act = np.flatnonzero(t.view("active") & (t.view("platform") == j))
+        u = self.streams.uniform(f"leaders.assign.{self.platform_names[j]}", d, c.n)
+        assign_members(c.leader_of[:, j], c.neighbourhood, act, t.neighbourhood[act],
+                       self.network.n_neighbourhoods, u)
+
+    # 6 ---------------------------------------------------------------------------------------
+    def phase_orders(self, d: int) -> None:
+        """Order occasions and the logit choice of platform (DESIGN §4.2)."""
+        c, ch = self.consumers, self.cfg.choice
+        cond = self.conditions
+        demand = np.where(c.in_village, cond.demand_multiplier_village,
+                          cond.demand_multiplier_town)
+        has_leader = (c.leader_of >= 0).any(axis=1)
+        rate = c.order_rate * demand * (1.0 + ch.leader_promotion * has_leader)
+        u_occ = self.streams.uniform("orders.occasion", d, c.n)
+        u_choice = self.streams.uniform("orders.choice", d, c.n)
+        active = np.array([p.active for p in self.platform_list])
+        occasion = c.adopted & (u_occ < rate)
+        reach_all = c.aware & (c.leader_of >= 0) & active[None, :]
+        idx = np.flatnonzero(occasion & reach_all.any(axis=1))
+        self.today["occasions"] = int(occasion.sum())
+        n_c = len(self.category_names)
+        if len(idx) == 0:
+            self.order_book = OrderBook(*(np.zeros(0, np.int64),) * 3, np.zeros((0, n_c)),
+                                        np.zeros(0))
+            self.today["consumer_surplus_yuan"] = 0.0
+            return
+        price_index = np.array([p.price_index for p in self.platform_list])
+        coupon_index = np.array([p.coupon_yuan for p in self.platform_list]) / \
+            self.reference_basket_yuan
+        quality = np.array([p.cfg.quality for p in self.platform_list])
+        beta = c.price_sensitivity[idx]
+        v = choice_utilities(price_index, coupon_index, beta, c.trust[idx],
+                             c.last_platform[idx].astype(np.int64), quality, reach_all[idx],
+                             ch.trust_weight, ch.habit, ch.outside_utility)
+        self.today["consumer_surplus_yuan"] = float(logsum_surplus_yuan(
+            v, beta, self.reference_basket_yuan, ch.outside_utility).sum())
+        k = choose(v, u_choice[idx])
+        buy = k > 0
+        who, j = idx[buy], (k[buy] - 1).astype(np.int64)
+        c.last_platform[who] = j
+        c.day_last_order[who] = d
+        c.orders[who] += 1
+        prices = np.stack([p.prices for p in self.platform_list])[j]
+        coupon = np.array([p.coupon_yuan for p in self.platform_list])[j]
+        self.order_book = OrderBook(who, j, c.leader_of[who, j].astype(np.int64), prices, coupon)
+
+    # 7 ---------------------------------------------------------------------------------------
+    def phase_procurement(self, d: int) -> None:
+        """Pre-sale procurement (以销定采, seed 003 advantage 1): buy exactly today's orders."""
+        book = self.order_book
+        m, n_c = len(book), len(self.category_names)
+        if m == 0:
+            self.pending = book
+            return
+        n = self.consumers.n
+        supplier = np.empty((m, n_c), np.int64)
+        life0 = np.empty((m, n_c))
+        defect = np.empty((m, n_c), bool)
+        for ci, cat in enumerate(self.category_names):
+            u_sup = self.streams.uniform(f"supply.{cat}.supplier", d, n)[book.consumer]
+            cum = self.supplier_cum_mix[book.platform, ci]  # (m, S)
+            s = np.minimum((cum <= u_sup[:, None]).sum(axis=1), cum.shape[1] - 1)
+            u_life = self.streams.uniform(f"supply.{cat}.life", d, n)[book.consumer]
+            life = self.life_min[ci] + (self.life_max[ci] - self.life_min[ci]) * u_life
+            u_rel = self.streams.uniform(f"supply.{cat}.relabel", d, n)[book.consumer]
+            relabel = u_rel < self.sup_relabel_prob[s]
+            life = np.where(relabel, life - self.sup_relabel_age[s], life)
+            u_def = self.streams.uniform(f"supply.{cat}.defect", d, n)[book.consumer]
+            supplier[:, ci], life0[:, ci], defect[:, ci] = s, life, u_def < self.sup_defect[s]
+        book.supplier, book.life0, book.defect = supplier, life0, defect
+        cost = self.unit_cost_ref[None, :] * self.sup_cost_mult[supplier]
+        for pj, p in enumerate(self.platform_list):
+            sel = book.platform == pj
+            p.flows["cogs_yuan"] += float(cost[sel].sum())
+            p.flows["logistics_yuan"] += float(sel.sum()) * p.cfg.logistics_cost_yuan_per_order
+            p.flows["units"] += float(sel.sum()) * n_c
+        for si, sup in enumerate(self.supplier_list):
+            sel = supplier == si
+            sup.units_sold += int(sel.sum())
+            sup.revenue_yuan += float(cost[sel].sum())
+        self.goods["procured"] += m * n_c
+        self.goods["in_chain"] += m * n_c
+        self.pending = book
+
+    # 8 ---------------------------------------------------------------------------------------
+    def phase_settlement(self, d: int) -> None:
+        """Money moves; cash and margins update; a platform out of patience exits."""
+        book, c, t = self.order_book, self.consumers, self.leaders
+        paid = book.paid_yuan
+        c.spend_yuan[book.consumer] += paid
+        commission = self.scheme.order_commission(d, book.value_yuan)
+        np.add.at(t.month_income_yuan, book.leader, commission)
+        np.add.at(t.income_to_date_yuan, book.leader, commission)
+        np.add.at(t.month_orders, book.leader, 1)
+        for pj, p in enumerate(self.platform_list):
+            sel = book.platform == pj
+            f = p.flows
+            f["orders"] += float(sel.sum())
+            f["gmv_yuan"] += float(book.value_yuan[sel].sum())
+            f["subsidy_yuan"] += float(book.coupon_yuan[sel].sum())
+            f["paid_yuan"] += float(paid[sel].sum())
+            f["revenue_yuan"] += float(paid[sel].sum() + book.coupon_yuan[sel].sum())
+            f["commission_yuan"] += float(commission[sel].sum())
+        self.money["consumer_paid"] += float(paid.sum())
+        self.money["subsidy"] += float(book.coupon_yuan.sum())
+        self.money["leader_income"] += float(commission.sum())
+        self.money["platform_revenue"] += sum(p.flows["revenue_yuan"] for p in self.platform_list)
+        self.money["commission_paid"] += sum(p.flows["commission_yuan"]
+                                             for p in self.platform_list)
+        for p in self.platform_list:
+            p.settle(d)
+            if p.out_of_patience():
+                self._exit_platform(p, d)
+
+    def _exit_platform(self, p: Platform, d: int) -> None:
+        """The platform leaves: its leaders stop, its consumers lose their pickup points."""
+        p.exited = True
+        p.day_exited = d
+        t = self.leaders
+        idx = np.flatnonzero(t.view("active") & (t.view("platform") == p.index))
+        if len(idx):
+            self._deactivate_leaders(idx, d, "platform_exit", "platform_exit")
+        self.consumers.leader_of[:, p.index] = -1
+        self.recorder.platform_exit(d, p)
+
+    # 9 ---------------------------------------------------------------------------------------
+    def phase_records(self, d: int) -> None:
+        self.recorder.record_day(d)
+        total = sum(p.flows["orders"] for p in self.platform_list)
+        for p in self.platform_list:
+            p.orders_yesterday = int(p.flows["orders"])
+            p.order_share_yesterday = p.flows["orders"] / total if total else 0.0

@@ -1,0 +1,210 @@
+"""The social network: households linked inside neighbourhoods and sparsely across (DESIGN §2.6).
+
+A neighbourhood is a residential compound (小区) of the county town or a village (村). Households
+are linked densely inside their neighbourhood (neighbours, relatives, the same WeChat groups) and
+sparsely across (relatives in other villages, workplaces in town). Presets:
+
+* ``complete``: every pair linked (for checks against the Bass model). It is kept implicit: the
+  number of adopted neighbours is ``total - self``, so no N x N matrix is ever built.
+* ``small_world``: Watts-Strogatz (Watts & Strogatz 1998) ring lattice with rewiring; rewire 0
+  is the ring lattice. Neighbourhoods are consecutive blocks of the ring.
+* ``county``: a county town of compounds plus villages. Inside each neighbourhood a ring lattice
+  with local rewiring (clustered, like Watts-Strogatz but closed to the neighbourhood); across
+  neighbourhoods a Poisson number of ties per household, most of them landing in the town (the
+  town as hub: market, schools, workplaces).
+
+Generators take their random generator from the model (never the global one) and build the
+adjacency as a ``scipy.sparse`` CSR matrix with numpy array operations, so they run at a million
+households. ``SocialNetwork.to_networkx()`` gives a networkx graph for small markets (dashboard,
+analysis).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["GENERATORS", "SocialNetwork", "build_network"]
+
+
+@dataclass
+class SocialNetwork:
+    """Households, their neighbourhoods and their ties.
+
+    Attributes:
+        n: number of households.
+        neighbourhood: neighbourhood index of each household, shape (n,).
+        is_village: whether each neighbourhood is a village (else a town compound).
+        adjacency: symmetric 0/1 CSR matrix, or None for the implicit complete graph.
+        degree: number of ties of each household.
+    """
+
+    n: int
+    neighbourhood: np.ndarray
+    is_village: np.ndarray
+    adjacency: sp.csr_matrix | None
+    degree: np.ndarray
+
+    @property
+    def n_neighbourhoods(self) -> int:
+        return len(self.is_village)
+
+    @property
+    def household_in_village(self) -> np.ndarray:
+        return self.is_village[self.neighbourhood]
+
+    def neighbour_sum(self, x: np.ndarray) -> np.ndarray:
+        """For each household, the sum of ``x`` over its neighbours (``A @ x``)."""
+        if self.adjacency is None:
+            return x.sum(axis=0) - x
+        return self.adjacency @ x
+
+    @property
+    def n_edges(self) -> int:
+        if self.adjacency is None:
+            return self.n * (self.n - 1) // 2
+        return int(self.adjacency.nnz // 2)
+
+    def to_networkx(self, max_nodes: int = 20_000) -> nx.Graph:
+        """The network as a networkx graph with ``neighbourhood`` and ``village`` attributes."""
+        if self.n > max_nodes:
+            raise ValueError(f"to_networkx: n={self.n} households is above max_nodes={max_nodes}")
+        g = nx.complete_graph(self.n) if self.adjacency is None else nx.from_scipy_sparse_array(
+            self.adjacency
+        )
+        nx.set_node_attributes(g, dict(enumerate(self.neighbourhood.tolist())), "neighbourhood")
+        village = self.household_in_village.tolist()
+        nx.set_node_attributes(g, dict(enumerate(village)), "village")
+        return g
+
+
+def _symmetric_adjacency(n: int, src: np.ndarray, dst: np.ndarray) -> sp.csr_matrix:
+    keep = src != dst
+    src, dst = src[keep], dst[keep]
+    rows = np.concatenate([src, dst])
+    cols = np.concatenate([dst, src])
+    a = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, n))
+    a.sum_duplicates()
+    a.data[:] = 1.0  # duplicate ties collapse to one
+    return a
+
+
+def _block_sizes(n: int, size: int) -> np.ndarray:
+    """Split n households into consecutive blocks of about ``size``."""
+    k = max(1, round(n / size))
+    base, extra = divmod(n, k)
+    return np.array([base + (1 if i < extra else 0) for i in range(k)], dtype=np.int64)
+
+
+def _ring_lattice_edges(starts: np.ndarray, sizes: np.ndarray, half_degree: np.ndarray,
+                        rewire_prob: float, rng: np.random.Generator):
+    """Ring lattice inside each block, each tie rewired within its block with ``rewire_prob``.
+
+    Household ``i`` at position ``p`` of its block links to positions ``p+1 .. p+h`` (mod size),
+    ``h`` the block's half degree; with probability ``rewire_prob`` the far end is replaced by a
+    uniformly drawn member of the same block (Watts-Strogatz rewiring kept local).
+    """
+    n = int(sizes.sum())
+    block = np.repeat(np.arange(len(sizes)), sizes)
+    pos = np.arange(n) - starts[block]
+    size_i = sizes[block]
+    h_i = np.minimum(half_degree[block], size_i - 1)  # small blocks: every pair, duplicates merge
+    src_parts, dst_parts = [], []
+    for d in range(1, int(half_degree.max()) + 1):
+        m = h_i >= d
+        i = np.flatnonzero(m)
+        j = starts[block[i]] + (pos[i] + d) % size_i[i]
+        src_parts.append(i)
+        dst_parts.append(j)
+    src = np.concatenate(src_parts) if src_parts else np.zeros(0, np.int64)
+    dst = np.concatenate(dst_parts) if dst_parts else np.zeros(0, np.int64)
+    rewire = rng.random(len(src)) < rewire_prob
+    b = block[src[rewire]]
+    dst = dst.copy()
+    dst[rewire] = starts[b] + np.floor(rng.random(int(rewire.sum())) * sizes[b]).astype(np.int64)
+    return src, dst
+
+
+def complete_network(n: int, market, rng: np.random.Generator) -> SocialNetwork:
+    """Every pair linked; neighbourhoods are blocks of ``market.neighbourhood_size``."""
+    sizes = _block_sizes(n, market.neighbourhood_size)
+    nb = np.repeat(np.arange(len(sizes)), sizes).astype(np.int32)
+    return SocialNetwork(n, nb, np.zeros(len(sizes), bool), None,
+                         np.full(n, n - 1, dtype=np.float64))
+
+
+def small_world_network(n: int, market, rng: np.random.Generator) -> SocialNetwork:
+    """Watts-Strogatz small world over all households (rewire 0: ring lattice).
+
+    Each household links to its ``neighbors`` nearest ring neighbours (``neighbors // 2`` each
+    side); each tie's far end is rewired to a uniformly drawn household with ``rewire_prob``
+    (Watts & Strogatz 1998). Neighbourhoods are consecutive blocks of the ring.
+    """
+    sw = market.small_world
+    h = sw.neighbors // 2
+    starts = np.zeros(1, np.int64)
+    src, dst = _ring_lattice_edges(starts, np.array([n]), np.array([h]), sw.rewire_prob, rng)
+    a = _symmetric_adjacency(n, src, dst)
+    sizes = _block_sizes(n, market.neighbourhood_size)
+    nb = np.repeat(np.arange(len(sizes)), sizes).astype(np.int32)
+    return SocialNetwork(n, nb, np.zeros(len(sizes), bool), a,
+                         np.asarray(a.sum(axis=1)).ravel())
+
+
+def county_network(n: int, market, rng: np.random.Generator) -> SocialNetwork:
+    """A county town of compounds plus villages (DESIGN §2.6; parameters in ``market.county``).
+
+    ``town_share`` of households live in town compounds of about ``compound_size``; the rest in
+    villages of about ``village_size``. Inside a neighbourhood: a ring lattice of degree
+    ``within_degree_town`` / ``within_degree_village`` with local rewiring ``rewire_prob``.
+    Across: each household starts Poisson(``cross_ties_town`` / ``cross_ties_village``) ties;
+    each lands in the town with probability ``town_hub_bias``, otherwise on a household drawn
+    uniformly from the whole county.
+    """
+    c = market.county
+    n_town = int(round(n * c.town_share))
+    n_village = n - n_town
+    town_sizes = _block_sizes(n_town, c.compound_size) if n_town > 0 else np.zeros(0, np.int64)
+    vil_sizes = _block_sizes(n_village, c.village_size) if n_village > 0 else np.zeros(0, np.int64)
+    sizes = np.concatenate([town_sizes, vil_sizes])
+    is_village = np.concatenate([np.zeros(len(town_sizes), bool), np.ones(len(vil_sizes), bool)])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    half = np.where(is_village, c.within_degree_village // 2, c.within_degree_town // 2)
+    src_in, dst_in = _ring_lattice_edges(starts, sizes, half, c.rewire_prob, rng)
+
+    nb = np.repeat(np.arange(len(sizes)), sizes).astype(np.int32)
+    in_village = is_village[nb]
+    lam = np.where(in_village, c.cross_ties_village, c.cross_ties_town)
+    k = rng.poisson(lam)
+    src_x = np.repeat(np.arange(n), k)
+    m = len(src_x)
+    to_town = (rng.random(m) < c.town_hub_bias) & (n_town > 0)
+    dst_x = np.where(
+        to_town,
+        np.floor(rng.random(m) * max(n_town, 1)).astype(np.int64),
+        np.floor(rng.random(m) * n).astype(np.int64),
+    )
+    a = _symmetric_adjacency(n, np.concatenate([src_in, src_x]), np.concatenate([dst_in, dst_x]))
+    return SocialNetwork(n, nb, is_village, a, np.asarray(a.sum(axis=1)).ravel())
+
+
+# The registry of presets: a config names one of these, never a dotted import path.
+GENERATORS = {
+    "complete": complete_network,
+    "small_world": small_world_network,
+    "county": county_network,
+}
+
+
+def build_network(market, rng: np.random.Generator) -> SocialNetwork:
+    """Build the network preset named by ``market.network`` with generator ``rng``."""
+    try:
+        gen = GENERATORS[market.network]
+    except KeyError:
+        raise ValueError(
+            f"market.network={market.network!r}: unknown preset; allowed: {', '.join(GENERATORS)}"
+        ) from None
+    return gen(int(market.consumers), market, rng)

@@ -1,0 +1,76 @@
+"""Outputs of a run, written into its run directory (DESIGN §5.5).
+
+``config.yaml`` (the resolved config), tidy Parquet tables (``daily``, ``platforms``,
+``spoilage``, ``leaders``), ``figures/overview.png``, and ``summary.json`` (headline figures,
+units in the key names) written last as the completion marker. Every file is written under a
+temporary name and renamed, so an interrupted run never leaves a half-written file that looks
+complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from omegaconf import OmegaConf  # noqa: E402
+
+__all__ = ["atomic_write", "overview_figure", "write_run"]
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call ``write(tmp_path)`` then rename the temporary file to ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def overview_figure(tables: dict[str, pd.DataFrame], path: Path) -> None:
+    """Adoption, order shares, active leaders and spoilage over the run, in four panels."""
+    daily, plat, spo = tables["daily"], tables["platforms"], tables["spoilage"]
+    fig, ax = plt.subplots(2, 2, figsize=(10, 6.5), constrained_layout=True)
+    ax[0, 0].plot(daily["day"], daily["adoption_rate"], color="k")
+    ax[0, 0].set(title="Adoption of group buying", xlabel="day", ylabel="share of households",
+                 ylim=(0, 1))
+    for name, g in plat.groupby("platform", sort=False):
+        share = g["order_share"].rolling(7, min_periods=1).mean()
+        ax[0, 1].plot(g["day"], share, label=name)
+        ax[1, 0].plot(g["day"], g["active_leaders"], label=name)
+    ax[0, 1].set(title="Order share (7-day mean)", xlabel="day", ylabel="share", ylim=(0, 1))
+    ax[0, 1].legend(frameon=False, fontsize=8)
+    ax[1, 0].set(title="Active leaders", xlabel="day", ylabel="leaders")
+    s = spo.groupby(["day", "category"], sort=False)[["units_shipped", "units_spoiled"]].sum()
+    s = s.reset_index()
+    for cat, g in s.groupby("category", sort=False):
+        rate = (g["units_spoiled"].rolling(7, min_periods=1).sum()
+                / g["units_shipped"].rolling(7, min_periods=1).sum().clip(lower=1))
+        ax[1, 1].plot(g["day"], rate, label=cat)
+    ax[1, 1].set(title="Spoilage rate (7-day)", xlabel="day", ylabel="spoiled / shipped")
+    ax[1, 1].legend(frameon=False, fontsize=8)
+    fig.savefig(path, dpi=120, format="png")
+    plt.close(fig)
+
+
+def write_run(out_dir: Path, cfg, tables: dict[str, pd.DataFrame], summary: dict) -> None:
+    """Write config, tables, figure, then ``summary.json`` last (the completion marker)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "summary.json").unlink(missing_ok=True)
+    atomic_write(out_dir / "config.yaml", lambda p: OmegaConf.save(cfg, p, resolve=True))
+    for name, df in tables.items():
+        atomic_write(out_dir / f"{name}.parquet", lambda p, df=df: df.to_parquet(p, index=False))
+    atomic_write(out_dir / "figures" / "overview.png", lambda p: overview_figure(tables, p))
+    atomic_write(out_dir / "summary.json",
+                 lambda p: p.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n"))

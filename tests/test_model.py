@@ -1,0 +1,91 @@
+"""The whole model: invariants every day, determinism, common random numbers, agents."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.consumers import Consumer
+from sim.leaders import Leader
+from sim.model import GroupBuyingMarket
+from sim.platforms import Platform
+from sim.suppliers import Supplier
+from tests.conftest import SMALL, compose, run_model
+
+
+def test_invariants_hold_every_day():
+    model = GroupBuyingMarket(compose(SMALL + ["days=90"]))
+    c = model.consumers
+    for _ in range(90):
+        model.step()
+        g, m = model.goods, model.money
+        # Goods: shipped = delivered + spoiled + still in the chain.
+        assert g["procured"] == g["delivered"] + g["spoiled"] + g["in_chain"]
+        # Money: what consumers pay plus subsidies equals platform revenue; commissions paid
+        # equal leader income (and the leaders' own accounts agree).
+        assert m["consumer_paid"] + m["subsidy"] == pytest.approx(m["platform_revenue"], rel=1e-12)
+        assert m["commission_paid"] == pytest.approx(m["leader_income"], rel=1e-12)
+        assert model.leaders.view("income_to_date_yuan").sum() == pytest.approx(
+            m["leader_income"], rel=1e-9)
+        assert c.orders.min() >= 0 and np.all(c.trust >= 0) and np.all(c.trust <= 1)
+        assert not np.isnan(c.trust).any()
+    tables = model.recorder.tables()
+    plat = tables["platforms"]
+    sums = plat.groupby("day")["order_share"].sum()
+    orders = tables["daily"].set_index("day")["orders"]
+    np.testing.assert_allclose(sums[orders > 0], 1.0)
+    counts = ["adopters", "orders", "active_leaders", "units_shipped", "units_spoiled",
+              "complaints"]
+    assert not tables["daily"][counts].isna().any().any()
+    assert (tables["daily"][counts] >= 0).all().all()
+    spo = tables["spoilage"]
+    assert (spo["units_spoiled"] <= spo["units_shipped"]).all()
+    # Every order is served by an active leader of the chosen platform, in its neighbourhood.
+    assert orders.sum() == int(c.orders.sum())
+
+
+def _tables(overrides):
+    return run_model(overrides).recorder.tables()
+
+
+def test_same_seed_gives_identical_tables_and_another_seed_differs():
+    a, b, c = _tables(["seed=7"]), _tables(["seed=7"]), _tables(["seed=8"])
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name])
+    assert not a["daily"].equals(c["daily"])
+
+
+def test_a_change_from_day_d_leaves_every_table_identical_before_d():
+    d = 40
+    base = _tables(["seed=3"])
+    cut = _tables(["seed=3", f"incentive.decay_start_day={d}", "incentive.decay_to_rate=0.03"])
+    for name, df in base.items():
+        before = df[df["day"] < d].reset_index(drop=True)
+        other = cut[name][cut[name]["day"] < d].reset_index(drop=True)
+        pd.testing.assert_frame_equal(before, other, obj=f"{name} before day {d}")
+    assert not base["platforms"].equals(cut["platforms"]), "the cut changes something after D"
+
+
+def test_agents_are_mesa_agents_and_views_on_the_arrays():
+    model = run_model(["days=20"])
+    consumers = model.agents_by_type[Consumer]
+    assert len(consumers) == model.consumers.n
+    assert len(model.agents_by_type[Platform]) == len(model.platform_names)
+    assert len(model.agents_by_type[Supplier]) == len(model.supplier_list)
+    leaders = model.agents_by_type[Leader]
+    assert len(leaders) == model.leaders.n > 0
+    agent = next(a for a in consumers if a.index == 123)
+    assert agent.adopted == bool(model.consumers.adopted[123])
+    agent.trust = np.array([0.9, 0.1, 0.2])
+    np.testing.assert_array_equal(model.consumers.trust[123], [0.9, 0.1, 0.2])
+    assert len(agent.neighbours) > 0
+    ldr = leaders.to_list()[0]
+    assert ldr.home >= 0 and ldr.platform_name in model.platform_names
+    assert 0.0 <= ldr.quit_probability() <= 1.0
+    if ldr.active:
+        assert ldr.members >= 1
+
+
+@pytest.mark.parametrize("network", ["complete", "small_world", "county"])
+def test_every_network_preset_runs(network):
+    model = run_model([f"market.network={network}", "market.consumers=600", "days=15"])
+    assert model.recorder.tables()["daily"]["adopters"].iloc[-1] > 0

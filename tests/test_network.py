@@ -1,0 +1,58 @@
+"""Network presets (DESIGN §2.6)."""
+
+import numpy as np
+import pytest
+
+from sim.cli import compose
+from sim.network import build_network
+
+
+def _market(*overrides):
+    return compose(list(overrides)).market
+
+
+def _net(seed=0, *overrides):
+    return build_network(_market(*overrides), np.random.default_rng(seed))
+
+
+def test_complete_is_implicit_and_exact():
+    net = _net(0, "market=complete", "market.consumers=50")
+    assert net.adjacency is None
+    x = np.arange(50, dtype=float)
+    np.testing.assert_allclose(net.neighbour_sum(x), x.sum() - x)
+    assert net.n_edges == 50 * 49 // 2
+    assert net.to_networkx().number_of_edges() == net.n_edges
+
+
+def test_ring_lattice_when_rewire_is_zero():
+    net = _net(0, "market=small_world", "market.consumers=100", "market.small_world.neighbors=6",
+               "market.small_world.rewire_prob=0")
+    assert np.all(net.degree == 6)
+    a = net.adjacency
+    for d in (1, 2, 3):
+        assert a[0, d] == 1 and a[0, 100 - d] == 1
+    assert a[0, 4] == 0
+
+
+@pytest.mark.parametrize("preset", ["county", "small_world"])
+def test_sparse_presets_are_symmetric_simple_and_seeded(preset):
+    m = [f"market={preset}", "market.consumers=3000"]
+    a = _net(1, *m).adjacency
+    assert (a != a.T).nnz == 0
+    assert a.diagonal().sum() == 0
+    assert set(np.unique(a.data)) == {1.0}
+    assert (_net(1, *m).adjacency != a).nnz == 0
+    assert (_net(2, *m).adjacency != a).nnz > 0
+
+
+def test_county_is_clustered_inside_neighbourhoods_with_a_town_hub():
+    net = _net(0, "market.consumers=5000")
+    a = net.adjacency.tocoo()
+    same = net.neighbourhood[a.row] == net.neighbourhood[a.col]
+    assert same.mean() > 0.8, "most ties are inside the neighbourhood"
+    assert (~same).sum() > 0, "some ties cross neighbourhoods"
+    town = ~net.household_in_village
+    assert town.mean() == pytest.approx(0.35, abs=0.01)
+    cross_dst_town = town[a.col[~same]]
+    assert cross_dst_town.mean() > town.mean(), "cross ties land in the town more than its share"
+    assert net.is_village.sum() > 0 and (~net.is_village).sum() > 0
