@@ -4,12 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.cli import compose
 from sim.consumers import Consumer
 from sim.leaders import Leader
 from sim.model import GroupBuyingMarket
 from sim.platforms import Platform
 from sim.suppliers import Supplier
-from tests.conftest import SMALL, compose, run_model
+from tests.helpers import SMALL, run_model
 
 
 def test_invariants_hold_every_day():

@@ -1,8 +1,6 @@
-"""Shared fixtures: small composed configs and a small finished run."""
+"""Helpers shared by the tests: a small scenario and a way to run it."""
 
 from __future__ import annotations
-
-import pytest
 
 from sim.cli import compose
 from sim.model import GroupBuyingMarket
@@ -10,12 +8,8 @@ from sim.model import GroupBuyingMarket
 SMALL = ["experiment=smoke"]  # 2,000 households, 60 days
 
 
-@pytest.fixture
-def small_cfg():
-    return compose(SMALL)
-
-
 def run_model(overrides: list[str]) -> GroupBuyingMarket:
+    """Build and run the small scenario with ``overrides``; return the finished model."""
     model = GroupBuyingMarket(compose(SMALL + overrides))
     model.run()
     return model
