@@ -151,6 +151,7 @@ class GroupBuyingMarket(mesa.Model):
         self.money = {"consumer_paid": 0.0, "subsidy": 0.0, "platform_revenue": 0.0,
                       "commission_paid": 0.0, "leader_income": 0.0}
         self.today: dict = {}
+        self.phase_seconds: dict[str, float] | None = None  # set to {} to time each phase
         self.recorder = Recorder(self)
         self.setup_seconds = time.perf_counter() - t0
 
@@ -208,16 +209,27 @@ class GroupBuyingMarket(mesa.Model):
         """One day, phases in the order of DESIGN §3 (see the module docstring)."""
         d = self.day
         self.today = {}
-        self.phase_calendar(d)
-        self.phase_terms(d)
-        self.phase_logistics_and_pickup(d)
-        self.phase_word_of_mouth(d)
-        self.phase_leaders(d)
-        self.phase_orders(d)
-        self.phase_procurement(d)
-        self.phase_settlement(d)
-        self.phase_records(d)
+        phase = self._phase
+        phase(self.phase_calendar, d)
+        phase(self.phase_terms, d)
+        phase(self.phase_logistics_and_pickup, d)
+        phase(self.phase_word_of_mouth, d)
+        phase(self.phase_leaders, d)
+        phase(self.phase_orders, d)
+        phase(self.phase_procurement, d)
+        phase(self.phase_settlement, d)
+        phase(self.phase_records, d)
         self.day += 1
+
+    def _phase(self, method, d: int) -> None:
+        """Run one phase; with ``phase_seconds`` set (a dict), add its wall time there."""
+        if self.phase_seconds is None:
+            method(d)
+            return
+        t0 = time.perf_counter()
+        method(d)
+        name = method.__name__.removeprefix("phase_")
+        self.phase_seconds[name] = self.phase_seconds.get(name, 0.0) + time.perf_counter() - t0
 
     def run(self, days: int | None = None) -> None:
         """Run ``days`` days (default: ``cfg.days``)."""
