@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: setup run test lint bench figures clean
+.PHONY: setup run test lint bench clean
 
 # Find an interpreter >= 3.12: pyenv's python3 honours .python-version; then explicit names.
 PYTHON_CANDIDATES := python3 python3.12 python3.13 python3.14 python
@@ -36,6 +36,9 @@ run: setup
 test: setup
 	$(VENV)/bin/ruff check
 	$(VENV)/bin/pytest
+
+bench: setup
+	$(PY) experiments/benchmark.py $(ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
+from sim.views import row_property
+
 __all__ = [
     "Consumer",
     "ConsumerState",
@@ -173,17 +175,6 @@ def logsum_surplus_yuan(v: np.ndarray, beta: np.ndarray, reference_price_yuan: f
     return scale * (ls - outside_utility)
 
 
-def _row_property(name: str, doc: str):
-    def fget(self):
-        value = getattr(self.model.consumers, name)[self.index]
-        return value.copy() if isinstance(value, np.ndarray) else value.item()
-
-    def fset(self, value):
-        getattr(self.model.consumers, name)[self.index] = value
-
-    return property(fget, fset, doc=doc)
-
-
 class Consumer(mesa.Agent):
     """A household: a Mesa agent whose state is its row of the model's consumer arrays.
 
@@ -195,20 +186,20 @@ class Consumer(mesa.Agent):
         super().__init__(model)
         self.index = index
 
-    neighbourhood = _row_property("neighbourhood", "neighbourhood index")
-    in_village = _row_property("in_village", "lives in a village (else the county town)")
-    segment = _row_property("segment", "segment index")
-    price_sensitivity = _row_property("price_sensitivity", "beta_i")
-    adopted = _row_property("adopted", "has adopted group buying")
-    day_adopted = _row_property("day_adopted", "day of adoption, -1 never")
-    aware = _row_property("aware", "aware of each platform")
-    trust = _row_property("trust", "trust in each platform, [0, 1]")
-    leader_of = _row_property("leader_of", "leader index per platform, -1 none")
-    last_platform = _row_property("last_platform", "last platform used, -1 none")
-    day_last_order = _row_property("day_last_order", "day of last order, -1 never")
-    orders = _row_property("orders", "orders to date")
-    spend_yuan = _row_property("spend_yuan", "paid to date net of refunds, yuan")
-    is_leader = _row_property("is_leader", "runs a pickup point now")
+    neighbourhood = row_property("consumers", "neighbourhood", "neighbourhood index")
+    in_village = row_property("consumers", "in_village", "lives in a village (else the town)")
+    segment = row_property("consumers", "segment", "segment index")
+    price_sensitivity = row_property("consumers", "price_sensitivity", "beta_i")
+    adopted = row_property("consumers", "adopted", "has adopted group buying")
+    day_adopted = row_property("consumers", "day_adopted", "day of adoption, -1 never")
+    aware = row_property("consumers", "aware", "aware of each platform")
+    trust = row_property("consumers", "trust", "trust in each platform, [0, 1]")
+    leader_of = row_property("consumers", "leader_of", "leader index per platform, -1 none")
+    last_platform = row_property("consumers", "last_platform", "last platform used, -1 none")
+    day_last_order = row_property("consumers", "day_last_order", "day of last order, -1 never")
+    orders = row_property("consumers", "orders", "orders to date")
+    spend_yuan = row_property("consumers", "spend_yuan", "paid to date net of refunds, yuan")
+    is_leader = row_property("consumers", "is_leader", "runs a pickup point now")
 
     @property
     def segment_name(self) -> str:

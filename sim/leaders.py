@@ -27,6 +27,8 @@ import mesa
 import numpy as np
 from scipy.special import ndtri
 
+from sim.views import row_property
+
 __all__ = [
     "Leader",
     "LeaderTable",
@@ -117,16 +119,6 @@ class LeaderTable:
         return getattr(self, name)[: self.n]
 
 
-def _leader_property(name: str, doc: str):
-    def fget(self):
-        return getattr(self.model.leaders, name)[self.index].item()
-
-    def fset(self, value):
-        getattr(self.model.leaders, name)[self.index] = value
-
-    return property(fget, fset, doc=doc)
-
-
 class Leader(mesa.Agent):
     """A group leader (团长): a Mesa agent whose state is its row of the model's leader table."""
 
@@ -134,16 +126,16 @@ class Leader(mesa.Agent):
         super().__init__(model)
         self.index = index
 
-    home = _leader_property("home", "household index of the leader")
-    neighbourhood = _leader_property("neighbourhood", "neighbourhood served")
-    platform = _leader_property("platform", "platform index served")
-    active = _leader_property("active", "still running the pickup point")
-    day_joined = _leader_property("day_joined", "day recruited")
-    day_left = _leader_property("day_left", "day quit, -1 if active")
-    fridge = _leader_property("fridge", "fridge at the pickup point")
-    reservation_income_yuan = _leader_property("reservation_income_yuan", "yuan per month")
-    smoothed_net_income_yuan = _leader_property("smoothed_net_income_yuan", "yuan per month")
-    income_to_date_yuan = _leader_property("income_to_date_yuan", "commission earned, yuan")
+    home = row_property("leaders", "home", "household index of the leader")
+    neighbourhood = row_property("leaders", "neighbourhood", "neighbourhood served")
+    platform = row_property("leaders", "platform", "platform index served")
+    active = row_property("leaders", "active", "still running the pickup point")
+    day_joined = row_property("leaders", "day_joined", "day recruited")
+    day_left = row_property("leaders", "day_left", "day quit, -1 if active")
+    fridge = row_property("leaders", "fridge", "fridge at the pickup point")
+    reservation_income_yuan = row_property("leaders", "reservation_income_yuan", "yuan per month")
+    smoothed_net_income_yuan = row_property("leaders", "smoothed_net_income_yuan", "yuan per month")
+    income_to_date_yuan = row_property("leaders", "income_to_date_yuan", "commission earned, yuan")
 
     @property
     def platform_name(self) -> str:
