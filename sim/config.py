@@ -49,7 +49,7 @@ class SegmentConfig:
     share_town: float = P(0.33, 0.0, 1.0)  # share of town households in this segment
     share_village: float = P(0.33, 0.0, 1.0)  # share of village households in this segment
     p_scale: float = P(1.0, 0.0, 10.0)  # multiplier of wom.p_external (elderly adopt later)
-    price_sensitivity: float = P(4.0, 0.0, 50.0)  # beta of DESIGN §4.2, per unit price index
+    price_sensitivity_scale: float = P(1.0, 0.0, 10.0)  # x choice.price_sensitivity (beta_i)
     order_rate_per_day: float = P(0.3, 0.0, 1.0)  # chance of an order occasion per day
 
 
@@ -105,6 +105,7 @@ class WomConfig:
 
 @dataclass
 class ChoiceConfig:
+    price_sensitivity: float = P(6.0, 0.0, 50.0)  # base beta of DESIGN §4.2, per unit price index
     trust_weight: float = P(2.0, 0.0, 100.0)  # theta of DESIGN §4.2
     habit: float = P(1.0, -100.0, 100.0)  # kappa: utility of last platform used (switching cost)
     outside_utility: float = P(0.0, -100.0, 100.0)  # u_outside: wet market / corner shop
@@ -185,6 +186,7 @@ class PlatformConfig:
     undercut_step: float = P(0.02, 0.0, 1.0)  # price_war: undercut the cheapest rival by this
     target_share: float = P(0.4, 0.0, 1.0)  # price_war: undercut while own share is below
     price_recovery_rate: float = P(0.02, 0.0, 1.0)  # per day, back toward cost-plus
+    min_markup: float = P(-0.2, -0.9, 10.0)  # price_war: lowest markup it will price at
     coverage: float = P(0.8, 0.0, 1.0)  # share of neighbourhoods where it recruits leaders
     households_per_leader: int = P(150, 1, 100_000)  # recruitment target per neighbourhood
     marketing_reach: float = P(1.0, 0.0, 1.0)  # reach_i of DESIGN §4.1 where it is present
@@ -227,6 +229,9 @@ class SubsidyConfig:
 @dataclass
 class PolicyConfig:
     below_cost_ban_day: int | None = P(None, 0, 100_000)  # ban on below-cost pricing from
+    fine_day: int | None = P(None, 0, 100_000)  # the regulator fines past below-cost pricing
+    fine_yuan: float = P(0.0, 0.0, 1e10)  # one-off fine per platform found pricing below cost
+    fine_lookback_days: int = P(90, 0, 100_000)  # below cost within this many days before fine_day
 
 
 @dataclass

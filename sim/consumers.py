@@ -56,6 +56,7 @@ class ConsumerState:
     leader_of: np.ndarray  # int32 (n, P), leader index serving the household, or -1
     last_platform: np.ndarray  # int16, or -1
     day_last_order: np.ndarray  # int32, or -1
+    day_last_order_p: np.ndarray  # int32 (n, P), day of last order from each platform, or -1
     orders: np.ndarray  # int64, orders to date
     spend_yuan: np.ndarray  # float64, paid to date net of refunds
     leader_candidate: np.ndarray  # bool, could run a pickup point (often a corner shop)
@@ -78,6 +79,7 @@ class ConsumerState:
             leader_of=np.full((n, n_platforms), NONE, np.int32),
             last_platform=np.full(n, NONE, np.int16),
             day_last_order=np.full(n, NONE, np.int32),
+            day_last_order_p=np.full((n, n_platforms), NONE, np.int32),
             orders=np.zeros(n, np.int64),
             spend_yuan=np.zeros(n),
             leader_candidate=np.zeros(n, bool),
@@ -197,6 +199,8 @@ class Consumer(mesa.Agent):
     leader_of = row_property("consumers", "leader_of", "leader index per platform, -1 none")
     last_platform = row_property("consumers", "last_platform", "last platform used, -1 none")
     day_last_order = row_property("consumers", "day_last_order", "day of last order, -1 never")
+    day_last_order_p = row_property("consumers", "day_last_order_p",
+                                    "day of last order from each platform, -1 never")
     orders = row_property("consumers", "orders", "orders to date")
     spend_yuan = row_property("consumers", "spend_yuan", "paid to date net of refunds, yuan")
     is_leader = row_property("consumers", "is_leader", "runs a pickup point now")

@@ -186,7 +186,9 @@ class GroupBuyingMarket(mesa.Model):
         cum = np.where(c.in_village[:, None], cum_vil[None, :], cum_town[None, :])
         seg = np.minimum((cum <= u_seg[:, None]).sum(axis=1), len(segs) - 1)
         c.segment[:] = seg
-        c.price_sensitivity[:] = np.array([s.price_sensitivity for s in segs])[seg]
+        # beta_i = base beta (choice.price_sensitivity) x the segment's relative scale.
+        scale = np.array([s.price_sensitivity_scale for s in segs])
+        c.price_sensitivity[:] = cfg.choice.price_sensitivity * scale[seg]
         c.p_scale[:] = np.array([s.p_scale for s in segs])[seg]
         c.order_rate[:] = np.array([s.order_rate_per_day for s in segs])[seg]
         rate = np.where(c.in_village, cfg.market.leader_candidate_rate_village,
@@ -253,6 +255,7 @@ class GroupBuyingMarket(mesa.Model):
                 p.entered = True
             if p.active:
                 p.set_terms(d)
+            p.assess_fine(d, self.cfg.policy)
 
     # 3 ---------------------------------------------------------------------------------------
     def phase_logistics_and_pickup(self, d: int) -> None:
@@ -497,8 +500,13 @@ class GroupBuyingMarket(mesa.Model):
             self.today["consumer_surplus_yuan"] = 0.0
             return
         price_index = np.array([p.price_index for p in self.platform_list])
-        coupon_index = np.array([p.coupon_yuan for p in self.platform_list]) / \
-            self.reference_basket_yuan
+        # Coupons per chooser and platform: the everyday coupon plus a first-order coupon for
+        # households that have never ordered from the platform (new_user schedule).
+        new_user = c.day_last_order_p[idx] < 0
+        coupon_all = np.array([p.coupon_yuan for p in self.platform_list])
+        coupon_new = np.array([p.new_user_coupon_yuan for p in self.platform_list])
+        coupon_yuan = coupon_all[None, :] + coupon_new[None, :] * new_user
+        coupon_index = coupon_yuan / self.reference_basket_yuan
         quality = np.array([p.cfg.quality for p in self.platform_list])
         beta = c.price_sensitivity[idx]
         v = choice_utilities(price_index, coupon_index, beta, c.trust[idx],
@@ -509,11 +517,15 @@ class GroupBuyingMarket(mesa.Model):
         k = choose(v, u_choice[idx])
         buy = k > 0
         who, j = idx[buy], (k[buy] - 1).astype(np.int64)
+        first = c.day_last_order_p[who, j] < 0
+        for pj, p in enumerate(self.platform_list):
+            p.flows["new_buyers"] += float(first[j == pj].sum())
         c.last_platform[who] = j
         c.day_last_order[who] = d
+        c.day_last_order_p[who, j] = d
         c.orders[who] += 1
         prices = np.stack([p.prices for p in self.platform_list])[j]
-        coupon = np.array([p.coupon_yuan for p in self.platform_list])[j]
+        coupon = coupon_yuan[np.flatnonzero(buy), j]
         self.order_book = OrderBook(who, j, c.leader_of[who, j].astype(np.int64), prices, coupon)
 
     # 7 ---------------------------------------------------------------------------------------
@@ -592,6 +604,9 @@ class GroupBuyingMarket(mesa.Model):
         idx = np.flatnonzero(t.view("active") & (t.view("platform") == p.index))
         if len(idx):
             self._deactivate_leaders(idx, d, "platform_exit", "platform_exit")
+            # They did not quit the job: the remaining platforms may recruit them at once, and
+            # their households re-home to the remaining platforms through them.
+            self.consumers.leader_available_day[t.home[idx]] = d
         self.consumers.leader_of[:, p.index] = -1
         self.recorder.platform_exit(d, p)
 
@@ -601,4 +616,5 @@ class GroupBuyingMarket(mesa.Model):
         total = sum(p.flows["orders"] for p in self.platform_list)
         for p in self.platform_list:
             p.orders_yesterday = int(p.flows["orders"])
+            p.new_buyers_yesterday = int(p.flows["new_buyers"])
             p.order_share_yesterday = p.flows["orders"] / total if total else 0.0

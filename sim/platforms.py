@@ -8,23 +8,33 @@ Pricing rules:
 
 * ``cost_plus``: ``price_c = unit_cost_c * (1 + markup)``.
 * ``price_war``: while its order share is below ``target_share``, undercut the cheapest rival's
-  basket by ``undercut_step``; otherwise recover toward cost-plus by ``price_recovery_rate`` a day.
-  Cash-rich entrants priced below cost ("恶意定价", seed 000 §3.3.1) until margins were compressed
-  to 10-15% (seed 002, l.10).
+  basket by ``undercut_step`` a day, but never below its own floor ``unit_cost * (1 +
+  min_markup)``; otherwise recover toward cost-plus by ``price_recovery_rate`` a day. Cash-rich
+  entrants priced below cost ("恶意定价", seed 000 §3.3.1: a negative ``min_markup``) and the
+  incumbents followed down to the margin they could live with, until gross margins were
+  compressed to 10-15% (seed 002 l.10).
 
-With the below-cost ban in force (China's SAMR rules of December 2020, the "九不得"; a policy
-lever, ``policy.below_cost_ban_day``) no price may fall below unit cost.
+With the below-cost ban in force (SAMR and MOFCOM guidance of 22 December 2020, the "九不得";
+``policy.below_cost_ban_day``) no price may fall below unit cost. Fines (``policy.fine_day``,
+``policy.fine_yuan``): on the fine day every platform that priced any category below unit cost
+within ``fine_lookback_days`` pays a one-off fine (SAMR, 3 March 2021: 1.5 million yuan each on
+Chengxin Youxuan, Duoduo Maicai, Meituan Youxuan and Nicetuan, 0.5 million on Shixianghui, for
+below-cost dumping and misleading prices, the legal maximum).
 
-Subsidy schedules set a coupon per order, capped by a daily budget spread over yesterday's orders:
+Subsidy schedules set an intensity in [0, 1] by days since entry; the coupon per order is the
+intensity times ``coupon_yuan_per_order``, capped by a daily budget spread over yesterday's orders:
 
 * ``none``: no coupon.
 * ``launch_war``: the full coupon for the first ``days`` after entry, then a linear taper over
   ``taper_days``.
 * ``withdrawal``: the full coupon for ``days`` after entry, then none at once (seed 002, l.15:
   "一旦补贴退坡,复购率断崖式下跌", when subsidies are withdrawn repurchase falls off a cliff).
+* ``new_user``: the coupon for ``days`` after entry, on a household's first order from the
+  platform only (新人专享 first-order coupons; the budget is spread over yesterday's new buyers).
 
-Exit: a platform whose cumulative loss exceeds ``patience_yuan`` exits; its leaders stop and its
-consumers re-home to the remaining platforms.
+Exit: a platform whose cumulative loss exceeds ``patience_yuan`` exits; its leaders stop (and may
+be recruited by the remaining platforms at once) and its households re-home to the remaining
+platforms.
 """
 
 from __future__ import annotations
@@ -32,7 +42,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-__all__ = ["PRICING_RULES", "SUBSIDY_SCHEDULES", "Platform"]
+__all__ = ["NEW_USER_SCHEDULES", "PRICING_RULES", "SUBSIDY_SCHEDULES", "Platform"]
 
 
 def cost_plus(platform: Platform, model) -> np.ndarray:
@@ -41,15 +51,22 @@ def cost_plus(platform: Platform, model) -> np.ndarray:
 
 
 def price_war(platform: Platform, model) -> np.ndarray:
-    """Undercut the cheapest active rival while own order share is below target (DESIGN §4.4)."""
+    """Undercut the cheapest active rival while own order share is below target (DESIGN §4.4).
+
+    ``basket <- min(basket, cheapest rival basket * (1 - undercut_step))`` while yesterday's
+    order share is below ``target_share``, never below ``unit_cost * (1 + min_markup)``;
+    otherwise prices recover toward cost-plus by ``price_recovery_rate`` a day.
+    """
+    cfg = platform.cfg
     target = cost_plus(platform, model)
+    floor = platform.unit_cost * (1.0 + cfg.min_markup)
     rivals = [p for p in model.platform_list if p is not platform and p.active]
-    if not rivals or platform.order_share_yesterday >= platform.cfg.target_share:
-        r = platform.cfg.price_recovery_rate
+    if not rivals or platform.order_share_yesterday >= cfg.target_share:
+        r = cfg.price_recovery_rate
         return platform.prices + r * (target - platform.prices)
     cheapest = min(p.prices.sum() for p in rivals)
-    factor = cheapest * (1.0 - platform.cfg.undercut_step) / platform.prices.sum()
-    return platform.prices * min(1.0, factor)
+    factor = cheapest * (1.0 - cfg.undercut_step) / platform.prices.sum()
+    return np.maximum(platform.prices * min(1.0, factor), floor)
 
 
 PRICING_RULES = {"cost_plus": cost_plus, "price_war": price_war}
@@ -73,12 +90,19 @@ def withdrawal(days_since_entry: int, cfg) -> float:
     return 1.0 if days_since_entry < cfg.days else 0.0
 
 
-SUBSIDY_SCHEDULES = {"none": no_subsidy, "launch_war": launch_war, "withdrawal": withdrawal}
+def new_user(days_since_entry: int, cfg) -> float:
+    """Full intensity for ``days`` after entry; the coupon goes to first orders only."""
+    return 1.0 if days_since_entry < cfg.days else 0.0
+
+
+SUBSIDY_SCHEDULES = {"none": no_subsidy, "launch_war": launch_war, "withdrawal": withdrawal,
+                     "new_user": new_user}
+NEW_USER_SCHEDULES = ("new_user",)  # schedules whose coupon is for a first order only
 
 # Daily money flows a platform accumulates; reset every day.
 FLOWS = ("orders", "units", "gmv_yuan", "subsidy_yuan", "paid_yuan", "revenue_yuan",
          "refunds_yuan", "cogs_yuan", "commission_yuan", "logistics_yuan", "fixed_yuan",
-         "recruit_yuan", "spoilage_cost_yuan", "complaints")
+         "recruit_yuan", "spoilage_cost_yuan", "complaints", "fine_yuan", "new_buyers")
 
 
 class Platform(mesa.Agent):
@@ -93,7 +117,10 @@ class Platform(mesa.Agent):
         self.unit_cost = unit_cost  # yuan per unit, per category (its supplier mix)
         self.reference_basket_yuan = float(reference_prices.sum())
         self.prices = unit_cost * (1.0 + cfg.markup)
-        self.coupon_yuan = 0.0
+        self.coupon_yuan = 0.0  # per order, every buyer
+        self.new_user_coupon_yuan = 0.0  # per order, a household's first order only
+        self.day_last_below_cost = -1  # last day any category was priced below unit cost
+        self.new_buyers_yesterday = 0
         self.cash_yuan = float(cfg.initial_cash_yuan)
         self.cumulative_profit_yuan = 0.0
         self.entered = False
@@ -125,7 +152,13 @@ class Platform(mesa.Agent):
         ban = model.cfg.policy.below_cost_ban_day
         if ban is not None and day >= ban:
             self.prices = np.maximum(self.prices, self.unit_cost)
-        self.coupon_yuan = self._coupon(day)
+        if np.any(self.prices < self.unit_cost):
+            self.day_last_below_cost = day
+        coupon = self._coupon(day)
+        if self.model.cfg.subsidy.schedule in NEW_USER_SCHEDULES:
+            self.coupon_yuan, self.new_user_coupon_yuan = 0.0, coupon
+        else:
+            self.coupon_yuan, self.new_user_coupon_yuan = coupon, 0.0
 
     def _coupon(self, day: int) -> float:
         sub = self.model.cfg.subsidy
@@ -134,9 +167,26 @@ class Platform(mesa.Agent):
         intensity = SUBSIDY_SCHEDULES[sub.schedule](day - self.cfg.entry_day, sub)
         if intensity <= 0:
             return 0.0
-        budget_per_order = sub.daily_budget_yuan / max(1, self.orders_yesterday)
+        takers = (self.new_buyers_yesterday if sub.schedule in NEW_USER_SCHEDULES
+                  else self.orders_yesterday)
+        budget_per_order = sub.daily_budget_yuan / max(1, takers)
         coupon = intensity * min(sub.coupon_yuan_per_order, budget_per_order)
         return min(coupon, self.basket_price_yuan)
+
+    def assess_fine(self, day: int, policy) -> float:
+        """Phase 2 on ``policy.fine_day``: a one-off fine if it priced below cost lately, yuan.
+
+        Fined: any category below unit cost on a day in ``[fine_day - fine_lookback_days,
+        fine_day)`` (SAMR, 3 March 2021: fines for below-cost dumping since the second half of
+        2020). The fine is paid from cash and counts in profit (net margin).
+        """
+        if policy.fine_day is None or day != policy.fine_day or not self.active:
+            return 0.0
+        if self.day_last_below_cost < 0 or \
+                self.day_last_below_cost < day - policy.fine_lookback_days:
+            return 0.0
+        self.flows["fine_yuan"] += float(policy.fine_yuan)
+        return float(policy.fine_yuan)
 
     def reset_flows(self) -> None:
         self.flows = dict.fromkeys(FLOWS, 0.0)
@@ -146,11 +196,29 @@ class Platform(mesa.Agent):
         f = self.flows
         if self.active:
             f["fixed_yuan"] += self.cfg.fixed_cost_yuan_per_day
-        profit = (f["paid_yuan"] - f["refunds_yuan"] - f["cogs_yuan"] - f["commission_yuan"]
-                  - f["logistics_yuan"] - f["fixed_yuan"] - f["recruit_yuan"])
+        profit = self.profit_yuan()
         self.cash_yuan += profit
         self.cumulative_profit_yuan += profit
         return profit
+
+    def profit_yuan(self) -> float:
+        """Today's profit: paid - refunds - goods - commission - logistics - fixed - recruiting
+        - fines, yuan."""
+        f = self.flows
+        return (f["paid_yuan"] - f["refunds_yuan"] - f["cogs_yuan"] - f["commission_yuan"]
+                - f["logistics_yuan"] - f["fixed_yuan"] - f["recruit_yuan"] - f["fine_yuan"])
+
+    def net_margin(self) -> float:
+        """Today's profit / net revenue (GMV - coupons - refunds); NaN on a day without sales."""
+        f = self.flows
+        net = f["gmv_yuan"] - f["subsidy_yuan"] - f["refunds_yuan"]
+        return self.profit_yuan() / net if net > 0 else float("nan")
+
+    def price_cost_ratio_min(self) -> float:
+        """The lowest price / unit cost over categories (below 1: pricing below cost)."""
+        ratio = np.divide(self.prices, self.unit_cost, out=np.full(len(self.prices), np.inf),
+                          where=self.unit_cost > 0)
+        return float(ratio.min())
 
     def out_of_patience(self) -> bool:
         return self.active and -self.cumulative_profit_yuan > self.cfg.patience_yuan
