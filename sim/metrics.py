@@ -3,28 +3,60 @@
 One row per day (``daily``), per day x platform (``platforms``), per day x platform x category
 (``spoilage``) and per leader event (``leader_events``). Never a column per platform. The tables
 are built from plain lists during the run and turned into pandas DataFrames at the end.
+
+Competition metrics (DESIGN §6, issue 4), from the per-household, per-platform day of last order
+(``ConsumerState.day_last_order_p``), all whole-array:
+
+* ``hhi_orders`` / ``hhi_gmv``: Herfindahl-Hirschman index of the day's order / GMV shares, in
+  points (0-10,000; US DOJ/FTC convention: above 2,500 is highly concentrated).
+* ``buyers_30d``: households that ordered (from the platform) in the last 30 days.
+* ``user_overlap``: share of the last 30 days' buyers who ordered from two or more platforms in
+  those 30 days (seed 002 l.8: user overlap between platforms above 70%).
+* ``repurchase_rate``: share of the households that ordered (from the platform) in days
+  (d-60, d-30] who ordered again (from it) in (d-30, d]; a 30-day cohort measure (seed 002 l.15).
+  It needs the 30-day buyer sets of 30 days ago: the recorder keeps the last 31 daily snapshots
+  (one bool per household and platform); NaN for the first 30 days.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Recorder", "summarise"]
+__all__ = ["REPURCHASE_WINDOW_DAYS", "Recorder", "hhi_points", "summarise"]
+
+REPURCHASE_WINDOW_DAYS = 30  # seed 002 l.15 / issue 4: "buy again in the next 30 days"
+
+
+def hhi_points(shares) -> float:
+    """Herfindahl-Hirschman index, ``10,000 * sum_j s_j^2`` of shares that sum to 1; NaN if
+    there are no sales."""
+    s = np.asarray(shares, float)
+    total = s.sum()
+    return float(10_000.0 * ((s / total) ** 2).sum()) if total > 0 else float("nan")
+
+
+def _ratio(a, b):
+    return np.divide(a, b, out=np.full(np.shape(a), np.nan), where=np.asarray(b) > 0)
 
 DAILY_COLUMNS = [
     "day", "adopters", "adoption_rate", "new_adopters", "lapsed", "occasions", "orders",
     "gmv_yuan", "subsidy_yuan", "refunds_yuan", "active_leaders", "leader_recruits",
     "leader_quits", "consumer_surplus_yuan", "units_shipped", "units_spoiled", "complaints",
     "ambient_temp_c", "goods_in_chain", "aware_any_share",
+    "hhi_orders", "hhi_gmv", "buyers_30d", "user_overlap", "repurchase_rate", "platforms_active",
+    "fine_yuan",
 ]
 PLATFORM_COLUMNS = [
     "day", "platform", "active", "orders", "order_share", "price_index", "coupon_yuan",
     "subsidy_yuan", "gmv_yuan", "revenue_yuan", "refunds_yuan", "cogs_yuan", "commission_yuan",
     "logistics_yuan", "fixed_yuan", "recruit_yuan", "gross_margin", "profit_yuan",
     "active_leaders", "cash_yuan", "cumulative_profit_yuan", "aware_share", "commission_rate",
+    "gmv_share", "net_margin", "fine_yuan", "new_user_coupon_yuan", "new_buyers",
+    "price_cost_ratio_min", "buyers_30d", "repurchase_rate",
 ]
 SPOILAGE_COLUMNS = ["day", "platform", "category", "units_shipped", "units_spoiled"]
 LEADER_EVENT_COLUMNS = ["day", "leader_id", "platform", "event", "reason"]
@@ -40,6 +72,27 @@ class Recorder:
         self.spoilage: list[tuple] = []
         self.events: list[tuple] = []
         self.platform_events: list[dict] = []
+        # bought-in-the-last-30-days sets of the last 31 days (repurchase cohorts)
+        self._recent = deque(maxlen=REPURCHASE_WINDOW_DAYS + 1)
+
+    def competition(self, d: int) -> dict:
+        """Buyers, user overlap and repurchase (the module docstring), per platform and total."""
+        c = self.model.consumers
+        w = REPURCHASE_WINDOW_DAYS
+        last = c.day_last_order_p
+        recent = (last >= 0) & (last > d - w)  # (n, P): ordered from j in (d-30, d]
+        self._recent.append(recent)
+        n_plat = recent.sum(axis=1)
+        buyers = recent.any(axis=1)
+        out = {"buyers_p": recent.sum(axis=0), "buyers": int(buyers.sum()),
+               "overlap": float(_ratio((n_plat >= 2).sum(), buyers.sum())),
+               "repurchase_p": np.full(recent.shape[1], np.nan), "repurchase": float("nan")}
+        if len(self._recent) == w + 1:
+            cohort = self._recent[0]  # ordered from j in (d-60, d-30]
+            out["repurchase_p"] = _ratio((cohort & recent).sum(axis=0), cohort.sum(axis=0))
+            any_cohort = cohort.any(axis=1)
+            out["repurchase"] = float(_ratio((any_cohort & buyers).sum(), any_cohort.sum()))
+        return out
 
     def leader_events(self, day: int, idx: np.ndarray, platform: np.ndarray, event: str,
                       reasons) -> None:
@@ -62,6 +115,9 @@ class Recorder:
         total_orders = sum(f["orders"] for f in flows)
         adopters = int(c.adopted.sum())
         shipped, spoiled = today["shipped"], today["spoiled"]
+        comp = self.competition(d)
+        gmv = np.array([f["gmv_yuan"] for f in flows])
+        orders = np.array([f["orders"] for f in flows])
         self.daily.append({
             "day": d,
             "adopters": adopters,
@@ -83,6 +139,13 @@ class Recorder:
             "ambient_temp_c": m.conditions.ambient_temp_c,
             "goods_in_chain": m.goods["in_chain"],
             "aware_any_share": float(c.aware.any(axis=1).mean()),
+            "hhi_orders": hhi_points(orders),
+            "hhi_gmv": hhi_points(gmv),
+            "buyers_30d": comp["buyers"],
+            "user_overlap": comp["overlap"],
+            "repurchase_rate": comp["repurchase"],
+            "platforms_active": int(sum(p.active for p in m.platform_list)),
+            "fine_yuan": sum(f["fine_yuan"] for f in flows),
         })
         aware_share = c.aware.mean(axis=0)
         rate = m.scheme.rate(d)
@@ -106,14 +169,20 @@ class Recorder:
                 "fixed_yuan": f["fixed_yuan"],
                 "recruit_yuan": f["recruit_yuan"],
                 "gross_margin": p.gross_margin(),
-                "profit_yuan": (f["paid_yuan"] - f["refunds_yuan"] - f["cogs_yuan"]
-                                - f["commission_yuan"] - f["logistics_yuan"] - f["fixed_yuan"]
-                                - f["recruit_yuan"]),
+                "profit_yuan": p.profit_yuan(),
                 "active_leaders": int(leaders_by_platform[j]),
                 "cash_yuan": p.cash_yuan,
                 "cumulative_profit_yuan": p.cumulative_profit_yuan,
                 "aware_share": float(aware_share[j]),
                 "commission_rate": rate,
+                "gmv_share": f["gmv_yuan"] / gmv.sum() if gmv.sum() else 0.0,
+                "net_margin": p.net_margin(),
+                "fine_yuan": f["fine_yuan"],
+                "new_user_coupon_yuan": p.new_user_coupon_yuan if p.active else 0.0,
+                "new_buyers": int(f["new_buyers"]),
+                "price_cost_ratio_min": p.price_cost_ratio_min(),
+                "buyers_30d": int(comp["buyers_p"][j]),
+                "repurchase_rate": float(comp["repurchase_p"][j]),
             })
             for ci, cat in enumerate(m.category_names):
                 self.spoilage.append((d, p.name, cat, int(shipped[j, ci]), int(spoiled[j, ci])))
@@ -149,6 +218,15 @@ def summarise(model, tables: dict[str, pd.DataFrame]) -> dict:
     last30 = plat[plat["day"] > last["day"] - 30]
     orders30 = last30.groupby("platform")["orders"].sum()
     share30 = (orders30 / orders30.sum()) if orders30.sum() else orders30 * 0.0
+    gmv30 = last30.groupby("platform")["gmv_yuan"].sum()
+    gshare30 = (gmv30 / gmv30.sum()) if gmv30.sum() else gmv30 * 0.0
+    d30 = daily[daily["day"] > last["day"] - 30]
+
+    def margin30(col_num):
+        g = last30.groupby("platform")
+        net = g["gmv_yuan"].sum() - g["subsidy_yuan"].sum() - g["refunds_yuan"].sum()
+        return {k: (_f(v / net[k]) if net[k] > 0 else None) for k, v in col_num(g).items()}
+
     income = t.view("income_to_date_yuan")
     months = np.maximum((np.where(t.view("day_left") >= 0, t.view("day_left"), model.day)
                          - t.view("day_joined")) / 30.0, 1 / 30)
@@ -178,4 +256,13 @@ def summarise(model, tables: dict[str, pd.DataFrame]) -> dict:
         "order_share_last_30_days": {k: _f(v) for k, v in share30.items()},
         "cash_final_yuan": {p.name: _f(p.cash_yuan) for p in model.platform_list},
         "platform_exits": model.recorder.platform_events,
+        "gmv_share_last_30_days": {k: _f(v) for k, v in gshare30.items()},
+        "hhi_gmv_last_30_days": _f(hhi_points(gmv30.to_numpy())) if gmv30.sum() else None,
+        "user_overlap_last_30_days": _f(d30["user_overlap"].mean()),
+        "repurchase_rate_last_30_days": _f(d30["repurchase_rate"].mean()),
+        "gross_margin_last_30_days": margin30(
+            lambda g: g["gmv_yuan"].sum() - g["subsidy_yuan"].sum() - g["refunds_yuan"].sum()
+            - g["cogs_yuan"].sum()),
+        "net_margin_last_30_days": margin30(lambda g: g["profit_yuan"].sum()),
+        "fines_total_yuan": _f(daily["fine_yuan"].sum()),
     }
