@@ -1,0 +1,218 @@
+"""Platform competition (issue 4): pricing, coupons, fines, metrics, the logit check, behaviour.
+
+Unit tests of the rules with exact expectations; the two-platform logit check against its
+formula; behaviour tests over several seeds with common random numbers (STYLE.md §9b).
+"""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from omegaconf import OmegaConf
+
+from sim.cli import compose
+from sim.config import PolicyConfig, SubsidyConfig
+from sim.metrics import Recorder, hhi_points
+from sim.model import GroupBuyingMarket
+from sim.platforms import new_user, price_war
+from sim.study import run_one
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+def _plat(prices, cost, share, active=True, **cfg):
+    c = dict(markup=0.2, min_markup=-0.1, target_share=0.5, undercut_step=0.1,
+             price_recovery_rate=0.5)
+    c.update(cfg)
+    return SimpleNamespace(prices=np.asarray(prices, float), unit_cost=np.asarray(cost, float),
+                           order_share_yesterday=share, active=active,
+                           cfg=SimpleNamespace(**c))
+
+
+def test_price_war_undercuts_the_cheapest_rival_down_to_its_floor():
+    me = _plat([6.0, 6.0], [5.0, 5.0], share=0.2)
+    rival, dear = _plat([5.0, 6.0], [5.0, 5.0], 0.5), _plat([9.0, 9.0], [5.0, 5.0], 0.3)
+    model = SimpleNamespace(platform_list=[me, rival, dear])
+    # cheapest rival basket 11 -> 11 * 0.9 = 9.9 = 12 * 0.825
+    np.testing.assert_allclose(price_war(me, model), [4.95, 4.95])
+    rival.prices = np.array([2.0, 2.0])  # far below: the floor 5 * (1 - 0.1) binds
+    np.testing.assert_allclose(price_war(me, model), [4.5, 4.5])
+    rival.active = dear.active = False  # no active rival: recover half way to cost-plus 6
+    np.testing.assert_allclose(price_war(me, model), [6.0, 6.0])
+    me.prices = np.array([5.0, 5.0])
+    np.testing.assert_allclose(price_war(me, model), [5.5, 5.5])
+
+
+def test_price_war_recovers_at_or_above_target_share():
+    me = _plat([5.0], [5.0], share=0.5)
+    rival = _plat([4.0], [5.0], 0.5)
+    got = price_war(me, SimpleNamespace(platform_list=[me, rival]))
+    np.testing.assert_allclose(got, [5.0 + 0.5 * (6.0 - 5.0)])
+
+
+def test_new_user_schedule_and_hhi():
+    cfg = OmegaConf.structured(SubsidyConfig(days=10))
+    assert [new_user(d, cfg) for d in (0, 9, 10)] == [1.0, 1.0, 0.0]
+    assert hhi_points([1, 1]) == pytest.approx(5000.0)
+    assert hhi_points([3, 0, 0]) == pytest.approx(10_000.0)
+    assert hhi_points([0.44, 0.32, 0.17, 0.07]) == pytest.approx(
+        10_000 * (0.44**2 + 0.32**2 + 0.17**2 + 0.07**2))
+    assert np.isnan(hhi_points([0, 0]))
+
+
+def test_fine_only_for_recent_below_cost_pricing():
+    from sim.platforms import Platform
+    pol = OmegaConf.structured(PolicyConfig(fine_day=100, fine_yuan=1.5e6, fine_lookback_days=30))
+    p = SimpleNamespace(active=True, day_last_below_cost=80, flows={"fine_yuan": 0.0})
+    assert Platform.assess_fine(p, 99, pol) == 0.0  # not the fine day
+    assert Platform.assess_fine(p, 100, pol) == 1.5e6 and p.flows["fine_yuan"] == 1.5e6
+    p.day_last_below_cost = 69  # before the look-back window [70, 100)
+    assert Platform.assess_fine(p, 100, pol) == 0.0
+    p.day_last_below_cost = -1  # never below cost
+    assert Platform.assess_fine(p, 100, pol) == 0.0
+
+
+def test_overlap_and_repurchase_from_last_order_days():
+    # 4 households, 2 platforms; the recorder needs only day_last_order_p.
+    last = np.full((4, 2), -1, np.int32)
+    model = SimpleNamespace(consumers=SimpleNamespace(day_last_order_p=last))
+    rec = Recorder(model)
+    last[:] = [[5, 6], [10, -1], [-1, 20], [-1, -1]]
+    for d in range(0, 31):  # day 30: cohorts are the buyers of days (-30, 0]: none yet
+        out = rec.competition(d)
+    last[:] = [[5, 6], [10, -1], [-1, 20], [-1, -1]]
+    rec = Recorder(model)
+    for d in range(25, 55):
+        rec.competition(d)
+    # At day 55 the cohort of day 25 (bought in (-5, 25]): h0 on both, h1 on 0, h2 on 1.
+    last[1, 0] = 40  # h1 buys again from 0; h0 and h2 do not
+    out = rec.competition(55)
+    assert out["buyers"] == 1 and out["buyers_p"].tolist() == [1, 0]
+    np.testing.assert_allclose(out["repurchase_p"], [1 / 2, 0 / 2])
+    assert out["repurchase"] == pytest.approx(1 / 3)
+    assert out["overlap"] == 0.0
+    last[1, 1] = 50  # h1 now used both platforms in (25, 55]
+    assert rec.competition(55)["overlap"] == 1.0
+
+
+# --- the logit check (DESIGN §4.2) -------------------------------------------------------------
+
+LOGIT = [
+    "experiment=smoke", "days=150", "platforms=two_platform", "subsidy=none", "choice.habit=0",
+    # one beta for everyone: every segment scales the base by 1
+    "market.segments.elderly.price_sensitivity_scale=1",
+    "market.segments.working.price_sensitivity_scale=1",
+    "market.segments.young_family.price_sensitivity_scale=1",
+    # trust stays equal: no learning, no loss from spoilage or complaints
+    "wom.trust_learning_rate=0", "wom.trust_loss_spoiled=0", "wom.complaint_trust_loss=0",
+    # every household reaches both platforms from day 0: full awareness, no leader churn
+    "platforms.incumbent.awareness_rate_per_day=1",
+    "platforms.entrant.awareness_rate_per_day=1",
+    "leaders.churn_base_logit=-50", "leaders.churn_shortfall_slope=0",
+    "market.leader_candidate_rate_town=0.2", "market.leader_candidate_rate_village=0.2",
+]
+
+
+def test_two_platform_order_share_matches_the_logit_formula():
+    model = GroupBuyingMarket(compose(LOGIT + ["seed=11"]))
+    model.run()
+    c = model.consumers
+    assert np.all(c.leader_of[c.adopted] >= 0), "precondition: every adopter reaches both"
+    a, b = model.platform_list
+    beta = model.cfg.choice.price_sensitivity
+    # Equal trust and quality, kappa = 0: P(a | a or b) = 1 / (1 + exp(-beta (pi_b - pi_a))).
+    p_a = 1.0 / (1.0 + np.exp(-beta * (b.price_index - a.price_index)))
+    plat = model.recorder.tables()["platforms"]
+    n_a = plat.loc[plat["platform"] == "incumbent", "orders"].sum()
+    n = plat["orders"].sum()
+    # Each order is an independent draw (the chooser's own uniform) with P(a) = p_a, so n_a is
+    # binomial(n, p_a): its share has standard error sqrt(p_a (1 - p_a) / n). Four standard
+    # errors: a correct model fails with probability 6e-5; a 20% error in beta moves p_a by
+    # ~0.02, five standard errors at n ~ 15,000 orders.
+    se = np.sqrt(p_a * (1 - p_a) / n)
+    assert n > 10_000
+    assert abs(n_a / n - p_a) < 4 * se, (n_a / n, p_a, se, n)
+
+
+# --- behaviour over seeds (common random numbers) ---------------------------------------------
+
+SEEDS = [1, 2, 3]
+SMOKE = ["experiment=smoke"]
+
+
+def _plat_series(overrides, col, platform, seeds=SEEDS):
+    out = []
+    for s in seeds:
+        _, t = run_one(SMOKE + overrides, s)
+        p = t["platforms"]
+        out.append(p.loc[p["platform"] == platform, col].to_numpy(float))
+    return np.array(out)
+
+
+def test_subsidy_raises_the_subsidisers_share():
+    base = _plat_series(["days=120", "subsidy=none"], "order_share", "entrant")[:, 70:]
+    sub = _plat_series(["days=120", "subsidy=launch_war"], "order_share", "entrant")[:, 70:]
+    b, s = base.mean(axis=1), sub.mean(axis=1)
+    assert np.all(s > b), f"a coupon raises the entrant's order share in every seed: {s} vs {b}"
+
+
+def test_withdrawing_the_subsidy_lowers_repurchase():
+    # Coupon from entry (day 60) for 60 days; withdrawn on day 120 or kept. The cohort that
+    # bought with the coupon in (d-60, d-30] buys again less in (d-30, d] once it is gone.
+    kept = _plat_series(["days=165", "subsidy=withdrawal", "subsidy.days=100000"],
+                        "repurchase_rate", "entrant")[:, 140:165]
+    gone = _plat_series(["days=165", "subsidy=withdrawal", "subsidy.days=60"],
+                        "repurchase_rate", "entrant")[:, 140:165]
+    k, g = np.nanmean(kept, axis=1), np.nanmean(gone, axis=1)
+    assert np.all(g < k), f"withdrawal lowers the entrant's repurchase in every seed: {g} vs {k}"
+
+
+def test_price_war_lowers_gross_margin_and_the_ban_ends_below_cost_prices():
+    war = ["days=150", "experiment=price_war"]
+    gm_base = _plat_series(["days=150"], "gross_margin", "incumbent")[:, 90:]
+    gm_war = _plat_series(war, "gross_margin", "incumbent")[:, 90:]
+    b, w = np.nanmean(gm_base, axis=1), np.nanmean(gm_war, axis=1)
+    assert np.all(w < b), f"a price war lowers the incumbent's gross margin: {w} vs {b}"
+    ratio_war = _plat_series(war, "price_cost_ratio_min", "entrant")[:, 100:]
+    ratio_ban = _plat_series(war + ["policy.below_cost_ban_day=100"], "price_cost_ratio_min",
+                             "entrant")[:, 100:]
+    assert (ratio_war < 1).any(axis=1).all(), "without the ban the entrant prices below cost"
+    # Prices are floored at unit cost exactly (np.maximum), so no tolerance is needed.
+    assert (ratio_ban >= 1.0).all(), "with the ban in force no price is below unit cost"
+
+
+def test_an_exiting_platform_loses_its_leaders_and_its_households_order_elsewhere():
+    for seed in SEEDS[:3]:
+        model = GroupBuyingMarket(compose(
+            SMOKE + ["days=150", f"seed={seed}", "platforms.discounter.patience_yuan=20000"]))
+        model.run(100)
+        disc = model.platform_list[2]
+        assert disc.exited, "the discounter runs out of patience within 100 days"
+        d_exit = disc.day_exited
+        c = model.consumers
+        former = np.flatnonzero((c.day_last_order_p[:, 2] >= 0)
+                                & (c.day_last_order_p[:, 2] > d_exit - 30))
+        assert len(former) > 20
+        model.run(50)
+        t = model.leaders
+        assert not (t.view("active") & (t.view("platform") == 2)).any(), "its leaders stop"
+        assert (c.leader_of[:, 2] == -1).all()
+        plat = model.recorder.tables()["platforms"]
+        assert plat.loc[(plat["platform"] == "discounter") & (plat["day"] > d_exit),
+                        "orders"].sum() == 0
+        # Its recent buyers re-home: most order from the remaining platforms within 50 days
+        # (in the market ~90% of a month's buyers buy again the next month; stranded
+        # households without a reachable platform would order nothing).
+        again = (c.day_last_order_p[former][:, :2] > d_exit).any(axis=1).mean()
+        assert again > 0.5, f"seed {seed}: {again:.2f} of its buyers order elsewhere"
+
+
+def test_new_user_coupon_goes_to_first_orders_only():
+    _, t = run_one(SMOKE + ["days=100", "subsidy=new_user"], 5)
+    p = t["platforms"]
+    e = p[(p["platform"] == "entrant") & (p["orders"] > 0)]
+    assert (e["coupon_yuan"] == 0).all() and (e["new_user_coupon_yuan"] > 0).any()
+    # Every new buyer gets today's coupon, nobody else does (coupons are capped by the basket).
+    np.testing.assert_allclose(e["subsidy_yuan"], e["new_buyers"] * e["new_user_coupon_yuan"])
+    others = p[p["platform"] != "entrant"]
+    assert (others["subsidy_yuan"] == 0).all()
