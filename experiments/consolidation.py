@@ -8,7 +8,7 @@ patience. Reports who exits and when, the number of platforms left, the GMV HHI 
 shares (industry reports for 2024: 2-3 platforms, 44 / 32 / 17%).
 
     python experiments/consolidation.py            # 6 seeds, 20,000 households, 730 days
-    python experiments/consolidation.py --quick    # 2 seeds, 2,000 households, 365 days
+    python experiments/consolidation.py --quick    # 2 seeds, 2,000 households, 300 days
 """
 
 from __future__ import annotations
@@ -29,14 +29,14 @@ QUICK = ["market.consumers=2000", "market.county.compound_size=200",
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="2 seeds, small market, 365 days")
+    ap.add_argument("--quick", action="store_true", help="2 seeds, small market, 300 days")
     ap.add_argument("--seeds", type=int, default=None)
     ap.add_argument("--out", type=Path, default=OUT, help="figure directory")
     a = ap.parse_args(argv)
     n_seeds = a.seeds or (2 if a.quick else 6)
-    days = 365 if a.quick else 730
+    days = 300 if a.quick else 730
     over = ["experiment=consolidation", f"days={days}"] + (QUICK if a.quick else [])
-    runs = run_seeds(over, range(1, n_seeds + 1))
+    runs = run_seeds(over, range(1, n_seeds + 1), workers=1 if a.quick else None)
 
     names = list(runs[0][1]["platforms"]["platform"].unique())
     daily = [t["daily"] for _, t in runs]

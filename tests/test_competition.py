@@ -140,13 +140,17 @@ SEEDS = [1, 2, 3]
 SMOKE = ["experiment=smoke"]
 
 
+def _runs(overrides, seeds=SEEDS):
+    return [run_one(SMOKE + overrides, s)[1]["platforms"] for s in seeds]
+
+
+def _col(runs, col, platform):
+    """(seeds, days) array of one platform's column."""
+    return np.array([p.loc[p["platform"] == platform, col].to_numpy(float) for p in runs])
+
+
 def _plat_series(overrides, col, platform, seeds=SEEDS):
-    out = []
-    for s in seeds:
-        _, t = run_one(SMOKE + overrides, s)
-        p = t["platforms"]
-        out.append(p.loc[p["platform"] == platform, col].to_numpy(float))
-    return np.array(out)
+    return _col(_runs(overrides, seeds), col, platform)
 
 
 def test_subsidy_raises_the_subsidisers_share():
@@ -168,12 +172,13 @@ def test_withdrawing_the_subsidy_lowers_repurchase():
 
 
 def test_price_war_lowers_gross_margin_and_the_ban_ends_below_cost_prices():
-    war = ["days=150", "experiment=price_war"]
-    gm_base = _plat_series(["days=150"], "gross_margin", "incumbent")[:, 90:]
-    gm_war = _plat_series(war, "gross_margin", "incumbent")[:, 90:]
+    war = ["days=130", "experiment=price_war"]
+    war_runs = _runs(war)
+    gm_base = _plat_series(["days=130"], "gross_margin", "incumbent")[:, 90:]
+    gm_war = _col(war_runs, "gross_margin", "incumbent")[:, 90:]
     b, w = np.nanmean(gm_base, axis=1), np.nanmean(gm_war, axis=1)
     assert np.all(w < b), f"a price war lowers the incumbent's gross margin: {w} vs {b}"
-    ratio_war = _plat_series(war, "price_cost_ratio_min", "entrant")[:, 100:]
+    ratio_war = _col(war_runs, "price_cost_ratio_min", "entrant")[:, 100:]
     ratio_ban = _plat_series(war + ["policy.below_cost_ban_day=100"], "price_cost_ratio_min",
                              "entrant")[:, 100:]
     assert (ratio_war < 1).any(axis=1).all(), "without the ban the entrant prices below cost"
