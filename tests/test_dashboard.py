@@ -36,7 +36,7 @@ from sim.dashboard.market import (
     neighbourhood_layout,
 )
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("GBSIM_CHROMIUM", "/usr/bin/chromium")  # Debian's package
 # Chromium flags for a test machine (/work/shared/TECH.md): no sandbox as root, no GPU, and none
 # of the browser's own traffic (updates, sync, safe browsing) so that every request is the page's.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -156,6 +156,20 @@ def test_model_stops_at_the_horizon():
     m.day = m.cfg.days - 1  # jump to the last day rather than simulate a year
     m.step()
     assert not m.running, "play must stop at the config's horizon"
+
+
+def test_server_refuses_a_busy_port_with_one_line():
+    from sim.dashboard.serve import main, solara_command, solara_env
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        with pytest.raises(SystemExit, match=f"port {port} on 127.0.0.1 is in use"):
+            main(["--port", str(port)])
+    cmd = solara_command("127.0.0.1", port)
+    assert cmd[cmd.index("--host") + 1] == "127.0.0.1" and "--no-check-version" in cmd
+    assert solara_env({})["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
 
 
 # ---------------------------------------------------------------------------------------------
