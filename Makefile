@@ -1,13 +1,15 @@
 # groupbuy-sim: every target sets itself up on a fresh machine.
 #   make run    set up, then run the default scenario (county, 3 platforms, 365 days)
 #   make test   set up, then ruff and pytest
+#   make dashboard  set up, then serve the live dashboard on http://127.0.0.1:8765/ (PORT=...)
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ARGS ?=
+PORT ?= 8765
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench clean dashboard
 
 # Find an interpreter >= 3.12: pyenv's python3 honours .python-version; then explicit names.
 PYTHON_CANDIDATES := python3 python3.12 python3.13 python3.14 python
@@ -27,7 +29,7 @@ $(STAMP): pyproject.toml
 	  rm -rf $(VENV); $$py -m venv $(VENV); \
 	fi
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,viz]'
 	@touch $(STAMP)
 
 run: setup
@@ -39,6 +41,9 @@ test: setup
 
 bench: setup
 	$(PY) experiments/benchmark.py $(ARGS)
+
+dashboard: setup
+	$(VENV)/bin/gbsim-dashboard --port $(PORT)
 
 lint: setup
 	$(VENV)/bin/ruff check
