@@ -1,12 +1,15 @@
 """Command line: ``gbsim`` (also ``python -m sim``), the Hydra app.
 
-``gbsim [overrides]`` runs one scenario; ``gbsim -m [sweep overrides]`` runs a sweep. Before
+``gbsim [overrides]`` runs one scenario; ``gbsim -m [sweep overrides]`` runs a sweep (in parallel
+through Hydra's joblib launcher by default; Ray or Slurm with ``hydra/launcher=...``). Before
 Hydra starts, every override is checked against the schema (each value of a sweep too): an
 unknown key, a wrong type or an out-of-range value stops the run with one line naming the key,
 the value and what is allowed, exit status 2, and nothing written.
 
 The Hydra task is a thin wrapper around :func:`run`, which takes a composed config and an output
-directory and does not depend on Hydra's runtime (so tests and notebooks call it directly).
+directory and does not depend on Hydra's runtime (so tests and notebooks call it directly). In a
+sweep each job goes through :func:`sim.sweeps.run_job` (skip if complete, record failures), and
+the command ends with the sweep's report: the failed jobs listed, exit status 1 if any.
 """
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ from pathlib import Path
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from sim import sweeps
 from sim.config import ConfigError, register_configs, validate
+from sim.progress import SweepProgress
 
 __all__ = ["CONFIG_DIR", "compose", "main", "run"]
 
@@ -138,13 +144,40 @@ def check_overrides(overrides: list[str]) -> None:
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
-def _hydra_app(cfg: DictConfig) -> None:
-    out_dir = HydraConfig.get().runtime.output_dir
+def _hydra_app(cfg: DictConfig) -> str | None:
+    hc = HydraConfig.get()
+    out_dir = hc.runtime.output_dir
+    if hc.mode == RunMode.MULTIRUN:
+        return sweeps.run_job(cfg, Path(out_dir), list(hc.overrides.task))
     run(cfg, out_dir)
+    return None
+
+
+def _quoted(value: str) -> str:
+    """``value`` as a quoted string of Hydra's override grammar."""
+    q = "'" if "'" not in value else '"'
+    return f"{q}{value}{q}"
+
+
+def _sweep_dir(argv: list[str], overrides: list[str]) -> tuple[list[str], Path | None]:
+    """Fix the sweep directory before Hydra starts, so that the command can report on it.
+
+    Without ``hydra.sweep.dir=...`` the directory is decided by the overrides
+    (:func:`sim.sweeps.sweep_dir_for`): running the same sweep again resumes it.
+    """
+    given = [o.partition("=")[2] for o in overrides if o.startswith("hydra.sweep.dir=")]
+    if given:
+        value = given[-1].strip("'\"")
+        return argv, (Path(value).resolve() if "${" not in value else None)
+    where = sweeps.sweep_dir_for(overrides)
+    return [*argv, f"hydra.sweep.dir={_quoted(str(where))}"], where
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of ``gbsim``: check the overrides, then hand over to Hydra."""
+    """Entry point of ``gbsim``: check the overrides, then hand over to Hydra.
+
+    A sweep (``-m``) ends with a report of its jobs; exit status 1 if any failed.
+    """
     argv = sys.argv[1:] if argv is None else argv
     overrides = [a for a in argv if "=" in a and not a.startswith("-")]
     try:
@@ -152,8 +185,22 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as e:
         print(f"gbsim: error: {e}", file=sys.stderr)
         sys.exit(2)
+    multirun = any(a in ("-m", "--multirun") for a in argv)
+    asks_only = any(a.startswith(("--cfg", "-c", "--help", "-h", "--info", "--hydra-help",
+                                  "--shell-completion", "-sc")) for a in argv)
+    sweep_dir = None
+    if multirun and not asks_only:
+        argv, sweep_dir = _sweep_dir(argv, overrides)
     sys.argv = [sys.argv[0], *argv]
-    _hydra_app()
+    if sweep_dir is None:
+        _hydra_app()
+        return
+    jobs = sweeps.expected_jobs(overrides)
+    with SweepProgress(sweep_dir, len(jobs)) as progress:
+        _hydra_app()
+    status = sweeps.report(sweep_dir, jobs, since=progress.since)
+    if status:
+        sys.exit(status)
 
 
 if __name__ == "__main__":

@@ -276,7 +276,8 @@ class Config:
     subsidy: SubsidyConfig = field(default_factory=SubsidyConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     leaders: LeaderConfig = field(default_factory=LeaderConfig)
-    progress: bool = False  # print a line per simulated month
+    # progress bar over days: null = on a terminal only; true = also month lines elsewhere
+    progress: bool | None = None
 
 
 def register_configs() -> None:

@@ -54,6 +54,7 @@ from sim.leaders import (
 from sim.metrics import Recorder
 from sim.network import build_network
 from sim.platforms import Platform
+from sim.progress import day_bar
 from sim.seasons import day_conditions
 from sim.streams import RandomStreams
 from sim.suppliers import Supplier, supplier_mix
@@ -235,10 +236,12 @@ class GroupBuyingMarket(mesa.Model):
 
     def run(self, days: int | None = None) -> None:
         """Run ``days`` days (default: ``cfg.days``)."""
-        for _ in range(self.cfg.days if days is None else days):
-            self.step()
-            if self.cfg.progress and self.day % 30 == 0:
-                print(f"  day {self.day}/{self.cfg.days}", flush=True)
+        n = self.cfg.days if days is None else days
+        # A bar on a terminal (cfg.progress: null/true), month lines elsewhere if asked (true).
+        with day_bar(n, self.cfg.progress, desc=f"seed {self.cfg.seed}") as bar:
+            for _ in range(n):
+                self.step()
+                bar.update(1)
 
     # 1 ---------------------------------------------------------------------------------------
     def phase_calendar(self, d: int) -> None:

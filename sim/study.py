@@ -24,6 +24,7 @@ def run_one(overrides: list[str], seed: int) -> tuple[dict, dict[str, pd.DataFra
     from sim.model import GroupBuyingMarket
 
     cfg = compose(list(overrides) + [f"seed={seed}"])
+    cfg.progress = False  # runs go in parallel: no bar per run
     model = GroupBuyingMarket(cfg)
     model.run()
     tables = model.recorder.tables()

@@ -11,7 +11,8 @@ import pytest
 from sim.cli import CONFIG_DIR, check_overrides, compose
 from sim.config import ConfigError, validate
 
-GROUPS = sorted(p.name for p in Path(CONFIG_DIR).iterdir() if p.is_dir())
+# hydra/ holds launcher presets (Hydra's own config group), not a model component.
+GROUPS = sorted(p.name for p in Path(CONFIG_DIR).iterdir() if p.is_dir() and p.name != "hydra")
 OPTIONS = [(g, y.stem) for g in GROUPS for y in sorted(Path(CONFIG_DIR, g).glob("*.yaml"))]
 
 

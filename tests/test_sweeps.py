@@ -1,0 +1,203 @@
+"""Sweeps end to end: parallel jobs, resume, failures, collect, the Ray launcher, progress."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from omegaconf import OmegaConf
+
+from sim import sweeps
+from sim.cli import compose
+from sim.collect import collect
+from sim.outputs import write_run
+from sim.progress import SweepProgress, day_bar
+from sim.study import run_one
+
+SMALL = ["experiment=smoke", "days=12"]  # a sweep job of a second or two
+
+
+def _gbsim(*args, cwd, env=None):
+    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=600, env={**os.environ, **(env or {})})
+
+
+def _status(job_dir: Path) -> str:
+    return json.loads((job_dir / "job_status.json").read_text())["status"]
+
+
+# ---------------------------------------------------------------------------------------------
+# unit rules
+
+
+def test_sweep_dir_is_decided_by_the_overrides():
+    a = sweeps.sweep_dir_for(["seed=1,2", "incentive=flat"], root="/x")
+    assert a == Path("/x/incentive=flat__seed=1,2")
+    assert sweeps.sweep_dir_for(["incentive=flat", "seed=1,2"], root="/x") == a  # order-free
+    assert sweeps.sweep_dir_for(["seed=1,2", "hydra.launcher.n_jobs=2"], root="/x") == \
+        Path("/x/seed=1,2")  # launcher settings do not change the results
+    assert sweeps.sweep_dir_for(["seed='range(1,11)'"], root="/x").name == "seed=_range_1,11__"
+    long1 = sweeps.sweep_dir_for([f"k{i}=1" for i in range(40)], root="/x").name
+    long2 = sweeps.sweep_dir_for([f"k{i}=1" for i in range(40)] + ["z=2"], root="/x").name
+    assert len(long1) <= 120 and long1 != long2  # cut, with a hash that tells them apart
+
+
+def test_expected_jobs_follow_hydra_cartesian_order():
+    jobs = sweeps.expected_jobs(["incentive=flat", "seed=range(1,3)", "days=5,6"])
+    assert jobs == [["incentive=flat", "seed=1", "days=5"], ["incentive=flat", "seed=1", "days=6"],
+                    ["incentive=flat", "seed=2", "days=5"], ["incentive=flat", "seed=2", "days=6"]]
+
+
+def test_a_run_is_complete_only_with_summary_and_the_same_config(tmp_path):
+    cfg = compose(SMALL + ["seed=3"])
+    assert not sweeps.is_complete(tmp_path, cfg)
+    OmegaConf.save(cfg, tmp_path / "config.yaml", resolve=True)  # as write_run saves it
+    assert not sweeps.is_complete(tmp_path, cfg), "no summary.json: not complete"
+    (tmp_path / "summary.json").write_text('{"seed": 3}')
+    assert sweeps.is_complete(tmp_path, cfg)
+    shown = cfg.copy()
+    shown.progress = True  # how a run is shown is not what it computes
+    assert sweeps.is_complete(tmp_path, shown)
+    assert not sweeps.is_complete(tmp_path, compose(SMALL + ["seed=3", "days=13"]))
+    (tmp_path / "summary.json").unlink()  # an interrupted run: no completion marker
+    assert not sweeps.is_complete(tmp_path, cfg)
+
+
+def test_day_bar_prints_month_lines_off_a_terminal_only_when_asked(capsys):
+    with day_bar(60, True) as bar:
+        for _ in range(60):
+            bar.update(1)
+    assert capsys.readouterr().err.splitlines() == ["  day 30/60", "  day 60/60"]
+    for setting in (None, False):  # default: nothing off a terminal (pytest captures stderr)
+        with day_bar(60, setting) as bar:
+            bar.update(60)
+    assert capsys.readouterr().err == ""
+
+
+def test_sweep_progress_counts_fresh_job_records(tmp_path):
+    old = tmp_path / "0" / "job_status.json"
+    old.parent.mkdir()
+    old.write_text("{}")
+    os.utime(old, (1, 1))  # left by an earlier attempt
+    prog = SweepProgress(tmp_path, total=2, enabled=False)
+    new = tmp_path / "1" / "job_status.json"
+    new.parent.mkdir()
+    new.write_text("{}")
+    assert prog._done() == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# a real multirun
+
+
+def test_sweep_runs_in_parallel_resumes_and_collects(tmp_path):
+    args = ["-m", *SMALL, "seed=1,2", "incentive.commission_rate=0.1,0.05"]
+    r = _gbsim(*args, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    sweep = sweeps.sweep_dir_for(args[1:], root=tmp_path / "multirun")
+    launcher = OmegaConf.load(sweep / "multirun.yaml").hydra.launcher._target_
+    assert "JoblibLauncher" in launcher, "the default launcher of -m is joblib (parallel)"
+    jobs = sorted(p for p in sweep.iterdir() if p.is_dir())
+    assert len(jobs) == 4 and all((j / "summary.json").is_file() for j in jobs)
+    assert "4 jobs, 4 ran, 0 skipped" in r.stderr
+    stamps = {j: (j / "summary.json").stat().st_mtime_ns for j in jobs}
+
+    again = _gbsim(*args, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "4 jobs, 0 ran, 4 skipped" in again.stderr, "a complete sweep does no work again"
+    assert all(_status(j) == "skipped" for j in jobs)
+    assert {j: (j / "summary.json").stat().st_mtime_ns for j in jobs} == stamps
+
+    c = collect(sweep)
+    daily = c.tables["daily"]
+    assert {"incentive.commission_rate", "seed", "day", "adoption_rate"} <= set(daily.columns)
+    assert len(daily) == 4 * 12 and not c.incomplete
+    per_run = daily.groupby(["incentive.commission_rate", "seed"]).size()
+    assert per_run.to_dict() == {(0.05, 1): 12, (0.05, 2): 12, (0.1, 1): 12, (0.1, 2): 12}
+    assert len(c.runs) == 4 and "leader_monthly_churn_rate" in c.runs.columns
+    # The tables are the model's, unchanged: compare one job with an in-process run.
+    _, tables = run_one(SMALL + ["incentive.commission_rate=0.05"], 2)
+    got = daily[(daily["seed"] == 2) & (daily["incentive.commission_rate"] == 0.05)]
+    pd.testing.assert_frame_equal(got[tables["daily"].columns].reset_index(drop=True),
+                                  tables["daily"])
+
+
+def test_failed_job_is_listed_the_others_complete_and_a_rerun_retries_it(tmp_path):
+    args = ["-m", *SMALL, "seed=1,2,3"]
+    r = _gbsim(*args, cwd=tmp_path, env={sweeps.FAIL_ENV: "seed=2"})
+    assert r.returncode == 1, "a sweep with a failed job exits non-zero"
+    assert "3 jobs, 2 ran, 0 skipped (already complete), 1 failed" in r.stderr
+    listed = [ln for ln in r.stderr.splitlines() if ln.startswith("  ")]
+    assert len(listed) == 1 and "seed=2" in listed[0] and "injected failure" in listed[0]
+    assert "Traceback" not in r.stderr
+    sweep = sweeps.sweep_dir_for(args[1:], root=tmp_path / "multirun")
+    status = {tuple(json.loads((j / "job_status.json").read_text())["overrides"]): _status(j)
+              for j in sweep.iterdir() if j.is_dir()}
+    assert status == {(*SMALL, "seed=1"): "ran", (*SMALL, "seed=2"): "failed",
+                      (*SMALL, "seed=3"): "ran"}
+    c = collect(sweep)
+    assert sorted(c.runs["seed"]) == [1, 3] and len(c.incomplete) == 1
+    assert "injected failure" in c.incomplete[0][1]
+
+    retry = _gbsim(*args, cwd=tmp_path)
+    assert retry.returncode == 0, retry.stderr
+    assert "3 jobs, 1 ran, 2 skipped" in retry.stderr
+
+
+def test_gbsim_collect_command_writes_tables(tmp_path):
+    for seed in (4, 5):
+        cfg = compose(SMALL + [f"seed={seed}"])
+        out = tmp_path / "sweep" / str(seed)
+        (out / ".hydra").mkdir(parents=True)
+        OmegaConf.save(OmegaConf.create(["incentive=flat", f"seed={seed}"]),
+                       out / ".hydra" / "overrides.yaml")
+        _, tables = run_one(SMALL, seed)
+        write_run(out, cfg, tables, {"seed": seed, "x_total": float(seed)})
+    (tmp_path / "sweep" / "9").mkdir()
+    (tmp_path / "sweep" / "9" / "config.yaml").write_text("seed: 9\n")  # interrupted run
+    r = subprocess.run([sys.executable, "-m", "sim.collect", str(tmp_path / "sweep")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "skipped incomplete run" in r.stderr and "/9" in r.stderr
+    daily = pd.read_parquet(tmp_path / "sweep" / "collected" / "daily.parquet")
+    assert list(daily.columns[:3]) == ["run", "incentive", "seed"]
+    assert set(daily["incentive"]) == {"flat"} and len(daily) == 2 * 12
+    runs = pd.read_parquet(tmp_path / "sweep" / "collected" / "runs.parquet")
+    assert runs[["seed", "x_total"]].values.tolist() == [[4, 4.0], [5, 5.0]]
+
+
+# ---------------------------------------------------------------------------------------------
+# the cluster path: Hydra's Ray launcher on a local Ray instance
+
+
+def _ray_available() -> str | None:
+    try:
+        import hydra_plugins.hydra_ray_launcher  # noqa: F401
+        import ray  # noqa: F401
+    except ImportError as e:
+        return str(e)
+    return None
+
+
+def test_ray_launcher_runs_a_sweep_end_to_end(tmp_path):
+    missing = _ray_available()
+    if missing is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI requires the Ray launcher (the `cluster` extra; .ci/run installs "
+                        f"it) but it is missing: {missing}")
+        pytest.skip(f"the Ray launcher is not installed (pip install -e '.[cluster]'): {missing}")
+    args = ["-m", "hydra/launcher=ray", "+hydra.launcher.ray.init.num_cpus=2",
+            "+hydra.launcher.ray.init.include_dashboard=false", *SMALL, "seed=1,2"]
+    r = _gbsim(*args, cwd=tmp_path, env={"RAY_USAGE_STATS_ENABLED": "0"})
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "Ray Launcher is launching 2 jobs" in r.stderr + r.stdout
+    assert "2 jobs, 2 ran" in r.stderr
+    sweep = sweeps.sweep_dir_for(args[1:], root=tmp_path / "multirun")
+    for seed in (1, 2):
+        job = next(j for j in sweep.iterdir()
+                   if j.is_dir() and OmegaConf.load(j / "config.yaml").seed == seed)
+        _, tables = run_one(SMALL, seed)
+        pd.testing.assert_frame_equal(pd.read_parquet(job / "daily.parquet"), tables["daily"])
