@@ -2,6 +2,8 @@
 #   make run    set up, then run the default scenario (county, 3 platforms, 365 days)
 #   make test   set up, then ruff and pytest
 #   make dashboard  set up, then serve the live dashboard on http://127.0.0.1:8765/ (PORT=...)
+#   make figures  set up, then run every experiments/*.py (each regenerates its figures);
+#                 QUICK=1 passes --quick (few seeds, small market)
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -9,7 +11,7 @@ STAMP := $(VENV)/.installed
 ARGS ?=
 PORT ?= 8765
 
-.PHONY: setup run test lint bench clean dashboard
+.PHONY: setup run test lint bench figures clean dashboard
 
 # Find an interpreter >= 3.12: pyenv's python3 honours .python-version; then explicit names.
 PYTHON_CANDIDATES := python3 python3.12 python3.13 python3.14 python
@@ -44,6 +46,21 @@ bench: setup
 
 dashboard: setup
 	$(VENV)/bin/gbsim-dashboard --port $(PORT)
+
+# Every experiment script, discovered (new ones are picked up as they land); all run even if
+# one fails, then the failures are listed and the target fails. The benchmark draws no figures
+# and has its own target (make bench).
+EXPERIMENTS ?= $(sort $(filter-out experiments/benchmark.py,$(wildcard experiments/*.py)))
+QUICK ?=
+figures: setup
+	@if [ -z "$(strip $(EXPERIMENTS))" ]; then echo "figures: no experiments/*.py yet"; exit 0; fi; \
+	failed=""; \
+	for f in $(EXPERIMENTS); do \
+	  echo "== $$f $(if $(QUICK),--quick)"; \
+	  $(PY) $$f $(if $(QUICK),--quick) || failed="$$failed $$f"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "figures: failed:$$failed" >&2; exit 1; fi; \
+	echo "figures: every experiment ran; figures in experiments/figures/"
 
 lint: setup
 	$(VENV)/bin/ruff check

@@ -93,23 +93,38 @@ def test_sweep_progress_counts_fresh_job_records(tmp_path):
 # a real multirun
 
 
-def test_sweep_runs_in_parallel_resumes_and_collects(tmp_path):
-    args = ["-m", *SMALL, "seed=1,2", "incentive.commission_rate=0.1,0.05"]
-    r = _gbsim(*args, cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
+def test_sweep_lists_a_failure_resumes_and_collects(tmp_path):
+    # One sweep, two calls (each call costs seconds of process start-up): the first with an
+    # injected failure, the second retries it and skips the complete jobs.
+    args = ["-m", *SMALL, "incentive.commission_rate=0.1,0.05", "seed=1,2"]
+    r = _gbsim(*args, cwd=tmp_path, env={sweeps.FAIL_ENV: "seed=2"})
+    assert r.returncode == 1, "a sweep with failed jobs exits non-zero"
+    assert "4 jobs, 2 ran, 0 skipped (already complete), 2 failed" in r.stderr, r.stderr
+    listed = [ln for ln in r.stderr.splitlines() if ln.startswith("  ")]
+    assert len(listed) == 2, r.stderr
+    assert all("seed=2" in ln and "injected failure" in ln for ln in listed)
+    assert "Traceback" not in r.stderr
     sweep = sweeps.sweep_dir_for(args[1:], root=tmp_path / "multirun")
     launcher = OmegaConf.load(sweep / "multirun.yaml").hydra.launcher._target_
     assert "JoblibLauncher" in launcher, "the default launcher of -m is joblib (parallel)"
     jobs = sorted(p for p in sweep.iterdir() if p.is_dir())
-    assert len(jobs) == 4 and all((j / "summary.json").is_file() for j in jobs)
-    assert "4 jobs, 4 ran, 0 skipped" in r.stderr
-    stamps = {j: (j / "summary.json").stat().st_mtime_ns for j in jobs}
+    status = {tuple(json.loads((j / "job_status.json").read_text())["overrides"][-2:]):
+              _status(j) for j in jobs}
+    assert status == {("incentive.commission_rate=0.1", "seed=1"): "ran",
+                      ("incentive.commission_rate=0.1", "seed=2"): "failed",
+                      ("incentive.commission_rate=0.05", "seed=1"): "ran",
+                      ("incentive.commission_rate=0.05", "seed=2"): "failed"}
+    c = collect(sweep)
+    assert sorted(c.runs["seed"]) == [1, 1] and len(c.incomplete) == 2, "failed runs skipped"
+    assert all("injected failure" in why for _, why in c.incomplete)
+    done = [j for j in jobs if _status(j) == "ran"]
+    stamps = {j: (j / "summary.json").stat().st_mtime_ns for j in done}
 
     again = _gbsim(*args, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    assert "4 jobs, 0 ran, 4 skipped" in again.stderr, "a complete sweep does no work again"
-    assert all(_status(j) == "skipped" for j in jobs)
-    assert {j: (j / "summary.json").stat().st_mtime_ns for j in jobs} == stamps
+    assert "4 jobs, 2 ran, 2 skipped" in again.stderr, "complete jobs are not run again"
+    assert {j: (j / "summary.json").stat().st_mtime_ns for j in done} == stamps
+    assert all((j / "summary.json").is_file() for j in jobs)
 
     c = collect(sweep)
     daily = c.tables["daily"]
@@ -123,28 +138,6 @@ def test_sweep_runs_in_parallel_resumes_and_collects(tmp_path):
     got = daily[(daily["seed"] == 2) & (daily["incentive.commission_rate"] == 0.05)]
     pd.testing.assert_frame_equal(got[tables["daily"].columns].reset_index(drop=True),
                                   tables["daily"])
-
-
-def test_failed_job_is_listed_the_others_complete_and_a_rerun_retries_it(tmp_path):
-    args = ["-m", *SMALL, "seed=1,2,3"]
-    r = _gbsim(*args, cwd=tmp_path, env={sweeps.FAIL_ENV: "seed=2"})
-    assert r.returncode == 1, "a sweep with a failed job exits non-zero"
-    assert "3 jobs, 2 ran, 0 skipped (already complete), 1 failed" in r.stderr
-    listed = [ln for ln in r.stderr.splitlines() if ln.startswith("  ")]
-    assert len(listed) == 1 and "seed=2" in listed[0] and "injected failure" in listed[0]
-    assert "Traceback" not in r.stderr
-    sweep = sweeps.sweep_dir_for(args[1:], root=tmp_path / "multirun")
-    status = {tuple(json.loads((j / "job_status.json").read_text())["overrides"]): _status(j)
-              for j in sweep.iterdir() if j.is_dir()}
-    assert status == {(*SMALL, "seed=1"): "ran", (*SMALL, "seed=2"): "failed",
-                      (*SMALL, "seed=3"): "ran"}
-    c = collect(sweep)
-    assert sorted(c.runs["seed"]) == [1, 3] and len(c.incomplete) == 1
-    assert "injected failure" in c.incomplete[0][1]
-
-    retry = _gbsim(*args, cwd=tmp_path)
-    assert retry.returncode == 0, retry.stderr
-    assert "3 jobs, 1 ran, 2 skipped" in retry.stderr
 
 
 def test_gbsim_collect_command_writes_tables(tmp_path):

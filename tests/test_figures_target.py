@@ -1,0 +1,40 @@
+"""`make figures` discovers the experiment scripts, passes --quick, and reports failures."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SCRIPT = """import sys
+from pathlib import Path
+Path(sys.argv[0]).with_suffix(".ran").write_text(" ".join(sys.argv[1:]))
+sys.exit({code})
+"""
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_figures_runs_every_script_and_lists_failures(tmp_path):
+    for name, code in (("a_ok", 0), ("b_broken", 1), ("c_ok", 0)):
+        (tmp_path / f"{name}.py").write_text(SCRIPT.format(code=code))
+    scripts = " ".join(str(p) for p in sorted(tmp_path.glob("*.py")))
+    # -o: treat the set-up stamp as done (the tests already run inside the set-up venv).
+    r = subprocess.run(["make", "-C", str(ROOT), "-o", ".venv/.installed", "figures",
+                        f"EXPERIMENTS={scripts}", "QUICK=1", f"PY={sys.executable}"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0, "a failing experiment fails the target"
+    assert "failed: " in r.stderr and "b_broken.py" in r.stderr and "a_ok" not in r.stderr
+    for name in ("a_ok", "b_broken", "c_ok"):  # all ran, with --quick, despite the failure
+        assert (tmp_path / f"{name}.ran").read_text() == "--quick"
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_figures_discovers_experiments_dir():
+    r = subprocess.run(["make", "-C", str(ROOT), "-n", "-o", ".venv/.installed", "figures"],
+                       capture_output=True, text=True, timeout=60)
+    found = sorted(p.as_posix() for p in (ROOT / "experiments").glob("*.py"))
+    for f in found:
+        assert str(Path(f).relative_to(ROOT)) in r.stdout
