@@ -165,11 +165,24 @@ def _sweep_dir(argv: list[str], overrides: list[str]) -> tuple[list[str], Path |
     Without ``hydra.sweep.dir=...`` the directory is decided by the overrides
     (:func:`sim.sweeps.sweep_dir_for`): running the same sweep again resumes it.
     """
-    given = [o.partition("=")[2] for o in overrides if o.startswith("hydra.sweep.dir=")]
+    given = [o for o in overrides if o.startswith("hydra.sweep.dir=")]
     if given:
-        value = given[-1].strip("'\"")
-        return argv, (Path(value).resolve() if "${" not in value else None)
-    where = sweeps.sweep_dir_for(overrides)
+        value = given[-1].partition("=")[2].strip("'\"")
+        if "${" in value:  # e.g. multirun/${now:%Y-%m-%d}: resolve it once, here
+            from hydra.core.utils import setup_globals
+            from omegaconf import OmegaConf
+
+            setup_globals()  # Hydra's resolvers (now)
+            try:
+                value = str(OmegaConf.create({"d": value}).d)
+            except Exception:
+                raise ConfigError(
+                    f"hydra.sweep.dir={value}: give a path, optionally with ${{now:...}}; "
+                    "gbsim reads the jobs' records from it") from None
+        where = Path(value).resolve()
+        argv = [a for a in argv if a not in given]
+    else:
+        where = sweeps.sweep_dir_for(overrides)
     return [*argv, f"hydra.sweep.dir={_quoted(str(where))}"], where
 
 
@@ -190,7 +203,11 @@ def main(argv: list[str] | None = None) -> None:
                                   "--shell-completion", "-sc")) for a in argv)
     sweep_dir = None
     if multirun and not asks_only:
-        argv, sweep_dir = _sweep_dir(argv, overrides)
+        try:
+            argv, sweep_dir = _sweep_dir(argv, overrides)
+        except ConfigError as e:
+            print(f"gbsim: error: {e}", file=sys.stderr)
+            sys.exit(2)
     sys.argv = [sys.argv[0], *argv]
     if sweep_dir is None:
         _hydra_app()

@@ -296,7 +296,8 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(out)
     atomic_write(out / "comparison.csv", lambda p: table.to_csv(p, index=False))
     paths = comparison_figure(table, daily_a, daily_b, args.daily_metric, out / "comparison")
-    print(f"A: {_label(a)}\nB: {_label(b)}\ncommon: {_label(args.overrides)}; "
+    common = _label(args.overrides) + (f", runs from {args.source}" if args.source else "")
+    print(f"A: {_label(a)}\nB: {_label(b)}\ncommon: {common}; "
           f"{len(runs_a)} paired seeds: {', '.join(map(str, runs_a.index))}")
     show = table[["metric", "mean_a", "mean_b", "difference", "ci_low", "ci_high",
                   "unpaired_half_width", "narrowing"]].copy()

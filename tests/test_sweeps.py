@@ -194,3 +194,20 @@ def test_ray_launcher_runs_a_sweep_end_to_end(tmp_path):
                    if j.is_dir() and OmegaConf.load(j / "config.yaml").seed == seed)
         _, tables = run_one(SMALL, seed)
         pd.testing.assert_frame_equal(pd.read_parquet(job / "daily.parquet"), tables["daily"])
+
+
+@pytest.mark.parametrize("preset,plugin,target", [
+    ("ray_cluster", "hydra_ray_launcher", "RayLauncher"),
+    ("slurm", "hydra_submitit_launcher", "SlurmLauncher"),
+])
+def test_cluster_presets_compose(preset, plugin, target):
+    pytest.importorskip(f"hydra_plugins.{plugin}", reason=f"{plugin} is not installed")
+    from hydra import compose as h_compose
+    from hydra import initialize_config_dir
+
+    from sim.cli import CONFIG_DIR
+
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = h_compose("config", overrides=[f"hydra/launcher={preset}"],
+                        return_hydra_config=True)
+    assert cfg.hydra.launcher._target_.endswith(target)
