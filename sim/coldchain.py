@@ -16,6 +16,12 @@ point (自提点), then the dwell at the pickup point until the consumer collect
 l.27: the three-tier chain; seed 004 §2.2.2: order to receipt within one day). A leg is
 refrigerated (``t_cold_c``) with the platform's cold-chain coverage for that tier, otherwise it
 runs at the season's ambient temperature; the pickup point is cold only if the leader has a fridge.
+
+Stage of loss. A spoiled unit is charged to the stage where its life ran out
+(:data:`LOSS_STAGES`): ``supplier`` for a defective unit (unusable from the start: seed 004
+§4.1.1), the legs of the chain, and ``grid_storage`` for stock-mode leftovers that expire in the
+grid warehouse (:mod:`sim.procurement`). A unit that reaches the consumer with less than
+``coldchain.complaint_life_fraction`` of its life left is sold but is a quality complaint.
 """
 
 from __future__ import annotations
@@ -25,8 +31,12 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = [
+    "AREAS",
+    "LEG_LOSS_STAGE",
+    "LOSS_STAGES",
     "SALTVEIT_PRODUCE_Q10_BANDS",
     "STAGES",
+    "leg_of_loss",
     "life_used",
     "relative_shelf_life",
     "shelf_life_days",
@@ -38,6 +48,30 @@ SALTVEIT_PRODUCE_Q10_BANDS: tuple[float, ...] = (3.0, 2.5, 2.0, 1.5)
 
 # Logistics stages of the chain, in order. Their index is the stage code in the model's arrays.
 STAGES: tuple[str, ...] = ("to_central", "to_grid", "to_pickup", "pickup_dwell")
+
+# Where a unit is lost (metrics: the ``stage`` column of the ``losses`` table).
+LOSS_STAGES: tuple[str, ...] = ("supplier", "to_central", "to_grid", "grid_storage", "to_pickup",
+                                "pickup_dwell")
+# Where the household that would have got a lost unit lives (unassigned: stock lost before any
+# order took it).
+AREAS: tuple[str, ...] = ("town", "village", "unassigned")
+# The loss stage of each leg of STAGES.
+LEG_LOSS_STAGE = np.array([LOSS_STAGES.index(s) for s in STAGES])
+
+
+def leg_of_loss(life0, used):
+    """The leg on which each unit's life runs out, or -1 if it survives the chain.
+
+    Args:
+        life0: remaining life fraction at the start, shape (...).
+        used: life used on each leg, shape (..., legs).
+
+    Returns:
+        int array of shape (...): the first leg where the cumulative use reaches ``life0``.
+    """
+    cum = np.cumsum(used, axis=-1)
+    out = np.asarray(cum >= np.asarray(life0)[..., None])
+    return np.where(out.any(axis=-1), out.argmax(axis=-1), -1)
 
 
 def shelf_life_days(l_ref_days, q10, temp_c, t_ref_c):

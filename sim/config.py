@@ -141,6 +141,16 @@ class ColdChainConfig:
     fridge_share_town: float = P(0.5, 0.0, 1.0)  # leaders with a fridge at the pickup point
     fridge_share_village: float = P(0.2, 0.0, 1.0)
     coverage_override: float | None = P(None, 0.0, 1.0)  # if set, every platform, every tier
+    # Pickup (issue 9): a household that does not collect on its pickup day collects a day later
+    # (the goods dwell late_pickup_extra_hours more); on-time pickup rate target >= 95% (seed 002
+    # l.28). Probabilities per order; segment multipliers by segment name (elderly, ...).
+    late_pickup_prob_town: float = P(0.03, 0.0, 1.0)
+    late_pickup_prob_village: float = P(0.05, 0.0, 1.0)
+    late_pickup_segment_multiplier: dict[str, float] = P(factory=dict, lo=0.0, hi=100.0)
+    late_pickup_extra_hours: float = P(24.0, 0.0, 240.0)
+    # A unit collected with less than this fraction of its shelf life left is a quality complaint.
+    complaint_life_fraction: float = P(0.1, 0.0, 1.0)
+    grid_hold_hours: float = P(12.0, 0.0, 240.0)  # stock mode: grid-warehouse wait to dispatch
 
 
 @dataclass
@@ -170,6 +180,22 @@ class SupplierConfig:
     defect_rate: float = P(0.01, 0.0, 1.0)  # units that arrive unusable
     relabel_prob: float = P(0.0, 0.0, 1.0)  # units of old stock relabelled as fresh
     relabel_age: float = P(0.5, 0.0, 1.0)  # life fraction already gone on a relabelled unit
+    # Capacity per category it supplies, units a day per household of the simulated market (the
+    # slice of its capacity that serves this market; 1.0 = never binding in practice).
+    capacity_units_per_household_day: float = P(1.0, 0.0, 1000.0)
+    shock_prob_per_day: float = P(0.0, 0.0, 1.0)  # chance a weather shock starts on a day
+    shock_days: int = P(3, 1, 365)  # how long a shock lasts
+    shock_capacity_share: float = P(0.3, 0.0, 1.0)  # capacity left during a shock
+
+
+@dataclass
+class ProcurementConfig:
+    """Procurement (DESIGN §4.6): pre-sale or stock mode, and the stock mode's newsvendor."""
+
+    mode_override: str | None = P(None, choices="procurement")  # if set, for every platform
+    forecast_smoothing: float = P(0.3, 0.0, 1.0)  # exponential smoothing of daily orders
+    salvage_share_of_cost: float = P(0.5, 0.0, 1.0)  # value of a leftover unit / its unit cost
+    stockout_penalty_share_of_price: float = P(0.0, 0.0, 10.0)  # goodwill lost per unit short
 
 
 # ---------------------------------------------------------------------------------------------
@@ -196,6 +222,7 @@ class PlatformConfig:
     cold_chain_grid: float = P(0.5, 0.0, 1.0)
     cold_chain_last_mile: float = P(0.0, 0.0, 1.0)
     suppliers: dict[str, float] = P(factory=dict, lo=0.0, hi=1e9)  # supplier name -> weight
+    procurement: str = P("presale", choices="procurement")  # DESIGN §4.6: presale or stock
     logistics_cost_yuan_per_order: float = P(1.5, 0.0, 1000.0)
     fixed_cost_yuan_per_day: float = P(2000.0, 0.0, 1e9)
     recruit_cost_yuan: float = P(200.0, 0.0, 1e7)
@@ -271,6 +298,7 @@ class Config:
     coldchain: ColdChainConfig = field(default_factory=ColdChainConfig)
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     suppliers: dict[str, SupplierConfig] = field(default_factory=dict)
+    procurement: ProcurementConfig = field(default_factory=ProcurementConfig)
     platforms: dict[str, PlatformConfig] = field(default_factory=dict)
     incentive: IncentiveConfig = field(default_factory=IncentiveConfig)
     subsidy: SubsidyConfig = field(default_factory=SubsidyConfig)
@@ -293,13 +321,14 @@ def _choice_set(name: str | tuple) -> tuple:
     if isinstance(name, tuple):
         return name
     # Imported here: the registries live with the rules they name.
-    from sim import incentives, network, platforms
+    from sim import incentives, network, platforms, procurement
 
     return {
         "network": tuple(network.GENERATORS),
         "pricing": tuple(platforms.PRICING_RULES),
         "subsidy": tuple(platforms.SUBSIDY_SCHEDULES),
         "incentive": tuple(incentives.SCHEMES),
+        "procurement": tuple(procurement.PROCUREMENT_MODES),
     }[name]
 
 
@@ -357,7 +386,8 @@ def _walk(schema_cls, node, prefix: str) -> None:
 
 _TYPES = {c.__name__: c for c in (
     SegmentConfig, SmallWorldConfig, CountyConfig, MarketConfig, WomConfig, ChoiceConfig,
-    CategoryConfig, ColdChainConfig, CalendarConfig, SupplierConfig, PlatformConfig,
+    CategoryConfig, ColdChainConfig, CalendarConfig, SupplierConfig, ProcurementConfig,
+    PlatformConfig,
     IncentiveConfig, SubsidyConfig, PolicyConfig, LeaderConfig, Config,
 )}
 
@@ -412,6 +442,12 @@ def validate(cfg: DictConfig | Config) -> None:
     for cat in c.products:
         if not any(cat in s.categories for s in c.suppliers.values()):
             raise ConfigError(f"products.{cat}: no supplier supplies it; add it to a supplier")
+    for seg in c.coldchain.late_pickup_segment_multiplier:
+        if seg not in c.market.segments:
+            raise ConfigError(
+                f"coldchain.late_pickup_segment_multiplier.{seg}: not a segment; allowed: "
+                f"{', '.join(c.market.segments)}"
+            )
     for pname, pl in c.platforms.items():
         for sname in pl.suppliers:
             if sname not in c.suppliers:

@@ -1,8 +1,18 @@
 """Metrics: what a run records each day, as tidy long tables (DESIGN §5.5).
 
 One row per day (``daily``), per day x platform (``platforms``), per day x platform x category
-(``spoilage``) and per leader event (``leader_events``). Never a column per platform. The tables
-are built from plain lists during the run and turned into pandas DataFrames at the end.
+(``spoilage``), per day x platform x category x area x stage of loss (``losses``) and per leader
+event (``leader_events``). Never a column per platform.
+
+Supply definitions (issue 9): ``units_shipped`` are units that left the chain today, delivered or
+spoiled (``units_shipped = units_delivered + units_spoiled``), so ``spoiled / shipped`` is the
+loss rate in both procurement modes; ``units_unfilled`` are order units nobody could supply
+(not charged); ``units_low_life`` arrived with little life left (quality complaints). The on-time
+pickup rate is the share of collected orders collected on their pickup day (seed 002 l.28:
+target >= 95%).
+
+The tables are built from plain lists during the run and turned into pandas DataFrames at the
+end.
 
 Competition metrics (DESIGN §6, issue 4), from the per-household, per-platform day of last order
 (``ConsumerState.day_last_order_p``), all whole-array:
@@ -25,6 +35,8 @@ from collections import deque
 
 import numpy as np
 import pandas as pd
+
+from sim.coldchain import AREAS, LOSS_STAGES
 
 __all__ = ["REPURCHASE_WINDOW_DAYS", "Recorder", "hhi_points", "summarise"]
 
@@ -49,6 +61,8 @@ DAILY_COLUMNS = [
     "ambient_temp_c", "goods_in_chain", "aware_any_share",
     "hhi_orders", "hhi_gmv", "buyers_30d", "user_overlap", "repurchase_rate", "platforms_active",
     "fine_yuan",
+    "quality_complaints", "pickups", "on_time_pickup_rate", "units_unfilled", "goods_in_stock",
+    "spoilage_cost_yuan",
 ]
 PLATFORM_COLUMNS = [
     "day", "platform", "active", "orders", "order_share", "price_index", "coupon_yuan",
@@ -57,8 +71,13 @@ PLATFORM_COLUMNS = [
     "active_leaders", "cash_yuan", "cumulative_profit_yuan", "aware_share", "commission_rate",
     "gmv_share", "net_margin", "fine_yuan", "new_user_coupon_yuan", "new_buyers",
     "price_cost_ratio_min", "buyers_30d", "repurchase_rate",
+    "procurement", "complaints", "quality_complaints", "spoilage_cost_yuan", "pickups",
+    "on_time_pickup_rate", "units_unfilled",
 ]
-SPOILAGE_COLUMNS = ["day", "platform", "category", "units_shipped", "units_spoiled"]
+SPOILAGE_COLUMNS = ["day", "platform", "category", "units_shipped", "units_spoiled",
+                    "units_delivered", "units_unfilled", "units_low_life", "units_bought",
+                    "units_in_stock", "spoilage_cost_yuan", "refunds_yuan"]
+LOSS_COLUMNS = ["day", "platform", "category", "area", "stage", "units_spoiled", "loss_yuan"]
 LEADER_EVENT_COLUMNS = ["day", "leader_id", "platform", "event", "reason"]
 
 
@@ -70,6 +89,7 @@ class Recorder:
         self.daily: list[dict] = []
         self.platforms: list[dict] = []
         self.spoilage: list[tuple] = []
+        self.losses: list[tuple] = []
         self.events: list[tuple] = []
         self.platform_events: list[dict] = []
         # bought-in-the-last-30-days sets of the last 31 days (repurchase cohorts)
@@ -146,6 +166,13 @@ class Recorder:
             "repurchase_rate": comp["repurchase"],
             "platforms_active": int(sum(p.active for p in m.platform_list)),
             "fine_yuan": sum(f["fine_yuan"] for f in flows),
+            "quality_complaints": today.get("quality_complaints", 0),
+            "pickups": int(today["pickups"].sum()),
+            "on_time_pickup_rate": (today["pickups_on_time"].sum() / today["pickups"].sum()
+                                    if today["pickups"].sum() else float("nan")),
+            "units_unfilled": int(today["unfilled"].sum()),
+            "goods_in_stock": m.goods["in_stock"],
+            "spoilage_cost_yuan": float(today["spoil_cost"].sum()),
         })
         aware_share = c.aware.mean(axis=0)
         rate = m.scheme.rate(d)
@@ -183,9 +210,27 @@ class Recorder:
                 "price_cost_ratio_min": p.price_cost_ratio_min(),
                 "buyers_30d": int(comp["buyers_p"][j]),
                 "repurchase_rate": float(comp["repurchase_p"][j]),
+                "procurement": m.proc_mode[j],
+                "complaints": int(f["complaints"]),
+                "quality_complaints": int(today["quality_complaints_p"][j]),
+                "spoilage_cost_yuan": f["spoilage_cost_yuan"],
+                "pickups": int(today["pickups"][j]),
+                "on_time_pickup_rate": (today["pickups_on_time"][j] / today["pickups"][j]
+                                        if today["pickups"][j] else float("nan")),
+                "units_unfilled": int(today["unfilled"][j].sum()),
             })
             for ci, cat in enumerate(m.category_names):
-                self.spoilage.append((d, p.name, cat, int(shipped[j, ci]), int(spoiled[j, ci])))
+                self.spoilage.append((
+                    d, p.name, cat, int(shipped[j, ci]), int(spoiled[j, ci]),
+                    int(shipped[j, ci] - spoiled[j, ci]), int(today["unfilled"][j, ci]),
+                    int(today["low_life"][j, ci]), int(today["bought"][j, ci]),
+                    len(m.stock[j][ci]), float(today["spoil_cost"][j, ci]),
+                    float(today["refunds"][j, ci])))
+                for a, area in enumerate(AREAS):
+                    for st, stage in enumerate(LOSS_STAGES):
+                        self.losses.append((d, p.name, cat, area, stage,
+                                            int(today["losses"][j, ci, a, st]),
+                                            float(today["loss_yuan"][j, ci, a, st])))
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The run's tables as DataFrames, keyed by file stem."""
@@ -193,6 +238,7 @@ class Recorder:
             "daily": pd.DataFrame(self.daily, columns=DAILY_COLUMNS),
             "platforms": pd.DataFrame(self.platforms, columns=PLATFORM_COLUMNS),
             "spoilage": pd.DataFrame(self.spoilage, columns=SPOILAGE_COLUMNS),
+            "losses": pd.DataFrame(self.losses, columns=LOSS_COLUMNS),
             "leaders": pd.DataFrame(self.events, columns=LEADER_EVENT_COLUMNS),
         }
 
@@ -265,4 +311,27 @@ def summarise(model, tables: dict[str, pd.DataFrame]) -> dict:
             - g["cogs_yuan"].sum()),
         "net_margin_last_30_days": margin30(lambda g: g["profit_yuan"].sum()),
         "fines_total_yuan": _f(daily["fine_yuan"].sum()),
+        **supply_summary(model, tables),
+    }
+
+
+def supply_summary(model, tables: dict[str, pd.DataFrame]) -> dict:
+    """Headline supply figures (issue 9): losses, refunds, complaints, pickups, fill rate."""
+    daily, spo, loss = tables["daily"], tables["spoilage"], tables["losses"]
+    produce = [c for c in model.category_names if model.cfg.products[c].produce]
+    lp = loss[loss["category"].isin(produce)]
+    shipped = spo.loc[spo["category"].isin(produce), "units_shipped"].sum()
+    by_stage = lp.groupby("stage", sort=False)["units_spoiled"].sum()
+    ordered = daily["orders"].sum() * len(model.category_names)  # one unit per category
+    pickups = daily["pickups"].sum()
+    on_time = (daily["on_time_pickup_rate"].fillna(0) * daily["pickups"]).sum()
+    return {
+        "produce_spoilage_rate_by_stage": {
+            k: _f(v / shipped) if shipped else None for k, v in by_stage.items()},
+        "spoilage_cost_total_yuan": _f(spo["spoilage_cost_yuan"].sum()),
+        "refunds_total_yuan": _f(spo["refunds_yuan"].sum()),
+        "quality_complaints_total": int(daily["quality_complaints"].sum()),
+        "on_time_pickup_rate": _f(on_time / pickups) if pickups else None,
+        "fill_rate": _f(1.0 - spo["units_unfilled"].sum() / ordered) if ordered else None,
+        "supplier_shock_days": {s.name: s.shock_days_total for s in model.supplier_list},
     }

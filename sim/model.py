@@ -54,16 +54,24 @@ from sim.leaders import (
 from sim.metrics import Recorder
 from sim.network import build_network
 from sim.platforms import Platform
+from sim.procurement import Forecast, Lots, critical_ratio, order_up_to
 from sim.progress import day_bar
 from sim.seasons import day_conditions
 from sim.streams import RandomStreams
-from sim.suppliers import Supplier, supplier_mix
+from sim.suppliers import Supplier, allocate, supplier_mix
 
 __all__ = ["GroupBuyingMarket"]
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
 
 RECENT_USE_DAYS = 30  # "neighbours who use it": ordered from the platform within 30 days
+
+
+def _rank(u: np.ndarray) -> np.ndarray:
+    """Each entry's position when sorted by its uniform ``u`` (0 = first in the queue)."""
+    pos = np.empty(len(u), np.int64)
+    pos[np.argsort(u, kind="stable")] = np.arange(len(u))
+    return pos
 
 
 @dataclass
@@ -79,9 +87,12 @@ class OrderBook:
     leader: np.ndarray
     prices: np.ndarray  # (m, C) yuan
     coupon_yuan: np.ndarray
-    supplier: np.ndarray | None = None  # (m, C), set at procurement
+    supplier: np.ndarray | None = None  # (m, C), set at procurement; -1 if unfilled
     life0: np.ndarray | None = None  # (m, C) remaining life fraction at dispatch
     defect: np.ndarray | None = None  # (m, C) bool
+    filled: np.ndarray | None = None  # (m, C) bool: the unit was supplied
+    cost_yuan: np.ndarray | None = None  # (m, C) the unit's purchase cost (0 if unfilled)
+    from_stock: np.ndarray | None = None  # (m,) bool: filled from grid-warehouse stock
 
     @property
     def value_yuan(self) -> np.ndarray:
@@ -142,13 +153,15 @@ class GroupBuyingMarket(mesa.Model):
             p.covered = u < pcfg.coverage
             self.platform_list.append(p)
         self.supplier_cum_mix = np.stack(mixes)  # (P, C, S)
+        self.supplier_share = np.diff(self.supplier_cum_mix, axis=2, prepend=0.0)
         self._supplier_arrays()
+        self._init_procurement()
 
         self.leaders = LeaderTable()
         self.scheme = make_scheme(cfg.incentive)
         self.pending: OrderBook | None = None
         self.order_book: OrderBook | None = None
-        self.goods = {"procured": 0, "delivered": 0, "spoiled": 0, "in_chain": 0}
+        self.goods = {"procured": 0, "delivered": 0, "spoiled": 0, "in_chain": 0, "in_stock": 0}
         self.money = {"consumer_paid": 0.0, "subsidy": 0.0, "platform_revenue": 0.0,
                       "commission_paid": 0.0, "leader_income": 0.0}
         self.today: dict = {}
@@ -173,6 +186,21 @@ class GroupBuyingMarket(mesa.Model):
                                                    temp_c, self.shelf_t_ref[c]))
             for c in range(len(self.shelf_ref_days))
         ])
+
+    def _init_procurement(self) -> None:
+        """Procurement mode per platform, empty stocks, forecasts, late-pickup chances."""
+        cfg = self.cfg
+        self.proc_mode = [cfg.procurement.mode_override or cfg.platforms[name].procurement
+                          for name in self.platform_names]
+        n_p, n_c = len(self.platform_names), len(self.category_names)
+        self.stock = [[Lots() for _ in range(n_c)] for _ in range(n_p)]  # in the grid warehouse
+        self.transit = [[Lots() for _ in range(n_c)] for _ in range(n_p)]  # bought, on the way
+        self.forecasts = [Forecast(cfg.procurement.forecast_smoothing) for _ in range(n_p)]
+        cc, c = cfg.coldchain, self.consumers
+        mult = np.array([cc.late_pickup_segment_multiplier.get(s, 1.0)
+                         for s in self.segment_names])
+        base = np.where(c.in_village, cc.late_pickup_prob_village, cc.late_pickup_prob_town)
+        self.late_pickup_prob = np.minimum(1.0, base * mult[c.segment])
 
     def _init_population(self) -> None:
         """Neighbourhoods, segments and segment parameters, leader candidates."""
@@ -262,70 +290,84 @@ class GroupBuyingMarket(mesa.Model):
 
     # 3 ---------------------------------------------------------------------------------------
     def phase_logistics_and_pickup(self, d: int) -> None:
-        """Yesterday's orders travel the chain leg by leg; consumers collect (DESIGN §4.5)."""
+        """Yesterday's orders travel the chain leg by leg; consumers collect (DESIGN §4.5).
+
+        Stock-mode purchases arrive in the grid warehouse and leftovers age there first
+        (:meth:`_age_stock`). Each order unit then uses up ``hours / 24 / L(T)`` of its life on
+        each leg; a unit whose life runs out, or that is defective, is spoiled (charged to the
+        stage where it was lost), refunded and complained about; a unit that arrives with little
+        life left is a quality complaint. A household that does not collect on the day collects
+        a day later, after a longer dwell.
+        """
         book = self.pending
         self.pending = None
-        n_p, n_c = len(self.platform_list), len(self.category_names)
-        self.today["shipped"] = np.zeros((n_p, n_c), np.int64)
-        self.today["spoiled"] = np.zeros((n_p, n_c), np.int64)
-        self.today["complaints"] = 0
+        self._reset_supply_records()
+        self._age_stock(d)
         if book is None or len(book) == 0:
             return
         cc = self.cfg.coldchain
         c = self.consumers
         j = book.platform
         village = c.in_village[book.consumer]
-        coverage = np.array([[p.cfg.cold_chain_central, p.cfg.cold_chain_grid,
-                              p.cfg.cold_chain_last_mile] for p in self.platform_list])
-        if cc.coverage_override is not None:
-            coverage[:] = cc.coverage_override
+        n_c = len(self.category_names)
+        coverage = self._coverage()
         # Which legs run cold: one draw per household and leg (the household's parcel).
         cold = np.empty((len(book), 4), bool)
         for s, stage in enumerate(coldchain.STAGES[:3]):
             u = self.streams.uniform(f"coldchain.leg.{stage}", d, c.n)[book.consumer]
             cold[:, s] = u < coverage[j, s]
         cold[:, 3] = self.leaders.fridge[book.leader]
+        u_late = self.streams.uniform("pickup.late", d, c.n)[book.consumer]
+        late = u_late < self.late_pickup_prob[book.consumer]
+        stocked = book.from_stock[:, None]  # stock units already made the first two legs
         hours = np.empty((len(book), n_c, 4))
-        hours[:, :, 0] = self.sup_transit_hours[book.supplier]
-        hours[:, :, 1] = cc.central_to_grid_hours
+        hours[:, :, 0] = np.where(stocked, 0.0,
+                                  self.sup_transit_hours[np.maximum(book.supplier, 0)])
+        hours[:, :, 1] = np.where(stocked, 0.0, cc.central_to_grid_hours)
         hours[:, :, 2] = np.where(village, cc.grid_to_pickup_hours_village,
                                   cc.grid_to_pickup_hours_town)[:, None]
-        hours[:, :, 3] = np.where(village, cc.dwell_hours_village, cc.dwell_hours_town)[:, None]
+        hours[:, :, 3] = (np.where(village, cc.dwell_hours_village, cc.dwell_hours_town)
+                          + late * cc.late_pickup_extra_hours)[:, None]
         life_days = np.where(cold[:, None, :], self.shelf_life_cold[None, :, None],
                              self.shelf_life_ambient[None, :, None])
         used = hours / 24.0 / life_days
+        leg = coldchain.leg_of_loss(book.life0, used)
+        filled = book.filled
+        spoiled = filled & (book.defect | (leg >= 0))
         remaining = book.life0 - used.sum(axis=2)
-        spoiled = book.defect | (remaining <= 0.0)
-
-        # Counts per platform x category.
-        n_spoiled = spoiled.sum(axis=1)
-        for pj in range(n_p):
-            m = j == pj
-            if m.any():
-                self.today["shipped"][pj] = m.sum()
-                self.today["spoiled"][pj] = spoiled[m].sum(axis=0)
-        units = len(book) * n_c
-        lost = int(spoiled.sum())
-        self.goods["in_chain"] -= units
-        self.goods["delivered"] += units - lost
-        self.goods["spoiled"] += lost
+        low_life = filled & ~spoiled & (remaining < cc.complaint_life_fraction)
+        stage = np.where(book.defect, 0, coldchain.LEG_LOSS_STAGE[leg])
 
         # Refunds: the paid share of each spoiled unit's list price.
         paid_share = np.divide(book.paid_yuan, book.value_yuan, out=np.zeros(len(book)),
                                where=book.value_yuan > 0)
-        refund = (book.prices * spoiled).sum(axis=1) * paid_share
+        refund_units = book.prices * spoiled * paid_share[:, None]
+        refund = refund_units.sum(axis=1)
         c.spend_yuan[book.consumer] -= refund
-        complaint = n_spoiled > 0
+        self._record_order_units(book, filled, spoiled, low_life, stage, village, refund_units)
+        units, lost = int(filled.sum()), int(spoiled.sum())
+        self.goods["in_chain"] -= units
+        self.goods["delivered"] += units - lost
+        self.goods["spoiled"] += lost
+
+        any_spoiled = spoiled.any(axis=1)
+        quality = ~any_spoiled & low_life.any(axis=1)
+        complaint = any_spoiled | quality
+        picked = filled.any(axis=1)
+        t = self.today
         for pj, p in enumerate(self.platform_list):
             m = j == pj
             p.flows["refunds_yuan"] += float(refund[m].sum())
             p.flows["complaints"] += int(complaint[m].sum())
-            p.flows["spoilage_cost_yuan"] += float(
-                (spoiled[m] * p.unit_cost[None, :]).sum())
+            t["quality_complaints_p"][pj] = int(quality[m].sum())
+            t["pickups"][pj] = int(picked[m].sum())
+            t["pickups_on_time"][pj] = int((picked & ~late)[m].sum())
         np.add.at(self.leaders.month_complaints, book.leader[complaint], 1)
         self.today["complaints"] = int(complaint.sum())
+        self.today["quality_complaints"] = int(quality.sum())
 
         # Trust: good experiences pull trust up, spoiled orders cut it.
+        n_p = len(self.platform_list)
         w = self.cfg.wom
         i = book.consumer
         tr = c.trust[i, j]
@@ -337,6 +379,106 @@ class GroupBuyingMarket(mesa.Model):
             x[i[complaint], j[complaint]] = 1.0
             heard = self.network.neighbour_sum(x)
             c.trust *= np.power(1.0 - w.complaint_trust_loss, heard)
+
+    def _coverage(self) -> np.ndarray:
+        """Cold-chain coverage per platform and tier (central, grid, last mile), (P, 3)."""
+        coverage = np.array([[p.cfg.cold_chain_central, p.cfg.cold_chain_grid,
+                              p.cfg.cold_chain_last_mile] for p in self.platform_list])
+        if self.cfg.coldchain.coverage_override is not None:
+            coverage[:] = self.cfg.coldchain.coverage_override
+        return coverage
+
+    def _reset_supply_records(self) -> None:
+        n_p, n_c = len(self.platform_list), len(self.category_names)
+        t = self.today
+        for key in ("shipped", "spoiled", "unfilled", "low_life", "bought"):
+            t[key] = np.zeros((n_p, n_c), np.int64)
+        t["spoil_cost"] = np.zeros((n_p, n_c))
+        t["refunds"] = np.zeros((n_p, n_c))
+        shape = (n_p, n_c, len(coldchain.AREAS), len(coldchain.LOSS_STAGES))
+        t["losses"] = np.zeros(shape, np.int64)
+        t["loss_yuan"] = np.zeros(shape)
+        for key in ("pickups", "pickups_on_time", "quality_complaints_p"):
+            t[key] = np.zeros(n_p, np.int64)
+        t["complaints"] = 0
+        t["quality_complaints"] = 0
+
+    def _record_order_units(self, book, filled, spoiled, low_life, stage, village,
+                            refund_units) -> None:
+        """Counts per platform x category (and area x stage for losses) of today's deliveries."""
+        t, n_c = self.today, len(self.category_names)
+        jj = np.broadcast_to(book.platform[:, None], filled.shape)
+        cc = np.broadcast_to(np.arange(n_c)[None, :], filled.shape)
+        np.add.at(t["shipped"], (jj[filled], cc[filled]), 1)
+        np.add.at(t["spoiled"], (jj[spoiled], cc[spoiled]), 1)
+        np.add.at(t["low_life"], (jj[low_life], cc[low_life]), 1)
+        np.add.at(t["refunds"], (jj, cc), refund_units)
+        area = np.broadcast_to(village.astype(np.int64)[:, None], filled.shape)
+        cost = book.cost_yuan * spoiled
+        np.add.at(t["losses"], (jj[spoiled], cc[spoiled], area[spoiled], stage[spoiled]), 1)
+        np.add.at(t["loss_yuan"], (jj[spoiled], cc[spoiled], area[spoiled], stage[spoiled]),
+                  cost[spoiled])
+        np.add.at(t["spoil_cost"], (jj, cc), cost)
+        for pj, p in enumerate(self.platform_list):
+            p.flows["spoilage_cost_yuan"] += float(cost[book.platform == pj].sum())
+
+    def _record_stock_loss(self, pj: int, ci: int, lots: Lots, gone: np.ndarray,
+                           stage: np.ndarray) -> None:
+        """Stock units lost before they were assigned to a household (area ``unassigned``)."""
+        t, k = self.today, int(gone.sum())
+        if k == 0:
+            return
+        cost = lots.cost_yuan[gone]
+        t["shipped"][pj, ci] += k  # they left the chain today
+        t["spoiled"][pj, ci] += k
+        t["spoil_cost"][pj, ci] += float(cost.sum())
+        np.add.at(t["losses"][pj, ci, coldchain.AREAS.index("unassigned")], stage[gone], 1)
+        np.add.at(t["loss_yuan"][pj, ci, coldchain.AREAS.index("unassigned")], stage[gone], cost)
+        self.platform_list[pj].flows["spoilage_cost_yuan"] += float(cost.sum())
+        self.goods["spoiled"] += k
+
+    def _age_stock(self, d: int) -> None:
+        """Stock mode: leftovers age 24 h in the grid warehouse, then yesterday's purchases
+        arrive (supplier -> central -> grid, then the wait for dispatch). Units whose life runs
+        out are lost (stages ``grid_storage``, ``to_central``, ``to_grid``)."""
+        cc = self.cfg.coldchain
+        coverage = self._coverage()
+        grid_stage = coldchain.LOSS_STAGES.index("grid_storage")
+        arrival_stage = np.array([coldchain.LOSS_STAGES.index(s)
+                                  for s in ("to_central", "to_grid", "grid_storage")])
+        for pj, p in enumerate(self.platform_list):
+            for ci, cat in enumerate(self.category_names):
+                st = self.stock[pj][ci]
+                if len(st):
+                    life_days = np.where(st.cold, self.shelf_life_cold[ci],
+                                         self.shelf_life_ambient[ci])
+                    st.life = st.life - 24.0 / 24.0 / life_days
+                    gone = st.life <= 0.0
+                    self._record_stock_loss(pj, ci, st, gone, np.full(len(st), grid_stage))
+                    self.goods["in_stock"] -= int(gone.sum())
+                    st = st.take(~gone)
+                arr = self.transit[pj][ci]
+                n = len(arr)
+                if n:
+                    u0 = self.streams.uniform(f"stock.{p.name}.{cat}.leg.to_central", d, n)
+                    u1 = self.streams.uniform(f"stock.{p.name}.{cat}.leg.to_grid", d, n)
+                    cold = np.stack([u0 < coverage[pj, 0], u1 < coverage[pj, 1], arr.cold], 1)
+                    hours = np.stack([self.sup_transit_hours[arr.supplier],
+                                      np.full(n, cc.central_to_grid_hours),
+                                      np.full(n, cc.grid_hold_hours)], 1)
+                    life_days = np.where(cold, self.shelf_life_cold[ci],
+                                         self.shelf_life_ambient[ci])
+                    used = hours / 24.0 / life_days
+                    leg = coldchain.leg_of_loss(arr.life, used)
+                    gone = leg >= 0
+                    self._record_stock_loss(pj, ci, arr, gone, arrival_stage[leg])
+                    arr.life = arr.life - used.sum(axis=1)
+                    kept = arr.take(~gone)
+                    self.goods["in_chain"] -= n
+                    self.goods["in_stock"] += len(kept)
+                    st = st.join(kept)
+                    self.transit[pj][ci] = Lots()
+                self.stock[pj][ci] = st
 
     # 4 ---------------------------------------------------------------------------------------
     def phase_word_of_mouth(self, d: int) -> None:
@@ -533,41 +675,143 @@ class GroupBuyingMarket(mesa.Model):
 
     # 7 ---------------------------------------------------------------------------------------
     def phase_procurement(self, d: int) -> None:
-        """Pre-sale procurement (以销定采, seed 003 advantage 1): buy exactly today's orders."""
+        """Platforms buy: pre-sale buys today's orders, stock mode fills them from the grid
+        warehouse and restocks to its newsvendor level (DESIGN §4.6, :mod:`sim.procurement`).
+
+        Suppliers' capacity (cut by weather shocks) is shared out by
+        :func:`sim.suppliers.allocate`; order units nobody can supply are unfilled: not
+        delivered and not charged.
+        """
         book = self.order_book
-        m, n_c = len(book), len(self.category_names)
-        if m == 0:
-            self.pending = book
-            return
+        m, n_c, n_p = len(book), len(self.category_names), len(self.platform_list)
         n = self.consumers.n
-        supplier = np.empty((m, n_c), np.int64)
-        life0 = np.empty((m, n_c))
-        defect = np.empty((m, n_c), bool)
-        for ci, cat in enumerate(self.category_names):
-            u_sup = self.streams.uniform(f"supply.{cat}.supplier", d, n)[book.consumer]
-            cum = self.supplier_cum_mix[book.platform, ci]  # (m, S)
-            s = np.minimum((cum <= u_sup[:, None]).sum(axis=1), cum.shape[1] - 1)
-            u_life = self.streams.uniform(f"supply.{cat}.life", d, n)[book.consumer]
-            life = self.life_min[ci] + (self.life_max[ci] - self.life_min[ci]) * u_life
-            u_rel = self.streams.uniform(f"supply.{cat}.relabel", d, n)[book.consumer]
-            relabel = u_rel < self.sup_relabel_prob[s]
-            life = np.where(relabel, life - self.sup_relabel_age[s], life)
-            u_def = self.streams.uniform(f"supply.{cat}.defect", d, n)[book.consumer]
-            supplier[:, ci], life0[:, ci], defect[:, ci] = s, life, u_def < self.sup_defect[s]
-        book.supplier, book.life0, book.defect = supplier, life0, defect
-        cost = self.unit_cost_ref[None, :] * self.sup_cost_mult[supplier]
+        for sup in self.supplier_list:
+            sup.update_shock(d, float(self.streams.uniform(f"supply.shock.{sup.name}", d, 1)[0]))
+        capacity = np.array([[sup.capacity_units(d, n) if ci in sup.categories else 0
+                              for sup in self.supplier_list] for ci in range(n_c)], np.int64)
+        book.supplier = np.full((m, n_c), -1, np.int64)
+        book.life0 = np.zeros((m, n_c))
+        book.defect = np.zeros((m, n_c), bool)
+        book.cost_yuan = np.zeros((m, n_c))
+        book.from_stock = np.zeros(m, bool)
+        orders = np.bincount(book.platform, minlength=n_p)
+        # The household's own draws for each category (common random numbers): its rank in the
+        # queue for suppliers and stock, its unit's initial life, relabelling and defect.
+        u = {key: np.stack([self.streams.uniform(f"supply.{cat}.{key}", d, n)[book.consumer]
+                            for cat in self.category_names], 1)
+             for key in ("supplier", "life", "relabel", "defect")}
+        demand = np.zeros((n_p, n_c), np.int64)
+        for pj in range(n_p):
+            if self.proc_mode[pj] == "stock":
+                demand[pj] = self._fill_from_stock(pj, book, u["supplier"])
+            else:
+                demand[pj] = orders[pj]
+        alloc = allocate(demand, self.supplier_share, capacity)
+        self.today["bought"] += alloc.sum(axis=2)
+        filled = book.from_stock[:, None] & (book.supplier >= 0)
+        for pj in range(n_p):
+            if self.proc_mode[pj] == "stock":
+                self._buy_stock(pj, alloc[pj], d)
+                continue
+            sel = np.flatnonzero(book.platform == pj)
+            for ci in range(n_c):
+                pos = _rank(u["supplier"][sel, ci])
+                s = np.searchsorted(np.cumsum(alloc[pj, ci]), pos, side="right")
+                ok = s < len(self.supplier_list)
+                rows, s = sel[ok], s[ok]
+                life = self._initial_life(ci, u["life"][rows, ci], u["relabel"][rows, ci], s)
+                book.supplier[rows, ci] = s
+                book.life0[rows, ci] = life
+                book.defect[rows, ci] = u["defect"][rows, ci] < self.sup_defect[s]
+                book.cost_yuan[rows, ci] = self.unit_cost_ref[ci] * self.sup_cost_mult[s]
+                filled[rows, ci] = True
+        book.filled = filled
+        # The consumer pays only for what arrives (a stockout is not charged).
+        book.prices = np.where(filled, book.prices, 0.0)
+        book.coupon_yuan = np.minimum(book.coupon_yuan, book.prices.sum(axis=1))
+        unfilled = ~filled
+        np.add.at(self.today["unfilled"],
+                  (np.broadcast_to(book.platform[:, None], filled.shape)[unfilled],
+                   np.broadcast_to(np.arange(n_c)[None, :], filled.shape)[unfilled]), 1)
+        presale_units = int((filled & ~book.from_stock[:, None]).sum())
+        self.goods["procured"] += presale_units
+        self.goods["in_chain"] += int(filled.sum())  # stock units leave the grid warehouse
         for pj, p in enumerate(self.platform_list):
             sel = book.platform == pj
-            p.flows["cogs_yuan"] += float(cost[sel].sum())
+            if self.proc_mode[pj] != "stock":
+                p.flows["cogs_yuan"] += float(book.cost_yuan[sel].sum())
+                p.flows["units"] += float(filled[sel].sum())
             p.flows["logistics_yuan"] += float(sel.sum()) * p.cfg.logistics_cost_yuan_per_order
-            p.flows["units"] += float(sel.sum()) * n_c
+        sup_units = np.bincount(book.supplier[filled & ~book.from_stock[:, None]],
+                                minlength=len(self.supplier_list))
         for si, sup in enumerate(self.supplier_list):
-            sel = supplier == si
-            sup.units_sold += int(sel.sum())
-            sup.revenue_yuan += float(cost[sel].sum())
-        self.goods["procured"] += m * n_c
-        self.goods["in_chain"] += m * n_c
+            sup.units_sold += int(sup_units[si])
+            sel = (book.supplier == si) & ~book.from_stock[:, None]
+            sup.revenue_yuan += float(book.cost_yuan[sel].sum())
         self.pending = book
+
+    def _initial_life(self, ci: int, u_life, u_relabel, supplier) -> np.ndarray:
+        """Remaining life fraction at dispatch: uniform in the category's range, less the
+        relabel age for old stock relabelled as fresh (seed 004 §4.2.1)."""
+        life = self.life_min[ci] + (self.life_max[ci] - self.life_min[ci]) * u_life
+        relabel = u_relabel < self.sup_relabel_prob[supplier]
+        return np.where(relabel, life - self.sup_relabel_age[supplier], life)
+
+    def _fill_from_stock(self, pj: int, book: OrderBook, u_rank: np.ndarray) -> np.ndarray:
+        """Fill platform pj's orders from its grid stock (FEFO); return tomorrow's purchase per
+        category (order-up-to level less what is left)."""
+        p = self.platform_list[pj]
+        sel = np.flatnonzero(book.platform == pj)
+        book.from_stock[sel] = True
+        buy = np.zeros(len(self.category_names), np.int64)
+        f = self.forecasts[pj]
+        if p.active:
+            f.update(len(sel))
+        pc = self.cfg.procurement
+        ratio = critical_ratio(p.prices, p.unit_cost, pc.salvage_share_of_cost * p.unit_cost,
+                               pc.stockout_penalty_share_of_price * p.prices)
+        level = np.ceil(order_up_to(f.level if p.active else 0.0, f.sigma, ratio))
+        for ci in range(len(self.category_names)):
+            st = self.stock[pj][ci]
+            fefo = np.argsort(st.life, kind="stable")
+            k = min(len(sel), len(st))
+            pos = _rank(u_rank[sel, ci])
+            got = pos < k
+            unit = fefo[pos[got]]
+            rows = sel[got]
+            book.supplier[rows, ci] = st.supplier[unit]
+            book.life0[rows, ci] = st.life[unit]
+            book.defect[rows, ci] = st.defect[unit]
+            book.cost_yuan[rows, ci] = st.cost_yuan[unit]
+            st = st.take(fefo[k:])
+            self.stock[pj][ci] = st
+            self.goods["in_stock"] -= k
+            if p.active:
+                buy[ci] = max(0, int(level[ci]) - len(st))
+        return buy
+
+    def _buy_stock(self, pj: int, alloc: np.ndarray, d: int) -> None:
+        """Stock mode: the purchase (units per category x supplier) leaves for the warehouse."""
+        p, pc = self.platform_list[pj], self._coverage()[pj]
+        for ci, cat in enumerate(self.category_names):
+            k = int(alloc[ci].sum())
+            if k == 0:
+                continue
+            s = np.repeat(np.arange(len(self.supplier_list)), alloc[ci])
+            g = self.streams.generator(f"stock.{p.name}.{cat}.buy", d).random((4, k))
+            lots = Lots(life=self._initial_life(ci, g[0], g[1], s),
+                        supplier=s, defect=g[2] < self.sup_defect[s],
+                        cost_yuan=self.unit_cost_ref[ci] * self.sup_cost_mult[s],
+                        cold=g[3] < pc[1])  # stored in the grid warehouse's cold room
+            self.transit[pj][ci] = lots
+            self.goods["procured"] += k
+            self.goods["in_chain"] += k
+            p.flows["cogs_yuan"] += float(lots.cost_yuan.sum())
+            p.flows["units"] += k
+            sup_units = np.bincount(s, minlength=len(self.supplier_list))
+            for si, sup in enumerate(self.supplier_list):
+                sup.units_sold += int(sup_units[si])
+                sup.revenue_yuan += float(lots.cost_yuan[s == si].sum())
 
     # 8 ---------------------------------------------------------------------------------------
     def phase_settlement(self, d: int) -> None:
