@@ -147,7 +147,7 @@ class ColdChainConfig:
     late_pickup_prob_town: float = P(0.03, 0.0, 1.0)
     late_pickup_prob_village: float = P(0.05, 0.0, 1.0)
     late_pickup_segment_multiplier: dict[str, float] = P(factory=dict, lo=0.0, hi=100.0)
-    late_pickup_extra_hours: float = P(24.0, 0.0, 240.0)
+    late_pickup_extra_hours: float = P(16.0, 0.0, 240.0)
     # A unit collected with less than this fraction of its shelf life left is a quality complaint.
     complaint_life_fraction: float = P(0.1, 0.0, 1.0)
     grid_hold_hours: float = P(12.0, 0.0, 240.0)  # stock mode: grid-warehouse wait to dispatch
