@@ -19,8 +19,9 @@ def test_invariants_hold_every_day():
     for _ in range(90):
         model.step()
         g, m = model.goods, model.money
-        # Goods: shipped = delivered + spoiled + still in the chain.
-        assert g["procured"] == g["delivered"] + g["spoiled"] + g["in_chain"]
+        # Goods: bought = delivered + spoiled + still in the chain + in grid-warehouse stock
+        # (stock mode: tests/test_supply.py).
+        assert g["procured"] == g["delivered"] + g["spoiled"] + g["in_chain"] + g["in_stock"]
         # Money: what consumers pay plus subsidies equals platform revenue; commissions paid
         # equal leader income (and the leaders' own accounts agree).
         assert m["consumer_paid"] + m["subsidy"] == pytest.approx(m["platform_revenue"], rel=1e-12)
