@@ -151,6 +151,7 @@ class ColdChainConfig:
     # A unit collected with less than this fraction of its shelf life left is a quality complaint.
     complaint_life_fraction: float = P(0.1, 0.0, 1.0)
     grid_hold_hours: float = P(12.0, 0.0, 240.0)  # stock mode: grid-warehouse wait to dispatch
+    cold_leg_cost_yuan_per_order: float = P(0.25, 0.0, 100.0)  # extra cost of a refrigerated leg
 
 
 @dataclass

@@ -317,6 +317,11 @@ class GroupBuyingMarket(mesa.Model):
             u = self.streams.uniform(f"coldchain.leg.{stage}", d, c.n)[book.consumer]
             cold[:, s] = u < coverage[j, s]
         cold[:, 3] = self.leaders.fridge[book.leader]
+        # The price of the cold chain: a surcharge per refrigerated leg (not the fridge, which
+        # the leader owns).
+        cold_cost = cold[:, :3].sum(axis=1) * cc.cold_leg_cost_yuan_per_order
+        for pj, p in enumerate(self.platform_list):
+            p.flows["logistics_yuan"] += float(cold_cost[j == pj].sum())
         u_late = self.streams.uniform("pickup.late", d, c.n)[book.consumer]
         late = u_late < self.late_pickup_prob[book.consumer]
         stocked = book.from_stock[:, None]  # stock units already made the first two legs
@@ -382,6 +387,11 @@ class GroupBuyingMarket(mesa.Model):
 
     def _coverage(self) -> np.ndarray:
         """Cold-chain coverage per platform and tier (central, grid, last mile), (P, 3)."""
+        if getattr(self, "_coverage_cache", None) is None:  # config is fixed during a run
+            self._coverage_cache = self._coverage_from_config()
+        return self._coverage_cache
+
+    def _coverage_from_config(self) -> np.ndarray:
         coverage = np.array([[p.cfg.cold_chain_central, p.cfg.cold_chain_grid,
                               p.cfg.cold_chain_last_mile] for p in self.platform_list])
         if self.cfg.coldchain.coverage_override is not None:
@@ -442,6 +452,7 @@ class GroupBuyingMarket(mesa.Model):
         arrive (supplier -> central -> grid, then the wait for dispatch). Units whose life runs
         out are lost (stages ``grid_storage``, ``to_central``, ``to_grid``)."""
         cc = self.cfg.coldchain
+        c2g_hours, hold_hours = cc.central_to_grid_hours, cc.grid_hold_hours
         coverage = self._coverage()
         grid_stage = coldchain.LOSS_STAGES.index("grid_storage")
         arrival_stage = np.array([coldchain.LOSS_STAGES.index(s)
@@ -460,12 +471,11 @@ class GroupBuyingMarket(mesa.Model):
                 arr = self.transit[pj][ci]
                 n = len(arr)
                 if n:
-                    u0 = self.streams.uniform(f"stock.{p.name}.{cat}.leg.to_central", d, n)
-                    u1 = self.streams.uniform(f"stock.{p.name}.{cat}.leg.to_grid", d, n)
-                    cold = np.stack([u0 < coverage[pj, 0], u1 < coverage[pj, 1], arr.cold], 1)
+                    u = self.streams.generator(f"stock.{p.name}.{cat}.arrive", d).random((2, n))
+                    cold = np.stack([u[0] < coverage[pj, 0], u[1] < coverage[pj, 1], arr.cold],
+                                    1)
                     hours = np.stack([self.sup_transit_hours[arr.supplier],
-                                      np.full(n, cc.central_to_grid_hours),
-                                      np.full(n, cc.grid_hold_hours)], 1)
+                                      np.full(n, c2g_hours), np.full(n, hold_hours)], 1)
                     life_days = np.where(cold, self.shelf_life_cold[ci],
                                          self.shelf_life_ambient[ci])
                     used = hours / 24.0 / life_days

@@ -48,6 +48,9 @@ class Supplier(mesa.Agent):
         self.relabel_prob = float(cfg.relabel_prob)
         self.relabel_age = float(cfg.relabel_age)
         self.capacity_per_household = float(cfg.capacity_units_per_household_day)
+        self.shock_prob = float(cfg.shock_prob_per_day)  # plain floats: read every day
+        self.shock_days = int(cfg.shock_days)
+        self.shock_capacity_share = float(cfg.shock_capacity_share)
         self.shocked_until_day = -1  # a shock lasts while day < shocked_until_day
         self.shock_days_total = 0
         self.units_sold = 0
@@ -55,8 +58,8 @@ class Supplier(mesa.Agent):
 
     def update_shock(self, day: int, u: float) -> None:
         """A weather shock starts with probability ``shock_prob_per_day`` (uniform ``u``)."""
-        if day >= self.shocked_until_day and u < self.cfg.shock_prob_per_day:
-            self.shocked_until_day = day + int(self.cfg.shock_days)
+        if day >= self.shocked_until_day and u < self.shock_prob:
+            self.shocked_until_day = day + self.shock_days
         if day < self.shocked_until_day:
             self.shock_days_total += 1
 
@@ -64,7 +67,7 @@ class Supplier(mesa.Agent):
         """Units of each category it can deliver today (shock included)."""
         cap = self.capacity_per_household * households
         if day < self.shocked_until_day:
-            cap *= self.cfg.shock_capacity_share
+            cap *= self.shock_capacity_share
         return int(cap)
 
 
