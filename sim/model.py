@@ -376,8 +376,9 @@ class GroupBuyingMarket(mesa.Model):
         w = self.cfg.wom
         i = book.consumer
         tr = c.trust[i, j]
+        good = tr + w.trust_learning_rate * (1.0 - tr)
         c.trust[i, j] = np.where(complaint, tr * (1.0 - w.trust_loss_spoiled),
-                                 tr + w.trust_learning_rate * (1.0 - tr))
+                                 np.where(picked, good, tr))  # nothing came: no experience
         # Complaints travel: each complaining neighbour cuts trust in that platform.
         if complaint.any() and w.complaint_trust_loss > 0:
             x = np.zeros((c.n, n_p), np.float32)
