@@ -131,3 +131,27 @@ def test_goods_are_conserved_and_tables_agree(mode):
         assert (t["platforms"]["procurement"] == "stock").all()
     rate = t["daily"]["on_time_pickup_rate"].dropna()
     assert ((rate >= 0) & (rate <= 1)).all()
+
+
+def test_late_pickups_set_the_on_time_rate():
+    model = GroupBuyingMarket(compose(SMALL + ["days=40", "coldchain.late_pickup_prob_town=0",
+                                               "coldchain.late_pickup_prob_village=1"]))
+    model.run()
+    daily = model.recorder.tables()["daily"]
+    village_share = model.consumers.in_village[model.consumers.orders > 0].mean()
+    on_time = (daily["on_time_pickup_rate"] * daily["pickups"]).sum() / daily["pickups"].sum()
+    # Every village household collects late and every town household on time.
+    assert on_time == pytest.approx(1 - village_share, abs=0.05)  # orders per household vary
+
+
+@pytest.mark.parametrize("override,needle", [
+    ("platforms.incumbent.procurement=hoard", "choose one of presale, stock"),
+    ("procurement.mode_override=hoard", "choose one of presale, stock"),
+    ("+coldchain.late_pickup_segment_multiplier.retired=2.0", "retired: not a segment"),
+])
+def test_bad_supply_config_fails_in_one_line(override, needle):
+    from sim.config import ConfigError, validate
+
+    with pytest.raises(ConfigError, match=needle) as e:
+        validate(compose([override]))
+    assert "\n" not in str(e.value)
