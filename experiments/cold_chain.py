@@ -16,7 +16,8 @@ days 275-364), which are read from the same run. Bands and intervals are 95% ove
 
 Figures (PNG + PDF) go to ``experiments/figures/cold_chain/``: ``spoilage`` (produce loss rate
 against coverage by season, one panel per mode), ``effects`` (gross margin, complaints per 1,000
-orders, group-buying share of order occasions) and ``stages`` (where produce is lost).
+orders, group-buying share of order occasions) and ``stages`` (where produce is lost); the
+numbers behind them go to ``results.csv`` (``--replot`` redraws from it).
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def plot(df: pd.DataFrame, out: Path) -> list[Path]:
 
     fig, a = figures.subplots(1, 1)
     means = df.groupby(["mode", "coverage"])[[f"stage_{s}" for s in LOSS_STAGES]].mean()
-    labels = [f"{m[:5]} {c:g}" for m, c in means.index]
+    labels = [f"{'pre-sale' if m == 'presale' else 'stock'} {c:g}" for m, c in means.index]
     bottom = np.zeros(len(means))
     for s in LOSS_STAGES:
         v = 100 * means[f"stage_{s}"].to_numpy()
@@ -134,7 +135,7 @@ def plot(df: pd.DataFrame, out: Path) -> list[Path]:
     a.set(ylabel="produce lost, % of units", xlabel="mode, coverage",
           title="Where produce is lost (mean over seeds)")
     a.tick_params(axis="x", rotation=60)
-    a.legend(frameon=False)
+    a.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     paths += figures.save(fig, out / "stages")
     return paths
 
@@ -165,7 +166,15 @@ def main(argv=None) -> None:
     ap.add_argument("--quick", action="store_true",
                     help="2 seeds, 400 households, 240 days, coverage 0 and 1")
     ap.add_argument("--out", type=Path, default=ROOT / "experiments" / "figures" / "cold_chain")
+    ap.add_argument("--replot", action="store_true",
+                    help="redraw the figures from the saved results.csv without running")
     args = ap.parse_args(argv)
+    if args.replot:
+        df = pd.read_csv(args.out / "results.csv")
+        report(df)
+        for p in plot(df, args.out):
+            print(f"wrote {p}")
+        return
     if args.quick:
         # 1 June to 27 January: summer while adoption ramps up, then December-January.
         base = ["experiment=smoke", "market.consumers=400", "days=240",
@@ -176,6 +185,8 @@ def main(argv=None) -> None:
                 f"calendar.start_day_of_year={START_DAY_OF_YEAR}"]
         coverages, seeds, workers = (0.0, 0.25, 0.5, 0.75, 1.0), (1, 2, 3, 4, 5), None
     df = run_grid(coverages, seeds, base, workers)
+    args.out.mkdir(parents=True, exist_ok=True)
+    df.to_csv(args.out / "results.csv", index=False)  # one row per mode x coverage x seed
     report(df)
     for p in plot(df, args.out):
         print(f"wrote {p}")
