@@ -16,6 +16,8 @@ from matplotlib.collections import EllipseCollection, LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from sim.metrics import SPOILAGE_COLUMNS
+
 __all__ = ["NONE_COLOUR", "chart_figure", "draw_charts", "draw_network", "network_figure",
            "platform_colours"]
 
@@ -119,8 +121,7 @@ def draw_charts(axes, model) -> None:
     ax_adopt.legend(fontsize=7, loc="center right", framealpha=0.8, edgecolor="none")
 
     plat = _platform_frame(model)
-    spo = pd.DataFrame(model.recorder.spoilage,
-                       columns=["day", "platform", "category", "units_shipped", "units_spoiled"])
+    spo = pd.DataFrame(model.recorder.spoilage, columns=SPOILAGE_COLUMNS)
     spo = spo.groupby(["platform", "day"], sort=False)[["units_shipped", "units_spoiled"]].sum()
     for name in names:
         g = plat[plat["platform"] == name]
