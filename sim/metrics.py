@@ -49,6 +49,7 @@ DAILY_COLUMNS = [
     "ambient_temp_c", "goods_in_chain", "aware_any_share",
     "hhi_orders", "hhi_gmv", "buyers_30d", "user_overlap", "repurchase_rate", "platforms_active",
     "fine_yuan",
+    "adoption_rate_town", "adoption_rate_village", "scandal_complaints", "complaints_heard_mean",
 ]
 PLATFORM_COLUMNS = [
     "day", "platform", "active", "orders", "order_share", "price_index", "coupon_yuan",
@@ -57,6 +58,7 @@ PLATFORM_COLUMNS = [
     "active_leaders", "cash_yuan", "cumulative_profit_yuan", "aware_share", "commission_rate",
     "gmv_share", "net_margin", "fine_yuan", "new_user_coupon_yuan", "new_buyers",
     "price_cost_ratio_min", "buyers_30d", "repurchase_rate",
+    "complaints",
 ]
 SPOILAGE_COLUMNS = ["day", "platform", "category", "units_shipped", "units_spoiled"]
 LEADER_EVENT_COLUMNS = ["day", "leader_id", "platform", "event", "reason"]
@@ -146,6 +148,12 @@ class Recorder:
             "repurchase_rate": comp["repurchase"],
             "platforms_active": int(sum(p.active for p in m.platform_list)),
             "fine_yuan": sum(f["fine_yuan"] for f in flows),
+            # Word of mouth: adoption in town and villages (NaN where there are none),
+            # complaints from scandals (also counted in complaints), bad news remembered.
+            "adoption_rate_town": _share(c.adopted, ~c.in_village),
+            "adoption_rate_village": _share(c.adopted, c.in_village),
+            "scandal_complaints": today.get("scandal_complaints", 0),
+            "complaints_heard_mean": float(c.complaints_heard.mean()),
         })
         aware_share = c.aware.mean(axis=0)
         rate = m.scheme.rate(d)
@@ -183,6 +191,7 @@ class Recorder:
                 "price_cost_ratio_min": p.price_cost_ratio_min(),
                 "buyers_30d": int(comp["buyers_p"][j]),
                 "repurchase_rate": float(comp["repurchase_p"][j]),
+                "complaints": int(f["complaints"]),
             })
             for ci, cat in enumerate(m.category_names):
                 self.spoilage.append((d, p.name, cat, int(shipped[j, ci]), int(spoiled[j, ci])))
@@ -195,6 +204,17 @@ class Recorder:
             "spoilage": pd.DataFrame(self.spoilage, columns=SPOILAGE_COLUMNS),
             "leaders": pd.DataFrame(self.events, columns=LEADER_EVENT_COLUMNS),
         }
+
+
+def _share(x: np.ndarray, mask: np.ndarray) -> float:
+    n = int(mask.sum())
+    return float(x[mask].sum() / n) if n else float("nan")
+
+
+def _first_day(daily: pd.DataFrame, column: str, level: float) -> int | None:
+    """First day on which ``column`` reaches ``level`` (None if never)."""
+    hit = daily[column] >= level
+    return int(daily.loc[hit, "day"].iloc[0]) if hit.any() else None
 
 
 def _f(x) -> float | None:
@@ -240,6 +260,10 @@ def summarise(model, tables: dict[str, pd.DataFrame]) -> dict:
         "final_adoption_rate": _f(last["adoption_rate"]),
         "day_half_adopted": (int(daily.loc[daily["adoption_rate"] >= 0.5, "day"].iloc[0])
                              if (daily["adoption_rate"] >= 0.5).any() else None),
+        "day_half_adopted_town": _first_day(daily, "adoption_rate_town", 0.5),
+        "day_half_adopted_village": _first_day(daily, "adoption_rate_village", 0.5),
+        "day_peak_new_adopters": int(daily.loc[daily["new_adopters"].idxmax(), "day"]),
+        "scandal_complaints_total": int(daily["scandal_complaints"].sum()),
         "orders_total": int(daily["orders"].sum()),
         "gmv_total_yuan": _f(daily["gmv_yuan"].sum()),
         "subsidy_total_yuan": _f(daily["subsidy_yuan"].sum()),
