@@ -199,3 +199,20 @@ def test_village_clusters_with_fewer_cross_ties_adopt_later_than_the_county_town
     assert villages.mean() < town.mean() and (villages < town).sum() >= 4, (
         f"village clusters adopt later (lower mean adoption over 150 days) than the county "
         f"town: {villages} vs {town}")
+
+
+def test_a_subsidising_platform_becomes_known_faster():
+    # The entrant hands out launch coupons from its entry on day 60 (subsidy=launch_war). With
+    # common random numbers a higher own-marketing probability can only add aware households
+    # on the first day, and the lead should still be there a fortnight later.
+    def aware(boost, s):
+        _, t = _daily(["experiment=smoke", "days=75", f"wom.subsidy_marketing_boost={boost}",
+                       f"seed={s}"])
+        plat = t["platforms"].set_index(["day", "platform"])["aware_share"]
+        return plat.loc[(60, "entrant")], plat.loc[(74, "entrant")]
+
+    for s in SEEDS[:3]:
+        (first0, later0), (first3, later3) = aware(0.0, s), aware(3.0, s)
+        assert first3 > first0 and later3 > later0, (
+            f"coupons make the entrant's marketing reach more households (seed {s}): "
+            f"day 60 {first3} vs {first0}, day 74 {later3} vs {later0}")
