@@ -49,8 +49,8 @@ dashboard: setup
 
 # Every experiment script, discovered (new ones are picked up as they land); all run even if
 # one fails, then the failures are listed and the target fails. The benchmark draws no figures
-# and has its own target (make bench); network_scale.py measures build time and memory only.
-EXPERIMENTS ?= $(sort $(filter-out experiments/benchmark.py experiments/network_scale.py,$(wildcard experiments/*.py)))
+# and has its own target (make bench).
+EXPERIMENTS ?= $(sort $(filter-out experiments/benchmark.py,$(wildcard experiments/*.py)))
 QUICK ?=
 figures: setup
 	@if [ -z "$(strip $(EXPERIMENTS))" ]; then echo "figures: no experiments/*.py yet"; exit 0; fi; \
