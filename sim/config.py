@@ -73,12 +73,25 @@ class CountyConfig:
 
 
 @dataclass
+class VillageClusterConfig:
+    """Villages only, in township clusters, weak ties across (network ``village_cluster``)."""
+
+    village_size: int = P(250, 2, 100_000)  # households per administrative village (村)
+    villages_per_cluster: int = P(10, 1, 100_000)  # villages of one township (乡镇)
+    within_degree: int = P(12, 0, 1000)  # ties inside a village per household (even)
+    rewire_prob: float = P(0.1, 0.0, 1.0)  # local rewiring inside the village
+    cross_ties: float = P(0.2, 0.0, 100.0)  # mean ties started to other villages, per household
+    cluster_bias: float = P(0.8, 0.0, 1.0)  # share of cross ties that stay inside the cluster
+
+
+@dataclass
 class MarketConfig:
     network: str = P("county", choices="network")  # network preset (DESIGN §2.6)
     consumers: int = P(20_000, 10, 10_000_000)  # households
     neighbourhood_size: int = P(300, 2, 1_000_000)  # block size for complete / small_world
     small_world: SmallWorldConfig = field(default_factory=SmallWorldConfig)
     county: CountyConfig = field(default_factory=CountyConfig)
+    village_cluster: VillageClusterConfig = field(default_factory=VillageClusterConfig)
     segments: dict[str, SegmentConfig] = field(default_factory=dict)
     leader_candidate_rate_town: float = P(0.03, 0.0, 1.0)  # households able to run a pickup point
     leader_candidate_rate_village: float = P(0.015, 0.0, 1.0)  # scarcer in villages
@@ -86,6 +99,15 @@ class MarketConfig:
 
 # ---------------------------------------------------------------------------------------------
 # word of mouth and choice
+
+
+@dataclass
+class ScandalConfig:
+    """A quality scandal (seed 004 §4.2.1: rotten produce exposed at a central warehouse)."""
+
+    day: int = P(0, 0, 100_000)  # the day the scandal breaks
+    platform: str = ""  # the platform it hits (a name in platforms)
+    severity: float = P(0.5, 0.0, 1.0)  # share of the platform's recent users who complain
 
 
 @dataclass
@@ -101,6 +123,14 @@ class WomConfig:
     trust_learning_rate: float = P(0.1, 0.0, 1.0)  # trust moves this far to a good experience
     trust_loss_spoiled: float = P(0.3, 0.0, 1.0)  # trust lost on a spoiled order (fraction)
     complaint_trust_loss: float = P(0.05, 0.0, 1.0)  # neighbours' trust lost per complaint share
+    # Reach, leaders, subsidies and negative word of mouth (DESIGN §4.1; seed 004 §4.2.1)
+    reach_without_leader: float = P(0.0, 0.0, 1.0)  # reach where a platform has no leader (x reach)
+    reach_village_scale: float = P(1.0, 0.0, 1.0)  # marketing reach in villages x this
+    leaders_adopt: bool = True  # a recruited leader adopts group buying at once
+    subsidy_marketing_boost: float = P(1.0, 0.0, 100.0)  # own awareness rate x (1 + this) on coupon
+    complaint_adoption_loss: float = P(0.1, 0.0, 1.0)  # adoption prob x (1 - this) per complaint
+    complaint_memory_days: float = P(30.0, 0.1, 10_000.0)  # half-life of complaints heard, days
+    scandals: list[ScandalConfig] = P(factory=list)  # quality scandals (day, platform, severity)
 
 
 @dataclass
@@ -377,6 +407,11 @@ def _walk(schema_cls, node, prefix: str) -> None:
             for name, v in value.items():
                 _walk(item, v, f"{key}.{name}.")
             continue
+        item = _list_item_dataclass(f.type)
+        if item is not None:
+            for i, v in enumerate(value):
+                _walk(item, v, f"{key}[{i}].")
+            continue
         if isinstance(value, ListConfig | list | DictConfig | dict):
             items = value.values() if isinstance(value, DictConfig | dict) else value
             for v in items:
@@ -386,9 +421,9 @@ def _walk(schema_cls, node, prefix: str) -> None:
 
 
 _TYPES = {c.__name__: c for c in (
-    SegmentConfig, SmallWorldConfig, CountyConfig, MarketConfig, WomConfig, ChoiceConfig,
-    CategoryConfig, ColdChainConfig, CalendarConfig, SupplierConfig, ProcurementConfig,
-    PlatformConfig,
+    SegmentConfig, SmallWorldConfig, CountyConfig, VillageClusterConfig, MarketConfig,
+    ScandalConfig, WomConfig, ChoiceConfig, CategoryConfig, ColdChainConfig, CalendarConfig,
+    SupplierConfig, ProcurementConfig, PlatformConfig,
     IncentiveConfig, SubsidyConfig, PolicyConfig, LeaderConfig, Config,
 )}
 
@@ -402,6 +437,12 @@ def _dataclass_of(tp) -> type | None:
 def _dict_value_dataclass(tp) -> type | None:
     if isinstance(tp, str) and tp.startswith("dict[str, ") and tp.endswith("]"):
         return _TYPES.get(tp[len("dict[str, "):-1])
+    return None
+
+
+def _list_item_dataclass(tp) -> type | None:
+    if isinstance(tp, str) and tp.startswith("list[") and tp.endswith("]"):
+        return _TYPES.get(tp[len("list["):-1])
     return None
 
 
@@ -461,6 +502,12 @@ def validate(cfg: DictConfig | Config) -> None:
             raise ConfigError(
                 f"subsidy.platforms={list(c.subsidy.platforms)}: {pname!r} is not a platform; "
                 f"allowed: {', '.join(c.platforms)}"
+            )
+    for i, sc in enumerate(c.wom.scandals):
+        if sc.platform not in c.platforms:
+            raise ConfigError(
+                f"wom.scandals[{i}].platform={sc.platform!r}: not a platform; allowed: "
+                f"{', '.join(c.platforms)}"
             )
     if c.market.network == "small_world":
         k = c.market.small_world.neighbors

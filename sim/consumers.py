@@ -10,6 +10,10 @@ The rules, as whole-array functions:
 * :func:`adoption_probability`: Bass diffusion on the network (DESIGN §4.1; Bass 1969),
   ``P_i = p * reach_i + q * A_i / k_i`` plus ``leader_boost`` with a leader among i's
   neighbours, clipped to [0, 1].
+* :func:`neighbourhood_reach`: the platforms' marketing reach in each neighbourhood, from where
+  they have pickup points, lower in villages.
+* :func:`decay_complaints`: complaints heard from neighbours fade with a half-life; each one
+  still remembered cuts the chance to adopt (negative word of mouth, seed 004 §4.2.1).
 * :func:`choice_utilities` / :func:`choose`: multinomial logit over reachable platforms and the
   outside option with price, trust, habit and quality (DESIGN §4.2), and the consumer surplus as
   the logsum in yuan (Small & Rosen 1981).
@@ -30,7 +34,9 @@ __all__ = [
     "adoption_probability",
     "choice_utilities",
     "choose",
+    "decay_complaints",
     "logsum_surplus_yuan",
+    "neighbourhood_reach",
 ]
 
 NONE = -1  # "no platform" / "no leader" / "never"
@@ -62,6 +68,11 @@ class ConsumerState:
     leader_candidate: np.ndarray  # bool, could run a pickup point (often a corner shop)
     leader_available_day: np.ndarray  # int32, first day the household may be recruited
     is_leader: np.ndarray  # bool, runs a pickup point now
+    complaints_heard: np.ndarray | None = None  # float64, complaints heard, fading (half-life)
+
+    def __post_init__(self):
+        if self.complaints_heard is None:
+            self.complaints_heard = np.zeros(len(self.adopted))
 
     @classmethod
     def empty(cls, n: int, n_platforms: int) -> ConsumerState:
@@ -85,6 +96,7 @@ class ConsumerState:
             leader_candidate=np.zeros(n, bool),
             leader_available_day=np.zeros(n, np.int32),
             is_leader=np.zeros(n, bool),
+            complaints_heard=np.zeros(n),
         )
 
     @property
@@ -95,13 +107,16 @@ class ConsumerState:
 def adoption_probability(p_external: float, q_imitation: float, reach: np.ndarray,
                          adopted_neighbours: np.ndarray, degree: np.ndarray,
                          leader_neighbour: np.ndarray | None = None,
-                         leader_boost: float = 0.0, p_scale: np.ndarray | float = 1.0):
+                         leader_boost: float = 0.0, p_scale: np.ndarray | float = 1.0,
+                         complaints_heard: np.ndarray | None = None,
+                         complaint_adoption_loss: float = 0.0):
     """Daily adoption probability of each household (DESIGN §4.1; Bass 1969).
 
     ``P_i = p * p_scale_i * reach_i + q * A_i / k_i (+ leader_boost if a leader neighbour)``,
-    clipped to [0, 1]; the imitation term is 0 where ``k_i = 0``. On the complete graph with
-    reach 1 and no boost the adopted fraction follows ``F(t+1) = F + (p + q F)(1 - F)`` in
-    expectation (Rand & Rust 2011).
+    times ``(1 - complaint_adoption_loss) ** H_i`` for ``H_i`` complaints heard (negative word
+    of mouth: bad news deters, seed 004 §4.2.1), clipped to [0, 1]; the imitation term is 0
+    where ``k_i = 0``. On the complete graph with reach 1, no boost and no complaints the
+    adopted fraction follows ``F(t+1) = F + (p + q F)(1 - F)`` in expectation (Rand & Rust 2011).
 
     Args:
         p_external: innovation rate, per day.
@@ -112,12 +127,44 @@ def adoption_probability(p_external: float, q_imitation: float, reach: np.ndarra
         leader_neighbour: whether an active leader is among i's neighbours.
         leader_boost: added probability with a leader neighbour, per day.
         p_scale: segment multiplier of ``p_external``.
+        complaints_heard: H_i, complaints heard from neighbours (fading, may be fractional).
+        complaint_adoption_loss: share of the probability lost per complaint heard.
     """
     frac = np.divide(adopted_neighbours, degree, out=np.zeros(len(degree)), where=degree > 0)
     prob = p_external * p_scale * reach + q_imitation * frac
     if leader_neighbour is not None and leader_boost:
         prob = prob + leader_boost * leader_neighbour
+    if complaints_heard is not None and complaint_adoption_loss:
+        prob = prob * np.power(1.0 - complaint_adoption_loss, complaints_heard)
     return np.clip(prob, 0.0, 1.0)
+
+
+def neighbourhood_reach(presence: np.ndarray, marketing_reach: np.ndarray, active: np.ndarray,
+                        is_village: np.ndarray, reach_without_leader: float = 0.0,
+                        village_scale: float = 1.0) -> np.ndarray:
+    """Marketing reach ``reach_k`` of DESIGN §4.1 in each neighbourhood k, in [0, 1].
+
+    ``reach_k = s_k * max_j active_j * r_j * (1 if j has a leader in k else r_0)``: a platform
+    promotes mainly through its pickup points and WeChat groups (seed 000 §4.3.3), so where it
+    has no leader its reach falls to ``reach_without_leader`` (``r_0``) of its own. ``s_k`` is
+    ``village_scale`` in villages (thinner promotion where households are scattered), else 1.
+
+    Args:
+        presence: whether platform j has an active leader in neighbourhood k, shape (K, P).
+        marketing_reach: r_j, each platform's reach where it is present, shape (P,).
+        active: whether each platform is in the market today, shape (P,).
+        is_village: whether each neighbourhood is a village, shape (K,).
+        reach_without_leader: r_0, share of its reach a platform keeps without a leader.
+        village_scale: s_k in villages.
+    """
+    r = np.where(presence, 1.0, reach_without_leader) * (marketing_reach * active)[None, :]
+    reach = r.max(axis=1) if r.shape[1] else np.zeros(len(is_village))
+    return reach * np.where(is_village, village_scale, 1.0)
+
+
+def decay_complaints(heard: np.ndarray, new: np.ndarray, half_life_days: float) -> np.ndarray:
+    """Complaints heard, fading: ``H <- H * 2 ** (-1 / half_life) + new`` (one day)."""
+    return heard * 2.0 ** (-1.0 / half_life_days) + new
 
 
 def choice_utilities(price_index: np.ndarray, coupon_index: np.ndarray, beta: np.ndarray,
@@ -204,6 +251,7 @@ class Consumer(mesa.Agent):
     orders = row_property("consumers", "orders", "orders to date")
     spend_yuan = row_property("consumers", "spend_yuan", "paid to date net of refunds, yuan")
     is_leader = row_property("consumers", "is_leader", "runs a pickup point now")
+    complaints_heard = row_property("consumers", "complaints_heard", "complaints heard, fading")
 
     @property
     def segment_name(self) -> str:

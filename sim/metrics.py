@@ -63,6 +63,7 @@ DAILY_COLUMNS = [
     "fine_yuan",
     "quality_complaints", "pickups", "on_time_pickup_rate", "units_unfilled", "goods_in_stock",
     "spoilage_cost_yuan",
+    "adoption_rate_town", "adoption_rate_village", "scandal_complaints", "complaints_heard_mean",
 ]
 PLATFORM_COLUMNS = [
     "day", "platform", "active", "orders", "order_share", "price_index", "coupon_yuan",
@@ -173,6 +174,12 @@ class Recorder:
             "units_unfilled": int(today["unfilled"].sum()),
             "goods_in_stock": m.goods["in_stock"],
             "spoilage_cost_yuan": float(today["spoil_cost"].sum()),
+            # Word of mouth: adoption in town and villages (NaN where there are none),
+            # complaints from scandals (also counted in complaints), bad news remembered.
+            "adoption_rate_town": _share(c.adopted, ~c.in_village),
+            "adoption_rate_village": _share(c.adopted, c.in_village),
+            "scandal_complaints": today.get("scandal_complaints", 0),
+            "complaints_heard_mean": float(c.complaints_heard.mean()),
         })
         aware_share = c.aware.mean(axis=0)
         rate = m.scheme.rate(d)
@@ -243,6 +250,17 @@ class Recorder:
         }
 
 
+def _share(x: np.ndarray, mask: np.ndarray) -> float:
+    n = int(mask.sum())
+    return float(x[mask].sum() / n) if n else float("nan")
+
+
+def _first_day(daily: pd.DataFrame, column: str, level: float) -> int | None:
+    """First day on which ``column`` reaches ``level`` (None if never)."""
+    hit = daily[column] >= level
+    return int(daily.loc[hit, "day"].iloc[0]) if hit.any() else None
+
+
 def _f(x) -> float | None:
     x = float(x)
     return None if math.isnan(x) else round(x, 6)
@@ -286,6 +304,10 @@ def summarise(model, tables: dict[str, pd.DataFrame]) -> dict:
         "final_adoption_rate": _f(last["adoption_rate"]),
         "day_half_adopted": (int(daily.loc[daily["adoption_rate"] >= 0.5, "day"].iloc[0])
                              if (daily["adoption_rate"] >= 0.5).any() else None),
+        "day_half_adopted_town": _first_day(daily, "adoption_rate_town", 0.5),
+        "day_half_adopted_village": _first_day(daily, "adoption_rate_village", 0.5),
+        "day_peak_new_adopters": int(daily.loc[daily["new_adopters"].idxmax(), "day"]),
+        "scandal_complaints_total": int(daily["scandal_complaints"].sum()),
         "orders_total": int(daily["orders"].sum()),
         "gmv_total_yuan": _f(daily["gmv_yuan"].sum()),
         "subsidy_total_yuan": _f(daily["subsidy_yuan"].sum()),

@@ -39,7 +39,9 @@ from sim.consumers import (
     adoption_probability,
     choice_utilities,
     choose,
+    decay_complaints,
     logsum_surplus_yuan,
+    neighbourhood_reach,
 )
 from sim.incentives import make_scheme
 from sim.leaders import (
@@ -372,19 +374,14 @@ class GroupBuyingMarket(mesa.Model):
         self.today["quality_complaints"] = int(quality.sum())
 
         # Trust: good experiences pull trust up, spoiled orders cut it.
-        n_p = len(self.platform_list)
         w = self.cfg.wom
         i = book.consumer
         tr = c.trust[i, j]
         good = tr + w.trust_learning_rate * (1.0 - tr)
         c.trust[i, j] = np.where(complaint, tr * (1.0 - w.trust_loss_spoiled),
                                  np.where(picked, good, tr))  # nothing came: no experience
-        # Complaints travel: each complaining neighbour cuts trust in that platform.
-        if complaint.any() and w.complaint_trust_loss > 0:
-            x = np.zeros((c.n, n_p), np.float32)
-            x[i[complaint], j[complaint]] = 1.0
-            heard = self.network.neighbour_sum(x)
-            c.trust *= np.power(1.0 - w.complaint_trust_loss, heard)
+        # The complaints travel in the word-of-mouth phase (DESIGN §3, phase 4).
+        self.today["complainers"] = (i[complaint], j[complaint])
 
     def _coverage(self) -> np.ndarray:
         """Cold-chain coverage per platform and tier (central, grid, last mile), (P, 3)."""
@@ -493,16 +490,23 @@ class GroupBuyingMarket(mesa.Model):
 
     # 4 ---------------------------------------------------------------------------------------
     def phase_word_of_mouth(self, d: int) -> None:
-        """Adoption (Bass on the network, DESIGN §4.1), lapse, and awareness per platform."""
+        """Complaints spread; adoption (Bass on the network, DESIGN §4.1); lapse; awareness.
+
+        Order within the phase: today's complaints (spoiled orders and any quality scandal) reach
+        the neighbours first, so that bad news heard today already weighs on today's adoption.
+        """
         c, net, w = self.consumers, self.network, self.cfg.wom
-        presence = self.leader_presence()  # (K, P)
-        reach_j = np.array([p.cfg.marketing_reach if p.active else 0.0
-                            for p in self.platform_list])
-        reach = (presence * reach_j[None, :]).max(axis=1)[c.neighbourhood]
+        self._spread_complaints(d)
+        active = np.array([p.active for p in self.platform_list])
+        reach_k = neighbourhood_reach(
+            self.leader_presence(), np.array([p.cfg.marketing_reach for p in self.platform_list]),
+            active, net.is_village, w.reach_without_leader, w.reach_village_scale)
+        reach = reach_k[c.neighbourhood]
         adopted_nb = net.neighbour_sum(c.adopted.astype(np.float64))
         leader_nb = net.neighbour_sum(c.is_leader.astype(np.float64)) > 0
         prob = adoption_probability(w.p_external, w.q_imitation, reach, adopted_nb, net.degree,
-                                    leader_nb, w.leader_boost, c.p_scale)
+                                    leader_nb, w.leader_boost, c.p_scale, c.complaints_heard,
+                                    w.complaint_adoption_loss)
         u = self.streams.uniform("wom.adopt", d, c.n)
         new = ~c.adopted & (u < prob)
         c.adopted[new] = True
@@ -528,10 +532,72 @@ class GroupBuyingMarket(mesa.Model):
         for j, p in enumerate(self.platform_list):
             if not p.active:
                 continue
-            p_aw = (p.cfg.awareness_rate_per_day + w.awareness_imitation * frac[:, j]
+            # A platform handing out coupons today markets harder (coupons are how platforms
+            # bought users: seed 000 §3.3.1 "大规模补贴用户").
+            own = p.cfg.awareness_rate_per_day * (
+                1.0 + w.subsidy_marketing_boost * (p.coupon_yuan > 0))
+            p_aw = (own + w.awareness_imitation * frac[:, j]
                     + w.awareness_from_leader * (c.leader_of[:, j] >= 0))
             u = self.streams.uniform(f"wom.aware.{p.name}", d, c.n)
             c.aware[:, j] |= u < p_aw
+
+    def _spread_complaints(self, d: int) -> None:
+        """Today's complaints reach the complainers' neighbours (negative word of mouth).
+
+        Each complaining neighbour cuts a household's trust in that platform by the factor
+        ``1 - complaint_trust_loss`` and adds one to the complaints it has heard, which fade with
+        half-life ``complaint_memory_days`` and lower its chance to adopt
+        (:func:`sim.consumers.adoption_probability`). A quality scandal adds many complainers at
+        once (:meth:`_scandal_complainers`). Seed 004 §4.2.1: bad news travels.
+        """
+        c, w = self.consumers, self.cfg.wom
+        n_p = len(self.platform_list)
+        none = np.zeros(0, np.int64)
+        who, plat = self.today.pop("complainers", (none, none))
+        s_who, s_plat = self._scandal_complainers(d)
+        self.today["scandal_complaints"] = len(s_who)
+        self.today["complaints"] = self.today.get("complaints", 0) + len(s_who)
+        who, plat = np.concatenate([who, s_who]), np.concatenate([plat, s_plat])
+        new_heard = np.zeros(c.n)
+        if len(who) and (w.complaint_trust_loss > 0 or w.complaint_adoption_loss > 0):
+            x = np.zeros((c.n, n_p), np.float32)
+            x[who, plat] = 1.0  # one complaint per household and platform a day
+            heard = self.network.neighbour_sum(x)
+            if w.complaint_trust_loss > 0:
+                c.trust *= np.power(1.0 - w.complaint_trust_loss, heard)
+            new_heard = np.asarray(heard, np.float64).sum(axis=1)
+        c.complaints_heard = decay_complaints(c.complaints_heard, new_heard,
+                                              w.complaint_memory_days)
+
+    def _scandal_complainers(self, d: int) -> tuple[np.ndarray, np.ndarray]:
+        """Households who complain because a quality scandal breaks today (``wom.scandals``).
+
+        A scandal (seed 004 §4.2.1: rotten produce sorted for sale at a central warehouse,
+        exposed by the press) makes each recent user of the platform (last order from it within
+        ``RECENT_USE_DAYS``) complain with probability ``severity``: the complainer's own trust
+        drops as after a spoiled order, the complaint lands on its leader's desk, and it spreads
+        to the neighbours like any other.
+        """
+        c, w = self.consumers, self.cfg.wom
+        who_parts, plat_parts = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+        for sc in w.scandals:
+            if int(sc.day) != d:
+                continue
+            j = self.platform_names.index(sc.platform)
+            p = self.platform_list[j]
+            u = self.streams.uniform(f"wom.scandal.{p.name}", d, c.n)
+            if not p.active:
+                continue
+            recent = ((c.last_platform == j) & (c.day_last_order >= 0)
+                      & (d - c.day_last_order <= RECENT_USE_DAYS))
+            idx = np.flatnonzero(recent & (u < sc.severity))
+            c.trust[idx, j] *= 1.0 - w.trust_loss_spoiled
+            p.flows["complaints"] += len(idx)
+            lead = c.leader_of[idx, j]
+            np.add.at(self.leaders.month_complaints, lead[lead >= 0], 1)
+            who_parts.append(idx.astype(np.int64))
+            plat_parts.append(np.full(len(idx), j, np.int64))
+        return np.concatenate(who_parts), np.concatenate(plat_parts)
 
     def leader_presence(self) -> np.ndarray:
         """Whether each platform has an active leader in each neighbourhood, shape (K, P)."""
@@ -616,7 +682,7 @@ class GroupBuyingMarket(mesa.Model):
         Leader.create_agents(self, m, index=idx)
         c.is_leader[homes] = True
         c.aware[homes, p.index] = True
-        if not c.adopted[homes].all():
+        if self.cfg.wom.leaders_adopt and not c.adopted[homes].all():
             new = homes[~c.adopted[homes]]
             c.adopted[new] = True
             c.day_adopted[new] = d

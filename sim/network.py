@@ -12,6 +12,11 @@ sparsely across (relatives in other villages, workplaces in town). Presets:
   with local rewiring (clustered, like Watts-Strogatz but closed to the neighbourhood); across
   neighbourhoods a Poisson number of ties per household, most of them landing in the town (the
   town as hub: market, schools, workplaces).
+* ``village_cluster``: villages only, grouped into clusters (the villages of one township, 乡镇).
+  Dense kin ties inside a village; few ties across, most of them to villages of the same cluster
+  (relatives married into the next village, the township market); the county town is outside
+  the market, so the hub ties of ``county`` are missing. The weak-tie structure of the
+  left-behind countryside (seed 000 §3.2.1: the young work away, the elderly and children stay).
 
 Generators take their random generator from the model (never the global one) and build the
 adjacency as a ``scipy.sparse`` CSR matrix with numpy array operations, so they run at a million
@@ -191,11 +196,47 @@ def county_network(n: int, market, rng: np.random.Generator) -> SocialNetwork:
     return SocialNetwork(n, nb, is_village, a, np.asarray(a.sum(axis=1)).ravel())
 
 
+def village_cluster_network(n: int, market, rng: np.random.Generator) -> SocialNetwork:
+    """Villages only, in clusters, with weak ties across (parameters in ``market.village_cluster``).
+
+    Households live in villages of about ``village_size``; consecutive villages form clusters of
+    ``villages_per_cluster`` (a township). Inside a village: a ring lattice of degree
+    ``within_degree`` with local rewiring ``rewire_prob`` (as in ``county``). Across: each
+    household starts Poisson(``cross_ties``) ties; each lands on a household of its own cluster
+    with probability ``cluster_bias``, otherwise on one drawn uniformly from all villages.
+    Every neighbourhood is a village.
+    """
+    v = market.village_cluster
+    sizes = _block_sizes(n, v.village_size)
+    k = len(sizes)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    half = np.full(k, v.within_degree // 2)
+    src_in, dst_in = _ring_lattice_edges(starts, sizes, half, v.rewire_prob, rng)
+
+    nb = np.repeat(np.arange(k), sizes).astype(np.int32)
+    # Clusters are consecutive runs of villages, so a cluster is a contiguous household range.
+    cluster_of_village = np.arange(k) // v.villages_per_cluster
+    n_clusters = int(cluster_of_village[-1]) + 1
+    c_start = starts[np.searchsorted(cluster_of_village, np.arange(n_clusters))]
+    c_size = np.bincount(cluster_of_village, weights=sizes, minlength=n_clusters).astype(np.int64)
+    n_ties = rng.poisson(v.cross_ties, n)
+    src_x = np.repeat(np.arange(n), n_ties)
+    m = len(src_x)
+    cl = cluster_of_village[nb[src_x]]
+    same = rng.random(m) < v.cluster_bias
+    u = rng.random(m)
+    dst_x = np.where(same, c_start[cl] + np.floor(u * c_size[cl]).astype(np.int64),
+                     np.floor(u * n).astype(np.int64))
+    a = _symmetric_adjacency(n, np.concatenate([src_in, src_x]), np.concatenate([dst_in, dst_x]))
+    return SocialNetwork(n, nb, np.ones(k, bool), a, np.asarray(a.sum(axis=1)).ravel())
+
+
 # The registry of presets: a config names one of these, never a dotted import path.
 GENERATORS = {
     "complete": complete_network,
     "small_world": small_world_network,
     "county": county_network,
+    "village_cluster": village_cluster_network,
 }
 
 

@@ -34,7 +34,7 @@ def test_ring_lattice_when_rewire_is_zero():
     assert a[0, 4] == 0
 
 
-@pytest.mark.parametrize("preset", ["county", "small_world"])
+@pytest.mark.parametrize("preset", ["county", "small_world", "village_cluster"])
 def test_sparse_presets_are_symmetric_simple_and_seeded(preset):
     m = [f"market={preset}", "market.consumers=3000"]
     a = _net(1, *m).adjacency
