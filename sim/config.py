@@ -272,6 +272,23 @@ class IncentiveConfig:
     decay_start_day: int | None = P(None, 0, 100_000)  # commission decay starts (None: never)
     decay_to_rate: float = P(0.05, 0.0, 1.0)  # rate reached at the end of the decay
     decay_days: int = P(0, 0, 100_000)  # 0: a step cut on decay_start_day
+    # tiered: ascending monthly-sales thresholds (first 0) and the rate added from each on
+    tier_sales_yuan: list[float] = P(factory=lambda: [0.0], lo=0.0, hi=1e9)
+    tier_extra_rates: list[float] = P(factory=lambda: [0.0], lo=0.0, hi=1.0)
+    # target_bonus / differentiated_target: monthly sales target and the bonus for reaching it
+    target_sales_yuan: float = P(10_000.0, 0.0, 1e9)
+    target_bonus_yuan: float = P(0.0, 0.0, 1e7)
+    target_scale_min: float = P(0.25, 0.0, 100.0)  # differentiated: clip of potential ratio
+    target_scale_max: float = P(4.0, 0.0, 100.0)
+    # multi_source: outside income and the time it takes, per leader per month
+    service_fee_yuan_per_month: float = P(0.0, 0.0, 1e7)
+    government_subsidy_yuan_per_month: float = P(0.0, 0.0, 1e7)
+    service_minutes_per_month: float = P(0.0, 0.0, 44_640.0)
+    # recognition: share of each platform's leaders titled each month, and the prize
+    title_share: float = P(0.1, 0.0, 1.0)
+    title_prize_yuan: float = P(0.0, 0.0, 1e7)
+    # platform name -> multiplier of the commission rate (a rival paying more; default 1)
+    platform_rate_multiplier: dict[str, float] = P(factory=dict, lo=0.0, hi=10.0)
 
 
 @dataclass
@@ -299,19 +316,30 @@ class LeaderConfig:
     reservation_income_town_yuan: float = P(1500.0, 0.0, 1e6)  # median, per month
     reservation_income_village_yuan: float = P(1000.0, 0.0, 1e6)
     reservation_income_sigma: float = P(0.4, 0.0, 5.0)  # lognormal spread
-    minutes_per_order: float = P(3.0, 0.0, 600.0)
-    minutes_per_complaint: float = P(15.0, 0.0, 6000.0)
+    minutes_per_order: float = P(3.0, 0.0, 600.0)  # median in town; per leader lognormal
+    minutes_per_complaint: float = P(15.0, 0.0, 6000.0)  # median in town
+    minutes_per_order_village: float = P(2.0, 0.0, 600.0)  # median in villages
+    minutes_per_complaint_village: float = P(10.0, 0.0, 6000.0)
+    minutes_sigma: float = P(0.3, 0.0, 5.0)  # lognormal spread of the minutes
     wage_yuan_per_hour_town: float = P(15.0, 0.0, 1e4)  # value of the leader's time
     wage_yuan_per_hour_village: float = P(10.0, 0.0, 1e4)
     income_smoothing: float = P(0.5, 0.0, 1.0)  # weight of the latest month
-    churn_base_logit: float = P(-2.5, -50.0, 50.0)
+    churn_base_logit: float = P(-1.0, -50.0, 50.0)
     churn_shortfall_slope: float = P(3.0, 0.0, 100.0)  # per unit shortfall / reservation
     churn_tenure_effect: float = P(0.3, 0.0, 100.0)  # per ln(1 + tenure months)
-    churn_recognition_effect: float = P(0.0, 0.0, 100.0)
+    churn_recognition_effect: float = P(0.7, 0.0, 100.0)
     review_days: int = P(30, 1, 365)  # a leader reviews every this many days
     rejoin_cooldown_days: int = P(180, 0, 100_000)  # a quitter is not recruited again before
     recruit_interval_days: int = P(7, 1, 365)  # platforms fill missing coverage this often
     group_cap: int = P(500, 1, 100_000)  # a WeChat group holds at most 500 members
+    # multi-homing: add a platform whose expected pay beats the current pay per platform by
+    # this relative margin (with probability add_prob per review); drop a platform whose month
+    # net of time is below drop_net_below_yuan (keeping the best one)
+    multihoming: bool = True
+    add_margin: float = P(0.5, 0.0, 100.0)
+    add_prob: float = P(0.3, 0.0, 1.0)
+    drop_net_below_yuan: float = P(0.0, -1e6, 1e6)
+    member_follow_share: float = P(0.5, 0.0, 1.0)  # members who follow to the added platform
 
 
 # ---------------------------------------------------------------------------------------------
@@ -497,6 +525,25 @@ def validate(cfg: DictConfig | Config) -> None:
                     f"platforms.{pname}.suppliers.{sname}: unknown supplier; allowed: "
                     f"{', '.join(c.suppliers)}"
                 )
+    inc = c.incentive
+    tiers, extras = list(inc.tier_sales_yuan), list(inc.tier_extra_rates)
+    if len(tiers) != len(extras) or not tiers or tiers[0] != 0 or \
+            any(b <= a for a, b in zip(tiers, tiers[1:], strict=False)):
+        raise ConfigError(
+            f"incentive.tier_sales_yuan={tiers}: must start at 0, ascend, and match "
+            f"incentive.tier_extra_rates={extras} in length"
+        )
+    if inc.target_scale_min > inc.target_scale_max:
+        raise ConfigError(
+            f"incentive.target_scale_min={inc.target_scale_min}: must not exceed "
+            f"incentive.target_scale_max={inc.target_scale_max}"
+        )
+    for pname in inc.platform_rate_multiplier:
+        if pname not in c.platforms:
+            raise ConfigError(
+                f"incentive.platform_rate_multiplier.{pname}: not a platform; allowed: "
+                f"{', '.join(c.platforms)}"
+            )
     for pname in c.subsidy.platforms:
         if pname not in c.platforms:
             raise ConfigError(

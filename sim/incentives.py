@@ -1,21 +1,54 @@
-"""Leader incentive schemes (DESIGN §4.3): what a platform pays its group leaders (团长).
+"""Leader incentive schemes (DESIGN §4.3): what a group leader (团长) is paid, and by whom.
 
-A scheme turns a leader's sales into pay. Every scheme carries the commission decay schedule of
-``incentive.decay_*``: the rate falls from ``commission_rate`` to ``decay_to_rate`` linearly over
-``decay_days`` from ``decay_start_day`` (0 days: a step cut). Platforms launched at ~10% and cut
-to ~5% within months (Yicai 2021; DESIGN §6). The seeds give the range of rates: 5-20% of sales,
-fresh 5-10%, daily goods 15-20% (seed 003 FAQ Q2).
+A scheme turns a leader's sales into pay in two parts:
 
-Schemes are chosen by name from :data:`SCHEMES` (a config never names code to import). The spine
-implements ``flat`` (one rate on sales; seed 000 §3.2.3: "按照订单销售额的一定比例向团长支付佣金");
-the other schemes of DESIGN §4.3 extend this registry.
+* **per order**, the base commission ``rate(day) * order value`` paid with each order. Every
+  scheme carries the commission decay schedule of ``incentive.decay_*``: the rate falls from
+  ``commission_rate`` to ``decay_to_rate`` linearly over ``decay_days`` from ``decay_start_day``
+  (0 days: a step cut). Platforms launched at ~10% and cut to ~5% within months (Yicai 2021;
+  DESIGN §6). The seeds give the range: 5-20% of sales, fresh 5-10%, daily goods 15-20% (seed
+  003 FAQ Q2).
+* **per month**, paid at the leader's monthly review: platform bonuses
+  (:meth:`Scheme.monthly_bonus`), and income from outside the platform
+  (:meth:`Scheme.outside_income`: service fees and government subsidies), which costs the
+  platform nothing but takes the leader's time (:meth:`Scheme.service_minutes`).
+
+The schemes, all from the seeds (digest §C):
+
+* ``flat``: the base commission only (seed 000 §3.2.3 "按照订单销售额的一定比例向团长支付佣金").
+* ``tiered`` (阶梯, seed 003 FAQ Q2): the whole month's sales are paid at the rate of the highest
+  tier reached; the base rate is paid per order and the step-up at the review:
+  ``bonus = extra_rate(tier(sales)) * sales``.
+* ``target_bonus``: ``bonus = target_bonus_yuan`` if monthly sales reach ``target_sales_yuan``,
+  one target everywhere (the "unfair uniform standard" of seed 000 §3.2.4).
+* ``differentiated_target``: the same bonus with the target scaled to the leader's local
+  potential, ``target_i = target_sales_yuan * clip(potential_i / mean potential)`` (seed 000
+  §4.2.2: lower targets in weak areas, higher in dense ones).
+* ``multi_source``: the leader as "community service specialist" (社区服务专员): base commission
+  plus service fees plus a government service subsidy (seed 002 Case B l.70-78, "服务佣金 +
+  团购佣金 + 政府服务补贴"; churn -60%).
+* ``recognition``: monthly titles ("月度之星团长", seed 000 §4.2.2) for the top ``title_share`` of
+  each platform's leaders by last month's sales, with a small prize; a title lowers the quit
+  logit by ``leaders.churn_recognition_effect``.
+
+Schemes are chosen by name from :data:`SCHEMES` (a config never names code to import).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SCHEMES", "FlatCommission", "commission_rate_on", "make_scheme"]
+__all__ = [
+    "SCHEMES",
+    "DifferentiatedTarget",
+    "FlatCommission",
+    "MultiSource",
+    "Recognition",
+    "TargetBonus",
+    "TieredCommission",
+    "commission_rate_on",
+    "make_scheme",
+]
 
 
 def commission_rate_on(day: int, cfg) -> float:
@@ -30,9 +63,13 @@ def commission_rate_on(day: int, cfg) -> float:
 
 
 class FlatCommission:
-    """One commission rate on sales, paid with each order (seed 003 FAQ Q2: 5-20%)."""
+    """One commission rate on sales, paid with each order (seed 003 FAQ Q2: 5-20%).
+
+    The base class of every scheme: the other schemes add monthly pay on top of this commission.
+    """
 
     name = "flat"
+    awards_titles = False
 
     def __init__(self, cfg):
         self.cfg = cfg
@@ -44,8 +81,125 @@ class FlatCommission:
         """Commission on each order, yuan: ``rate(day) * value``."""
         return self.rate(day) * order_value_yuan
 
+    def monthly_bonus(self, day: int, sales_yuan: np.ndarray,
+                      potential_ratio: np.ndarray | None = None) -> np.ndarray:
+        """Platform bonus at the review, yuan, per leader service row (none for ``flat``).
 
-SCHEMES = {"flat": FlatCommission}
+        Args:
+            day: the review day.
+            sales_yuan: the row's sales (list value of its orders) over the month, yuan.
+            potential_ratio: the row's local potential over its platform's mean (1 = average).
+        """
+        return np.zeros(len(sales_yuan))
+
+    def outside_income(self, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+        """(service fees, government subsidy) per row for the month, yuan (none here)."""
+        return np.zeros(n_rows), np.zeros(n_rows)
+
+    def service_minutes(self, n_rows: int) -> np.ndarray:
+        """Minutes of service work per row for the month (none here)."""
+        return np.zeros(n_rows)
+
+
+class TieredCommission(FlatCommission):
+    """阶梯 commission (seed 003 FAQ Q2; DESIGN §4.3 "e.g. 8% / 10% / 12%").
+
+    ``tier_sales_yuan`` are ascending monthly-sales thresholds (the first is 0) and
+    ``tier_extra_rates`` the rate added to the base rate from each threshold on; the whole
+    month's sales earn the rate of the highest tier reached, so the step-up paid at the review is
+    ``extra_rate(tier) * sales``.
+    """
+
+    name = "tiered"
+
+    def monthly_bonus(self, day, sales_yuan, potential_ratio=None):
+        thresholds = np.asarray(self.cfg.tier_sales_yuan, float)
+        extra = np.asarray(self.cfg.tier_extra_rates, float)
+        tier = np.searchsorted(thresholds, np.asarray(sales_yuan, float), side="right") - 1
+        return np.where(tier >= 0, extra[np.maximum(tier, 0)], 0.0) * sales_yuan
+
+
+class TargetBonus(FlatCommission):
+    """A bonus for reaching one monthly sales target, the same everywhere (seed 000 §3.2.4)."""
+
+    name = "target_bonus"
+
+    def targets(self, potential_ratio, n: int) -> np.ndarray:
+        return np.full(n, float(self.cfg.target_sales_yuan))
+
+    def monthly_bonus(self, day, sales_yuan, potential_ratio=None):
+        sales = np.asarray(sales_yuan, float)
+        hit = sales >= self.targets(potential_ratio, len(sales))
+        return np.where(hit, float(self.cfg.target_bonus_yuan), 0.0)
+
+
+class DifferentiatedTarget(TargetBonus):
+    """The target bonus with targets scaled to local potential (seed 000 §4.2.2).
+
+    ``target_i = target_sales_yuan * clip(potential_ratio_i, target_scale_min,
+    target_scale_max)``: on average the same target as ``target_bonus``, lower where members
+    are few or order little (villages), higher in dense compounds.
+    """
+
+    name = "differentiated_target"
+
+    def targets(self, potential_ratio, n):
+        ratio = np.ones(n) if potential_ratio is None else np.asarray(potential_ratio, float)
+        scale = np.clip(ratio, self.cfg.target_scale_min, self.cfg.target_scale_max)
+        return float(self.cfg.target_sales_yuan) * scale
+
+
+class MultiSource(FlatCommission):
+    """Commission plus service fees plus a government service subsidy (seed 002 Case B l.76).
+
+    The platform pays the base commission only; the service fees (parcel collection, bills,
+    housekeeping referrals: seed 002 Case A l.61-64) and the subsidy come from outside, and the
+    services take ``service_minutes_per_month`` of the leader's time.
+    """
+
+    name = "multi_source"
+
+    def outside_income(self, n_rows):
+        return (np.full(n_rows, float(self.cfg.service_fee_yuan_per_month)),
+                np.full(n_rows, float(self.cfg.government_subsidy_yuan_per_month)))
+
+    def service_minutes(self, n_rows):
+        return np.full(n_rows, float(self.cfg.service_minutes_per_month))
+
+
+class Recognition(FlatCommission):
+    """Monthly titles for the top leaders of each platform (seed 000 §4.2.2, 月度之星团长).
+
+    At each 30-day mark the top ``title_share`` of each platform's active leaders by last
+    month's sales are titled for the next month (the quit logit falls by
+    ``leaders.churn_recognition_effect``) and win ``title_prize_yuan``, paid at their review.
+    """
+
+    name = "recognition"
+    awards_titles = True
+
+    def title_winners(self, sales_yuan: np.ndarray) -> np.ndarray:
+        """Which of one platform's leaders get a title: the top ``title_share`` by sales.
+
+        ``ceil(title_share * n)`` winners, ties broken by position; a leader with no sales wins
+        nothing.
+        """
+        sales = np.asarray(sales_yuan, float)
+        k = int(np.ceil(self.cfg.title_share * len(sales)))
+        win = np.zeros(len(sales), bool)
+        if k:
+            win[np.argsort(-sales, kind="stable")[:k]] = True
+        return win & (sales > 0)
+
+
+SCHEMES = {
+    "flat": FlatCommission,
+    "tiered": TieredCommission,
+    "target_bonus": TargetBonus,
+    "differentiated_target": DifferentiatedTarget,
+    "multi_source": MultiSource,
+    "recognition": Recognition,
+}
 
 
 def make_scheme(cfg):

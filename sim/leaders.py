@@ -1,24 +1,37 @@
-"""Group leaders (团长): income, work, churn and recruitment (DESIGN §2.2, §4.3).
+"""Group leaders (团长): income, work, churn, recruitment and multi-homing (DESIGN §2.2, §4.3).
 
 A leader is a resident, a node of the social graph and often a corner-shop owner (seed 003 FAQ
-Q5), who runs a WeChat group and a pickup point for a platform. Leaders are at most tens of
-thousands, so their state lives in a growable table of arrays (:class:`LeaderTable`), and each is
-a Mesa agent (:class:`Leader`) reading its own row; the monthly review is bulk arithmetic over the
-table.
+Q5), who runs a WeChat group and a pickup point for one or more platforms. Leaders are at most
+tens of thousands, so their state lives in a growable table of arrays (:class:`LeaderTable`)
+with **one row per (leader, platform) service**: a leader's first service is its primary row and
+holds its own state (reservation income, wage, minutes of work per order and per complaint,
+smoothed income, tenure, recognition); a platform it adds later is another row pointing back
+through ``person``. ``consumers.leader_of[i, j]`` is the service row serving household i for
+platform j. Each leader is one Mesa agent (:class:`Leader`) viewing its primary row; the monthly
+review is bulk arithmetic over the table.
 
-Monthly review (DESIGN §4.3). Each leader keeps an exponentially smoothed monthly income net of
-the value of its time::
+Monthly review (DESIGN §4.3). Each leader sums its services' month, income net of the value of
+its time::
 
-    net_month = income - wage/60 * (minutes_per_order * orders + minutes_per_complaint * complaints)
+    income    = commission + bonuses + service fees + government subsidy
+    work      = minutes_per_order * orders + minutes_per_complaint * complaints + service minutes
+    net_month = income - wage/60 * work
     S <- (1 - w) * S + w * net_month
     shortfall = (reservation_income - S) / reservation_income
     P(quit) = logistic(a + b * shortfall - c_tenure * ln(1 + tenure_months) - c_rec * recognised)
 
 so churn rises as smoothed net income falls below the reservation income (the low order volumes
 and order splitting of seed 000 §3.2.3), and falls with tenure and recognition (seed 000 §4.2.2).
-A quitter's members move to another leader of that platform in the neighbourhood, or lose their
-pickup point for that platform. Platforms recruit replacements from a limited pool of candidate
-households, scarcer in villages where the young have left (seed 000 §3.2.1), at a cost per recruit.
+Reservation income and minutes of work are lognormal per leader, lower in villages. A quitter's
+members move to another leader of that platform in the neighbourhood, keep another platform's
+pickup point, or stop ordering. Platforms recruit replacements from a limited pool of candidate
+households, scarcer in villages where the young have left (seed 000 §3.2.1), at a cost per
+recruit; a new leader's group forms from its neighbourhood; no group exceeds the WeChat cap of
+500 members (:func:`assign_members` with ``capacity``).
+
+Multi-homing (seed 003 l.75, "团长多平台运营现象普遍"): at its review a leader drops a platform
+that does not pay for its time and adds one whose expected commission beats its pay per platform
+by a margin; part of its members follow it (``GroupBuyingMarket._multihome``).
 """
 
 from __future__ import annotations
@@ -33,8 +46,10 @@ __all__ = [
     "Leader",
     "LeaderTable",
     "assign_members",
+    "due_rows",
     "lognormal_income",
     "month_net_income",
+    "person_of",
     "pick_recruits",
     "quit_probability",
     "recruitment_targets",
@@ -64,20 +79,33 @@ def quit_probability(shortfall, tenure_months, recognised, base_logit: float,
 
 
 _FIELDS = {
-    # name: (dtype, fill)
+    # name: (dtype, fill). One row per (leader, platform) service: a leader serving two
+    # platforms has two rows sharing ``person`` (the row of its first service, which also holds
+    # the leader's own state: reservation income, smoothed income, tenure, recognition).
     "home": (np.int64, NONE),  # household index of the leader
+    "person": (np.int64, NONE),  # the leader's primary row (NONE: the row itself)
     "neighbourhood": (np.int32, NONE),
     "platform": (np.int16, NONE),
     "active": (bool, False),
     "day_joined": (np.int32, NONE),
     "day_left": (np.int32, NONE),
     "fridge": (bool, False),
+    "village": (bool, False),
     "reservation_income_yuan": (np.float64, 0.0),  # per month
     "wage_yuan_per_hour": (np.float64, 0.0),
+    "minutes_per_order": (np.float64, np.nan),  # NaN: leaders.minutes_per_order
+    "minutes_per_complaint": (np.float64, np.nan),
     "smoothed_net_income_yuan": (np.float64, 0.0),  # per month
-    "month_income_yuan": (np.float64, 0.0),  # since the last review
+    "month_income_yuan": (np.float64, 0.0),  # commission since the last review
+    "month_bonus_yuan": (np.float64, 0.0),  # platform bonuses and prizes, this month
+    "month_outside_yuan": (np.float64, 0.0),  # service fees + government subsidy, this month
+    "month_service_minutes": (np.float64, 0.0),
+    "month_sales_yuan": (np.float64, 0.0),  # list value of the month's orders
     "month_orders": (np.int64, 0),
     "month_complaints": (np.int64, 0),
+    "last_month_sales_yuan": (np.float64, 0.0),
+    "last_month_pay_yuan": (np.float64, 0.0),  # commission + bonus of the last month
+    "last_month_net_yuan": (np.float64, 0.0),  # the row's last month net of time
     "income_to_date_yuan": (np.float64, 0.0),
     "recognised": (bool, False),
 }
@@ -120,7 +148,11 @@ class LeaderTable:
 
 
 class Leader(mesa.Agent):
-    """A group leader (团长): a Mesa agent whose state is its row of the model's leader table."""
+    """A group leader (团长): a Mesa agent whose state is its primary row of the leader table.
+
+    The primary row is the leader's first service; further platforms it serves are extra rows
+    of the table pointing back to it through ``person`` (:meth:`service_rows`).
+    """
 
     def __init__(self, model, index: int):
         super().__init__(model)
@@ -139,12 +171,25 @@ class Leader(mesa.Agent):
 
     @property
     def platform_name(self) -> str:
+        """The platform of the leader's first service."""
         return self.model.platform_list[self.platform].name
+
+    def service_rows(self) -> np.ndarray:
+        """The leader's active service rows, one per platform served."""
+        t = self.model.leaders
+        return np.flatnonzero((person_of(t) == self.index) & t.view("active"))
+
+    @property
+    def platforms(self) -> list[str]:
+        """Names of the platforms the leader serves now (more than one when multi-homing)."""
+        t = self.model.leaders
+        return [self.model.platform_list[int(t.platform[r])].name for r in self.service_rows()]
 
     @property
     def members(self) -> int:
-        """Households whose pickup point for this leader's platform is this leader."""
-        return int((self.model.consumers.leader_of[:, self.platform] == self.index).sum())
+        """Households whose pickup point for some platform is this leader."""
+        lo = self.model.consumers.leader_of
+        return int(np.isin(lo, self.service_rows()).any(axis=1).sum())
 
     def quit_probability(self) -> float:
         """This leader's quit probability at its next review, from its current state."""
@@ -157,43 +202,69 @@ class Leader(mesa.Agent):
                                       lc.churn_tenure_effect, lc.churn_recognition_effect))
 
 
+def person_of(t: LeaderTable) -> np.ndarray:
+    """The leader (its primary row) of every service row."""
+    p = t.person[: t.n]
+    return np.where(p >= 0, p, np.arange(t.n))
+
+
+def due_rows(t: LeaderTable, day: int, review_days: int) -> np.ndarray:
+    """Active service rows whose leader's month ends today (months count from its first join)."""
+    joined = t.day_joined[person_of(t)]
+    return np.flatnonzero(t.active[: t.n] & ((day - joined) % review_days == review_days - 1))
+
+
 def month_net_income(t: LeaderTable, idx: np.ndarray, lc) -> np.ndarray:
-    """Income of the month just ended net of the value of the leader's time, yuan."""
-    minutes = lc.minutes_per_order * t.month_orders[idx] + lc.minutes_per_complaint * \
-        t.month_complaints[idx]
-    return t.month_income_yuan[idx] - t.wage_yuan_per_hour[idx] * minutes / 60.0
+    """Income of the month just ended net of the value of the leader's time, yuan, per row.
+
+    income = commission + bonuses + service fees + government subsidy (DESIGN §4.3);
+    work = minutes per order x orders + minutes per complaint x complaints + service minutes.
+    """
+    mpo = t.minutes_per_order[idx]
+    mpc = t.minutes_per_complaint[idx]
+    mpo = np.where(np.isnan(mpo), lc.minutes_per_order, mpo)
+    mpc = np.where(np.isnan(mpc), lc.minutes_per_complaint, mpc)
+    minutes = mpo * t.month_orders[idx] + mpc * t.month_complaints[idx] + \
+        t.month_service_minutes[idx]
+    income = t.month_income_yuan[idx] + t.month_bonus_yuan[idx] + t.month_outside_yuan[idx]
+    return income - t.wage_yuan_per_hour[idx] * minutes / 60.0
 
 
 def review(t: LeaderTable, day: int, u: np.ndarray, lc) -> tuple[np.ndarray, np.ndarray]:
-    """Monthly review of the leaders whose month ends today.
+    """Monthly review of the leaders whose month ends today (DESIGN §4.3).
 
-    Updates the smoothed net income and resets the month's counters of every reviewing leader,
-    then draws who quits with ``u`` (one uniform per leader row).
+    Each leader sums the net income of all its service rows (one per platform served), updates
+    its smoothed net income, and the month's counters of its rows are reset (the row keeps the
+    month as ``last_month_*``). Who quits is drawn with ``u`` (one uniform per row, read at the
+    leader's primary row).
 
     Returns:
-        (reviewed leader indices, quitting leader indices).
+        (reviewed leaders, quitting leaders), both as primary row indices.
     """
-    n = t.n
-    act = t.active[:n]
-    joined = t.day_joined[:n]
-    due = act & ((day - joined) % lc.review_days == lc.review_days - 1)
-    idx = np.flatnonzero(due)
-    if len(idx) == 0:
-        return idx, idx
+    rows = due_rows(t, day, lc.review_days)
+    if len(rows) == 0:
+        return rows, rows
+    net_row = month_net_income(t, rows, lc)
+    t.last_month_net_yuan[rows] = net_row
+    t.last_month_sales_yuan[rows] = t.month_sales_yuan[rows]
+    t.last_month_pay_yuan[rows] = t.month_income_yuan[rows] + t.month_bonus_yuan[rows]
+    persons, inv = np.unique(person_of(t)[rows], return_inverse=True)
+    net = np.bincount(inv, weights=net_row, minlength=len(persons))
     w = lc.income_smoothing
-    t.smoothed_net_income_yuan[idx] = (1 - w) * t.smoothed_net_income_yuan[idx] + w * \
-        month_net_income(t, idx, lc)
-    res = t.reservation_income_yuan[idx]
-    shortfall = np.divide(res - t.smoothed_net_income_yuan[idx], res, out=np.zeros(len(idx)),
-                          where=res > 0)
-    tenure = (day - joined[idx] + 1) / lc.review_days
-    p = quit_probability(shortfall, tenure, t.recognised[idx], lc.churn_base_logit,
+    t.smoothed_net_income_yuan[persons] = (1 - w) * t.smoothed_net_income_yuan[persons] + w * net
+    res = t.reservation_income_yuan[persons]
+    shortfall = np.divide(res - t.smoothed_net_income_yuan[persons], res,
+                          out=np.zeros(len(persons)), where=res > 0)
+    tenure = (day - t.day_joined[persons] + 1) / lc.review_days
+    p = quit_probability(shortfall, tenure, t.recognised[persons], lc.churn_base_logit,
                          lc.churn_shortfall_slope, lc.churn_tenure_effect,
                          lc.churn_recognition_effect)
-    t.month_income_yuan[idx] = 0.0
-    t.month_orders[idx] = 0
-    t.month_complaints[idx] = 0
-    return idx, idx[u[idx] < p]
+    for name in ("month_income_yuan", "month_bonus_yuan", "month_outside_yuan",
+                 "month_service_minutes", "month_sales_yuan"):
+        getattr(t, name)[rows] = 0.0
+    t.month_orders[rows] = 0
+    t.month_complaints[rows] = 0
+    return persons, persons[u[persons] < p]
 
 
 def recruitment_targets(households: np.ndarray, households_per_leader: int) -> np.ndarray:
@@ -223,11 +294,15 @@ def pick_recruits(deficit: np.ndarray, eligible: np.ndarray, neighbourhood: np.n
 
 
 def assign_members(leader_of_col: np.ndarray, neighbourhood: np.ndarray, leader_idx: np.ndarray,
-                   leader_nb: np.ndarray, n_neighbourhoods: int, u: np.ndarray) -> np.ndarray:
+                   leader_nb: np.ndarray, n_neighbourhoods: int, u: np.ndarray,
+                   capacity: np.ndarray | None = None) -> np.ndarray:
     """Give every household without a leader of this platform one from its neighbourhood.
 
-    Each unserved household in a neighbourhood with active leaders of the platform joins one
-    of them drawn uniformly with its own uniform ``u``. Returns the households assigned.
+    Without ``capacity`` each unserved household in a neighbourhood with active leaders of the
+    platform joins one of them drawn uniformly with its own uniform ``u``. With ``capacity``
+    (free places per leader: the WeChat group cap of 500 less its members) the draw is
+    proportional to free places and no group exceeds its cap; households that find every group
+    of their neighbourhood full stay unserved. Returns the households assigned.
     """
     if len(leader_idx) == 0:
         return np.zeros(0, np.int64)
@@ -235,11 +310,35 @@ def assign_members(leader_of_col: np.ndarray, neighbourhood: np.ndarray, leader_
     sorted_leaders = leader_idx[order]
     count = np.bincount(leader_nb, minlength=n_neighbourhoods)
     start = np.concatenate([[0], np.cumsum(count)[:-1]])
-    unserved = np.flatnonzero((leader_of_col < 0) & (count[neighbourhood] > 0))
-    nb = neighbourhood[unserved]
-    pick = start[nb] + np.floor(u[unserved] * count[nb]).astype(np.int64)
-    leader_of_col[unserved] = sorted_leaders[pick]
-    return unserved
+    if capacity is None:
+        unserved = np.flatnonzero((leader_of_col < 0) & (count[neighbourhood] > 0))
+        nb = neighbourhood[unserved]
+        pick = start[nb] + np.floor(u[unserved] * count[nb]).astype(np.int64)
+        leader_of_col[unserved] = sorted_leaders[pick]
+        return unserved
+    free = np.maximum(np.asarray(capacity, float)[order], 0.0)
+    out = []
+    uu = np.asarray(u, float)
+    for _ in range(3):  # a second and third pass place households bounced by a full group
+        total = np.bincount(leader_nb[order], weights=free, minlength=n_neighbourhoods)
+        cum = np.cumsum(free)
+        base = np.concatenate([[0.0], cum])[start]
+        unserved = np.flatnonzero((leader_of_col < 0) & (total[neighbourhood] > 0))
+        if len(unserved) == 0:
+            break
+        nb = neighbourhood[unserved]
+        x = base[nb] + uu[unserved] * total[nb]
+        pick = np.minimum(np.searchsorted(cum, x, side="right"), start[nb] + count[nb] - 1)
+        srt = np.lexsort((uu[unserved], pick))
+        first = np.searchsorted(pick[srt], pick[srt], side="left")
+        keep = np.zeros(len(unserved), bool)
+        keep[srt] = (np.arange(len(srt)) - first) < free[pick[srt]]
+        got, at = unserved[keep], pick[keep]
+        leader_of_col[got] = sorted_leaders[at]
+        free -= np.bincount(at, minlength=len(free))
+        out.append(got)
+        uu = (uu * 7.0 + 0.5) % 1.0  # a fresh, still per-household, number for the next pass
+    return np.concatenate(out) if out else np.zeros(0, np.int64)
 
 
 def lognormal_income(median: np.ndarray, sigma: float, u: np.ndarray) -> np.ndarray:

@@ -1,8 +1,9 @@
 """Metrics: what a run records each day, as tidy long tables (DESIGN §5.5).
 
-One row per day (``daily``), per day x platform (``platforms``), per day x platform x category
-(``spoilage``), per day x platform x category x area x stage of loss (``losses``) and per leader
-event (``leader_events``). Never a column per platform.
+One row per day (``daily``), per day x platform (``platforms``, ``leader_stats``), per day x
+platform x category (``spoilage``), per leader event (``leaders``) and per leader review
+(``leader_reviews``: a leader's month, its income by source and whether it quit). Never a column
+per platform.
 
 Supply definitions (issue 9): ``units_shipped`` are units that left the chain today, delivered or
 spoiled (``units_shipped = units_delivered + units_spoiled``), so ``spoiled / shipped`` is the
@@ -64,6 +65,7 @@ DAILY_COLUMNS = [
     "quality_complaints", "pickups", "on_time_pickup_rate", "units_unfilled", "goods_in_stock",
     "spoilage_cost_yuan",
     "adoption_rate_town", "adoption_rate_village", "scandal_complaints", "complaints_heard_mean",
+    "leader_coverage", "multi_platform_leaders",
 ]
 PLATFORM_COLUMNS = [
     "day", "platform", "active", "orders", "order_share", "price_index", "coupon_yuan",
@@ -80,6 +82,25 @@ SPOILAGE_COLUMNS = ["day", "platform", "category", "units_shipped", "units_spoil
                     "units_in_stock", "spoilage_cost_yuan", "refunds_yuan"]
 LOSS_COLUMNS = ["day", "platform", "category", "area", "stage", "units_spoiled", "loss_yuan"]
 LEADER_EVENT_COLUMNS = ["day", "leader_id", "platform", "event", "reason"]
+# One row per day x platform. Leaders are counted per platform served (a multi-homing leader
+# counts for each); coverage is the share of households with a pickup point of the platform;
+# leader pay is what the platform paid leaders today (commission, bonuses, prizes); outside pay
+# is service fees and government subsidies booked to its leaders; the member columns account
+# for every household that lost its pickup point of the platform today:
+# orphaned = rehomed + other_platform + unserved.
+LEADER_STATS_COLUMNS = [
+    "day", "platform", "active_leaders", "multi_platform_leaders", "coverage", "recruits",
+    "quits", "drops", "adds", "commission_yuan", "bonus_yuan", "service_fees_yuan",
+    "government_subsidy_yuan", "orphaned_members", "rehomed_members", "other_platform_members",
+    "unserved_members",
+]
+# One row per leader review: the leader's month. Income = platform pay (commission + bonus)
+# + service fees + government subsidy (DESIGN §4.3); net of the value of its time.
+LEADER_REVIEW_COLUMNS = [
+    "day", "leader_id", "platform", "platforms_served", "village", "income_yuan",
+    "platform_pay_yuan", "outside_yuan", "net_income_yuan", "smoothed_net_income_yuan",
+    "reservation_income_yuan", "recognised", "quit", "sales_yuan", "potential_ratio",
+]
 
 
 class Recorder:
@@ -95,6 +116,8 @@ class Recorder:
         self.platform_events: list[dict] = []
         # bought-in-the-last-30-days sets of the last 31 days (repurchase cohorts)
         self._recent = deque(maxlen=REPURCHASE_WINDOW_DAYS + 1)
+        self.leader_stats: list[tuple] = []
+        self.reviews: list[tuple] = []
 
     def competition(self, d: int) -> dict:
         """Buyers, user overlap and repurchase (the module docstring), per platform and total."""
@@ -115,6 +138,36 @@ class Recorder:
             out["repurchase"] = float(_ratio((any_cohort & buyers).sum(), any_cohort.sum()))
         return out
 
+    def leader_reviews(self, day: int, rows: np.ndarray, gross: np.ndarray,
+                       potential: np.ndarray, persons: np.ndarray,
+                       quitting: np.ndarray) -> None:
+        """One row per reviewed leader, from its service rows' month (before the reset).
+
+        ``potential`` is each row's local potential over its platform's mean (members' expected
+        orders); a leader's is the mean over the platforms it serves.
+        """
+        from sim.leaders import person_of
+
+        t = self.model.leaders
+        per = person_of(t)[rows]
+        pos = np.searchsorted(persons, per)
+        k = len(persons)
+        income = np.bincount(pos, weights=gross, minlength=k)
+        pay = np.bincount(pos, weights=t.last_month_pay_yuan[rows], minlength=k)
+        outside = income - pay
+        net = np.bincount(pos, weights=t.last_month_net_yuan[rows], minlength=k)
+        served = np.bincount(pos, minlength=k)
+        sales = np.bincount(pos, weights=t.last_month_sales_yuan[rows], minlength=k)
+        pot = np.bincount(pos, weights=potential, minlength=k) / np.maximum(served, 1)
+        quit = np.isin(persons, quitting)
+        names = self.model.platform_names
+        self.reviews.extend(zip(
+            [day] * k, persons.tolist(), [names[int(j)] for j in t.platform[persons]],
+            served.tolist(), t.village[persons].tolist(), income.tolist(), pay.tolist(),
+            outside.tolist(), net.tolist(), t.smoothed_net_income_yuan[persons].tolist(),
+            t.reservation_income_yuan[persons].tolist(), t.recognised[persons].tolist(),
+            quit.tolist(), sales.tolist(), pot.tolist(), strict=True))
+
     def leader_events(self, day: int, idx: np.ndarray, platform: np.ndarray, event: str,
                       reasons) -> None:
         names = self.model.platform_names
@@ -130,8 +183,16 @@ class Recorder:
     def record_day(self, d: int) -> None:
         m = self.model
         c, t, today = m.consumers, m.leaders, m.today
+        from sim.leaders import person_of
+
         act = t.view("active")
-        leaders_by_platform = np.bincount(t.view("platform")[act], minlength=len(m.platform_list))
+        n_p = len(m.platform_list)
+        leaders_by_platform = np.bincount(t.view("platform")[act], minlength=n_p)
+        per = person_of(t)[act]
+        rows_of = np.bincount(per, minlength=t.n)
+        multi_rows = rows_of[per] > 1
+        multi_by_platform = np.bincount(t.view("platform")[act][multi_rows], minlength=n_p)
+        coverage = m.leader_coverage()
         flows = [p.flows for p in m.platform_list]
         total_orders = sum(f["orders"] for f in flows)
         adopters = int(c.adopted.sum())
@@ -150,7 +211,7 @@ class Recorder:
             "gmv_yuan": sum(f["gmv_yuan"] for f in flows),
             "subsidy_yuan": sum(f["subsidy_yuan"] for f in flows),
             "refunds_yuan": sum(f["refunds_yuan"] for f in flows),
-            "active_leaders": int(act.sum()),
+            "active_leaders": int((rows_of > 0).sum()),
             "leader_recruits": today.get("leader_recruits", 0),
             "leader_quits": today.get("leader_quits", 0),
             "consumer_surplus_yuan": today.get("consumer_surplus_yuan", 0.0),
@@ -180,7 +241,20 @@ class Recorder:
             "adoption_rate_village": _share(c.adopted, c.in_village),
             "scandal_complaints": today.get("scandal_complaints", 0),
             "complaints_heard_mean": float(c.complaints_heard.mean()),
+            "leader_coverage": float(((c.leader_of >= 0)
+                                      & np.array([p.active for p in m.platform_list])[None, :])
+                                     .any(axis=1).mean()),
+            "multi_platform_leaders": int((rows_of > 1).sum()),
         })
+        counts = today.get("leader_counts", np.zeros((n_p, 4), np.int64))
+        pay = today.get("leader_pay", np.zeros((n_p, 3)))
+        mf = today.get("member_flows", np.zeros((n_p, 4), np.int64))
+        for j, p in enumerate(m.platform_list):
+            self.leader_stats.append((
+                d, p.name, int(leaders_by_platform[j]), int(multi_by_platform[j]),
+                float(coverage[j]), *map(int, counts[j]),
+                p.flows["commission_yuan"] - float(pay[j, 0]), *map(float, pay[j]),
+                *map(int, mf[j])))
         aware_share = c.aware.mean(axis=0)
         rate = m.scheme.rate(d)
         for j, p in enumerate(m.platform_list):
@@ -247,6 +321,8 @@ class Recorder:
             "spoilage": pd.DataFrame(self.spoilage, columns=SPOILAGE_COLUMNS),
             "losses": pd.DataFrame(self.losses, columns=LOSS_COLUMNS),
             "leaders": pd.DataFrame(self.events, columns=LEADER_EVENT_COLUMNS),
+            "leader_stats": pd.DataFrame(self.leader_stats, columns=LEADER_STATS_COLUMNS),
+            "leader_reviews": pd.DataFrame(self.reviews, columns=LEADER_REVIEW_COLUMNS),
         }
 
 
@@ -266,15 +342,44 @@ def _f(x) -> float | None:
     return None if math.isnan(x) else round(x, 6)
 
 
+def _leader_summary(tables: dict[str, pd.DataFrame], leader_days: float) -> dict:
+    """Leader income distribution, platform payout per leader-month, multi-homing, coverage."""
+    rv, ls, daily = tables["leader_reviews"], tables["leader_stats"], tables["daily"]
+    inc = rv["income_yuan"]
+    pay = float(ls["commission_yuan"].sum() + ls["bonus_yuan"].sum())
+    months = leader_days / 30.0
+
+    def q(x: float) -> float | None:
+        return _f(inc.quantile(x)) if len(inc) else None
+
+    return {
+        "leader_income_mean_yuan_per_month": _f(inc.mean()) if len(inc) else None,
+        "leader_income_p10_yuan_per_month": q(0.1),
+        "leader_income_median_yuan_per_month": q(0.5),
+        "leader_income_p90_yuan_per_month": q(0.9),
+        "leader_platform_pay_total_yuan": _f(pay),
+        "leader_outside_income_total_yuan": _f(ls["service_fees_yuan"].sum()
+                                               + ls["government_subsidy_yuan"].sum()),
+        "leader_payout_per_leader_month_yuan": _f(pay / months) if months else None,
+        "leader_pay_share_of_gmv": _f(pay / daily["gmv_yuan"].sum())
+        if daily["gmv_yuan"].sum() else None,
+        "multi_platform_leader_share": _f(daily["multi_platform_leaders"].sum() / leader_days)
+        if leader_days else None,
+        "leader_coverage_mean": _f(daily["leader_coverage"].mean()),
+        "village_leader_quits": int(rv.loc[rv["village"], "quit"].sum()),
+        "town_leader_quits": int(rv.loc[~rv["village"].astype(bool), "quit"].sum()),
+    }
+
+
 def summarise(model, tables: dict[str, pd.DataFrame]) -> dict:
     """Headline figures of a run, units in the key names."""
     daily, plat, spo, ev = (tables[k] for k in ("daily", "platforms", "spoilage", "leaders"))
     last = daily.iloc[-1]
     cfg = model.cfg
     t = model.leaders
-    # Monthly churn: quits per leader-month of activity.
+    # Monthly churn: leaders quitting per leader-month of activity.
     leader_days = float(daily["active_leaders"].sum())
-    quits = int((ev["event"] == "quit").sum())
+    quits = int(daily["leader_quits"].sum())
     churn = quits / (leader_days / 30.0) if leader_days else float("nan")
     produce = [c for c in model.category_names if model.cfg.products[c].produce]
     sf = spo[spo["category"].isin(produce)]
@@ -317,6 +422,7 @@ def summarise(model, tables: dict[str, pd.DataFrame]) -> dict:
         "leader_quits_total": quits,
         "leader_monthly_churn_rate": _f(churn),
         "leader_mean_income_yuan_per_month": _f((income / months).mean()) if len(income) else None,
+        **_leader_summary(tables, leader_days),
         "produce_spoilage_rate": _f(sf["units_spoiled"].sum() / shipped) if shipped else None,
         "spoilage_rate_all": _f(spo["units_spoiled"].sum() / max(1, spo["units_shipped"].sum())),
         "complaints_total": int(daily["complaints"].sum()),

@@ -48,7 +48,9 @@ from sim.leaders import (
     Leader,
     LeaderTable,
     assign_members,
+    due_rows,
     lognormal_income,
+    person_of,
     pick_recruits,
     recruitment_targets,
     review,
@@ -164,10 +166,19 @@ class GroupBuyingMarket(mesa.Model):
         self.pending: OrderBook | None = None
         self.order_book: OrderBook | None = None
         self.goods = {"procured": 0, "delivered": 0, "spoiled": 0, "in_chain": 0, "in_stock": 0}
+        # commission_paid: all platform pay to leaders (commissions, bonuses, prizes); leaders
+        # also earn service fees and government subsidies from outside the platforms.
         self.money = {"consumer_paid": 0.0, "subsidy": 0.0, "platform_revenue": 0.0,
-                      "commission_paid": 0.0, "leader_income": 0.0}
+                      "commission_paid": 0.0, "leader_income": 0.0, "bonus_paid": 0.0,
+                      "service_fees": 0.0, "government_subsidy": 0.0}
+        mult = cfg.incentive.platform_rate_multiplier
+        self.rate_multiplier = np.array([float(mult.get(nm, 1.0)) for nm in self.platform_names])
+        # Sales per neighbourhood x platform over about the last month (exponential, 30 days):
+        # what a leader considering a platform hears it pays around here.
+        self.nb_sales_month = np.zeros((self.network.n_neighbourhoods, n_p))
         self.today: dict = {}
         self.phase_seconds: dict[str, float] | None = None  # set to {} to time each phase
+        self._orphans: list[tuple[int, np.ndarray]] = []
         self.recorder = Recorder(self)
         self.setup_seconds = time.perf_counter() - t0
 
@@ -610,49 +621,265 @@ class GroupBuyingMarket(mesa.Model):
 
     # 5 ---------------------------------------------------------------------------------------
     def phase_leaders(self, d: int) -> None:
-        """Monthly reviews, then recruitment where coverage is missing, then re-homing."""
+        """Monthly reviews (pay, quit, drop or add a platform), titles, recruitment, re-homing.
+
+        DESIGN §4.3. Leaders whose month ends today are paid the scheme's monthly bonuses and
+        outside income, review (quit or stay), and stayers may drop a platform that does not pay
+        for their time or add one whose terms beat theirs (multi-homing). Recognition schemes
+        title the top leaders every 30 days. Platforms recruit where coverage is missing, then
+        households that lost a pickup point re-home; every household that lost one is accounted
+        for (re-homed to the platform, served by another platform, or without a pickup point).
+        """
         t, lc = self.leaders, self.cfg.leaders
-        changed = np.zeros(len(self.platform_list), bool)
+        n_p = len(self.platform_list)
+        self.today["leader_counts"] = np.zeros((n_p, 4), np.int64)  # recruit, quit, drop, add
+        self.today.setdefault("member_flows", np.zeros((n_p, 4), np.int64))
+        self.today["leader_pay"] = np.zeros((n_p, 3))  # bonus, service fees, gov subsidy
+        self._orphans: list[tuple[int, np.ndarray]] = []
+        changed = np.zeros(n_p, bool)
         quits = 0
         if t.n:
+            rows = due_rows(t, d, lc.review_days)
+            potential = self._potential_ratio(rows)
+            self._pay_month(rows, d, potential)
+            gross = (t.month_income_yuan[rows] + t.month_bonus_yuan[rows]
+                     + t.month_outside_yuan[rows])
             u = self.streams.uniform("leaders.quit", d, t.n)
-            _, quitting = review(t, d, u, lc)
+            reviewed, quitting = review(t, d, u, lc)
+            if len(reviewed):
+                self.recorder.leader_reviews(d, rows, gross, potential, reviewed, quitting)
             if len(quitting):
-                short = t.smoothed_net_income_yuan[quitting] < t.reservation_income_yuan[quitting]
+                qrows = rows[np.isin(person_of(t)[rows], quitting)]
+                short = t.smoothed_net_income_yuan[person_of(t)[qrows]] < \
+                    t.reservation_income_yuan[person_of(t)[qrows]]
                 reasons = np.where(short, "income_below_reservation", "other")
-                self._deactivate_leaders(quitting, d, "quit", reasons)
-                changed[np.unique(t.platform[quitting])] = True
+                self._deactivate_leaders(qrows, d, "quit", reasons)
+                np.add.at(self.today["leader_counts"][:, 1], t.platform[qrows], 1)
+                changed[np.unique(t.platform[qrows])] = True
                 quits = len(quitting)
+            if lc.multihoming and len(rows):
+                self._multihome(d, rows[t.active[rows]], changed)
+            if self.scheme.awards_titles and d % lc.review_days == lc.review_days - 1:
+                self._award_titles()
         self.today["leader_quits"] = quits
 
         recruited = 0
         for j, p in enumerate(self.platform_list):
             if not p.active or (d - p.cfg.entry_day) % lc.recruit_interval_days:
                 continue
-            recruited += self._recruit(p, d)
+            m = self._recruit(p, d)
+            self.today["leader_counts"][j, 0] += m
+            recruited += m
             changed[j] = True
         self.today["leader_recruits"] = recruited
 
         for j in np.flatnonzero(changed):
             self._rehome(j, d)
+        self._account_orphans()
+
+    def _pay_month(self, rows: np.ndarray, d: int, potential: np.ndarray) -> None:
+        """Pay the month's bonuses (platforms) and outside income (services, government).
+
+        Bonuses go to each service row and are paid by its platform; service fees, government
+        subsidies and service work are the leader's, booked on one row per leader.
+        """
+        if len(rows) == 0:
+            return
+        t = self.leaders
+        j = t.platform[rows].astype(np.int64)
+        bonus = self.scheme.monthly_bonus(d, t.month_sales_yuan[rows], potential)
+        t.month_bonus_yuan[rows] += bonus
+        paid = t.month_bonus_yuan[rows]  # with prizes accrued since the last review
+        _, first = np.unique(person_of(t)[rows], return_index=True)
+        one = np.zeros(len(rows), bool)
+        one[first] = True
+        fees, gov = self.scheme.outside_income(len(rows))
+        fees, gov = fees * one, gov * one
+        t.month_outside_yuan[rows] += fees + gov
+        t.month_service_minutes[rows] += self.scheme.service_minutes(len(rows)) * one
+        t.income_to_date_yuan[rows] += paid + fees + gov
+        pay = self.today["leader_pay"]
+        np.add.at(pay[:, 0], j, paid)
+        np.add.at(pay[:, 1], j, fees)
+        np.add.at(pay[:, 2], j, gov)
+        for pj, p in enumerate(self.platform_list):
+            p.flows["commission_yuan"] += float(pay[pj, 0])
+        self.money["bonus_paid"] += float(paid.sum())
+        self.money["service_fees"] += float(fees.sum())
+        self.money["government_subsidy"] += float(gov.sum())
+        self.money["leader_income"] += float((paid + fees + gov).sum())
+
+    def _potential_ratio(self, rows: np.ndarray) -> np.ndarray:
+        """Each row's local potential over its platform's mean (1 = average).
+
+        Local potential = the platform's sales in the leader's neighbourhood over about the last
+        month, per leader of the platform there: what the area can buy, which the platform
+        observes. Villages with few, older households who order less have a low potential
+        (seed 000 §3.2.1); the base of differentiated targets (seed 000 §4.2.2, "引入动态调整机制").
+        """
+        t = self.leaders
+        act = np.flatnonzero(t.view("active"))
+        n_p = len(self.platform_list)
+        here = np.zeros((self.network.n_neighbourhoods, n_p))
+        np.add.at(here, (t.neighbourhood[act], t.platform[act]), 1)
+        per_leader = np.divide(self.nb_sales_month, here, out=np.zeros_like(here),
+                               where=here > 0)
+        plat = t.platform[act].astype(np.int64)
+        pot_act = per_leader[t.neighbourhood[act], plat]
+        tot = np.bincount(plat, weights=pot_act, minlength=n_p)
+        cnt = np.bincount(plat, minlength=n_p)
+        mean = np.divide(tot, cnt, out=np.zeros(n_p), where=cnt > 0)
+        j = t.platform[rows].astype(np.int64)
+        ref = mean[j]
+        return np.divide(per_leader[t.neighbourhood[rows], j], ref, out=np.ones(len(rows)),
+                         where=ref > 0)
+
+    def _award_titles(self) -> None:
+        """Monthly titles (月度之星团长, seed 000 §4.2.2): top leaders of each platform by sales."""
+        t = self.leaders
+        per = person_of(t)
+        act = np.flatnonzero(t.view("active"))
+        t.recognised[: t.n] = False
+        prize = float(self.cfg.incentive.title_prize_yuan)
+        for j in range(len(self.platform_list)):
+            rows = act[t.platform[act] == j]
+            win = rows[self.scheme.title_winners(t.last_month_sales_yuan[rows])]
+            t.recognised[per[win]] = True
+            t.month_bonus_yuan[win] += prize  # paid by the platform at the leader's review
+
+    def _multihome(self, d: int, rows: np.ndarray, changed: np.ndarray) -> None:
+        """Reviewing leaders drop a platform that does not pay or add one whose terms are better.
+
+        Drop: a leader serving several platforms drops each whose month net of the value of
+        time is below ``drop_net_below_yuan`` (keeping its best). Add (multi-homing, seed 003
+        l.75 "团长多平台运营现象普遍"): the expected commission from an active platform that
+        covers the neighbourhood but which it does not serve, ``rate * sales of that platform
+        here / (its leaders here + 1)`` (its mean per leader where it has none here), beats the
+        leader's pay per platform served by ``add_margin``; it adds the best such platform with
+        probability ``add_prob``, and each member follows with probability
+        ``member_follow_share`` (up to the group cap).
+        """
+        t, lc = self.leaders, self.cfg.leaders
+        n_p = len(self.platform_list)
+        per = person_of(t)
+        act = t.view("active")
+        n_rows_of = np.bincount(per[act], minlength=t.n)
+        net = t.last_month_net_yuan[rows]
+        best = np.full(t.n, -np.inf)
+        np.maximum.at(best, per[rows], net)
+        drop = rows[(n_rows_of[per[rows]] > 1) & (net < lc.drop_net_below_yuan)
+                    & (net < best[per[rows]])]
+        if len(drop):
+            self._deactivate_leaders(drop, d, "dropped", "not_paying")
+            np.add.at(self.today["leader_counts"][:, 2], t.platform[drop], 1)
+            changed[np.unique(t.platform[drop])] = True
+        rows = rows[t.active[rows]]
+        if len(rows) == 0:
+            return
+        persons, pos = np.unique(per[rows], return_inverse=True)
+        serves = np.zeros((len(persons), n_p), bool)
+        serves[pos, t.platform[rows]] = True
+        pay = np.bincount(pos, weights=t.last_month_pay_yuan[rows]) / np.bincount(pos)
+        k = self.network.n_neighbourhoods
+        act_rows = np.flatnonzero(t.view("active"))
+        here = np.zeros((k, n_p))
+        np.add.at(here, (t.neighbourhood[act_rows], t.platform[act_rows]), 1)
+        s = self.nb_sales_month
+        per_leader_all = np.divide(s.sum(axis=0), here.sum(axis=0), out=np.zeros(n_p),
+                                   where=here.sum(axis=0) > 0)
+        est_sales = np.where(here > 0, s / (here + 1), per_leader_all[None, :])
+        rate = self.scheme.rate(d) * self.rate_multiplier
+        nb = t.neighbourhood[persons]
+        est = est_sales[nb] * rate[None, :]
+        open_ = np.array([p.active for p in self.platform_list])[None, :] & \
+            np.stack([p.covered for p in self.platform_list], axis=1)[nb] & ~serves
+        better = open_ & (est > (1.0 + lc.add_margin) * pay[:, None])
+        u = self.streams.uniform("leaders.multihome.add", d, t.n)[persons]
+        go = better.any(axis=1) & (u < lc.add_prob)
+        if not go.any():
+            return
+        q = persons[go]
+        j_new = np.argmax(np.where(better[go], est[go], -np.inf), axis=1)
+        m = len(q)
+        cols = {name: getattr(t, name)[q] for name in (
+            "home", "neighbourhood", "fridge", "village", "reservation_income_yuan",
+            "wage_yuan_per_hour", "minutes_per_order", "minutes_per_complaint")}
+        idx = t.append(person=q, platform=j_new, active=np.ones(m, bool),
+                       day_joined=np.full(m, d), day_left=np.full(m, -1), **cols)
+        self.recorder.leader_events(d, idx, j_new, "added", "better_terms")
+        np.add.at(self.today["leader_counts"][:, 3], j_new, 1)
+        self._members_follow(d, q, idx, j_new)
+        changed[np.unique(j_new)] = True
+
+    def _members_follow(self, d: int, q: np.ndarray, new_rows: np.ndarray,
+                        j_new: np.ndarray) -> None:
+        """Members of leaders who added a platform follow them to it, in part, up to the cap."""
+        t, c, lc = self.leaders, self.consumers, self.cfg.leaders
+        per = person_of(t)
+        lo = c.leader_of
+        u = self.streams.uniform("leaders.multihome.follow", d, c.n)
+        for j in np.unique(j_new):
+            sel = j_new == j
+            new_of = np.full(t.n, -1, np.int64)
+            new_of[q[sel]] = new_rows[sel]
+            target = np.full(c.n, -1, np.int64)
+            for j0 in range(lo.shape[1]):
+                if j0 == j:
+                    continue
+                has = lo[:, j0] >= 0
+                r = np.where(has, new_of[per[np.maximum(lo[:, j0], 0)]], -1)
+                target = np.where(target < 0, r, target)
+            fol = np.flatnonzero((target >= 0) & (u < lc.member_follow_share))
+            r = target[fol]
+            srt = np.lexsort((u[fol], r))
+            first = np.searchsorted(r[srt], r[srt], side="left")
+            keep = np.zeros(len(fol), bool)
+            keep[srt] = (np.arange(len(srt)) - first) < lc.group_cap - 1  # the leader is one
+            lo[fol[keep], j] = r[keep]
+            lo[t.home[new_rows[sel]], j] = new_rows[sel]
+            c.aware[t.home[new_rows[sel]], j] = True
 
     def _deactivate_leaders(self, idx: np.ndarray, d: int, event: str, reasons) -> None:
+        """Service rows ``idx`` stop; their members lose that pickup point (kept for accounts).
+
+        A household whose last service stops is no longer a leader and may not be recruited
+        again for ``rejoin_cooldown_days``.
+        """
         t, c = self.leaders, self.consumers
         t.active[idx] = False
         t.day_left[idx] = d
-        homes = t.home[idx]
+        per = person_of(t)
+        still = np.bincount(per[t.view("active")], minlength=t.n)
+        gone = idx[still[per[idx]] == 0]
+        homes = t.home[gone]
         c.is_leader[homes] = False
         c.leader_available_day[homes] = d + self.cfg.leaders.rejoin_cooldown_days
         for j in np.unique(t.platform[idx]):
             col = c.leader_of[:, j]
-            col[np.isin(col, idx[t.platform[idx] == j])] = -1
+            lost = np.flatnonzero(np.isin(col, idx[t.platform[idx] == j]))
+            col[lost] = -1
+            self._orphans.append((int(j), lost))
         self.recorder.leader_events(d, idx, t.platform[idx], event, reasons)
+
+    def _account_orphans(self) -> None:
+        """Households that lost a pickup point today: re-homed, served elsewhere or unserved."""
+        flows = self.today.setdefault("member_flows",
+                                      np.zeros((len(self.platform_list), 4), np.int64))
+        active = np.array([p.active for p in self.platform_list])
+        lo = self.consumers.leader_of
+        for j, h in getattr(self, "_orphans", []):
+            same = lo[h, j] >= 0
+            other = ~same & ((lo[h] >= 0) & active[None, :]).any(axis=1)
+            flows[j] += [len(h), same.sum(), other.sum(), (~same & ~other).sum()]
+        self._orphans = []
 
     def _recruit(self, p: Platform, d: int) -> int:
         t, c, lc, net = self.leaders, self.consumers, self.cfg.leaders, self.network
         k = net.n_neighbourhoods
         households = np.bincount(c.neighbourhood, minlength=k)
-        want = recruitment_targets(households, p.cfg.households_per_leader) * p.covered
+        # Enough groups for the platform's density target, and never more than 500 a group.
+        want = np.maximum(recruitment_targets(households, p.cfg.households_per_leader),
+                          recruitment_targets(households, lc.group_cap)) * p.covered
         act = np.flatnonzero(t.view("active") & (t.view("platform") == p.index))
         have = np.bincount(t.neighbourhood[act], minlength=k)
         deficit = np.maximum(want - have, 0)
@@ -665,20 +892,26 @@ class GroupBuyingMarket(mesa.Model):
         if m == 0:
             return 0
         village = c.in_village[homes]
-        u = self.streams.generator(f"leaders.traits.{p.name}", d).random((3, m))
+        u = self.streams.generator(f"leaders.traits.{p.name}", d).random((5, m))
         fridge_p = np.where(village, self.cfg.coldchain.fridge_share_village,
                             self.cfg.coldchain.fridge_share_town)
         median = np.where(village, lc.reservation_income_village_yuan,
                           lc.reservation_income_town_yuan)
         res = lognormal_income(median, lc.reservation_income_sigma, u[1])
+        mpo = lognormal_income(np.where(village, lc.minutes_per_order_village,
+                                        lc.minutes_per_order), lc.minutes_sigma, u[3])
+        mpc = lognormal_income(np.where(village, lc.minutes_per_complaint_village,
+                                        lc.minutes_per_complaint), lc.minutes_sigma, u[4])
         idx = t.append(
             home=homes, neighbourhood=c.neighbourhood[homes], platform=np.full(m, p.index),
             active=np.ones(m, bool), day_joined=np.full(m, d), day_left=np.full(m, -1),
-            fridge=u[0] < fridge_p, reservation_income_yuan=res,
+            fridge=u[0] < fridge_p, village=village, reservation_income_yuan=res,
             wage_yuan_per_hour=np.where(village, lc.wage_yuan_per_hour_village,
                                         lc.wage_yuan_per_hour_town),
+            minutes_per_order=mpo, minutes_per_complaint=mpc,
             smoothed_net_income_yuan=res,  # a new leader expects to earn its reservation income
         )
+        t.person[idx] = idx
         Leader.create_agents(self, m, index=idx)
         c.is_leader[homes] = True
         c.aware[homes, p.index] = True
@@ -687,17 +920,61 @@ class GroupBuyingMarket(mesa.Model):
             c.adopted[new] = True
             c.day_adopted[new] = d
         c.leader_of[homes, p.index] = idx  # a leader is a member of its own group
+        self._form_groups(p, idx, d)
         p.flows["recruit_yuan"] += m * p.cfg.recruit_cost_yuan
         self.recorder.leader_events(d, idx, np.full(m, p.index), "recruited", "coverage_gap")
         return m
 
+    def _form_groups(self, p: Platform, new: np.ndarray, d: int) -> None:
+        """New leaders draw their groups from their neighbourhood (DESIGN §2.2).
+
+        In a neighbourhood where ``a`` of the platform's ``L`` leaders are new, each household
+        (served by an older leader of the platform or not) joins one of the new leaders with
+        probability ``a / L``, so that groups are even in expectation; no group passes the cap.
+        """
+        t, c = self.leaders, self.consumers
+        j, k = p.index, self.network.n_neighbourhoods
+        act = np.flatnonzero(t.view("active") & (t.view("platform") == j))
+        total = np.bincount(t.neighbourhood[act], minlength=k)
+        nb_new = t.neighbourhood[new]
+        n_new = np.bincount(nb_new, minlength=k)
+        order = np.argsort(nb_new, kind="stable")
+        sorted_new = new[order]
+        start = np.concatenate([[0], np.cumsum(n_new)[:-1]])
+        share = np.divide(n_new, total, out=np.zeros(k), where=total > 0)
+        u = self.streams.uniform(f"leaders.join.{p.name}", d, c.n)
+        col = c.leader_of[:, j]
+        nb = c.neighbourhood
+        h = np.flatnonzero((u < share[nb]) & ~np.isin(col, new))
+        if len(h) == 0:
+            return
+        pick = start[nb[h]] + np.minimum(np.floor(u[h] / share[nb[h]] * n_new[nb[h]]),
+                                         n_new[nb[h]] - 1).astype(np.int64)
+        r = sorted_new[pick]
+        srt = np.lexsort((u[h], r))
+        first = np.searchsorted(r[srt], r[srt], side="left")
+        keep = np.zeros(len(h), bool)
+        keep[srt] = (np.arange(len(srt)) - first) < self.cfg.leaders.group_cap - 1
+        col[h[keep]] = r[keep]
+
     def _rehome(self, j: int, d: int) -> None:
-        """Households without a pickup point of platform j join one in their neighbourhood."""
+        """Households without a pickup point of platform j join one in their neighbourhood.
+
+        Groups are capped at ``leaders.group_cap`` members (a WeChat group holds 500).
+        """
         t, c = self.leaders, self.consumers
         act = np.flatnonzero(t.view("active") & (t.view("platform") == j))
+        col = c.leader_of[:, j]
+        members = np.bincount(col[col >= 0], minlength=t.n)
         u = self.streams.uniform(f"leaders.assign.{self.platform_names[j]}", d, c.n)
-        assign_members(c.leader_of[:, j], c.neighbourhood, act, t.neighbourhood[act],
-                       self.network.n_neighbourhoods, u)
+        assign_members(col, c.neighbourhood, act, t.neighbourhood[act],
+                       self.network.n_neighbourhoods, u,
+                       capacity=self.cfg.leaders.group_cap - members[act])
+
+    def leader_coverage(self) -> np.ndarray:
+        """Share of households with a pickup point of each platform (active platforms), (P,)."""
+        active = np.array([p.active for p in self.platform_list])
+        return (self.consumers.leader_of >= 0).mean(axis=0) * active
 
     # 6 ---------------------------------------------------------------------------------------
     def phase_orders(self, d: int) -> None:
@@ -896,10 +1173,15 @@ class GroupBuyingMarket(mesa.Model):
         book, c, t = self.order_book, self.consumers, self.leaders
         paid = book.paid_yuan
         c.spend_yuan[book.consumer] += paid
-        commission = self.scheme.order_commission(d, book.value_yuan)
+        commission = self.scheme.order_commission(d, book.value_yuan) * \
+            self.rate_multiplier[book.platform]
         np.add.at(t.month_income_yuan, book.leader, commission)
         np.add.at(t.income_to_date_yuan, book.leader, commission)
         np.add.at(t.month_orders, book.leader, 1)
+        np.add.at(t.month_sales_yuan, book.leader, book.value_yuan)
+        self.nb_sales_month *= 1.0 - 1.0 / 30.0
+        np.add.at(self.nb_sales_month, (c.neighbourhood[book.consumer], book.platform),
+                  book.value_yuan)
         for pj, p in enumerate(self.platform_list):
             sel = book.platform == pj
             f = p.flows
@@ -932,6 +1214,7 @@ class GroupBuyingMarket(mesa.Model):
             # their households re-home to the remaining platforms through them.
             self.consumers.leader_available_day[t.home[idx]] = d
         self.consumers.leader_of[:, p.index] = -1
+        self._account_orphans()
         self.recorder.platform_exit(d, p)
 
     # 9 ---------------------------------------------------------------------------------------

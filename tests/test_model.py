@@ -13,8 +13,10 @@ from sim.suppliers import Supplier
 from tests.helpers import SMALL, run_model
 
 
-def test_invariants_hold_every_day():
-    model = GroupBuyingMarket(compose(SMALL + ["days=90"]))
+@pytest.mark.parametrize("extra", [["incentive=flat"], ["incentive=multi_source"],
+                                   ["incentive=recognition", "leaders.group_cap=60"]])
+def test_invariants_hold_every_day(extra):
+    model = GroupBuyingMarket(compose(SMALL + ["days=90"] + extra))
     c = model.consumers
     for _ in range(90):
         model.step()
@@ -22,12 +24,23 @@ def test_invariants_hold_every_day():
         # Goods: bought = delivered + spoiled + still in the chain + in grid-warehouse stock
         # (stock mode: tests/test_supply.py).
         assert g["procured"] == g["delivered"] + g["spoiled"] + g["in_chain"] + g["in_stock"]
-        # Money: what consumers pay plus subsidies equals platform revenue; commissions paid
-        # equal leader income (and the leaders' own accounts agree).
+        # Money: what consumers pay plus subsidies equals platform revenue; all platform pay to
+        # leaders (commissions, bonuses, prizes) plus outside income (service fees, government
+        # subsidies) equals leader income (and the leaders' own accounts agree).
         assert m["consumer_paid"] + m["subsidy"] == pytest.approx(m["platform_revenue"], rel=1e-12)
-        assert m["commission_paid"] == pytest.approx(m["leader_income"], rel=1e-12)
+        assert m["commission_paid"] + m["service_fees"] + m["government_subsidy"] == \
+            pytest.approx(m["leader_income"], rel=1e-12)
         assert model.leaders.view("income_to_date_yuan").sum() == pytest.approx(
             m["leader_income"], rel=1e-9)
+        # Pickup points: every household's leader for platform j is an active service row of j,
+        # in its neighbourhood, and no WeChat group passes the cap.
+        t = model.leaders
+        for j in range(c.leader_of.shape[1]):
+            served = np.flatnonzero(c.leader_of[:, j] >= 0)
+            rows = c.leader_of[served, j]
+            assert t.active[rows].all() and (t.platform[rows] == j).all()
+            assert (t.neighbourhood[rows] == c.neighbourhood[served]).all()
+            assert np.bincount(rows).max(initial=0) <= model.cfg.leaders.group_cap
         assert c.orders.min() >= 0 and np.all(c.trust >= 0) and np.all(c.trust <= 1)
         assert not np.isnan(c.trust).any()
     tables = model.recorder.tables()
@@ -74,7 +87,9 @@ def test_agents_are_mesa_agents_and_views_on_the_arrays():
     assert len(model.agents_by_type[Platform]) == len(model.platform_names)
     assert len(model.agents_by_type[Supplier]) == len(model.supplier_list)
     leaders = model.agents_by_type[Leader]
-    assert len(leaders) == model.leaders.n > 0
+    # One Mesa agent per leader (its primary row); extra rows are platforms added later.
+    assert len(leaders) == int((model.leaders.view("person") == np.arange(model.leaders.n)).sum())
+    assert len(leaders) > 0
     agent = next(a for a in consumers if a.index == 123)
     assert agent.adopted == bool(model.consumers.adopted[123])
     agent.trust = np.array([0.9, 0.1, 0.2])

@@ -1,0 +1,134 @@
+"""Unit tests of every incentive scheme's payout and of the leader rules of issue 5, on
+hand-worked examples (DESIGN §4.3)."""
+
+import numpy as np
+import pytest
+from omegaconf import OmegaConf
+
+from sim.cli import compose
+from sim.config import ConfigError, IncentiveConfig, validate
+from sim.incentives import SCHEMES, make_scheme
+from sim.leaders import LeaderTable, assign_members, due_rows, month_net_income, review
+
+
+def _scheme(name, **kw):
+    return make_scheme(OmegaConf.structured(IncentiveConfig(scheme=name, **kw)))
+
+
+def test_every_scheme_has_a_config_file_and_composes():
+    for name in SCHEMES:
+        cfg = compose([f"incentive={name}"])
+        validate(cfg)
+        assert cfg.incentive.scheme == name
+
+
+def test_flat_pays_only_the_commission():
+    s = _scheme("flat", commission_rate=0.1)
+    np.testing.assert_allclose(s.order_commission(0, np.array([30.0, 12.0])), [3.0, 1.2])
+    np.testing.assert_array_equal(s.monthly_bonus(29, np.array([5000.0, 20000.0])), [0, 0])
+    fees, gov = s.outside_income(2)
+    assert fees.sum() == gov.sum() == s.service_minutes(2).sum() == 0
+
+
+def test_tiered_pays_the_step_up_on_the_whole_month():
+    # 8% / 10% / 12% with thresholds 8,000 and 16,000 yuan a month (DESIGN §4.3 example).
+    s = _scheme("tiered", commission_rate=0.08, tier_sales_yuan=[0.0, 8000.0, 16000.0],
+                tier_extra_rates=[0.0, 0.02, 0.04])
+    sales = np.array([0.0, 7999.0, 8000.0, 12000.0, 16000.0, 20000.0])
+    # Step-ups: 0; 0; 2% x 8,000 = 160; 2% x 12,000 = 240; 4% x 16,000 = 640; 4% x 20,000 = 800.
+    np.testing.assert_allclose(s.monthly_bonus(29, sales), [0, 0, 160, 240, 640, 800])
+    # With the 8% per order, a 12,000-yuan month earns 12,000 x 10% = 1,200 in all.
+    assert s.order_commission(0, np.array([12000.0]))[0] + 240 == pytest.approx(1200.0)
+
+
+def test_target_bonus_is_one_target_everywhere():
+    s = _scheme("target_bonus", target_sales_yuan=10000.0, target_bonus_yuan=200.0)
+    sales = np.array([9999.0, 10000.0, 30000.0, 4000.0])
+    ratio = np.array([1.0, 1.0, 3.0, 0.4])  # potential is ignored
+    np.testing.assert_array_equal(s.monthly_bonus(29, sales, ratio), [0, 200, 200, 0])
+
+
+def test_differentiated_target_scales_with_potential_and_is_clipped():
+    s = _scheme("differentiated_target", target_sales_yuan=10000.0, target_bonus_yuan=200.0,
+                target_scale_min=0.25, target_scale_max=4.0)
+    # Targets: 10,000 x [0.4, 1, 3, 0.1 -> 0.25, 10 -> 4] = 4,000 / 10,000 / 30,000 / 2,500 / 40,000
+    ratio = np.array([0.4, 1.0, 3.0, 0.1, 10.0])
+    np.testing.assert_allclose(s.targets(ratio, 5), [4000, 10000, 30000, 2500, 40000])
+    sales = np.array([4000.0, 9999.0, 29000.0, 2500.0, 39000.0])
+    np.testing.assert_array_equal(s.monthly_bonus(29, sales, ratio), [200, 0, 0, 200, 0])
+
+
+def test_multi_source_adds_outside_income_and_service_time():
+    s = _scheme("multi_source", commission_rate=0.1, service_fee_yuan_per_month=600.0,
+                government_subsidy_yuan_per_month=200.0, service_minutes_per_month=750.0)
+    fees, gov = s.outside_income(3)
+    np.testing.assert_array_equal(fees, [600, 600, 600])
+    np.testing.assert_array_equal(gov, [200, 200, 200])
+    np.testing.assert_array_equal(s.service_minutes(3), [750, 750, 750])
+    np.testing.assert_array_equal(s.monthly_bonus(29, np.array([9000.0])), [0.0])
+    # A leader with 300 orders (3 min each) at 10 yuan/h: 600 + 200 + commission on 9,000 yuan
+    # = 1,700 yuan, less (300 x 3 + 750) min x 10/60 = 275 yuan of time: 1,425 yuan net.
+    t = LeaderTable()
+    t.append(active=np.array([True]), day_joined=np.array([0]),
+             wage_yuan_per_hour=np.array([10.0]), minutes_per_order=np.array([3.0]),
+             minutes_per_complaint=np.array([10.0]), month_income_yuan=np.array([900.0]),
+             month_outside_yuan=np.array([800.0]), month_service_minutes=np.array([750.0]),
+             month_orders=np.array([300]))
+    lc = OmegaConf.create(dict(minutes_per_order=99.0, minutes_per_complaint=99.0))
+    assert month_net_income(t, np.array([0]), lc)[0] == pytest.approx(1425.0)
+
+
+def test_recognition_titles_the_top_share_by_sales():
+    s = _scheme("recognition", title_share=0.25)
+    sales = np.array([100.0, 900.0, 0.0, 500.0, 700.0, 800.0, 50.0, 300.0])
+    # ceil(0.25 x 8) = 2 titles: the 900 and the 800.
+    assert np.flatnonzero(s.title_winners(sales)).tolist() == [1, 5]
+    assert not s.title_winners(np.zeros(4)).any(), "no sales, no title"
+    assert s.awards_titles and not _scheme("flat").awards_titles
+
+
+def test_bad_tiers_are_rejected_with_one_line():
+    cfg = compose(["incentive=tiered", "incentive.tier_sales_yuan=[0,9000,8000]"])
+    with pytest.raises(ConfigError, match=r"incentive.tier_sales_yuan=.*ascend"):
+        validate(cfg)
+
+
+def test_review_sums_a_multi_homing_leaders_platforms():
+    # Leader 0 serves two platforms (rows 0 and 1, person 0); leader 2 one (row 2).
+    lc = OmegaConf.create(dict(review_days=30, income_smoothing=0.5, minutes_per_order=6.0,
+                               minutes_per_complaint=30.0, churn_base_logit=-2.0,
+                               churn_shortfall_slope=3.0, churn_tenure_effect=0.0,
+                               churn_recognition_effect=0.0))
+    t = LeaderTable()
+    t.append(home=np.array([5, 5, 7]), person=np.array([0, 0, 2]),
+             platform=np.array([0, 1, 0]), active=np.array([True, True, True]),
+             day_joined=np.array([0, 12, 0]),
+             reservation_income_yuan=np.array([1000.0, 1000.0, 1000.0]),
+             smoothed_net_income_yuan=np.array([1000.0, 0.0, 1000.0]),
+             wage_yuan_per_hour=np.array([10.0, 10.0, 10.0]),
+             month_income_yuan=np.array([600.0, 300.0, 600.0]),
+             month_bonus_yuan=np.array([0.0, 100.0, 0.0]),
+             month_orders=np.array([100, 50, 100]), month_complaints=np.array([0, 0, 0]))
+    # Row 1 joined on day 12 but its month follows its leader's (joined day 0).
+    assert due_rows(t, 29, 30).tolist() == [0, 1, 2]
+    reviewed, quit = review(t, 29, np.array([0.99, 0.99, 0.99]), lc)
+    assert reviewed.tolist() == [0, 2] and quit.tolist() == []
+    net0 = 600 + 300 + 100 - 10 * 6 * 150 / 60  # 850 yuan over both platforms
+    assert t.smoothed_net_income_yuan[0] == pytest.approx(0.5 * 1000 + 0.5 * net0)
+    assert t.last_month_pay_yuan[1] == pytest.approx(400.0)
+    assert t.month_bonus_yuan[1] == 0.0 and t.month_orders[0] == 0
+
+
+def test_capped_assignment_never_overfills_a_group():
+    n = 1000
+    col = np.full(n, -1)
+    nb = np.zeros(n, np.int64)
+    nb[900:] = 1
+    u = (np.arange(n) * 0.6180339887) % 1.0
+    # Neighbourhood 0: 900 households, two leaders with room for 300 and 100 (cap 500 less
+    # 200 and 400 members): 400 placed, 500 stay unserved. Neighbourhood 1: one with room.
+    assigned = assign_members(col, nb, np.array([10, 11, 12]), np.array([0, 0, 1]), 2, u,
+                              capacity=np.array([300, 100, 500]))
+    assert (col == 10).sum() == 300 and (col == 11).sum() == 100
+    assert (col[900:] == 12).all() and len(assigned) == 500
+    assert (col[:900] == -1).sum() == 500
