@@ -165,10 +165,12 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true",
                     help="2 seeds, 400 households, 240 days, coverage 0 and 1")
-    ap.add_argument("--out", type=Path, default=ROOT / "experiments" / "figures" / "cold_chain")
+    ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--replot", action="store_true",
                     help="redraw the figures from the saved results.csv without running")
     args = ap.parse_args(argv)
+    args.out = figures.output_dir(ROOT / "experiments" / "figures" / "cold_chain", args.quick,
+                                  args.out)
     if args.replot:
         df = pd.read_csv(args.out / "results.csv")
         report(df)

@@ -31,8 +31,9 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="2 seeds, small market, 300 days")
     ap.add_argument("--seeds", type=int, default=None)
-    ap.add_argument("--out", type=Path, default=OUT, help="figure directory")
+    ap.add_argument("--out", type=Path, default=None, help="figure directory")
     a = ap.parse_args(argv)
+    a.out = figures.output_dir(OUT, a.quick, a.out)
     n_seeds = a.seeds or (2 if a.quick else 6)
     days = 300 if a.quick else 730
     over = ["experiment=consolidation", f"days={days}"] + (QUICK if a.quick else [])

@@ -76,8 +76,9 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="2 seeds, small market, 60 days")
     ap.add_argument("--seeds", type=int, default=None, help="number of seeds (default 10)")
-    ap.add_argument("--out", type=Path, default=OUT, help="figure directory")
+    ap.add_argument("--out", type=Path, default=None, help="figure directory")
     args = ap.parse_args(argv)
+    args.out = figures.output_dir(OUT, args.quick, args.out)
     n_seeds = args.seeds or (2 if args.quick else 10)
     seeds = list(range(1, n_seeds + 1))
     base = ["experiment=smoke", "days=60"] if args.quick else []

@@ -179,9 +179,9 @@ def main(argv=None) -> None:
     global WORKERS, OUT
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="1,000 households, 2 seeds, short runs")
-    ap.add_argument("--out", type=Path, default=OUT, help=f"figure directory (default {OUT})")
+    ap.add_argument("--out", type=Path, default=None, help=f"figure directory (default {OUT})")
     args = ap.parse_args(argv)
-    OUT = args.out
+    OUT = figures.output_dir(OUT, args.quick, args.out)
     if args.quick:
         # Small enough to run inside the test suite: starting worker processes would cost more
         # than the runs themselves.

@@ -18,7 +18,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["COLUMN_WIDTH_IN", "FULL_WIDTH_IN", "STYLE", "band", "mean_ci", "save", "subplots"]
+__all__ = [
+    "COLUMN_WIDTH_IN",
+    "FULL_WIDTH_IN",
+    "STYLE",
+    "band",
+    "mean_ci",
+    "output_dir",
+    "save",
+    "subplots",
+]
 
 COLUMN_WIDTH_IN = 3.5  # one column of a two-column journal page
 FULL_WIDTH_IN = 7.2  # the full text width
@@ -74,3 +83,16 @@ def save(fig, stem: str | Path) -> list[Path]:
         fig.savefig(p)
     plt.close(fig)
     return paths
+
+
+def output_dir(default: Path, quick: bool, out: Path | None = None) -> Path:
+    """Where an experiment writes its figures.
+
+    ``out`` if given; otherwise ``default`` (the committed figures), except that a ``--quick``
+    run writes to ``<figures>/quick/<name>/`` (ignored by git), so a smoke run never overwrites
+    the figures of a full run.
+    """
+    if out is not None:
+        return Path(out)
+    default = Path(default)
+    return default.parent / "quick" / default.name if quick else default

@@ -31,3 +31,10 @@ def test_figures_writes_png_and_pdf(tmp_path):
     figures.band(ax, np.arange(10), mean, lo, hi, label="x")
     paths = figures.save(fig, tmp_path / "a" / "fig")
     assert [p.suffix for p in paths] == [".png", ".pdf"] and all(p.stat().st_size for p in paths)
+
+
+def test_quick_runs_never_write_over_committed_figures(tmp_path):
+    default = tmp_path / "figures" / "price_war"
+    assert figures.output_dir(default, quick=False) == default
+    assert figures.output_dir(default, quick=True) == tmp_path / "figures" / "quick" / "price_war"
+    assert figures.output_dir(default, quick=True, out=tmp_path / "x") == tmp_path / "x"
