@@ -37,6 +37,7 @@ from collections import deque
 import numpy as np
 import pandas as pd
 
+from sim.arrays import any_rows, count_rows, share
 from sim.coldchain import AREAS, LOSS_STAGES
 
 __all__ = ["REPURCHASE_WINDOW_DAYS", "Recorder", "hhi_points", "summarise"]
@@ -126,16 +127,19 @@ class Recorder:
         last = c.day_last_order_p
         recent = (last >= 0) & (last > d - w)  # (n, P): ordered from j in (d-30, d]
         self._recent.append(recent)
-        n_plat = recent.sum(axis=1)
-        buyers = recent.any(axis=1)
-        out = {"buyers_p": recent.sum(axis=0), "buyers": int(buyers.sum()),
-               "overlap": float(_ratio((n_plat >= 2).sum(), buyers.sum())),
+        n_plat = count_rows(recent)
+        buyers = n_plat > 0
+        n_buyers = np.count_nonzero(buyers)
+        out = {"buyers_p": np.count_nonzero(recent, axis=0), "buyers": int(n_buyers),
+               "overlap": float(_ratio(np.count_nonzero(n_plat >= 2), n_buyers)),
                "repurchase_p": np.full(recent.shape[1], np.nan), "repurchase": float("nan")}
         if len(self._recent) == w + 1:
             cohort = self._recent[0]  # ordered from j in (d-60, d-30]
-            out["repurchase_p"] = _ratio((cohort & recent).sum(axis=0), cohort.sum(axis=0))
-            any_cohort = cohort.any(axis=1)
-            out["repurchase"] = float(_ratio((any_cohort & buyers).sum(), any_cohort.sum()))
+            out["repurchase_p"] = _ratio(np.count_nonzero(cohort & recent, axis=0),
+                                         np.count_nonzero(cohort, axis=0))
+            any_cohort = any_rows(cohort)
+            out["repurchase"] = float(_ratio(np.count_nonzero(any_cohort & buyers),
+                                             np.count_nonzero(any_cohort)))
         return out
 
     def leader_reviews(self, day: int, rows: np.ndarray, gross: np.ndarray,
@@ -220,7 +224,7 @@ class Recorder:
             "complaints": today.get("complaints", 0),
             "ambient_temp_c": m.conditions.ambient_temp_c,
             "goods_in_chain": m.goods["in_chain"],
-            "aware_any_share": float(c.aware.any(axis=1).mean()),
+            "aware_any_share": float(share(any_rows(c.aware))),
             "hhi_orders": hhi_points(orders),
             "hhi_gmv": hhi_points(gmv),
             "buyers_30d": comp["buyers"],
@@ -241,9 +245,8 @@ class Recorder:
             "adoption_rate_village": _share(c.adopted, c.in_village),
             "scandal_complaints": today.get("scandal_complaints", 0),
             "complaints_heard_mean": float(c.complaints_heard.mean()),
-            "leader_coverage": float(((c.leader_of >= 0)
-                                      & np.array([p.active for p in m.platform_list])[None, :])
-                                     .any(axis=1).mean()),
+            "leader_coverage": float(share(any_rows(
+                (c.leader_of >= 0) & np.array([p.active for p in m.platform_list])[None, :]))),
             "multi_platform_leaders": int((rows_of > 1).sum()),
         })
         counts = today.get("leader_counts", np.zeros((n_p, 4), np.int64))
@@ -255,7 +258,7 @@ class Recorder:
                 float(coverage[j]), *map(int, counts[j]),
                 p.flows["commission_yuan"] - float(pay[j, 0]), *map(float, pay[j]),
                 *map(int, mf[j])))
-        aware_share = c.aware.mean(axis=0)
+        aware_share = np.count_nonzero(c.aware, axis=0) / c.n
         rate = m.scheme.rate(d)
         for j, p in enumerate(m.platform_list):
             f = p.flows

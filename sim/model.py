@@ -32,6 +32,7 @@ import mesa
 import numpy as np
 
 from sim import coldchain
+from sim.arrays import any_rows, max_rows
 from sim.config import validate
 from sim.consumers import (
     Consumer,
@@ -507,14 +508,30 @@ class GroupBuyingMarket(mesa.Model):
         the neighbours first, so that bad news heard today already weighs on today's adoption.
         """
         c, net, w = self.consumers, self.network, self.cfg.wom
-        self._spread_complaints(d)
+        n_p = len(self.platform_list)
+        # All of the day's neighbour counts come from ONE sparse product A @ X over stacked
+        # float32 columns (adopters, leaders, recent users of each platform, today's complainers
+        # about each platform): one pass over the network instead of five. Every column is read
+        # before this phase changes it (complaints touch trust, adoption touches ``adopted``,
+        # neither touches who ordered recently), and sums of 0/1 are exact in float32 below
+        # 2**24 neighbours, so the counts equal the separate products.
+        who, plat = self._todays_complainers(d)
+        recent = (c.day_last_order >= 0) & (d - c.day_last_order <= RECENT_USE_DAYS)
+        rows = np.flatnonzero(recent)
+        x = np.zeros((c.n, 2 + 2 * n_p), np.float32)
+        x[:, 0] = c.adopted
+        x[:, 1] = c.is_leader
+        x[rows, 2 + c.last_platform[rows]] = 1.0
+        x[who, 2 + n_p + plat] = 1.0  # one complaint per household and platform a day
+        nb = net.neighbour_sum(x)
+        self._spread_complaints(d, heard=nb[:, 2 + n_p:] if len(who) else None)
         active = np.array([p.active for p in self.platform_list])
         reach_k = neighbourhood_reach(
             self.leader_presence(), np.array([p.cfg.marketing_reach for p in self.platform_list]),
             active, net.is_village, w.reach_without_leader, w.reach_village_scale)
         reach = reach_k[c.neighbourhood]
-        adopted_nb = net.neighbour_sum(c.adopted.astype(np.float64))
-        leader_nb = net.neighbour_sum(c.is_leader.astype(np.float64)) > 0
+        adopted_nb = nb[:, 0].astype(np.float64)
+        leader_nb = nb[:, 1] > 0
         prob = adoption_probability(w.p_external, w.q_imitation, reach, adopted_nb, net.degree,
                                     leader_nb, w.leader_boost, c.p_scale, c.complaints_heard,
                                     w.complaint_adoption_loss)
@@ -528,16 +545,12 @@ class GroupBuyingMarket(mesa.Model):
         if w.lapse:
             last = np.where(c.day_last_order >= 0, c.day_last_order, c.day_adopted)
             drop = (c.adopted & ~c.is_leader & (d - last > w.lapse_days)
-                    & (c.trust.max(axis=1) < w.lapse_trust))
+                    & (max_rows(c.trust) < w.lapse_trust))
             c.adopted[drop] = False
             lapsed = int(drop.sum())
         self.today["lapsed"] = lapsed
 
-        recent = (c.day_last_order >= 0) & (d - c.day_last_order <= RECENT_USE_DAYS)
-        users = np.zeros((c.n, len(self.platform_list)), np.float32)
-        rows = np.flatnonzero(recent)
-        users[rows, c.last_platform[rows]] = 1.0
-        users_nb = net.neighbour_sum(users)
+        users_nb = nb[:, 2:2 + n_p]
         frac = np.divide(users_nb, net.degree[:, None], out=np.zeros_like(users_nb, np.float64),
                          where=net.degree[:, None] > 0)
         for j, p in enumerate(self.platform_list):
@@ -552,7 +565,17 @@ class GroupBuyingMarket(mesa.Model):
             u = self.streams.uniform(f"wom.aware.{p.name}", d, c.n)
             c.aware[:, j] |= u < p_aw
 
-    def _spread_complaints(self, d: int) -> None:
+    def _todays_complainers(self, d: int) -> tuple[np.ndarray, np.ndarray]:
+        """Today's complainers and the platforms they complain about (orders and scandals)."""
+        none = np.zeros(0, np.int64)
+        who, plat = self.today.pop("complainers", (none, none))
+        s_who, s_plat = self._scandal_complainers(d)
+        self.today["scandal_complaints"] = len(s_who)
+        self.today["complaints"] = self.today.get("complaints", 0) + len(s_who)
+        self._complainers_today = (np.concatenate([who, s_who]), np.concatenate([plat, s_plat]))
+        return self._complainers_today
+
+    def _spread_complaints(self, d: int, heard: np.ndarray | None = None) -> None:
         """Today's complaints reach the complainers' neighbours (negative word of mouth).
 
         Each complaining neighbour cuts a household's trust in that platform by the factor
@@ -563,20 +586,22 @@ class GroupBuyingMarket(mesa.Model):
         """
         c, w = self.consumers, self.cfg.wom
         n_p = len(self.platform_list)
-        none = np.zeros(0, np.int64)
-        who, plat = self.today.pop("complainers", (none, none))
-        s_who, s_plat = self._scandal_complainers(d)
-        self.today["scandal_complaints"] = len(s_who)
-        self.today["complaints"] = self.today.get("complaints", 0) + len(s_who)
-        who, plat = np.concatenate([who, s_who]), np.concatenate([plat, s_plat])
+        if heard is None and getattr(self, "_complainers_today", None) is None:
+            self._todays_complainers(d)  # called on its own (not from phase_word_of_mouth)
+        who, plat = self._complainers_today
+        self._complainers_today = None
         new_heard = np.zeros(c.n)
         if len(who) and (w.complaint_trust_loss > 0 or w.complaint_adoption_loss > 0):
-            x = np.zeros((c.n, n_p), np.float32)
-            x[who, plat] = 1.0  # one complaint per household and platform a day
-            heard = self.network.neighbour_sum(x)
+            if heard is None:
+                x = np.zeros((c.n, n_p), np.float32)
+                x[who, plat] = 1.0  # one complaint per household and platform a day
+                heard = self.network.neighbour_sum(x)
+            # Only households that heard something change (x**0 == 1 leaves the rest as is).
+            hit = np.flatnonzero(any_rows(heard))
+            h = heard[hit]
             if w.complaint_trust_loss > 0:
-                c.trust *= np.power(1.0 - w.complaint_trust_loss, heard)
-            new_heard = np.asarray(heard, np.float64).sum(axis=1)
+                c.trust[hit] *= np.power(1.0 - w.complaint_trust_loss, h)
+            new_heard[hit] = np.asarray(h, np.float64).sum(axis=1)
         c.complaints_heard = decay_complaints(c.complaints_heard, new_heard,
                                               w.complaint_memory_days)
 
@@ -974,7 +999,8 @@ class GroupBuyingMarket(mesa.Model):
     def leader_coverage(self) -> np.ndarray:
         """Share of households with a pickup point of each platform (active platforms), (P,)."""
         active = np.array([p.active for p in self.platform_list])
-        return (self.consumers.leader_of >= 0).mean(axis=0) * active
+        c = self.consumers
+        return np.count_nonzero(c.leader_of >= 0, axis=0) / c.n * active
 
     # 6 ---------------------------------------------------------------------------------------
     def phase_orders(self, d: int) -> None:
@@ -983,14 +1009,14 @@ class GroupBuyingMarket(mesa.Model):
         cond = self.conditions
         demand = np.where(c.in_village, cond.demand_multiplier_village,
                           cond.demand_multiplier_town)
-        has_leader = (c.leader_of >= 0).any(axis=1)
+        has_leader = any_rows(c.leader_of >= 0)
         rate = c.order_rate * demand * (1.0 + ch.leader_promotion * has_leader)
         u_occ = self.streams.uniform("orders.occasion", d, c.n)
         u_choice = self.streams.uniform("orders.choice", d, c.n)
         active = np.array([p.active for p in self.platform_list])
         occasion = c.adopted & (u_occ < rate)
         reach_all = c.aware & (c.leader_of >= 0) & active[None, :]
-        idx = np.flatnonzero(occasion & reach_all.any(axis=1))
+        idx = np.flatnonzero(occasion & any_rows(reach_all))
         self.today["occasions"] = int(occasion.sum())
         n_c = len(self.category_names)
         if len(idx) == 0:
