@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["any_rows", "count_rows", "max_rows", "share"]
+__all__ = ["any_rows", "count_cols", "count_rows", "max_rows", "share"]
 
 
 def any_rows(a: np.ndarray) -> np.ndarray:
@@ -43,3 +43,8 @@ def max_rows(a: np.ndarray) -> np.ndarray:
 def share(mask: np.ndarray) -> float:
     """``mask.mean()`` of a 1-D boolean array (the same float, counted without a float pass)."""
     return np.count_nonzero(mask) / mask.size if mask.size else float("nan")
+
+
+def count_cols(a: np.ndarray) -> np.ndarray:
+    """``np.count_nonzero(a, axis=0)`` for a 2-D array, as int64."""
+    return np.array([np.count_nonzero(a[:, k]) for k in range(a.shape[1])], np.int64)

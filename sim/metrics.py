@@ -37,7 +37,7 @@ from collections import deque
 import numpy as np
 import pandas as pd
 
-from sim.arrays import any_rows, count_rows, share
+from sim.arrays import any_rows, count_cols, count_rows, share
 from sim.coldchain import AREAS, LOSS_STAGES
 
 __all__ = ["REPURCHASE_WINDOW_DAYS", "Recorder", "hhi_points", "summarise"]
@@ -130,13 +130,13 @@ class Recorder:
         n_plat = count_rows(recent)
         buyers = n_plat > 0
         n_buyers = np.count_nonzero(buyers)
-        out = {"buyers_p": np.count_nonzero(recent, axis=0), "buyers": int(n_buyers),
+        out = {"buyers_p": count_cols(recent), "buyers": int(n_buyers),
                "overlap": float(_ratio(np.count_nonzero(n_plat >= 2), n_buyers)),
                "repurchase_p": np.full(recent.shape[1], np.nan), "repurchase": float("nan")}
         if len(self._recent) == w + 1:
             cohort = self._recent[0]  # ordered from j in (d-60, d-30]
-            out["repurchase_p"] = _ratio(np.count_nonzero(cohort & recent, axis=0),
-                                         np.count_nonzero(cohort, axis=0))
+            out["repurchase_p"] = _ratio(count_cols(cohort & recent),
+                                         count_cols(cohort))
             any_cohort = any_rows(cohort)
             out["repurchase"] = float(_ratio(np.count_nonzero(any_cohort & buyers),
                                              np.count_nonzero(any_cohort)))
@@ -258,7 +258,7 @@ class Recorder:
                 float(coverage[j]), *map(int, counts[j]),
                 p.flows["commission_yuan"] - float(pay[j, 0]), *map(float, pay[j]),
                 *map(int, mf[j])))
-        aware_share = np.count_nonzero(c.aware, axis=0) / c.n
+        aware_share = count_cols(c.aware) / c.n
         rate = m.scheme.rate(d)
         for j, p in enumerate(m.platform_list):
             f = p.flows

@@ -32,7 +32,7 @@ import mesa
 import numpy as np
 
 from sim import coldchain
-from sim.arrays import any_rows, max_rows
+from sim.arrays import any_rows, count_cols, max_rows
 from sim.config import validate
 from sim.consumers import (
     Consumer,
@@ -79,6 +79,12 @@ def _rank(u: np.ndarray) -> np.ndarray:
     return pos
 
 
+def _count_at(target: np.ndarray, index: tuple) -> None:
+    """``np.add.at(target, index, 1)`` for an integer table, by one ``bincount`` (faster)."""
+    flat = np.ravel_multi_index(index, target.shape)
+    target += np.bincount(flat, minlength=target.size).reshape(target.shape)
+
+
 @dataclass
 class OrderBook:
     """Orders of one day, one row per order (a consumer orders at most once a day).
@@ -101,7 +107,13 @@ class OrderBook:
 
     @property
     def value_yuan(self) -> np.ndarray:
-        return self.prices.sum(axis=1)
+        # Read ~10 times a day: summed once per ``prices`` array (which is replaced, never
+        # modified in place, when procurement zeroes the unfilled units).
+        cached = self.__dict__.get("_value_cache")
+        if cached is None or cached[0] is not self.prices:
+            cached = (self.prices, self.prices.sum(axis=1))
+            self.__dict__["_value_cache"] = cached
+        return cached[1]
 
     @property
     def paid_yuan(self) -> np.ndarray:
@@ -429,13 +441,13 @@ class GroupBuyingMarket(mesa.Model):
         t, n_c = self.today, len(self.category_names)
         jj = np.broadcast_to(book.platform[:, None], filled.shape)
         cc = np.broadcast_to(np.arange(n_c)[None, :], filled.shape)
-        np.add.at(t["shipped"], (jj[filled], cc[filled]), 1)
-        np.add.at(t["spoiled"], (jj[spoiled], cc[spoiled]), 1)
-        np.add.at(t["low_life"], (jj[low_life], cc[low_life]), 1)
+        _count_at(t["shipped"], (jj[filled], cc[filled]))
+        _count_at(t["spoiled"], (jj[spoiled], cc[spoiled]))
+        _count_at(t["low_life"], (jj[low_life], cc[low_life]))
         np.add.at(t["refunds"], (jj, cc), refund_units)
         area = np.broadcast_to(village.astype(np.int64)[:, None], filled.shape)
         cost = book.cost_yuan * spoiled
-        np.add.at(t["losses"], (jj[spoiled], cc[spoiled], area[spoiled], stage[spoiled]), 1)
+        _count_at(t["losses"], (jj[spoiled], cc[spoiled], area[spoiled], stage[spoiled]))
         np.add.at(t["loss_yuan"], (jj[spoiled], cc[spoiled], area[spoiled], stage[spoiled]),
                   cost[spoiled])
         np.add.at(t["spoil_cost"], (jj, cc), cost)
@@ -1000,7 +1012,7 @@ class GroupBuyingMarket(mesa.Model):
         """Share of households with a pickup point of each platform (active platforms), (P,)."""
         active = np.array([p.active for p in self.platform_list])
         c = self.consumers
-        return np.count_nonzero(c.leader_of >= 0, axis=0) / c.n * active
+        return count_cols(c.leader_of >= 0) / c.n * active
 
     # 6 ---------------------------------------------------------------------------------------
     def phase_orders(self, d: int) -> None:
