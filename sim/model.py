@@ -340,7 +340,7 @@ class GroupBuyingMarket(mesa.Model):
         # Which legs run cold: one draw per household and leg (the household's parcel).
         cold = np.empty((len(book), 4), bool)
         for s, stage in enumerate(coldchain.STAGES[:3]):
-            u = self.streams.uniform(f"coldchain.leg.{stage}", d, c.n)[book.consumer]
+            u = self.streams.uniform_at(f"coldchain.leg.{stage}", d, book.consumer)
             cold[:, s] = u < coverage[j, s]
         cold[:, 3] = self.leaders.fridge[book.leader]
         # The price of the cold chain: a surcharge per refrigerated leg (not the fridge, which
@@ -348,7 +348,7 @@ class GroupBuyingMarket(mesa.Model):
         cold_cost = cold[:, :3].sum(axis=1) * cc.cold_leg_cost_yuan_per_order
         for pj, p in enumerate(self.platform_list):
             p.flows["logistics_yuan"] += float(cold_cost[j == pj].sum())
-        u_late = self.streams.uniform("pickup.late", d, c.n)[book.consumer]
+        u_late = self.streams.uniform_at("pickup.late", d, book.consumer)
         late = u_late < self.late_pickup_prob[book.consumer]
         stocked = book.from_stock[:, None]  # stock units already made the first two legs
         hours = np.empty((len(book), n_c, 4))
@@ -1024,7 +1024,6 @@ class GroupBuyingMarket(mesa.Model):
         has_leader = any_rows(c.leader_of >= 0)
         rate = c.order_rate * demand * (1.0 + ch.leader_promotion * has_leader)
         u_occ = self.streams.uniform("orders.occasion", d, c.n)
-        u_choice = self.streams.uniform("orders.choice", d, c.n)
         active = np.array([p.active for p in self.platform_list])
         occasion = c.adopted & (u_occ < rate)
         reach_all = c.aware & (c.leader_of >= 0) & active[None, :]
@@ -1051,7 +1050,7 @@ class GroupBuyingMarket(mesa.Model):
                              ch.trust_weight, ch.habit, ch.outside_utility)
         self.today["consumer_surplus_yuan"] = float(logsum_surplus_yuan(
             v, beta, self.reference_basket_yuan, ch.outside_utility).sum())
-        k = choose(v, u_choice[idx])
+        k = choose(v, self.streams.uniform_at("orders.choice", d, idx))  # choosers only
         buy = k > 0
         who, j = idx[buy], (k[buy] - 1).astype(np.int64)
         first = c.day_last_order_p[who, j] < 0
@@ -1089,7 +1088,8 @@ class GroupBuyingMarket(mesa.Model):
         orders = np.bincount(book.platform, minlength=n_p)
         # The household's own draws for each category (common random numbers): its rank in the
         # queue for suppliers and stock, its unit's initial life, relabelling and defect.
-        u = {key: np.stack([self.streams.uniform(f"supply.{cat}.{key}", d, n)[book.consumer]
+        # Counter-based (sim.streams.RandomStreams.uniform_at): only today's orders are drawn.
+        u = {key: np.stack([self.streams.uniform_at(f"supply.{cat}.{key}", d, book.consumer)
                             for cat in self.category_names], 1)
              for key in ("supplier", "life", "relabel", "defect")}
         demand = np.zeros((n_p, n_c), np.int64)

@@ -13,6 +13,13 @@ given day is seeded from ``(run seed, stable hash of the name, day)`` through
   (common random numbers, as in Starsim). A policy change then changes outcomes only through the
   policy, which is what makes paired comparisons precise.
 
+Streams that only a few households need on a day (the units of today's orders, today's
+choosers) are drawn with :meth:`RandomStreams.uniform_at`, a counter-based generator: household
+``i``'s number is a hash of ``(stream key, i)``, where the key comes from the same seed sequence
+as above. It has the same common-random-numbers property (a household's number depends only on
+seed, stream, day and household, never on who else draws) but costs time for the households
+drawn rather than for all of them, which is what lets a million-household day be cheap.
+
 No module of the model uses Python's ``random`` module or ``np.random.*`` global functions.
 """
 
@@ -23,6 +30,13 @@ import zlib
 import numpy as np
 
 __all__ = ["RandomStreams", "stable_hash"]
+
+# SplitMix64 constants (Steele, Lea and Flood 2014, "Fast splittable pseudorandom number
+# generators", OOPSLA; the finaliser is Stafford's "Mix13"): the golden-ratio increment and the
+# two multipliers of the 64-bit mixing function.
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
 
 # Day index used for streams that are not tied to a simulated day (population, network, ...).
 SETUP_DAY = 2**31 - 1
@@ -53,3 +67,24 @@ class RandomStreams:
     def uniform(self, name: str, day: int, n: int) -> np.ndarray:
         """``n`` uniforms in [0, 1) for stream ``name`` on ``day``, indexed by agent."""
         return self.generator(name, day).random(n)
+
+    def uniform_at(self, name: str, day: int, index: np.ndarray) -> np.ndarray:
+        """Household ``index[k]``'s uniform in [0, 1) for stream ``name`` on ``day``.
+
+        Counter-based (SplitMix64 of ``key + (i + 1) * golden``, the key drawn from the stream's
+        seed sequence), so ``uniform_at(name, day, idx)`` equals ``uniform_at(name, day,
+        arange(n))[idx]`` for any ``idx``: common random numbers by index, without drawing the
+        households that do not need a number today. A stream is drawn either with this method
+        or with :meth:`uniform`, never both (they give different numbers).
+        """
+        ss = np.random.SeedSequence(entropy=self.seed, spawn_key=(stable_hash(name), int(day)))
+        key = ss.generate_state(1, np.uint64)[0]
+        z = np.asarray(index, np.uint64) + np.uint64(1)
+        z *= _GOLDEN
+        z += key
+        z ^= z >> np.uint64(30)
+        z *= _MIX1
+        z ^= z >> np.uint64(27)
+        z *= _MIX2
+        z ^= z >> np.uint64(31)
+        return (z >> np.uint64(11)) * (1.0 / 9007199254740992.0)  # top 53 bits / 2**53

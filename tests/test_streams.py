@@ -21,3 +21,24 @@ def test_draws_are_indexed_by_agent():
     # A longer draw starts with the shorter one: agent i gets the same number whatever n is.
     s = RandomStreams(1)
     np.testing.assert_array_equal(s.uniform("x", 0, 50), s.uniform("x", 0, 80)[:50])
+
+
+def test_counter_based_draws_are_indexed_by_household():
+    # uniform_at gives household i the same number whoever else draws that day (common random
+    # numbers by index), differs across names, days and seeds, and is uniform on [0, 1).
+    s = RandomStreams(5)
+    full = s.uniform_at("x", 2, np.arange(1000))
+    idx = np.array([999, 3, 3, 0, 512])
+    np.testing.assert_array_equal(s.uniform_at("x", 2, idx), full[idx])
+    np.testing.assert_array_equal(RandomStreams(5).uniform_at("x", 2, idx), full[idx])
+    assert not np.array_equal(full, s.uniform_at("y", 2, np.arange(1000)))
+    assert not np.array_equal(full, s.uniform_at("x", 3, np.arange(1000)))
+    assert not np.array_equal(full, RandomStreams(6).uniform_at("x", 2, np.arange(1000)))
+    big = s.uniform_at("z", 0, np.arange(200_000))
+    assert big.min() >= 0.0 and big.max() < 1.0
+    # Mean and variance of U(0,1) are 1/2 and 1/12; with 200,000 draws the standard errors are
+    # about 0.00065 and 0.0002, so 0.003 and 0.001 are > 4.5 standard errors.
+    assert abs(big.mean() - 0.5) < 0.003
+    assert abs(big.var() - 1 / 12) < 0.001
+    # Neighbouring households are not correlated (|r| < 0.01 is > 4 standard errors of 0.0022).
+    assert abs(np.corrcoef(big[:-1], big[1:])[0, 1]) < 0.01
