@@ -1026,8 +1026,12 @@ class GroupBuyingMarket(mesa.Model):
         u_occ = self.streams.uniform("orders.occasion", d, c.n)
         active = np.array([p.active for p in self.platform_list])
         occasion = c.adopted & (u_occ < rate)
-        reach_all = c.aware & (c.leader_of >= 0) & active[None, :]
-        idx = np.flatnonzero(occasion & any_rows(reach_all))
+        # Reach (aware of the platform, a pickup point of it, platform active) is needed only
+        # for households with an order occasion today: no (n, P) temporaries.
+        cand = np.flatnonzero(occasion)
+        reach_cand = c.aware[cand] & (c.leader_of[cand] >= 0) & active[None, :]
+        can = any_rows(reach_cand)
+        idx, reach = cand[can], reach_cand[can]
         self.today["occasions"] = int(occasion.sum())
         n_c = len(self.category_names)
         if len(idx) == 0:
@@ -1046,7 +1050,7 @@ class GroupBuyingMarket(mesa.Model):
         quality = np.array([p.cfg.quality for p in self.platform_list])
         beta = c.price_sensitivity[idx]
         v = choice_utilities(price_index, coupon_index, beta, c.trust[idx],
-                             c.last_platform[idx].astype(np.int64), quality, reach_all[idx],
+                             c.last_platform[idx].astype(np.int64), quality, reach,
                              ch.trust_weight, ch.habit, ch.outside_utility)
         self.today["consumer_surplus_yuan"] = float(logsum_surplus_yuan(
             v, beta, self.reference_basket_yuan, ch.outside_utility).sum())
