@@ -541,17 +541,21 @@ class GroupBuyingMarket(mesa.Model):
         reach_k = neighbourhood_reach(
             self.leader_presence(), np.array([p.cfg.marketing_reach for p in self.platform_list]),
             active, net.is_village, w.reach_without_leader, w.reach_village_scale)
-        reach = reach_k[c.neighbourhood]
-        adopted_nb = nb[:, 0].astype(np.float64)
-        leader_nb = nb[:, 1] > 0
-        prob = adoption_probability(w.p_external, w.q_imitation, reach, adopted_nb, net.degree,
-                                    leader_nb, w.leader_boost, c.p_scale, c.complaints_heard,
+        # Only households that have not adopted can adopt: the probability is computed for them
+        # alone (the draw stays a full-length vector: its numbers are those of before).
+        cand = np.flatnonzero(~c.adopted)
+        reach = reach_k[c.neighbourhood[cand]]
+        adopted_nb = nb[cand, 0].astype(np.float64)
+        leader_nb = nb[cand, 1] > 0
+        prob = adoption_probability(w.p_external, w.q_imitation, reach, adopted_nb,
+                                    net.degree[cand], leader_nb, w.leader_boost,
+                                    c.p_scale[cand], c.complaints_heard[cand],
                                     w.complaint_adoption_loss)
-        u = self.streams.uniform("wom.adopt", d, c.n)
-        new = ~c.adopted & (u < prob)
+        u = self.streams.uniform("wom.adopt", d, c.n)[cand]
+        new = cand[u < prob]
         c.adopted[new] = True
         c.day_adopted[new] = d
-        self.today["new_adopters"] = int(new.sum())
+        self.today["new_adopters"] = len(new)
 
         lapsed = 0
         if w.lapse:
@@ -572,10 +576,12 @@ class GroupBuyingMarket(mesa.Model):
             # bought users: seed 000 §3.3.1 "大规模补贴用户").
             own = p.cfg.awareness_rate_per_day * (
                 1.0 + w.subsidy_marketing_boost * (p.coupon_yuan > 0))
-            p_aw = (own + w.awareness_imitation * frac[:, j]
-                    + w.awareness_from_leader * (c.leader_of[:, j] >= 0))
-            u = self.streams.uniform(f"wom.aware.{p.name}", d, c.n)
-            c.aware[:, j] |= u < p_aw
+            # Awareness only grows: only households not yet aware need the computation.
+            cand = np.flatnonzero(~c.aware[:, j])
+            p_aw = (own + w.awareness_imitation * frac[cand, j]
+                    + w.awareness_from_leader * (c.leader_of[cand, j] >= 0))
+            u = self.streams.uniform(f"wom.aware.{p.name}", d, c.n)[cand]
+            c.aware[cand[u < p_aw], j] = True
 
     def _todays_complainers(self, d: int) -> tuple[np.ndarray, np.ndarray]:
         """Today's complainers and the platforms they complain about (orders and scandals)."""
