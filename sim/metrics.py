@@ -379,7 +379,6 @@ def summarise(model, tables: dict[str, pd.DataFrame]) -> dict:
     daily, plat, spo, ev = (tables[k] for k in ("daily", "platforms", "spoilage", "leaders"))
     last = daily.iloc[-1]
     cfg = model.cfg
-    t = model.leaders
     # Monthly churn: leaders quitting per leader-month of activity.
     leader_days = float(daily["active_leaders"].sum())
     quits = int(daily["leader_quits"].sum())
@@ -399,9 +398,6 @@ def summarise(model, tables: dict[str, pd.DataFrame]) -> dict:
         net = g["gmv_yuan"].sum() - g["subsidy_yuan"].sum() - g["refunds_yuan"].sum()
         return {k: (_f(v / net[k]) if net[k] > 0 else None) for k, v in col_num(g).items()}
 
-    income = t.view("income_to_date_yuan")
-    months = np.maximum((np.where(t.view("day_left") >= 0, t.view("day_left"), model.day)
-                         - t.view("day_joined")) / 30.0, 1 / 30)
     return {
         "seed": int(cfg.seed),
         "days": int(cfg.days),
@@ -424,7 +420,6 @@ def summarise(model, tables: dict[str, pd.DataFrame]) -> dict:
         "leaders_recruited_total": int((ev["event"] == "recruited").sum()),
         "leader_quits_total": quits,
         "leader_monthly_churn_rate": _f(churn),
-        "leader_mean_income_yuan_per_month": _f((income / months).mean()) if len(income) else None,
         **_leader_summary(tables, leader_days),
         "produce_spoilage_rate": _f(sf["units_spoiled"].sum() / shipped) if shipped else None,
         "spoilage_rate_all": _f(spo["units_spoiled"].sum() / max(1, spo["units_shipped"].sum())),
