@@ -20,11 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from sim import figures
-from sim.study import run_seeds
+from sim.study import SMALL_MARKET, run_seeds
 
 OUT = Path(__file__).resolve().parent / "figures" / "consolidation"
-QUICK = ["market.consumers=2000", "market.county.compound_size=200",
-         "market.county.village_size=150"]
+QUICK = SMALL_MARKET
 
 
 def main(argv=None) -> dict:

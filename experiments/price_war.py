@@ -23,26 +23,18 @@ from pathlib import Path
 import numpy as np
 
 from sim import figures
-from sim.study import paired_difference, run_seeds
+from sim.study import SMALL_MARKET, paired_difference, platform_series, run_seeds
 
 OUT = Path(__file__).resolve().parent / "figures" / "price_war"
 BAN_DAY = 120
 WAR = slice(90, 180)  # the entrant is in (day 60) and its launch month is over
-QUICK = ["market.consumers=2000", "market.county.compound_size=200",
-         "market.county.village_size=150"]
+QUICK = SMALL_MARKET
 SCENARIOS = {
     "cost-plus": [],
     "price war": ["experiment=price_war"],
     "war + ban": ["experiment=price_war", f"policy.below_cost_ban_day={BAN_DAY}"],
 }
 
-
-def series(runs, col, platform):
-    out = []
-    for _, t in runs:
-        p = t["platforms"]
-        out.append(p.loc[p["platform"] == platform, col].to_numpy(float))
-    return np.array(out)
 
 
 def rolling(x, w=7):
@@ -67,15 +59,15 @@ def main(argv=None) -> dict:
     workers = 1 if a.quick else None  # quick: one process, no start-up cost per scenario
     runs = {k: run_seeds(base + v, seeds, workers) for k, v in SCENARIOS.items()}
 
-    gm = {k: series(r, "gross_margin", "incumbent") for k, r in runs.items()}
-    ratio = {k: series(r, "price_cost_ratio_min", "entrant") for k, r in runs.items()}
+    gm = {k: platform_series(r, "gross_margin", "incumbent") for k, r in runs.items()}
+    ratio = {k: platform_series(r, "price_cost_ratio_min", "entrant") for k, r in runs.items()}
     res = {
         "incumbent_gross_margin": paired_difference(np.nanmean(gm["cost-plus"][:, WAR], 1),
                                                     np.nanmean(gm["price war"][:, WAR], 1)),
         "entrant_min_ratio_before_ban": float(np.min(ratio["price war"][:, 60:BAN_DAY])),
         "entrant_min_ratio_after_ban_war": float(np.min(ratio["price war"][:, BAN_DAY:])),
         "entrant_min_ratio_after_ban_banned": float(np.min(ratio["war + ban"][:, BAN_DAY:])),
-        "discounter_gross_margin_war": float(np.nanmean(series(
+        "discounter_gross_margin_war": float(np.nanmean(platform_series(
             runs["price war"], "gross_margin", "discounter")[:, WAR])),
     }
 

@@ -24,27 +24,18 @@ from pathlib import Path
 import numpy as np
 
 from sim import figures
-from sim.study import paired_difference, run_seeds
+from sim.study import SMALL_MARKET, paired_difference, platform_series, run_seeds
 
 OUT = Path(__file__).resolve().parent / "figures" / "subsidy_war"
 ENTRY, SUB_DAYS = 60, 90
 WITHDRAW = ENTRY + SUB_DAYS  # day 150
-QUICK = ["market.consumers=2000", "market.county.compound_size=200",
-         "market.county.village_size=150"]
+QUICK = SMALL_MARKET
 SCENARIOS = {
     "no subsidy": ["subsidy=none"],
     "withdrawn": ["subsidy=withdrawal", f"subsidy.days={SUB_DAYS}"],
     "sustained": ["subsidy=withdrawal", "subsidy.days=100000"],
 }
 
-
-def series(runs, col, platform="entrant"):
-    """(seeds, days) array of a platform column."""
-    out = []
-    for _, t in runs:
-        p = t["platforms"]
-        out.append(p.loc[p["platform"] == platform, col].to_numpy(float))
-    return np.array(out)
 
 
 def main(argv=None) -> dict:
@@ -61,8 +52,8 @@ def main(argv=None) -> dict:
     workers = 1 if a.quick else None  # quick: one process, no start-up cost per scenario
     runs = {k: run_seeds(base + v, seeds, workers) for k, v in SCENARIOS.items()}
 
-    share = {k: series(r, "order_share") for k, r in runs.items()}
-    rep = {k: series(r, "repurchase_rate") for k, r in runs.items()}
+    share = {k: platform_series(r, "order_share", "entrant") for k, r in runs.items()}
+    rep = {k: platform_series(r, "repurchase_rate", "entrant") for k, r in runs.items()}
     sub_window = slice(ENTRY + 30, WITHDRAW)  # while subsidising (after the first month)
     post = slice(WITHDRAW + 20, WITHDRAW + 40)  # cohorts bought with the coupon, repeat without
     res = {

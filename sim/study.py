@@ -14,7 +14,12 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pandas as pd
 
-__all__ = ["paired_difference", "run_one", "run_seeds"]
+__all__ = ["SMALL_MARKET", "paired_difference", "platform_series", "run_one", "run_seeds"]
+
+# The smoke market (configs/experiment/smoke.yaml) without its 60-day horizon: what experiments
+# use for --quick.
+SMALL_MARKET = ["market.consumers=2000", "market.county.compound_size=200",
+                "market.county.village_size=150"]
 
 
 def run_one(overrides: list[str], seed: int) -> tuple[dict, dict[str, pd.DataFrame]]:
@@ -61,3 +66,12 @@ def paired_difference(a, b, z: float = 1.96) -> dict:
     return {"n": n, "mean_a": a.mean(), "mean_b": b.mean(), "difference": d.mean(),
             "ci_low": d.mean() - half_paired, "ci_high": d.mean() + half_paired,
             "paired_half_width": half_paired, "unpaired_half_width": half_unpaired}
+
+
+def platform_series(runs, col: str, platform: str) -> np.ndarray:
+    """A platform's daily ``col`` over runs, shape (runs, days), from [(summary, tables)]."""
+    out = []
+    for _, t in runs:
+        p = t["platforms"]
+        out.append(p.loc[p["platform"] == platform, col].to_numpy(float))
+    return np.array(out)
