@@ -35,6 +35,7 @@ from sim import coldchain
 from sim.arrays import any_rows, count_cols, max_rows
 from sim.config import validate
 from sim.consumers import (
+    NONE,
     Consumer,
     ConsumerState,
     adoption_probability,
@@ -57,7 +58,7 @@ from sim.leaders import (
     review,
 )
 from sim.metrics import Recorder
-from sim.network import build_network
+from sim.network import NeighbourCounts, build_network
 from sim.platforms import Platform
 from sim.procurement import Forecast, Lots, critical_ratio, order_up_to
 from sim.progress import day_bar
@@ -189,6 +190,11 @@ class GroupBuyingMarket(mesa.Model):
         # Sales per neighbourhood x platform over about the last month (exponential, 30 days):
         # what a leader considering a platform hears it pays around here.
         self.nb_sales_month = np.zeros((self.network.n_neighbourhoods, n_p))
+        # Neighbour counts read by word of mouth (adopters, leaders, recent users of each
+        # platform), kept up to date for the households whose state changed since the last day
+        # (``phase_word_of_mouth``); ``_nb_state`` is the state they count.
+        self.neighbour_counts = NeighbourCounts(self.network, 2 + n_p)
+        self._nb_state = (np.zeros(n, bool), np.zeros(n, bool), np.full(n, NONE, np.int16))
         self.today: dict = {}
         self.phase_seconds: dict[str, float] | None = None  # set to {} to time each phase
         self._orphans: list[tuple[int, np.ndarray]] = []
@@ -520,23 +526,9 @@ class GroupBuyingMarket(mesa.Model):
         the neighbours first, so that bad news heard today already weighs on today's adoption.
         """
         c, net, w = self.consumers, self.network, self.cfg.wom
-        n_p = len(self.platform_list)
-        # All of the day's neighbour counts come from ONE sparse product A @ X over stacked
-        # float32 columns (adopters, leaders, recent users of each platform, today's complainers
-        # about each platform): one pass over the network instead of five. Every column is read
-        # before this phase changes it (complaints touch trust, adoption touches ``adopted``,
-        # neither touches who ordered recently), and sums of 0/1 are exact in float32 below
-        # 2**24 neighbours, so the counts equal the separate products.
-        who, plat = self._todays_complainers(d)
-        recent = (c.day_last_order >= 0) & (d - c.day_last_order <= RECENT_USE_DAYS)
-        rows = np.flatnonzero(recent)
-        x = np.zeros((c.n, 2 + 2 * n_p), np.float32)
-        x[:, 0] = c.adopted
-        x[:, 1] = c.is_leader
-        x[rows, 2 + c.last_platform[rows]] = 1.0
-        x[who, 2 + n_p + plat] = 1.0  # one complaint per household and platform a day
-        nb = net.neighbour_sum(x)
-        self._spread_complaints(d, heard=nb[:, 2 + n_p:] if len(who) else None)
+        self._todays_complainers(d)
+        self._spread_complaints(d)
+        nb = self._neighbour_counts(d)
         active = np.array([p.active for p in self.platform_list])
         reach_k = neighbourhood_reach(
             self.leader_presence(), np.array([p.cfg.marketing_reach for p in self.platform_list]),
@@ -566,9 +558,6 @@ class GroupBuyingMarket(mesa.Model):
             lapsed = int(drop.sum())
         self.today["lapsed"] = lapsed
 
-        users_nb = nb[:, 2:2 + n_p]
-        frac = np.divide(users_nb, net.degree[:, None], out=np.zeros_like(users_nb, np.float64),
-                         where=net.degree[:, None] > 0)
         for j, p in enumerate(self.platform_list):
             if not p.active:
                 continue
@@ -578,10 +567,34 @@ class GroupBuyingMarket(mesa.Model):
                 1.0 + w.subsidy_marketing_boost * (p.coupon_yuan > 0))
             # Awareness only grows: only households not yet aware need the computation.
             cand = np.flatnonzero(~c.aware[:, j])
-            p_aw = (own + w.awareness_imitation * frac[cand, j]
+            deg = net.degree[cand]
+            frac = np.divide(nb[cand, 2 + j], deg, out=np.zeros(len(cand)), where=deg > 0)
+            p_aw = (own + w.awareness_imitation * frac
                     + w.awareness_from_leader * (c.leader_of[cand, j] >= 0))
             u = self.streams.uniform(f"wom.aware.{p.name}", d, c.n)[cand]
             c.aware[cand[u < p_aw], j] = True
+
+    def _neighbour_counts(self, d: int) -> np.ndarray:
+        """Each household's neighbours who adopted, lead a group, recently used each platform.
+
+        Columns: adopters, leaders, then one per platform the households whose last order (from
+        that platform) is at most ``RECENT_USE_DAYS`` old. Only the rows of households whose
+        state changed since the last call are recomputed (:class:`sim.network.NeighbourCounts`):
+        the counts equal the full product ``A @ X`` exactly.
+        """
+        c = self.consumers
+        recent = (c.day_last_order >= 0) & (d - c.day_last_order <= RECENT_USE_DAYS)
+        recent_p = np.where(recent, c.last_platform, NONE).astype(np.int16)
+        adopted, leader, plat = self._nb_state
+        rows = np.flatnonzero((c.adopted != adopted) | (c.is_leader != leader)
+                              | (recent_p != plat))
+        x = np.zeros((len(rows), self.neighbour_counts.x.shape[1]), np.float32)
+        x[:, 0] = c.adopted[rows]
+        x[:, 1] = c.is_leader[rows]
+        used = np.flatnonzero(recent_p[rows] >= 0)
+        x[used, 2 + recent_p[rows[used]]] = 1.0
+        adopted[rows], leader[rows], plat[rows] = c.adopted[rows], c.is_leader[rows], recent_p[rows]
+        return self.neighbour_counts.set_rows(rows, x)
 
     def _todays_complainers(self, d: int) -> tuple[np.ndarray, np.ndarray]:
         """Today's complainers and the platforms they complain about (orders and scandals)."""
@@ -593,7 +606,7 @@ class GroupBuyingMarket(mesa.Model):
         self._complainers_today = (np.concatenate([who, s_who]), np.concatenate([plat, s_plat]))
         return self._complainers_today
 
-    def _spread_complaints(self, d: int, heard: np.ndarray | None = None) -> None:
+    def _spread_complaints(self, d: int) -> None:
         """Today's complaints reach the complainers' neighbours (negative word of mouth).
 
         Each complaining neighbour cuts a household's trust in that platform by the factor
@@ -604,16 +617,16 @@ class GroupBuyingMarket(mesa.Model):
         """
         c, w = self.consumers, self.cfg.wom
         n_p = len(self.platform_list)
-        if heard is None and getattr(self, "_complainers_today", None) is None:
+        if getattr(self, "_complainers_today", None) is None:
             self._todays_complainers(d)  # called on its own (not from phase_word_of_mouth)
         who, plat = self._complainers_today
         self._complainers_today = None
         new_heard = np.zeros(c.n)
         if len(who) and (w.complaint_trust_loss > 0 or w.complaint_adoption_loss > 0):
-            if heard is None:
-                x = np.zeros((c.n, n_p), np.float32)
-                x[who, plat] = 1.0  # one complaint per household and platform a day
-                heard = self.network.neighbour_sum(x)
+            rows, inv = np.unique(who, return_inverse=True)
+            x = np.zeros((len(rows), n_p), np.float32)
+            x[inv, plat] = 1.0  # one complaint per household and platform a day
+            heard = self.network.neighbour_sum_of_rows(rows, x)  # the complainers' ties only
             # Only households that heard something change (x**0 == 1 leaves the rest as is).
             hit = np.flatnonzero(any_rows(heard))
             h = heard[hit]

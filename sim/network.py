@@ -32,7 +32,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["GENERATORS", "SocialNetwork", "build_network"]
+__all__ = ["GENERATORS", "NeighbourCounts", "SocialNetwork", "build_network"]
 
 
 @dataclass
@@ -66,6 +66,20 @@ class SocialNetwork:
         if self.adjacency is None:
             return x.sum(axis=0) - x
         return self.adjacency @ x
+
+    def neighbour_sum_of_rows(self, rows: np.ndarray, x_rows: np.ndarray) -> np.ndarray:
+        """``A @ X`` for an ``X`` that is zero outside ``rows`` (``x_rows`` = ``X[rows]``).
+
+        The work is the ties of ``rows`` only (``A`` is symmetric: ``A[:, rows] = A[rows].T``),
+        not the whole network: a handful of complainers costs their ties, not a product over a
+        million households. ``rows`` must not repeat.
+        """
+        x_rows = np.asarray(x_rows)
+        if self.adjacency is None:
+            x = np.zeros((self.n, x_rows.shape[1]), x_rows.dtype)
+            x[rows] = x_rows
+            return self.neighbour_sum(x)
+        return np.asarray(self.adjacency[rows].T @ x_rows)
 
     @property
     def n_edges(self) -> int:
@@ -249,3 +263,32 @@ def build_network(market, rng: np.random.Generator) -> SocialNetwork:
             f"market.network={market.network!r}: unknown preset; allowed: {', '.join(GENERATORS)}"
         ) from None
     return gen(int(market.consumers), market, rng)
+
+
+class NeighbourCounts:
+    """``A @ X`` kept up to date for a 0/1 state matrix ``X`` of which few rows change a day.
+
+    Word of mouth reads, every day, how many of each household's neighbours have adopted, lead a
+    group, or recently used each platform. Recomputing ``A @ X`` is a pass over every tie of the
+    network; but from one day to the next only the households who adopted, lapsed, switched
+    platform or stopped ordering change their row of ``X``. Adding ``A[:, rows] @ (X_new - X_old)
+    [rows]`` for those rows costs their ties only. The counts are sums of +1 and -1 in float32, so
+    they stay exact integers (below 2**24 neighbours) and equal the full product bit for bit.
+    """
+
+    def __init__(self, network: SocialNetwork, n_cols: int):
+        self.network = network
+        self.x = np.zeros((network.n, n_cols), np.float32)
+        self.counts = np.zeros((network.n, n_cols), np.float32)
+
+    def set_rows(self, rows: np.ndarray, x_rows: np.ndarray) -> np.ndarray:
+        """Set ``X[rows] = x_rows`` (``rows`` without repeats) and return the updated ``A @ X``."""
+        if len(rows):
+            x_rows = np.asarray(x_rows, np.float32)
+            delta = x_rows - self.x[rows]
+            self.x[rows] = x_rows
+            if self.network.adjacency is None:
+                self.counts = self.network.neighbour_sum(self.x)
+            else:
+                self.counts += self.network.neighbour_sum_of_rows(rows, delta)
+        return self.counts

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sim.cli import compose
-from sim.network import build_network
+from sim.network import NeighbourCounts, build_network
 
 
 def _market(*overrides):
@@ -56,3 +56,21 @@ def test_county_is_clustered_inside_neighbourhoods_with_a_town_hub():
     cross_dst_town = town[a.col[~same]]
     assert cross_dst_town.mean() > town.mean(), "cross ties land in the town more than its share"
     assert net.is_village.sum() > 0 and (~net.is_village).sum() > 0
+
+
+@pytest.mark.parametrize("kind", ["county", "complete"])
+def test_neighbour_counts_follow_row_changes_exactly(kind):
+    """Kept-up counts equal the full product A @ X after any sequence of row changes."""
+    market = compose([f"market={kind}", "market.consumers=1500"]).market
+    net = build_network(market, np.random.default_rng(3))
+    rng = np.random.default_rng(4)
+    counts = NeighbourCounts(net, 3)
+    x = np.zeros((net.n, 3), np.float32)
+    for _ in range(5):
+        rows = np.flatnonzero(rng.random(net.n) < 0.1)
+        x[rows] = rng.random((len(rows), 3)) < 0.5
+        got = counts.set_rows(rows, x[rows])
+        np.testing.assert_array_equal(got, net.neighbour_sum(x))
+    rows = np.array([0, 7, 40])
+    only = np.where(np.isin(np.arange(net.n), rows)[:, None], x, 0)
+    np.testing.assert_array_equal(net.neighbour_sum_of_rows(rows, x[rows]), net.neighbour_sum(only))
