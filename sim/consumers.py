@@ -32,6 +32,7 @@ __all__ = [
     "Consumer",
     "ConsumerState",
     "adoption_probability",
+    "awareness_probability",
     "choice_utilities",
     "choose",
     "decay_complaints",
@@ -137,6 +138,20 @@ def adoption_probability(p_external: float, q_imitation: float, reach: np.ndarra
     if complaints_heard is not None and complaint_adoption_loss:
         prob = prob * np.power(1.0 - complaint_adoption_loss, complaints_heard)
     return np.clip(prob, 0.0, 1.0)
+
+
+def awareness_probability(own_rate: float, imitation: float, users_neighbours: np.ndarray,
+                          degree: np.ndarray, from_leader: float,
+                          has_leader: np.ndarray) -> np.ndarray:
+    """Daily probability that a household not yet aware of a platform becomes aware (DESIGN §4.1).
+
+    ``P_ij = own_j + imitation * U_ij / k_i + from_leader * [i has a leader of j]``: the
+    platform's own marketing (doubled on coupon days by the caller), its users among the
+    household's ``k_i`` neighbours (``U_ij``; the term is 0 where ``k_i = 0``), and the household's
+    leader joining it. Compared with uniform draws, so values above 1 mean "surely".
+    """
+    frac = np.divide(users_neighbours, degree, out=np.zeros(len(degree)), where=degree > 0)
+    return own_rate + imitation * frac + from_leader * has_leader
 
 
 def neighbourhood_reach(presence: np.ndarray, marketing_reach: np.ndarray, active: np.ndarray,

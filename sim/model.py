@@ -39,6 +39,7 @@ from sim.consumers import (
     Consumer,
     ConsumerState,
     adoption_probability,
+    awareness_probability,
     choice_utilities,
     choose,
     decay_complaints,
@@ -529,10 +530,7 @@ class GroupBuyingMarket(mesa.Model):
         self._todays_complainers(d)
         self._spread_complaints(d)
         nb = self._neighbour_counts(d)
-        active = np.array([p.active for p in self.platform_list])
-        reach_k = neighbourhood_reach(
-            self.leader_presence(), np.array([p.cfg.marketing_reach for p in self.platform_list]),
-            active, net.is_village, w.reach_without_leader, w.reach_village_scale)
+        reach_k = self.neighbourhood_reach_today()
         # Only households that have not adopted can adopt: the probability is computed for them
         # alone (the draw stays a full-length vector: its numbers are those of before).
         cand = np.flatnonzero(~c.adopted)
@@ -567,10 +565,9 @@ class GroupBuyingMarket(mesa.Model):
                 1.0 + w.subsidy_marketing_boost * (p.coupon_yuan > 0))
             # Awareness only grows: only households not yet aware need the computation.
             cand = np.flatnonzero(~c.aware[:, j])
-            deg = net.degree[cand]
-            frac = np.divide(nb[cand, 2 + j], deg, out=np.zeros(len(cand)), where=deg > 0)
-            p_aw = (own + w.awareness_imitation * frac
-                    + w.awareness_from_leader * (c.leader_of[cand, j] >= 0))
+            p_aw = awareness_probability(own, w.awareness_imitation, nb[cand, 2 + j],
+                                         net.degree[cand], w.awareness_from_leader,
+                                         c.leader_of[cand, j] >= 0)
             u = self.streams.uniform(f"wom.aware.{p.name}", d, c.n)[cand]
             c.aware[cand[u < p_aw], j] = True
 
@@ -665,6 +662,14 @@ class GroupBuyingMarket(mesa.Model):
             who_parts.append(idx.astype(np.int64))
             plat_parts.append(np.full(len(idx), j, np.int64))
         return np.concatenate(who_parts), np.concatenate(plat_parts)
+
+    def neighbourhood_reach_today(self) -> np.ndarray:
+        """The platforms' marketing reach in each neighbourhood today (DESIGN §4.1)."""
+        w = self.cfg.wom
+        return neighbourhood_reach(
+            self.leader_presence(), np.array([p.cfg.marketing_reach for p in self.platform_list]),
+            np.array([p.active for p in self.platform_list]), self.network.is_village,
+            w.reach_without_leader, w.reach_village_scale)
 
     def leader_presence(self) -> np.ndarray:
         """Whether each platform has an active leader in each neighbourhood, shape (K, P)."""

@@ -1,9 +1,12 @@
 """The benchmark script runs end to end at small sizes and writes its JSON (no timing asserted)."""
 
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,3 +21,54 @@ def test_benchmark_quick(tmp_path):
     assert [m["consumers"] for m in res["model"]] == [1000, 3000]
     assert set(res["model"][0]["phase_s"]) >= {"word_of_mouth", "orders", "logistics_and_pickup"}
     assert res["reference"][0]["speed_ratio"] > 0
+
+
+def _benchmark_module():
+    spec = importlib.util.spec_from_file_location("benchmark", ROOT / "experiments" /
+                                                  "benchmark.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_reference_applies_the_models_rules():
+    """The per-agent reference computes the model's adoption, awareness and choice formulas.
+
+    After 40 days of the reference (a mixed state: adopters, users, unaware households), every
+    agent's own per-agent probabilities and utilities equal the model's vectorised functions
+    evaluated on the same state (up to the order of floating-point additions)."""
+    from sim.consumers import adoption_probability, awareness_probability, choice_utilities
+
+    ref = _benchmark_module().RefModel(1500, seed=2)
+    for _ in range(40):
+        ref.step()
+    hh = ref.households
+    adopted = np.array([h.adopted for h in hh])
+    leader = np.array([h.is_leader for h in hh])
+    degree = np.array([len(h.neighbours) for h in hh])
+    a_nb = np.array([adopted[h.neighbours].sum() for h in hh], float)
+    l_nb = np.array([leader[h.neighbours].any() for h in hh])
+    reach = np.array([ref.reach[h.neighbourhood] for h in hh])
+    p_scale = np.array([h.p_scale for h in hh])
+    assert 0.05 < adopted.mean() < 0.95, "the state should be mixed for the check to bite"
+    want = adoption_probability(ref.p, ref.q, reach, a_nb, degree, l_nb, ref.leader_boost, p_scale)
+    np.testing.assert_allclose([h.adoption_probability() for h in hh], want, rtol=1e-12)
+
+    last = np.array([h.last for h in hh])
+    recent = np.array([h.day_last >= 0 and ref.day - h.day_last <= ref.recent_days for h in hh])
+    for j in range(len(ref.prices)):
+        users = np.array([((last[h.neighbours] == j) & recent[h.neighbours]).sum() for h in hh])
+        has_leader = np.array([h.leader_of[j] >= 0 for h in hh])
+        want = awareness_probability(ref.own_awareness[j], ref.awareness_imitation, users,
+                                     degree, ref.awareness_from_leader, has_leader)
+        np.testing.assert_allclose([h.awareness_probability(j) for h in hh], want, rtol=1e-12)
+    assert recent.mean() > 0.01, "some households should have ordered recently"
+
+    n_p = len(ref.prices)
+    reachable = (np.array([h.aware for h in hh]) & (np.array([h.leader_of for h in hh]) >= 0)
+                 & np.array(ref.active)[None, :])
+    want = choice_utilities(np.array(ref.prices), np.zeros(n_p), np.array([h.beta for h in hh]),
+                            np.array([h.trust for h in hh]), last, np.array(ref.quality),
+                            reachable, ref.theta, ref.kappa, ref.outside)
+    np.testing.assert_allclose([h.utilities() for h in hh], want, rtol=1e-12)
+    assert np.isfinite(want[:, 1:]).any(), "some platforms should be reachable"
