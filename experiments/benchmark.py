@@ -16,7 +16,8 @@ so they can be compared across commits.
 It ends with the issue-7 targets and whether each holds in this run: the default scenario (the
 ``make run`` size) under 5 s, 100k under 15 s (stretch 7 s), 1M under 200 s and 8 GB, 10x the
 households costing at most 12x the time, and at least 50x the reference's household-days per
-second at 100k (on the same rules, and for the whole day). Timings depend on the machine and its load; the targets are for a 2-core box.
+second at 100k (on the same rules, and for the whole day). Timings depend on the machine and its
+load; the targets are for a 2-core box.
 
     python experiments/benchmark.py                 # 10k, default, 100k, 1M x 365 days;
                                                     # reference 10k, 100k x 365 days
