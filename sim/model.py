@@ -139,7 +139,7 @@ class GroupBuyingMarket(mesa.Model):
         t0 = time.perf_counter()
         # The run reads its configuration thousands of times a day: as plain dataclasses (the
         # ``sim.config`` schema) a read costs ~0.05 us against ~12 us through OmegaConf.
-        self.cfg = OmegaConf.to_object(cfg) if OmegaConf.is_config(cfg) else cfg
+        self.cfg = cfg = OmegaConf.to_object(cfg) if OmegaConf.is_config(cfg) else cfg
         self.day = 0
         self.streams = RandomStreams(int(cfg.seed))
 
@@ -553,10 +553,10 @@ class GroupBuyingMarket(mesa.Model):
         lapsed = 0
         if w.lapse:
             last = np.where(c.day_last_order >= 0, c.day_last_order, c.day_adopted)
-            drop = (c.adopted & ~c.is_leader & (d - last > w.lapse_days)
-                    & (max_rows(c.trust) < w.lapse_trust))
+            stale = np.flatnonzero(c.adopted & ~c.is_leader & (d - last > w.lapse_days))
+            drop = stale[max_rows(c.trust[stale]) < w.lapse_trust]
             c.adopted[drop] = False
-            lapsed = int(drop.sum())
+            lapsed = len(drop)
         self.today["lapsed"] = lapsed
 
         for j, p in enumerate(self.platform_list):
