@@ -95,6 +95,10 @@ class MarketConfig:
     segments: dict[str, SegmentConfig] = field(default_factory=dict)
     leader_candidate_rate_town: float = P(0.03, 0.0, 1.0)  # households able to run a pickup point
     leader_candidate_rate_village: float = P(0.015, 0.0, 1.0)  # scarcer in villages
+    # The market size the platforms' cash, patience and fixed cost per day are stated for
+    # (configs/platforms/*: a 20,000-household slice); they scale by consumers / this, so a
+    # bigger market gets a proportionally bigger platform rather than one that runs out of money.
+    platform_money_households: int = P(20_000, 1, 10_000_000)
 
 
 # ---------------------------------------------------------------------------------------------

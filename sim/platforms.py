@@ -121,7 +121,11 @@ class Platform(mesa.Agent):
         self.new_user_coupon_yuan = 0.0  # per order, a household's first order only
         self.day_last_below_cost = -1  # last day any category was priced below unit cost
         self.new_buyers_yesterday = 0
-        self.cash_yuan = float(cfg.initial_cash_yuan)
+        # Cash, patience and fixed costs are stated for a market of platform_money_households
+        # households and scale with the market's size (a county-wide platform is bigger).
+        market = model.cfg.market
+        self.money_scale = market.consumers / market.platform_money_households
+        self.cash_yuan = float(cfg.initial_cash_yuan) * self.money_scale
         self.cumulative_profit_yuan = 0.0
         self.entered = False
         self.exited = False
@@ -195,7 +199,7 @@ class Platform(mesa.Agent):
         """Phase 8: today's profit into cash; returns today's profit, yuan."""
         f = self.flows
         if self.active:
-            f["fixed_yuan"] += self.cfg.fixed_cost_yuan_per_day
+            f["fixed_yuan"] += self.cfg.fixed_cost_yuan_per_day * self.money_scale
         profit = self.profit_yuan()
         self.cash_yuan += profit
         self.cumulative_profit_yuan += profit
@@ -221,7 +225,8 @@ class Platform(mesa.Agent):
         return float(ratio.min())
 
     def out_of_patience(self) -> bool:
-        return self.active and -self.cumulative_profit_yuan > self.cfg.patience_yuan
+        return (self.active
+                and -self.cumulative_profit_yuan > self.cfg.patience_yuan * self.money_scale)
 
     def gross_margin(self) -> float:
         """(net revenue - cost of goods) / net revenue; NaN on a day without sales."""
