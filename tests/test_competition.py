@@ -221,3 +221,20 @@ def test_new_user_coupon_goes_to_first_orders_only():
     np.testing.assert_allclose(e["subsidy_yuan"], e["new_buyers"] * e["new_user_coupon_yuan"])
     others = p[p["platform"] != "entrant"]
     assert (others["subsidy_yuan"] == 0).all()
+
+
+def test_platform_money_scales_with_market_size():
+    """Cash, patience and fixed costs are stated per platform_money_households households."""
+    cfg = compose(["experiment=smoke", "market.consumers=3000",
+                   "market.platform_money_households=1000", "days=1"])
+    model = GroupBuyingMarket(cfg)
+    model.run()
+    for p in model.platform_list:
+        pc = cfg.platforms[p.name]
+        assert p.money_scale == 3.0
+        if p.active:
+            assert p.flows["fixed_yuan"] == 3.0 * pc.fixed_cost_yuan_per_day
+        p.cumulative_profit_yuan = -2.9 * pc.patience_yuan
+        assert not p.out_of_patience() or not p.active
+        p.cumulative_profit_yuan = -3.1 * pc.patience_yuan
+        assert p.out_of_patience() == p.active
