@@ -49,6 +49,7 @@ __all__ = [
     "due_rows",
     "lognormal_income",
     "month_net_income",
+    "month_work_minutes",
     "person_of",
     "pick_recruits",
     "quit_probability",
@@ -106,6 +107,8 @@ _FIELDS = {
     "last_month_sales_yuan": (np.float64, 0.0),
     "last_month_pay_yuan": (np.float64, 0.0),  # commission + bonus of the last month
     "last_month_net_yuan": (np.float64, 0.0),  # the row's last month net of time
+    "last_month_orders": (np.int64, 0),
+    "last_month_work_minutes": (np.float64, 0.0),  # orders, complaints and service work
     "income_to_date_yuan": (np.float64, 0.0),
     "recognised": (bool, False),
 }
@@ -214,18 +217,24 @@ def due_rows(t: LeaderTable, day: int, review_days: int) -> np.ndarray:
     return np.flatnonzero(t.active[: t.n] & ((day - joined) % review_days == review_days - 1))
 
 
-def month_net_income(t: LeaderTable, idx: np.ndarray, lc) -> np.ndarray:
-    """Income of the month just ended net of the value of the leader's time, yuan, per row.
-
-    income = commission + bonuses + service fees + government subsidy (DESIGN §4.3);
-    work = minutes per order x orders + minutes per complaint x complaints + service minutes.
-    """
+def month_work_minutes(t: LeaderTable, idx: np.ndarray, lc) -> np.ndarray:
+    """Minutes of work in the month so far, per row (DESIGN §4.3):
+    minutes per order x orders + minutes per complaint x complaints + service minutes."""
     mpo = t.minutes_per_order[idx]
     mpc = t.minutes_per_complaint[idx]
     mpo = np.where(np.isnan(mpo), lc.minutes_per_order, mpo)
     mpc = np.where(np.isnan(mpc), lc.minutes_per_complaint, mpc)
-    minutes = mpo * t.month_orders[idx] + mpc * t.month_complaints[idx] + \
+    return mpo * t.month_orders[idx] + mpc * t.month_complaints[idx] + \
         t.month_service_minutes[idx]
+
+
+def month_net_income(t: LeaderTable, idx: np.ndarray, lc) -> np.ndarray:
+    """Income of the month just ended net of the value of the leader's time, yuan, per row.
+
+    income = commission + bonuses + service fees + government subsidy (DESIGN §4.3);
+    work = :func:`month_work_minutes`.
+    """
+    minutes = month_work_minutes(t, idx, lc)
     income = t.month_income_yuan[idx] + t.month_bonus_yuan[idx] + t.month_outside_yuan[idx]
     return income - t.wage_yuan_per_hour[idx] * minutes / 60.0
 
@@ -248,6 +257,8 @@ def review(t: LeaderTable, day: int, u: np.ndarray, lc) -> tuple[np.ndarray, np.
     t.last_month_net_yuan[rows] = net_row
     t.last_month_sales_yuan[rows] = t.month_sales_yuan[rows]
     t.last_month_pay_yuan[rows] = t.month_income_yuan[rows] + t.month_bonus_yuan[rows]
+    t.last_month_orders[rows] = t.month_orders[rows]
+    t.last_month_work_minutes[rows] = month_work_minutes(t, rows, lc)
     persons, inv = np.unique(person_of(t)[rows], return_inverse=True)
     net = np.bincount(inv, weights=net_row, minlength=len(persons))
     w = lc.income_smoothing

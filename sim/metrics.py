@@ -40,7 +40,8 @@ import pandas as pd
 from sim.arrays import any_rows, count_cols, count_rows, share
 from sim.coldchain import AREAS, LOSS_STAGES
 
-__all__ = ["REPURCHASE_WINDOW_DAYS", "Recorder", "hhi_points", "summarise"]
+__all__ = ["FULL_DAY_HOURS", "REPURCHASE_WINDOW_DAYS", "Recorder", "hhi_points",
+           "leader_calibration_summary", "summarise"]
 
 REPURCHASE_WINDOW_DAYS = 30  # seed 002 l.15 / issue 4: "buy again in the next 30 days"
 
@@ -101,6 +102,7 @@ LEADER_REVIEW_COLUMNS = [
     "day", "leader_id", "platform", "platforms_served", "village", "income_yuan",
     "platform_pay_yuan", "outside_yuan", "net_income_yuan", "smoothed_net_income_yuan",
     "reservation_income_yuan", "recognised", "quit", "sales_yuan", "potential_ratio",
+    "orders", "work_minutes",
 ]
 
 
@@ -163,6 +165,8 @@ class Recorder:
         served = np.bincount(pos, minlength=k)
         sales = np.bincount(pos, weights=t.last_month_sales_yuan[rows], minlength=k)
         pot = np.bincount(pos, weights=potential, minlength=k) / np.maximum(served, 1)
+        orders = np.bincount(pos, weights=t.last_month_orders[rows], minlength=k)
+        work = np.bincount(pos, weights=t.last_month_work_minutes[rows], minlength=k)
         quit = np.isin(persons, quitting)
         names = self.model.platform_names
         self.reviews.extend(zip(
@@ -170,7 +174,8 @@ class Recorder:
             served.tolist(), t.village[persons].tolist(), income.tolist(), pay.tolist(),
             outside.tolist(), net.tolist(), t.smoothed_net_income_yuan[persons].tolist(),
             t.reservation_income_yuan[persons].tolist(), t.recognised[persons].tolist(),
-            quit.tolist(), sales.tolist(), pot.tolist(), strict=True))
+            quit.tolist(), sales.tolist(), pot.tolist(), orders.astype(np.int64).tolist(),
+            work.tolist(), strict=True))
 
     def leader_events(self, day: int, idx: np.ndarray, platform: np.ndarray, event: str,
                       reasons) -> None:
@@ -438,6 +443,45 @@ def summarise(model, tables: dict[str, pd.DataFrame]) -> dict:
         "net_margin_last_30_days": margin30(lambda g: g["profit_yuan"].sum()),
         "fines_total_yuan": _f(daily["fine_yuan"].sum()),
         **supply_summary(model, tables),
+        **leader_calibration_summary(tables, cfg.leaders.review_days),
+    }
+
+
+# DESIGN §6 (press reports): leaders who work 2+ hours a day earn ~3,000-5,000 yuan a month;
+# large leaders handle 70-100 orders a day.
+FULL_DAY_HOURS = 2.0
+
+
+def leader_calibration_summary(rv_or_tables, review_days: int = 30) -> dict:
+    """The leader-size and income figures DESIGN §6 states, from the monthly reviews.
+
+    One leader-month is one row of ``leader_reviews`` (all platforms a leader serves summed).
+    Hours a day = the month's work minutes (orders, complaints, service work) / 60 /
+    ``review_days``; orders a day likewise. ``leader_income_median_2h_yuan_per_month`` is the
+    median income of the leader-months with at least :data:`FULL_DAY_HOURS` hours a day (the
+    conditional fact: part-time leaders earn less), and ``leader_orders_per_day_p99`` the 99th
+    percentile of orders a day over leader-months: the large leaders.
+    """
+    rv = rv_or_tables["leader_reviews"] if isinstance(rv_or_tables, dict) else rv_or_tables
+    if len(rv) == 0:
+        return {k: None for k in (
+            "leader_orders_per_day_median", "leader_orders_per_day_p99",
+            "leader_orders_per_day_max", "leader_work_hours_per_day_median",
+            "leader_income_per_work_hour_yuan", "leader_months_2h_share",
+            "leader_income_median_2h_yuan_per_month")}
+    opd = rv["orders"] / review_days
+    hours = rv["work_minutes"] / 60.0 / review_days
+    full = rv.loc[hours >= FULL_DAY_HOURS, "income_yuan"]
+    total_h = float(rv["work_minutes"].sum()) / 60.0
+    return {
+        "leader_orders_per_day_median": _f(opd.median()),
+        "leader_orders_per_day_p99": _f(opd.quantile(0.99)),
+        "leader_orders_per_day_max": _f(opd.max()),
+        "leader_work_hours_per_day_median": _f(hours.median()),
+        "leader_income_per_work_hour_yuan": _f(rv["income_yuan"].sum() / total_h)
+        if total_h > 0 else None,
+        "leader_months_2h_share": _f(len(full) / len(rv)),
+        "leader_income_median_2h_yuan_per_month": _f(full.median()) if len(full) else None,
     }
 
 
