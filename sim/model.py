@@ -701,6 +701,7 @@ class GroupBuyingMarket(mesa.Model):
         self.today["leader_pay"] = np.zeros((n_p, 3))  # bonus, service fees, gov subsidy
         self._orphans: list[tuple[int, np.ndarray]] = []
         changed = np.zeros(n_p, bool)
+        lost = np.zeros((self.network.n_neighbourhoods, n_p), bool)  # a leader quit there
         quits = 0
         if t.n:
             rows = due_rows(t, d, lc.review_days)
@@ -719,6 +720,7 @@ class GroupBuyingMarket(mesa.Model):
                 reasons = np.where(short, "income_below_reservation", "other")
                 self._deactivate_leaders(qrows, d, "quit", reasons)
                 np.add.at(self.today["leader_counts"][:, 1], t.platform[qrows], 1)
+                lost[t.neighbourhood[qrows], t.platform[qrows]] = True
                 changed[np.unique(t.platform[qrows])] = True
                 quits = len(quitting)
             if lc.multihoming and len(rows):
@@ -729,9 +731,16 @@ class GroupBuyingMarket(mesa.Model):
 
         recruited = 0
         for j, p in enumerate(self.platform_list):
-            if not p.active or (d - p.cfg.entry_day) % lc.recruit_interval_days:
+            if not p.active:
                 continue
-            m = self._recruit(p, d)
+            # Every recruit_interval_days the platform fills every gap; on other days it looks
+            # for successors only where a leader quit today (replace_on_quit).
+            only = None
+            if (d - p.cfg.entry_day) % lc.recruit_interval_days:
+                if not (lc.replace_on_quit and lost[:, j].any()):
+                    continue
+                only = lost[:, j]
+            m = self._recruit(p, d, only)
             self.today["leader_counts"][j, 0] += m
             recruited += m
             changed[j] = True
@@ -898,7 +907,7 @@ class GroupBuyingMarket(mesa.Model):
             srt = np.lexsort((u[fol], r))
             first = np.searchsorted(r[srt], r[srt], side="left")
             keep = np.zeros(len(fol), bool)
-            keep[srt] = (np.arange(len(srt)) - first) < lc.group_cap - 1  # the leader is one
+            keep[srt] = (np.arange(len(srt)) - first) < self.member_cap - 1  # the leader is one
             lo[fol[keep], j] = r[keep]
             lo[t.home[new_rows[sel]], j] = new_rows[sel]
             c.aware[t.home[new_rows[sel]], j] = True
@@ -937,16 +946,21 @@ class GroupBuyingMarket(mesa.Model):
             flows[j] += [len(h), same.sum(), other.sum(), (~same & ~other).sum()]
         self._orphans = []
 
-    def _recruit(self, p: Platform, d: int) -> int:
+    def _recruit(self, p: Platform, d: int, only: np.ndarray | None = None) -> int:
+        """Platform ``p`` recruits where it has fewer leaders than it wants (in the
+        neighbourhoods flagged by ``only``, if given); returns the number recruited."""
         t, c, lc, net = self.leaders, self.consumers, self.cfg.leaders, self.network
         k = net.n_neighbourhoods
         households = np.bincount(c.neighbourhood, minlength=k)
-        # Enough groups for the platform's density target, and never more than 500 a group.
+        # Enough leaders for the platform's density target, and for every household to find a
+        # place in some leader's WeChat groups (at most 500 a group).
         want = np.maximum(recruitment_targets(households, p.cfg.households_per_leader),
-                          recruitment_targets(households, lc.group_cap)) * p.covered
+                          recruitment_targets(households, self.member_cap)) * p.covered
         act = np.flatnonzero(t.view("active") & (t.view("platform") == p.index))
         have = np.bincount(t.neighbourhood[act], minlength=k)
         deficit = np.maximum(want - have, 0)
+        if only is not None:
+            deficit = deficit * only
         if deficit.sum() == 0:
             return 0
         eligible = c.leader_candidate & ~c.is_leader & (c.leader_available_day <= d)
@@ -1018,13 +1032,13 @@ class GroupBuyingMarket(mesa.Model):
         srt = np.lexsort((u[h], r))
         first = np.searchsorted(r[srt], r[srt], side="left")
         keep = np.zeros(len(h), bool)
-        keep[srt] = (np.arange(len(srt)) - first) < self.cfg.leaders.group_cap - 1
+        keep[srt] = (np.arange(len(srt)) - first) < self.member_cap - 1
         col[h[keep]] = r[keep]
 
     def _rehome(self, j: int, d: int) -> None:
         """Households without a pickup point of platform j join one in their neighbourhood.
 
-        Groups are capped at ``leaders.group_cap`` members (a WeChat group holds 500).
+        A leader's members are capped at :attr:`member_cap` (its WeChat groups, 500 each).
         """
         t, c = self.leaders, self.consumers
         act = np.flatnonzero(t.view("active") & (t.view("platform") == j))
@@ -1033,7 +1047,16 @@ class GroupBuyingMarket(mesa.Model):
         u = self.streams.uniform(f"leaders.assign.{self.platform_names[j]}", d, c.n)
         assign_members(col, c.neighbourhood, act, t.neighbourhood[act],
                        self.network.n_neighbourhoods, u,
-                       capacity=self.cfg.leaders.group_cap - members[act])
+                       capacity=self.member_cap - members[act])
+
+    @property
+    def member_cap(self) -> int:
+        """Most members one leader serves for one platform: ``wechat_groups_max`` WeChat groups
+        of at most ``group_cap`` (500) members each. DESIGN §2.2 caps each group, not the
+        leader; a leader whose group is full opens another (press: leaders run "a handful of
+        groups on WeChat", Rest of World 2021)."""
+        lc = self.cfg.leaders
+        return int(lc.group_cap * lc.wechat_groups_max)
 
     def leader_coverage(self) -> np.ndarray:
         """Share of households with a pickup point of each platform (active platforms), (P,)."""

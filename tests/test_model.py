@@ -14,7 +14,8 @@ from tests.helpers import SMALL, run_model
 
 
 @pytest.mark.parametrize("extra", [["incentive=flat"], ["incentive=multi_source"],
-                                   ["incentive=recognition", "leaders.group_cap=60"]])
+                                   ["incentive=recognition", "leaders.group_cap=60",
+                                    "leaders.wechat_groups_max=2"]])
 def test_invariants_hold_every_day(extra):
     model = GroupBuyingMarket(compose(SMALL + ["days=90"] + extra))
     c = model.consumers
@@ -40,7 +41,7 @@ def test_invariants_hold_every_day(extra):
             rows = c.leader_of[served, j]
             assert t.active[rows].all() and (t.platform[rows] == j).all()
             assert (t.neighbourhood[rows] == c.neighbourhood[served]).all()
-            assert np.bincount(rows).max(initial=0) <= model.cfg.leaders.group_cap
+            assert np.bincount(rows).max(initial=0) <= model.member_cap
         assert c.orders.min() >= 0 and np.all(c.trust >= 0) and np.all(c.trust <= 1)
         assert not np.isnan(c.trust).any()
     tables = model.recorder.tables()
