@@ -339,7 +339,7 @@ class LeaderConfig:
     group_cap: int = P(500, 1, 100_000)  # a WeChat group holds at most 500 members
     # WeChat groups a leader runs for one platform: its members there are at most
     # wechat_groups_max x group_cap (DESIGN caps each group, not the leader)
-    wechat_groups_max: int = P(1, 1, 1000)
+    wechat_groups_max: int = P(3, 1, 1000)
     # multi-homing: add a platform whose expected pay beats the current pay per platform by
     # this relative margin (with probability add_prob per review); drop a platform whose month
     # net of time is below drop_net_below_yuan (keeping the best one)
