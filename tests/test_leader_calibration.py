@@ -12,6 +12,7 @@ seeds (~5 s a run). The figures are the summary keys the team reads (`sim.metric
 from functools import cache
 
 import numpy as np
+import pytest
 
 from sim.cli import compose
 from sim.study import run_seeds
@@ -57,3 +58,37 @@ def test_the_largest_leaders_handle_70_to_100_orders_a_day():
     # by ~10 orders a day between seeds (seeds 0-3: 79-93); the mean over seeds must be in the
     # press range (large leaders 70-100 orders a day, DESIGN §6).
     assert 70 <= top.mean() <= 100, f"the largest leaders' orders a day: {top}"
+
+
+def test_calibration_summary_on_a_hand_worked_review_table():
+    import pandas as pd
+
+    from sim.metrics import leader_calibration_summary
+
+    # Four leader-months of 30 days: 0.5, 1, 2 and 3 hours a day of work.
+    rv = pd.DataFrame({"orders": [300, 600, 1500, 3000],
+                       "work_minutes": [900.0, 1800.0, 3600.0, 5400.0],
+                       "income_yuan": [750.0, 1500.0, 3750.0, 7500.0]})
+    out = leader_calibration_summary(rv, review_days=30)
+    assert out["leader_orders_per_day_median"] == 35.0  # (20 + 50) / 2
+    assert out["leader_orders_per_day_max"] == 100.0
+    assert out["leader_work_hours_per_day_median"] == 1.5
+    assert out["leader_months_2h_share"] == 0.5  # exactly 2 h a day counts
+    assert out["leader_income_median_2h_yuan_per_month"] == 5625.0  # (3,750 + 7,500) / 2
+    # 13,500 yuan over 11,700 minutes = 195 hours (the summary rounds to 6 decimals)
+    assert out["leader_income_per_work_hour_yuan"] == pytest.approx(13500.0 / 195.0, abs=1e-6)
+
+
+def test_a_leader_runs_several_wechat_groups_up_to_its_cap():
+    from sim.model import GroupBuyingMarket
+
+    # Groups of at most 60: with two groups a leader may serve 120 households of a compound of
+    # 200 (the smoke market), never more.
+    model = GroupBuyingMarket(compose(["experiment=smoke", "days=30", "leaders.group_cap=60",
+                                       "leaders.wechat_groups_max=2"]))
+    model.run()
+    lo = model.consumers.leader_of
+    sizes = np.bincount(lo[lo >= 0])
+    assert model.member_cap == 120
+    assert sizes.max() > 60, "some leader needs a second group"
+    assert sizes.max() <= 120, "no leader passes its groups' cap"
