@@ -96,8 +96,8 @@ class RefConsumer(mesa.Agent):
     awareness of each platform (own marketing, neighbours who use it, its leader), the order
     occasion (segment rate, leader promotion) and the logit choice over the platforms it can reach
     (DESIGN §4.2: price, trust, habit, quality, outside option), then trust learning. What is not a
-    consumer rule stays fixed at the vectorised model's state after its first day: leaders,
-    reach, prices. ``tests/test_benchmark.py`` checks the rules against the model's functions.
+    consumer rule is held fixed (see :class:`RefModel`). ``tests/test_benchmark.py`` checks the
+    rules against the model's functions.
     """
 
     def __init__(self, model, i: int, neighbours: list[int], state: dict):
@@ -185,8 +185,14 @@ class RefConsumer(mesa.Agent):
 class RefModel(mesa.Model):
     """The per-agent reference: Mesa agents stepped with ``shuffle_do`` on the model's network.
 
-    It starts from the vectorised model's households after one day (leaders recruited, the first
-    adopters), on the same network and configuration.
+    Households start as the vectorised model's do on day 0 (same network, segments, trust; none
+    adopted or aware). What is not a consumer rule is taken from the vectorised model once every
+    platform has entered and recruited (``leader_day``, a week after the last entry) and then held
+    fixed: leaders and the groups they serve, marketing reach, prices. Platforms become active on
+    their ``entry_day``. Left out, each making the reference do less work than the model (so the
+    speed ratios are conservative): coupons and the coupon-day marketing boost, the calendar's
+    demand multipliers, complaints and spoilage (they come from the logistics the reference does
+    not run: its trust only rises, at the order rather than at pickup).
     """
 
     def __init__(self, consumers: int, seed: int = 0):
@@ -194,9 +200,20 @@ class RefModel(mesa.Model):
         from sim.cli import compose
         from sim.model import RECENT_USE_DAYS, GroupBuyingMarket
 
-        cfg = compose([f"market.consumers={consumers}", "days=2", f"seed={seed}"])
+        cfg = compose([f"market.consumers={consumers}", f"seed={seed}"])
         vec = GroupBuyingMarket(cfg)  # the same network, households and leaders as the model
-        vec.step()
+        c, a = vec.consumers, vec.network.adjacency
+        start = {"neighbourhood": vec.network.neighbourhood.copy(), "price_sensitivity":
+                 c.price_sensitivity.copy(), "order_rate": c.order_rate.copy(),
+                 "p_scale": c.p_scale.copy(), "adopted": c.adopted.copy(),
+                 "aware": c.aware.copy(), "trust": c.trust.copy()}
+        plats = vec.platform_list
+        self.entry_day = [p.cfg.entry_day for p in plats]
+        self.leader_day = max(self.entry_day) + cfg.leaders.recruit_interval_days
+        for _ in range(self.leader_day + 1):
+            vec.step()
+        start["is_leader"], start["leader_of"] = c.is_leader, c.leader_of
+        start["adopted"] = start["adopted"] | c.is_leader  # leaders adopt (wom.leaders_adopt)
         w, ch = cfg.wom, cfg.choice
         self.p, self.q, self.leader_boost = w.p_external, w.q_imitation, w.leader_boost
         self.lapse, self.lapse_days, self.lapse_trust = w.lapse, w.lapse_days, w.lapse_trust
@@ -206,25 +223,20 @@ class RefModel(mesa.Model):
         self.recent_days = RECENT_USE_DAYS
         self.theta, self.kappa, self.outside = ch.trust_weight, ch.habit, ch.outside_utility
         self.leader_promotion = ch.leader_promotion
-        plats = vec.platform_list
         self.prices = [p.price_index for p in plats]
         self.quality = [p.cfg.quality for p in plats]
-        self.active = [p.active for p in plats]
         self.own_awareness = [p.cfg.awareness_rate_per_day for p in plats]
         self.reach = vec.neighbourhood_reach_today().tolist()
-        self.day = 1
-        c, a = vec.consumers, vec.network.adjacency
-        state = {"neighbourhood": vec.network.neighbourhood, "price_sensitivity":
-                 c.price_sensitivity, "order_rate": c.order_rate, "p_scale": c.p_scale,
-                 "is_leader": c.is_leader, "leader_of": c.leader_of, "adopted": c.adopted,
-                 "aware": c.aware, "trust": c.trust}
+        self.day = 0
+        self.active = [e <= self.day for e in self.entry_day]
         self.households = [
-            RefConsumer(self, i, a.indices[a.indptr[i]:a.indptr[i + 1]].tolist(), state)
+            RefConsumer(self, i, a.indices[a.indptr[i]:a.indptr[i + 1]].tolist(), start)
             for i in range(c.n)
         ]
         self.ref_agents = self.agents_by_type[RefConsumer]
 
     def step(self) -> None:
+        self.active = [e <= self.day for e in self.entry_day]
         self.ref_agents.shuffle_do("step")
         self.day += 1
 

@@ -95,9 +95,10 @@ class MarketConfig:
     segments: dict[str, SegmentConfig] = field(default_factory=dict)
     leader_candidate_rate_town: float = P(0.03, 0.0, 1.0)  # households able to run a pickup point
     leader_candidate_rate_village: float = P(0.015, 0.0, 1.0)  # scarcer in villages
-    # The market size the platforms' cash, patience and fixed cost per day are stated for
-    # (configs/platforms/*: a 20,000-household slice); they scale by consumers / this, so a
-    # bigger market gets a proportionally bigger platform rather than one that runs out of money.
+    # The market size the platforms' cash, patience, fixed cost per day and subsidy budget are
+    # stated for (configs/platforms/*, configs/subsidy/*: a 20,000-household slice); they scale by
+    # consumers / this, so a bigger market gets a proportionally bigger platform rather than one
+    # that runs out of money. Fines stay absolute.
     platform_money_households: int = P(20_000, 1, 10_000_000)
 
 
@@ -249,7 +250,7 @@ class PlatformConfig:
     price_recovery_rate: float = P(0.02, 0.0, 1.0)  # per day, back toward cost-plus
     min_markup: float = P(-0.2, -0.9, 10.0)  # price_war: lowest markup it will price at
     coverage: float = P(0.8, 0.0, 1.0)  # share of neighbourhoods where it recruits leaders
-    households_per_leader: int = P(150, 1, 100_000)  # recruitment target per neighbourhood
+    households_per_leader: int = P(1500, 1, 100_000)  # recruitment target per neighbourhood
     marketing_reach: float = P(1.0, 0.0, 1.0)  # reach_i of DESIGN §4.1 where it is present
     awareness_rate_per_day: float = P(0.01, 0.0, 1.0)  # own marketing
     initial_trust: float = P(0.5, 0.0, 1.0)
@@ -300,7 +301,7 @@ class SubsidyConfig:
     schedule: str = P("none", choices="subsidy")
     platforms: list[str] = P(factory=list)  # platforms that subsidise
     coupon_yuan_per_order: float = P(0.0, 0.0, 1000.0)
-    daily_budget_yuan: float = P(0.0, 0.0, 1e9)  # per platform
+    daily_budget_yuan: float = P(0.0, 0.0, 1e9)  # per platform, per platform_money_households
     days: int = P(90, 0, 100_000)  # D: subsidy days after the platform's entry
     taper_days: int = P(30, 0, 100_000)  # launch_war: linear taper after D
 

@@ -121,8 +121,9 @@ class Platform(mesa.Agent):
         self.new_user_coupon_yuan = 0.0  # per order, a household's first order only
         self.day_last_below_cost = -1  # last day any category was priced below unit cost
         self.new_buyers_yesterday = 0
-        # Cash, patience and fixed costs are stated for a market of platform_money_households
-        # households and scale with the market's size (a county-wide platform is bigger).
+        # Cash, patience, fixed costs and the subsidy budget are stated for a market of
+        # platform_money_households households and scale with the market's size (a county-wide
+        # platform is bigger). Fines (policy.fine_yuan) stay absolute: a regulator's amount.
         market = model.cfg.market
         self.money_scale = market.consumers / market.platform_money_households
         self.cash_yuan = float(cfg.initial_cash_yuan) * self.money_scale
@@ -173,7 +174,8 @@ class Platform(mesa.Agent):
             return 0.0
         takers = (self.new_buyers_yesterday if sub.schedule in NEW_USER_SCHEDULES
                   else self.orders_yesterday)
-        budget_per_order = sub.daily_budget_yuan / max(1, takers)
+        budget = sub.daily_budget_yuan * self.money_scale  # stated for the reference market
+        budget_per_order = budget / max(1, takers)
         coupon = intensity * min(sub.coupon_yuan_per_order, budget_per_order)
         return min(coupon, self.basket_price_yuan)
 

@@ -34,14 +34,15 @@ def _benchmark_module():
 def test_reference_applies_the_models_rules():
     """The per-agent reference computes the model's adoption, awareness and choice formulas.
 
-    After 40 days of the reference (a mixed state: adopters, users, unaware households), every
+    After 70 days of the reference (a mixed state: adopters, users, unaware households), every
     agent's own per-agent probabilities and utilities equal the model's vectorised functions
     evaluated on the same state (up to the order of floating-point additions)."""
     from sim.consumers import adoption_probability, awareness_probability, choice_utilities
 
     ref = _benchmark_module().RefModel(1500, seed=2)
-    for _ in range(40):
+    for _ in range(70):  # past the entrant's entry (day 60): all three platforms in play
         ref.step()
+    assert all(ref.active), "every platform should have entered"
     hh = ref.households
     adopted = np.array([h.adopted for h in hh])
     leader = np.array([h.is_leader for h in hh])

@@ -238,3 +238,17 @@ def test_platform_money_scales_with_market_size():
         assert not p.out_of_patience() or not p.active
         p.cumulative_profit_yuan = -3.1 * pc.patience_yuan
         assert p.out_of_patience() == p.active
+
+
+def test_subsidy_budget_scales_with_market_size():
+    """The daily subsidy budget is platform money too: 3x the households, 3x the budget."""
+    coupons = []
+    for ref in (3000, 1000):
+        model = GroupBuyingMarket(compose([
+            "experiment=smoke", "subsidy=launch_war", "market.consumers=3000",
+            f"market.platform_money_households={ref}", "days=1"]))
+        p = next(p for p in model.platform_list if p.name == "entrant")
+        p.orders_yesterday = 100_000  # so many takers that the budget, not the cap, binds
+        coupons.append(p._coupon(p.cfg.entry_day))
+    assert coupons[0] > 0
+    assert coupons[1] == pytest.approx(3.0 * coupons[0], rel=1e-12)
