@@ -196,7 +196,8 @@ class GroupBuyingMarket(mesa.Model):
         self.nb_sales_month = np.zeros((self.network.n_neighbourhoods, n_p))
         # Neighbour counts read by word of mouth (adopters, leaders, recent users of each
         # platform), kept up to date for the households whose state changed since the last day
-        # (``phase_word_of_mouth``); ``_nb_state`` is the state they count.
+        # (``phase_word_of_mouth``); ``_nb_state`` is the state they count (adopted, leader,
+        # platform used in the last RECENT_USE_DAYS or -1).
         self.neighbour_counts = NeighbourCounts(self.network, 2 + n_p)
         self._nb_state = (np.zeros(n, bool), np.zeros(n, bool), np.full(n, NONE, np.int16))
         self.today: dict = {}
@@ -588,13 +589,23 @@ class GroupBuyingMarket(mesa.Model):
         adopted, leader, plat = self._nb_state
         rows = np.flatnonzero((c.adopted != adopted) | (c.is_leader != leader)
                               | (recent_p != plat))
-        x = np.zeros((len(rows), self.neighbour_counts.x.shape[1]), np.float32)
-        x[:, 0] = c.adopted[rows]
-        x[:, 1] = c.is_leader[rows]
-        used = np.flatnonzero(recent_p[rows] >= 0)
-        x[used, 2 + recent_p[rows[used]]] = 1.0
-        adopted[rows], leader[rows], plat[rows] = c.adopted[rows], c.is_leader[rows], recent_p[rows]
-        return self.neighbour_counts.set_rows(rows, x)
+        new = (c.adopted[rows], c.is_leader[rows], recent_p[rows])
+        delta = (self._state_rows(*new, self.neighbour_counts.counts.shape[1])
+                 - self._state_rows(adopted[rows], leader[rows], plat[rows],
+                                    self.neighbour_counts.counts.shape[1]))
+        adopted[rows], leader[rows], plat[rows] = new
+        return self.neighbour_counts.add(rows, delta)
+
+    @staticmethod
+    def _state_rows(adopted: np.ndarray, leader: np.ndarray, plat: np.ndarray,
+                    n_cols: int) -> np.ndarray:
+        """Rows of the counted 0/1 matrix: adopted, leader, one column per recent platform."""
+        x = np.zeros((len(adopted), n_cols), np.float32)
+        x[:, 0] = adopted
+        x[:, 1] = leader
+        used = np.flatnonzero(plat >= 0)
+        x[used, 2 + plat[used]] = 1.0
+        return x
 
     def _todays_complainers(self, d: int) -> tuple[np.ndarray, np.ndarray]:
         """Today's complainers and the platforms they complain about (orders and scandals)."""

@@ -271,24 +271,23 @@ class NeighbourCounts:
     Word of mouth reads, every day, how many of each household's neighbours have adopted, lead a
     group, or recently used each platform. Recomputing ``A @ X`` is a pass over every tie of the
     network; but from one day to the next only the households who adopted, lapsed, switched
-    platform or stopped ordering change their row of ``X``. Adding ``A[:, rows] @ (X_new - X_old)
-    [rows]`` for those rows costs their ties only. The counts are sums of +1 and -1 in float32, so
-    they stay exact integers (below 2**24 neighbours) and equal the full product bit for bit.
+    platform or stopped ordering change their row of ``X``. Adding ``A[:, rows] @ delta`` for
+    those rows costs their ties only. The counts are sums of +1 and -1 in float32, so they stay
+    exact integers (below 2**24 neighbours) and equal the full product bit for bit. The caller
+    keeps ``X`` (in whatever compact form it has) and passes the changes.
     """
 
     def __init__(self, network: SocialNetwork, n_cols: int):
         self.network = network
-        self.x = np.zeros((network.n, n_cols), np.float32)
         self.counts = np.zeros((network.n, n_cols), np.float32)
 
-    def set_rows(self, rows: np.ndarray, x_rows: np.ndarray) -> np.ndarray:
-        """Set ``X[rows] = x_rows`` (``rows`` without repeats) and return the updated ``A @ X``."""
+    def add(self, rows: np.ndarray, delta: np.ndarray) -> np.ndarray:
+        """``X[rows] += delta`` (``rows`` without repeats); returns the updated ``A @ X``."""
         if len(rows):
-            x_rows = np.asarray(x_rows, np.float32)
-            delta = x_rows - self.x[rows]
-            self.x[rows] = x_rows
-            if self.network.adjacency is None:
-                self.counts = self.network.neighbour_sum(self.x)
+            delta = np.asarray(delta, np.float32)
+            if self.network.adjacency is None:  # complete graph: everyone but oneself
+                self.counts += delta.sum(axis=0)
+                self.counts[rows] -= delta
             else:
                 self.counts += self.network.neighbour_sum_of_rows(rows, delta)
         return self.counts
