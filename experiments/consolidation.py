@@ -13,30 +13,21 @@ shares (industry reports for 2024: 2-3 platforms, 44 / 32 / 17%).
 
 from __future__ import annotations
 
-import argparse
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 from sim import figures
-from sim.study import SMALL_MARKET, run_seeds
+from sim.study import parse_study_args, run_seeds
 
 OUT = Path(__file__).resolve().parent / "figures" / "consolidation"
-QUICK = SMALL_MARKET
 
 
 def main(argv=None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="2 seeds, small market, 300 days")
-    ap.add_argument("--seeds", type=int, default=None)
-    ap.add_argument("--out", type=Path, default=None, help="figure directory")
-    a = ap.parse_args(argv)
-    a.out = figures.output_dir(OUT, a.quick, a.out)
-    n_seeds = a.seeds or (2 if a.quick else 6)
-    days = 300 if a.quick else 730
-    over = ["experiment=consolidation", f"days={days}"] + (QUICK if a.quick else [])
-    runs = run_seeds(over, range(1, n_seeds + 1), workers=1 if a.quick else None)
+    a = parse_study_args(argv, __doc__, OUT, days=730, quick_days=300)
+    n_seeds, days = len(a.seeds), a.days
+    runs = run_seeds(["experiment=consolidation"] + a.base, a.seeds, a.workers)
 
     names = list(runs[0][1]["platforms"]["platform"].unique())
     daily = [t["daily"] for _, t in runs]

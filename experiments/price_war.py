@@ -17,18 +17,16 @@ the entrant's lowest price / unit cost before and after the ban.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 
 from sim import figures
-from sim.study import SMALL_MARKET, paired_difference, platform_series, run_seeds
+from sim.study import paired_difference, parse_study_args, platform_series, run_seeds
 
 OUT = Path(__file__).resolve().parent / "figures" / "price_war"
 BAN_DAY = 120
 WAR = slice(90, 180)  # the entrant is in (day 60) and its launch month is over
-QUICK = SMALL_MARKET
 SCENARIOS = {
     "cost-plus": [],
     "price war": ["experiment=price_war"],
@@ -46,18 +44,9 @@ def rolling(x, w=7):
 
 
 def main(argv=None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="2 seeds, small market, 180 days")
-    ap.add_argument("--seeds", type=int, default=None)
-    ap.add_argument("--out", type=Path, default=None, help="figure directory")
-    a = ap.parse_args(argv)
-    a.out = figures.output_dir(OUT, a.quick, a.out)
-    n_seeds = a.seeds or (2 if a.quick else 6)
-    days = 180 if a.quick else 365
-    base = [f"days={days}"] + (QUICK if a.quick else [])
-    seeds = range(1, n_seeds + 1)
-    workers = 1 if a.quick else None  # quick: one process, no start-up cost per scenario
-    runs = {k: run_seeds(base + v, seeds, workers) for k, v in SCENARIOS.items()}
+    a = parse_study_args(argv, __doc__, OUT, days=365, quick_days=180)
+    n_seeds, days = len(a.seeds), a.days
+    runs = {k: run_seeds(a.base + v, a.seeds, a.workers) for k, v in SCENARIOS.items()}
 
     gm = {k: platform_series(r, "gross_margin", "incumbent") for k, r in runs.items()}
     ratio = {k: platform_series(r, "price_cost_ratio_min", "entrant") for k, r in runs.items()}

@@ -18,18 +18,16 @@ again in the next 30), with paired 95% intervals.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 
 from sim import figures
-from sim.study import SMALL_MARKET, paired_difference, platform_series, run_seeds
+from sim.study import paired_difference, parse_study_args, platform_series, run_seeds
 
 OUT = Path(__file__).resolve().parent / "figures" / "subsidy_war"
 ENTRY, SUB_DAYS = 60, 90
 WITHDRAW = ENTRY + SUB_DAYS  # day 150
-QUICK = SMALL_MARKET
 SCENARIOS = {
     "no subsidy": ["subsidy=none"],
     "withdrawn": ["subsidy=withdrawal", f"subsidy.days={SUB_DAYS}"],
@@ -39,18 +37,9 @@ SCENARIOS = {
 
 
 def main(argv=None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="2 seeds, small market, 200 days")
-    ap.add_argument("--seeds", type=int, default=None)
-    ap.add_argument("--out", type=Path, default=None, help="figure directory")
-    a = ap.parse_args(argv)
-    a.out = figures.output_dir(OUT, a.quick, a.out)
-    n_seeds = a.seeds or (2 if a.quick else 6)
-    days = 200 if a.quick else 365
-    base = [f"days={days}"] + (QUICK if a.quick else [])
-    seeds = range(1, n_seeds + 1)
-    workers = 1 if a.quick else None  # quick: one process, no start-up cost per scenario
-    runs = {k: run_seeds(base + v, seeds, workers) for k, v in SCENARIOS.items()}
+    a = parse_study_args(argv, __doc__, OUT, days=365, quick_days=200)
+    n_seeds, days = len(a.seeds), a.days
+    runs = {k: run_seeds(a.base + v, a.seeds, a.workers) for k, v in SCENARIOS.items()}
 
     share = {k: platform_series(r, "order_share", "entrant") for k, r in runs.items()}
     rep = {k: platform_series(r, "repurchase_rate", "entrant") for k, r in runs.items()}

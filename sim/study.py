@@ -7,19 +7,61 @@ back in seed order, so the output is the same whatever the number of workers.
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["SMALL_MARKET", "paired_difference", "platform_series", "run_one", "run_seeds"]
+__all__ = ["SMALL_MARKET", "StudyArgs", "paired_difference", "parse_study_args",
+           "platform_series", "run_one", "run_seeds"]
 
 # The smoke market (configs/experiment/smoke.yaml) without its 60-day horizon: what experiments
 # use for --quick.
 SMALL_MARKET = ["market.consumers=2000", "market.county.compound_size=200",
                 "market.county.village_size=150"]
+
+
+@dataclass
+class StudyArgs:
+    """What an experiment's command line chose: quick or full, seeds, days, figure directory."""
+
+    quick: bool
+    out: Path
+    seeds: range
+    days: int
+
+    @property
+    def base(self) -> list[str]:
+        """Overrides every scenario of the study shares: the horizon, and the small market when
+        quick."""
+        return [f"days={self.days}"] + (SMALL_MARKET if self.quick else [])
+
+    @property
+    def workers(self) -> int | None:
+        return 1 if self.quick else None  # quick: one process, no start-up cost per scenario
+
+
+def parse_study_args(argv, doc: str, out: Path, days: int, quick_days: int,
+                     seeds: int = 6) -> StudyArgs:
+    """The command line the competition experiments share: ``--quick`` (2 seeds, the small
+    market, ``quick_days``), ``--seeds N``, ``--out DIR`` (figures; quick runs default to the
+    gitignored ``quick/`` directory, :func:`sim.figures.output_dir`)."""
+    from sim import figures
+
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--quick", action="store_true",
+                    help=f"2 seeds, small market, {quick_days} days")
+    ap.add_argument("--seeds", type=int, default=None)
+    ap.add_argument("--out", type=Path, default=None, help="figure directory")
+    a = ap.parse_args(argv)
+    n = a.seeds or (2 if a.quick else seeds)
+    return StudyArgs(a.quick, figures.output_dir(out, a.quick, a.out), range(1, n + 1),
+                     quick_days if a.quick else days)
 
 
 def run_one(overrides: list[str], seed: int) -> tuple[dict, dict[str, pd.DataFrame]]:
