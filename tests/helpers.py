@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from omegaconf import OmegaConf
+
 from sim.cli import compose
 from sim.model import GroupBuyingMarket
 
@@ -13,3 +15,12 @@ def run_model(overrides: list[str]) -> GroupBuyingMarket:
     model = GroupBuyingMarket(compose(SMALL + overrides))
     model.run()
     return model
+
+
+def review_config():
+    """Leader settings for hand-worked reviews: 6 min an order, 30 a complaint, churn logit -2
+    with no tenure or recognition effect (round numbers, not the calibration)."""
+    return OmegaConf.create(dict(review_days=30, income_smoothing=0.5, minutes_per_order=6.0,
+                                 minutes_per_complaint=30.0, churn_base_logit=-2.0,
+                                 churn_shortfall_slope=3.0, churn_tenure_effect=0.0,
+                                 churn_recognition_effect=0.0))

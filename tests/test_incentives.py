@@ -9,6 +9,7 @@ from sim.cli import compose
 from sim.config import ConfigError, IncentiveConfig, validate
 from sim.incentives import SCHEMES, make_scheme
 from sim.leaders import LeaderTable, assign_members, due_rows, month_net_income, review
+from tests.helpers import review_config
 
 
 def _scheme(name, **kw):
@@ -95,10 +96,7 @@ def test_bad_tiers_are_rejected_with_one_line():
 
 def test_review_sums_a_multi_homing_leaders_platforms():
     # Leader 0 serves two platforms (rows 0 and 1, person 0); leader 2 one (row 2).
-    lc = OmegaConf.create(dict(review_days=30, income_smoothing=0.5, minutes_per_order=6.0,
-                               minutes_per_complaint=30.0, churn_base_logit=-2.0,
-                               churn_shortfall_slope=3.0, churn_tenure_effect=0.0,
-                               churn_recognition_effect=0.0))
+    lc = review_config()
     t = LeaderTable()
     t.append(home=np.array([5, 5, 7]), person=np.array([0, 0, 2]),
              platform=np.array([0, 1, 0]), active=np.array([True, True, True]),

@@ -9,6 +9,7 @@ from sim.consumers import adoption_probability, choice_utilities, choose, logsum
 from sim.incentives import FlatCommission, commission_rate_on
 from sim.leaders import LeaderTable, assign_members, pick_recruits, quit_probability, review
 from sim.platforms import launch_war, withdrawal
+from tests.helpers import review_config
 
 # --- adoption (DESIGN §4.1) -------------------------------------------------------------------
 
@@ -102,10 +103,7 @@ def test_assign_members_only_within_the_neighbourhood():
 
 
 def test_review_smooths_net_income_and_resets_the_month():
-    lc = OmegaConf.create(dict(review_days=30, income_smoothing=0.5, minutes_per_order=6.0,
-                               minutes_per_complaint=30.0, churn_base_logit=-2.0,
-                               churn_shortfall_slope=3.0, churn_tenure_effect=0.0,
-                               churn_recognition_effect=0.0))
+    lc = review_config()
     t = LeaderTable()
     t.append(home=np.array([0, 1]), active=np.array([True, True]), day_joined=np.array([0, 5]),
              reservation_income_yuan=np.array([1000.0, 1000.0]),
