@@ -32,19 +32,14 @@ import mesa
 import numpy as np
 from omegaconf import OmegaConf
 
-from sim import coldchain
-from sim.arrays import any_rows, count_cols, max_rows
+from sim import coldchain, kernels
+from sim.arrays import any_rows, count_cols
 from sim.config import validate
 from sim.consumers import (
     NONE,
     Consumer,
     ConsumerState,
-    adoption_probability,
-    awareness_probability,
-    choice_utilities,
-    choose,
     decay_complaints,
-    logsum_surplus_yuan,
     neighbourhood_reach,
 )
 from sim.incentives import make_scheme
@@ -80,12 +75,6 @@ def _rank(u: np.ndarray) -> np.ndarray:
     pos = np.empty(len(u), np.int64)
     pos[np.argsort(u, kind="stable")] = np.arange(len(u))
     return pos
-
-
-def _count_at(target: np.ndarray, index: tuple) -> None:
-    """``np.add.at(target, index, 1)`` for an integer table, by one ``bincount`` (faster)."""
-    flat = np.ravel_multi_index(index, target.shape)
-    target += np.bincount(flat, minlength=target.size).reshape(target.shape)
 
 
 @dataclass
@@ -200,10 +189,21 @@ class GroupBuyingMarket(mesa.Model):
         # platform used in the last RECENT_USE_DAYS or -1).
         self.neighbour_counts = NeighbourCounts(self.network, 2 + n_p)
         self._nb_state = (np.zeros(n, bool), np.zeros(n, bool), np.full(n, NONE, np.int16))
+        # Complaint spreading (``_spread_complaints``): the trust factor ``(1 - loss) ** h`` for
+        # h complaints heard about a platform in a day (h is at most a household's degree), as
+        # NumPy computes it; and the compiled kernel's zeroed work array.
+        if self.network.adjacency is not None:
+            max_h = int(self.network.degree.max(initial=0))
+            loss = cfg.wom.complaint_trust_loss
+            self._complaint_loss_table = (
+                np.power(1.0 - loss, np.arange(max_h + 1, dtype=np.float32)) if loss > 0
+                else np.zeros(0, np.float32))
+            self._complaint_scratch = np.zeros((n, n_p), np.float32)
         self.today: dict = {}
         self.phase_seconds: dict[str, float] | None = None  # set to {} to time each phase
         self._orphans: list[tuple[int, np.ndarray]] = []
         self.recorder = Recorder(self)
+        kernels.warm_up()
         self.setup_seconds = time.perf_counter() - t0
 
     # -----------------------------------------------------------------------------------------
@@ -346,7 +346,6 @@ class GroupBuyingMarket(mesa.Model):
         c = self.consumers
         j = book.platform
         village = c.in_village[book.consumer]
-        n_c = len(self.category_names)
         coverage = self._coverage()
         # Which legs run cold: one draw per household and leg (the household's parcel).
         cold = np.empty((len(book), 4), bool)
@@ -361,24 +360,17 @@ class GroupBuyingMarket(mesa.Model):
             p.flows["logistics_yuan"] += float(cold_cost[j == pj].sum())
         u_late = self.streams.uniform_at("pickup.late", d, book.consumer)
         late = u_late < self.late_pickup_prob[book.consumer]
-        stocked = book.from_stock[:, None]  # stock units already made the first two legs
-        hours = np.empty((len(book), n_c, 4))
-        hours[:, :, 0] = np.where(stocked, 0.0,
-                                  self.sup_transit_hours[np.maximum(book.supplier, 0)])
-        hours[:, :, 1] = np.where(stocked, 0.0, cc.central_to_grid_hours)
-        hours[:, :, 2] = np.where(village, cc.grid_to_pickup_hours_village,
-                                  cc.grid_to_pickup_hours_town)[:, None]
-        hours[:, :, 3] = (np.where(village, cc.dwell_hours_village, cc.dwell_hours_town)
-                          + late * cc.late_pickup_extra_hours)[:, None]
-        life_days = np.where(cold[:, None, :], self.shelf_life_cold[None, :, None],
-                             self.shelf_life_ambient[None, :, None])
-        used = hours / 24.0 / life_days
-        leg = coldchain.leg_of_loss(book.life0, used)
+        # Stock units already made the first two legs; each leg uses hours / 24 / L(T) of a
+        # unit's life (sim.kernels.chain_losses: sim.coldchain.leg_of_loss, per unit).
         filled = book.filled
-        spoiled = filled & (book.defect | (leg >= 0))
-        remaining = book.life0 - used.sum(axis=2)
-        low_life = filled & ~spoiled & (remaining < cc.complaint_life_fraction)
-        stage = np.where(book.defect, 0, coldchain.LEG_LOSS_STAGE[leg])
+        spoiled, low_life, stage = kernels.chain_losses(
+            book.life0, filled, book.defect, book.from_stock, book.supplier,
+            self.sup_transit_hours, float(cc.central_to_grid_hours),
+            np.array([cc.grid_to_pickup_hours_town, cc.grid_to_pickup_hours_village], float),
+            np.array([cc.dwell_hours_town, cc.dwell_hours_village], float),
+            float(cc.late_pickup_extra_hours), village, late, cold, self.shelf_life_cold,
+            self.shelf_life_ambient, float(cc.complaint_life_fraction),
+            coldchain.LEG_LOSS_STAGE.astype(np.int64))
 
         # Refunds: the paid share of each spoiled unit's list price.
         paid_share = np.divide(book.paid_yuan, book.value_yuan, out=np.zeros(len(book)),
@@ -449,19 +441,11 @@ class GroupBuyingMarket(mesa.Model):
     def _record_order_units(self, book, filled, spoiled, low_life, stage, village,
                             refund_units) -> None:
         """Counts per platform x category (and area x stage for losses) of today's deliveries."""
-        t, n_c = self.today, len(self.category_names)
-        jj = np.broadcast_to(book.platform[:, None], filled.shape)
-        cc = np.broadcast_to(np.arange(n_c)[None, :], filled.shape)
-        _count_at(t["shipped"], (jj[filled], cc[filled]))
-        _count_at(t["spoiled"], (jj[spoiled], cc[spoiled]))
-        _count_at(t["low_life"], (jj[low_life], cc[low_life]))
-        np.add.at(t["refunds"], (jj, cc), refund_units)
-        area = np.broadcast_to(village.astype(np.int64)[:, None], filled.shape)
+        t = self.today
         cost = book.cost_yuan * spoiled
-        _count_at(t["losses"], (jj[spoiled], cc[spoiled], area[spoiled], stage[spoiled]))
-        np.add.at(t["loss_yuan"], (jj[spoiled], cc[spoiled], area[spoiled], stage[spoiled]),
-                  cost[spoiled])
-        np.add.at(t["spoil_cost"], (jj, cc), cost)
+        kernels.record_units(book.platform, village, filled, spoiled, low_life, stage,
+                             refund_units, cost, t["shipped"], t["spoiled"], t["low_life"],
+                             t["refunds"], t["losses"], t["loss_yuan"], t["spoil_cost"])
         for pj, p in enumerate(self.platform_list):
             p.flows["spoilage_cost_yuan"] += float(cost[book.platform == pj].sum())
 
@@ -537,14 +521,14 @@ class GroupBuyingMarket(mesa.Model):
         reach_k = self.neighbourhood_reach_today()
         # Only households that have not adopted can adopt: the probability is computed for them
         # alone (the draw stays a full-length vector: its numbers are those of before).
-        cand = np.flatnonzero(~c.adopted)
-        reach = reach_k[c.neighbourhood[cand]]
-        adopted_nb = nb[cand, 0].astype(np.float64)
-        leader_nb = nb[cand, 1] > 0
-        prob = adoption_probability(w.p_external, w.q_imitation, reach, adopted_nb,
-                                    net.degree[cand], leader_nb, w.leader_boost,
-                                    c.p_scale[cand], c.complaints_heard[cand],
-                                    w.complaint_adoption_loss)
+        # sim.consumers.adoption_probability: the terms in one compiled pass over the
+        # households (sim.kernels.adoption_candidates), the complaints factor and the clip here.
+        cand, prob = kernels.adoption_candidates(
+            c.adopted, reach_k, c.neighbourhood, nb[:, 0], nb[:, 1], net.degree, c.p_scale,
+            float(w.p_external), float(w.q_imitation), float(w.leader_boost))
+        if w.complaint_adoption_loss:
+            prob = prob * np.power(1.0 - w.complaint_adoption_loss, c.complaints_heard[cand])
+        prob = np.clip(prob, 0.0, 1.0)
         u = self.streams.uniform("wom.adopt", d, c.n)[cand]
         new = cand[u < prob]
         c.adopted[new] = True
@@ -552,13 +536,10 @@ class GroupBuyingMarket(mesa.Model):
         self.today["new_adopters"] = len(new)
 
         lapsed = 0
-        if w.lapse:
-            last = np.where(c.day_last_order >= 0, c.day_last_order, c.day_adopted)
-            stale = np.flatnonzero(c.adopted & ~c.is_leader & (d - last > w.lapse_days))
-            drop = stale[max_rows(c.trust[stale]) < w.lapse_trust]
-            c.adopted[drop] = False
-            lapsed = len(drop)
-        self.today["lapsed"] = lapsed
+        if w.lapse:  # adopters who stopped ordering and trust no platform (sim.kernels.lapse)
+            lapsed = kernels.lapse(c.adopted, c.is_leader, c.day_last_order, c.day_adopted,
+                                   c.trust, d, int(w.lapse_days), float(w.lapse_trust))
+        self.today["lapsed"] = int(lapsed)
 
         for j, p in enumerate(self.platform_list):
             if not p.active:
@@ -567,13 +548,12 @@ class GroupBuyingMarket(mesa.Model):
             # bought users: seed 000 §3.3.1 "大规模补贴用户").
             own = p.cfg.awareness_rate_per_day * (
                 1.0 + w.subsidy_marketing_boost * (p.coupon_yuan > 0))
-            # Awareness only grows: only households not yet aware need the computation.
-            cand = np.flatnonzero(~c.aware[:, j])
-            p_aw = awareness_probability(own, w.awareness_imitation, nb[cand, 2 + j],
-                                         net.degree[cand], w.awareness_from_leader,
-                                         c.leader_of[cand, j] >= 0)
-            u = self.streams.uniform(f"wom.aware.{p.name}", d, c.n)[cand]
-            c.aware[cand[u < p_aw], j] = True
+            # Awareness only grows: only households not yet aware need the computation
+            # (sim.consumers.awareness_probability, compiled: sim.kernels.become_aware).
+            u = self.streams.uniform(f"wom.aware.{p.name}", d, c.n)
+            kernels.become_aware(c.aware, j, float(own), float(w.awareness_imitation),
+                                 nb[:, 2 + j], net.degree, float(w.awareness_from_leader),
+                                 c.leader_of, u)
 
     def _neighbour_counts(self, d: int) -> np.ndarray:
         """Each household's neighbours who adopted, lead a group, recently used each platform.
@@ -584,28 +564,10 @@ class GroupBuyingMarket(mesa.Model):
         the counts equal the full product ``A @ X`` exactly.
         """
         c = self.consumers
-        recent = (c.day_last_order >= 0) & (d - c.day_last_order <= RECENT_USE_DAYS)
-        recent_p = np.where(recent, c.last_platform, NONE).astype(np.int16)
-        adopted, leader, plat = self._nb_state
-        rows = np.flatnonzero((c.adopted != adopted) | (c.is_leader != leader)
-                              | (recent_p != plat))
-        new = (c.adopted[rows], c.is_leader[rows], recent_p[rows])
-        delta = (self._state_rows(*new, self.neighbour_counts.counts.shape[1])
-                 - self._state_rows(adopted[rows], leader[rows], plat[rows],
-                                    self.neighbour_counts.counts.shape[1]))
-        adopted[rows], leader[rows], plat[rows] = new
+        rows, delta = kernels.changed_state_rows(
+            c.adopted, c.is_leader, c.day_last_order, c.last_platform, d, RECENT_USE_DAYS,
+            *self._nb_state, self.neighbour_counts.counts.shape[1])
         return self.neighbour_counts.add(rows, delta)
-
-    @staticmethod
-    def _state_rows(adopted: np.ndarray, leader: np.ndarray, plat: np.ndarray,
-                    n_cols: int) -> np.ndarray:
-        """Rows of the counted 0/1 matrix: adopted, leader, one column per recent platform."""
-        x = np.zeros((len(adopted), n_cols), np.float32)
-        x[:, 0] = adopted
-        x[:, 1] = leader
-        used = np.flatnonzero(plat >= 0)
-        x[used, 2 + plat[used]] = 1.0
-        return x
 
     def _todays_complainers(self, d: int) -> tuple[np.ndarray, np.ndarray]:
         """Today's complainers and the platforms they complain about (orders and scandals)."""
@@ -632,12 +594,24 @@ class GroupBuyingMarket(mesa.Model):
             self._todays_complainers(d)  # called on its own (not from phase_word_of_mouth)
         who, plat = self._complainers_today
         self._complainers_today = None
+        spread = len(who) and (w.complaint_trust_loss > 0 or w.complaint_adoption_loss > 0)
+        rows, inv = np.unique(who, return_inverse=True)
+        x = np.zeros((len(rows), n_p), np.float32)
+        x[inv, plat] = 1.0  # one complaint per household and platform a day
+        a = self.network.adjacency
+        if a is not None:
+            # The complainers' ties only, in one compiled pass (sim.kernels.spread_complaints:
+            # the formulas below, bit for bit).
+            if not spread:
+                rows, x = rows[:0], x[:0]
+            kernels.spread_complaints(
+                a.indptr, a.indices, a.data, rows.astype(np.int64), x, c.trust,
+                c.complaints_heard, 2.0 ** (-1.0 / w.complaint_memory_days),
+                self._complaint_loss_table, self._complaint_scratch)
+            return
         new_heard = np.zeros(c.n)
-        if len(who) and (w.complaint_trust_loss > 0 or w.complaint_adoption_loss > 0):
-            rows, inv = np.unique(who, return_inverse=True)
-            x = np.zeros((len(rows), n_p), np.float32)
-            x[inv, plat] = 1.0  # one complaint per household and platform a day
-            heard = self.network.neighbour_sum_of_rows(rows, x)  # the complainers' ties only
+        if spread:
+            heard = self.network.neighbour_sum_of_rows(rows, x)
             # Only households that heard something change (x**0 == 1 leaves the rest as is).
             hit = np.flatnonzero(any_rows(heard))
             h = heard[hit]
@@ -1077,57 +1051,57 @@ class GroupBuyingMarket(mesa.Model):
 
     # 6 ---------------------------------------------------------------------------------------
     def phase_orders(self, d: int) -> None:
-        """Order occasions and the logit choice of platform (DESIGN §4.2)."""
+        """Order occasions and the logit choice of platform (DESIGN §4.2).
+
+        The formulas are :func:`sim.consumers.choice_utilities`, :func:`~sim.consumers.choose`
+        and :func:`~sim.consumers.logsum_surplus_yuan`; the loops over today's choosers run
+        compiled (:mod:`sim.kernels`, equal to those functions bit for bit) and NumPy takes the
+        exponentials and logarithms.
+        """
         c, ch = self.consumers, self.cfg.choice
         cond = self.conditions
-        demand = np.where(c.in_village, cond.demand_multiplier_village,
-                          cond.demand_multiplier_town)
-        has_leader = any_rows(c.leader_of >= 0)
-        rate = c.order_rate * demand * (1.0 + ch.leader_promotion * has_leader)
         u_occ = self.streams.uniform("orders.occasion", d, c.n)
         active = np.array([p.active for p in self.platform_list])
-        occasion = c.adopted & (u_occ < rate)
-        # Reach (aware of the platform, a pickup point of it, platform active) is needed only
-        # for households with an order occasion today: no (n, P) temporaries.
-        cand = np.flatnonzero(occasion)
-        reach_cand = c.aware[cand] & (c.leader_of[cand] >= 0) & active[None, :]
-        can = any_rows(reach_cand)
-        idx, reach = cand[can], reach_cand[can]
-        self.today["occasions"] = int(occasion.sum())
+        # Rate order_rate * demand * (1 + promotion [has a leader]); the choosers are the
+        # households with an occasion and a reachable platform (aware of it, a pickup point of
+        # it, platform active).
+        n_occ, idx, reach = kernels.occasion_choosers(
+            c.adopted, c.order_rate, c.in_village, float(cond.demand_multiplier_town),
+            float(cond.demand_multiplier_village), c.leader_of, float(ch.leader_promotion),
+            u_occ, c.aware, active)
+        self.today["occasions"] = int(n_occ)
         n_c = len(self.category_names)
         if len(idx) == 0:
             self.order_book = OrderBook(*(np.zeros(0, np.int64),) * 3, np.zeros((0, n_c)),
                                         np.zeros(0))
             self.today["consumer_surplus_yuan"] = 0.0
             return
-        price_index = np.array([p.price_index for p in self.platform_list])
+        price_index = np.array([p.price_index for p in self.platform_list], float)
         # Coupons per chooser and platform: the everyday coupon plus a first-order coupon for
         # households that have never ordered from the platform (new_user schedule).
-        new_user = c.day_last_order_p[idx] < 0
-        coupon_all = np.array([p.coupon_yuan for p in self.platform_list])
-        coupon_new = np.array([p.new_user_coupon_yuan for p in self.platform_list])
-        coupon_yuan = coupon_all[None, :] + coupon_new[None, :] * new_user
-        coupon_index = coupon_yuan / self.reference_basket_yuan
-        quality = np.array([p.cfg.quality for p in self.platform_list])
+        coupon_all = np.array([p.coupon_yuan for p in self.platform_list], float)
+        coupon_new = np.array([p.new_user_coupon_yuan for p in self.platform_list], float)
+        quality = np.array([p.cfg.quality for p in self.platform_list], float)
+        z, vmax, coupon_yuan = kernels.choice_utilities_rows(
+            idx, price_index, coupon_all, coupon_new, self.reference_basket_yuan,
+            c.day_last_order_p, c.price_sensitivity, c.trust, c.last_platform, quality, reach,
+            float(ch.trust_weight), float(ch.habit), float(ch.outside_utility))
+        w_exp = np.exp(z)  # shared by the choice and the logsum
+        k, total = kernels.choice_probabilities(
+            w_exp, self.streams.uniform_at("orders.choice", d, idx))  # choosers only
+        # Consumer surplus (Small & Rosen 1981): (ref / beta) (logsum - V_0), summed.
         beta = c.price_sensitivity[idx]
-        v = choice_utilities(price_index, coupon_index, beta, c.trust[idx],
-                             c.last_platform[idx].astype(np.int64), quality, reach,
-                             ch.trust_weight, ch.habit, ch.outside_utility)
-        self.today["consumer_surplus_yuan"] = float(logsum_surplus_yuan(
-            v, beta, self.reference_basket_yuan, ch.outside_utility).sum())
-        k = choose(v, self.streams.uniform_at("orders.choice", d, idx))  # choosers only
-        buy = k > 0
-        who, j = idx[buy], (k[buy] - 1).astype(np.int64)
-        first = c.day_last_order_p[who, j] < 0
+        ls = vmax + np.log(total)
+        scale = np.divide(self.reference_basket_yuan, beta, out=np.zeros(len(beta)),
+                          where=beta > 0)
+        self.today["consumer_surplus_yuan"] = float((scale * (ls - ch.outside_utility)).sum())
+        who, j, leader, coupon, first = kernels.record_choices(
+            idx, k, d, coupon_yuan, c.leader_of, c.last_platform, c.day_last_order,
+            c.day_last_order_p, c.orders)
         for pj, p in enumerate(self.platform_list):
-            p.flows["new_buyers"] += float(first[j == pj].sum())
-        c.last_platform[who] = j
-        c.day_last_order[who] = d
-        c.day_last_order_p[who, j] = d
-        c.orders[who] += 1
+            p.flows["new_buyers"] += float(first[pj])
         prices = np.stack([p.prices for p in self.platform_list])[j]
-        coupon = coupon_yuan[np.flatnonzero(buy), j]
-        self.order_book = OrderBook(who, j, c.leader_of[who, j].astype(np.int64), prices, coupon)
+        self.order_book = OrderBook(who, j, leader, prices, coupon)
 
     # 7 ---------------------------------------------------------------------------------------
     def phase_procurement(self, d: int) -> None:
@@ -1154,8 +1128,8 @@ class GroupBuyingMarket(mesa.Model):
         # The household's own draws for each category (common random numbers): its rank in the
         # queue for suppliers and stock, its unit's initial life, relabelling and defect.
         # Counter-based (sim.streams.RandomStreams.uniform_at): only today's orders are drawn.
-        u = {key: np.stack([self.streams.uniform_at(f"supply.{cat}.{key}", d, book.consumer)
-                            for cat in self.category_names], 1)
+        u = {key: self.streams.uniform_at_streams(
+                 [f"supply.{cat}.{key}" for cat in self.category_names], d, book.consumer)
              for key in ("supplier", "life", "relabel", "defect")}
         demand = np.zeros((n_p, n_c), np.int64)
         for pj in range(n_p):

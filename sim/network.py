@@ -32,6 +32,8 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
+from sim.kernels import scatter_rows
+
 __all__ = ["GENERATORS", "NeighbourCounts", "SocialNetwork", "build_network"]
 
 
@@ -285,9 +287,11 @@ class NeighbourCounts:
         """``X[rows] += delta`` (``rows`` without repeats); returns the updated ``A @ X``."""
         if len(rows):
             delta = np.asarray(delta, np.float32)
-            if self.network.adjacency is None:  # complete graph: everyone but oneself
+            a = self.network.adjacency
+            if a is None:  # complete graph: everyone but oneself
                 self.counts += delta.sum(axis=0)
                 self.counts[rows] -= delta
-            else:
-                self.counts += self.network.neighbour_sum_of_rows(rows, delta)
+            else:  # each changed household's ties, in place (sim.kernels)
+                scatter_rows(a.indptr, a.indices, a.data, np.asarray(rows, np.int64), delta,
+                             self.counts)
         return self.counts

@@ -29,14 +29,9 @@ import zlib
 
 import numpy as np
 
-__all__ = ["RandomStreams", "stable_hash"]
+from sim.kernels import splitmix_uniforms
 
-# SplitMix64 constants (Steele, Lea and Flood 2014, "Fast splittable pseudorandom number
-# generators", OOPSLA; the finaliser is Stafford's "Mix13"): the golden-ratio increment and the
-# two multipliers of the 64-bit mixing function.
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
+__all__ = ["RandomStreams", "stable_hash"]
 
 # Day index used for streams that are not tied to a simulated day (population, network, ...).
 SETUP_DAY = 2**31 - 1
@@ -77,14 +72,14 @@ class RandomStreams:
         households that do not need a number today. A stream is drawn either with this method
         or with :meth:`uniform`, never both (they give different numbers).
         """
+        return self.uniform_at_streams([name], day, index)[:, 0]
+
+    def uniform_at_streams(self, names: list[str], day: int, index: np.ndarray) -> np.ndarray:
+        """:meth:`uniform_at` for several streams at once: column k is stream ``names[k]``."""
+        keys = np.array([self._key(name, day) for name in names], np.uint64)
+        return splitmix_uniforms(keys, np.ascontiguousarray(index, np.int64))
+
+    def _key(self, name: str, day: int) -> np.uint64:
+        """The counter-based stream's key: the first word of its seed sequence's state."""
         ss = np.random.SeedSequence(entropy=self.seed, spawn_key=(stable_hash(name), int(day)))
-        key = ss.generate_state(1, np.uint64)[0]
-        z = np.asarray(index, np.uint64) + np.uint64(1)
-        z *= _GOLDEN
-        z += key
-        z ^= z >> np.uint64(30)
-        z *= _MIX1
-        z ^= z >> np.uint64(27)
-        z *= _MIX2
-        z ^= z >> np.uint64(31)
-        return (z >> np.uint64(11)) * (1.0 / 9007199254740992.0)  # top 53 bits / 2**53
+        return ss.generate_state(1, np.uint64)[0]

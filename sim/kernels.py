@@ -1,0 +1,473 @@
+"""Compiled loops (numba) for the work that whole-array NumPy does badly: ties and choosers.
+
+The consumer phases are whole-array operations (DESIGN §5), but a few of their steps touch a
+small, scattered part of the arrays: the ties of the ~2.5% of households whose state changed
+today, the neighbours of today's complainers, today's choosers. In NumPy each such step is a
+chain of fancy-indexing passes that each allocate a temporary; here it is one loop over exactly
+the entries concerned, compiled by numba (``cache=True``: compiled once per machine, in
+``sim/__pycache__``, then loaded in ~0.1 s).
+
+Every kernel computes the same IEEE operations, in the same order, as the NumPy formula it
+stands for (no ``fastmath``, so no reassociation and no fused multiply-add), and leaves the
+transcendental functions (``exp``, ``log``, ``pow``) to NumPy. The results are equal bit for bit
+to the NumPy formulas of :mod:`sim.consumers` and :mod:`sim.network`;
+``tests/test_kernels.py`` checks each against its formula on random inputs.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+__all__ = [
+    "choice_probabilities",
+    "choice_utilities_rows",
+    "occasion_choosers",
+    "scatter_rows",
+    "spread_complaints",
+    "splitmix_uniforms",
+]
+
+_jit = numba.njit(cache=True, nogil=True)
+
+# SplitMix64 constants (Steele, Lea and Flood 2014, "Fast splittable pseudorandom number
+# generators", OOPSLA; the finaliser is Stafford's "Mix13"): the golden-ratio increment and the
+# two multipliers of the 64-bit mixing function (sim.streams.RandomStreams.uniform_at).
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
+@_jit
+def splitmix_uniforms(keys, index):
+    """``out[r, k]``: household ``index[r]``'s uniform in [0, 1) for the stream keyed ``keys[k]``.
+
+    SplitMix64 of ``key + (i + 1) * golden``, top 53 bits / 2**53: the numbers of
+    :meth:`sim.streams.RandomStreams.uniform_at`, several streams in one pass.
+    """
+    m, n_k = index.shape[0], keys.shape[0]
+    out = np.empty((m, n_k))
+    one = np.uint64(1)
+    s30, s27, s31, s11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+    scale = 1.0 / 9007199254740992.0
+    for r in range(m):
+        base = (np.uint64(index[r]) + one) * _GOLDEN
+        for k in range(n_k):
+            z = base + keys[k]
+            z ^= z >> s30
+            z *= _MIX1
+            z ^= z >> s27
+            z *= _MIX2
+            z ^= z >> s31
+            out[r, k] = np.float64(z >> s11) * scale
+    return out
+
+
+@_jit
+def scatter_rows(indptr, indices, data, rows, x_rows, out):
+    """``out += A[:, rows] @ x_rows`` for a CSR adjacency ``A`` (symmetric: ``A[rows].T``).
+
+    Each tie of each listed household adds its row of ``x_rows`` to the neighbour's row of
+    ``out``. For the 0/1 counts of word of mouth every partial sum is an exact integer in
+    float32, so the result equals the sparse product whatever the order of the additions.
+    """
+    n_cols = x_rows.shape[1]
+    for r in range(rows.shape[0]):
+        i = rows[r]
+        for e in range(indptr[i], indptr[i + 1]):
+            k = indices[e]
+            w = data[e]
+            for c in range(n_cols):
+                out[k, c] += w * x_rows[r, c]
+
+
+@_jit
+def spread_complaints(indptr, indices, data, rows, x_rows, trust, heard, fade, loss_table,
+                      scratch):
+    """Complaints reach the complainers' neighbours: trust falls, complaints heard fade and add.
+
+    ``h = A[:, rows] @ x_rows`` (complaints about each platform heard today, per household);
+    then ``trust[i, j] *= loss_table[h_ij]`` where ``h_ij > 0`` (``loss_table[h] = (1 -
+    complaint_trust_loss) ** h``, computed by NumPy; an empty table leaves trust alone) and
+    ``heard <- heard * fade + sum_j h_ij`` for every household (:func:`sim.consumers.
+    decay_complaints`). ``scratch`` (n, P) float32 is zero on entry and left zero; each row of
+    ``x_rows`` has a complaint. Returns the number of households that heard one today.
+    """
+    n_p = x_rows.shape[1]
+    n_ties = 0
+    for r in range(rows.shape[0]):
+        n_ties += indptr[rows[r] + 1] - indptr[rows[r]]
+    hit = np.empty(n_ties, np.int64)
+    n_hit = 0
+    for r in range(rows.shape[0]):
+        i = rows[r]
+        for e in range(indptr[i], indptr[i + 1]):
+            k = indices[e]
+            w = data[e]
+            fresh = True  # first complaint this household hears today: its row is still zero
+            for c in range(n_p):
+                if scratch[k, c] != 0:
+                    fresh = False
+                scratch[k, c] += w * x_rows[r, c]
+            if fresh:
+                hit[n_hit] = k
+                n_hit += 1
+    for i in range(heard.shape[0]):
+        heard[i] = heard[i] * fade
+    use_table = loss_table.shape[0] > 0
+    for t in range(n_hit):
+        k = hit[t]
+        new = 0.0
+        for c in range(n_p):
+            h = scratch[k, c]
+            if h > 0 and use_table:
+                trust[k, c] = trust[k, c] * loss_table[np.int64(h)]
+            new += np.float64(h)
+            scratch[k, c] = 0.0
+        heard[k] = heard[k] + new
+    return n_hit
+
+
+@_jit
+def occasion_choosers(adopted, order_rate, in_village, demand_town, demand_village,
+                      leader_of, promotion, u_occ, aware, active):
+    """Today's order occasions and the households that can act on them (DESIGN §4.2).
+
+    Rate ``order_rate_i * demand_i * (1 + promotion * [i has a leader])``; an adopter has an
+    occasion when its uniform is below it. A chooser is a household with an occasion and at
+    least one reachable platform (aware of it, a leader of it, the platform active). Returns
+    (number of occasions, choosers' indices, their reachable platforms (m, P) bool).
+    """
+    n, n_p = leader_of.shape
+    idx = np.empty(n, np.int64)
+    reach = np.empty((n, n_p), np.bool_)
+    n_occ = 0
+    m = 0
+    for i in range(n):
+        if not adopted[i]:
+            continue
+        demand = demand_village if in_village[i] else demand_town
+        base = order_rate[i] * demand
+        # No occasion even at the promoted rate (rounding is monotone): skip the leader lookup.
+        if promotion >= 0.0 and not u_occ[i] < base * (1.0 + promotion):
+            continue
+        has_leader = False
+        for j in range(n_p):
+            if leader_of[i, j] >= 0:
+                has_leader = True
+        rate = base * (1.0 + promotion * (1.0 if has_leader else 0.0))
+        if not u_occ[i] < rate:
+            continue
+        n_occ += 1
+        can = False
+        for j in range(n_p):
+            ok = aware[i, j] and leader_of[i, j] >= 0 and active[j]
+            reach[m, j] = ok
+            can = can or ok
+        if can:
+            idx[m] = i
+            m += 1
+    return n_occ, idx[:m].copy(), reach[:m].copy()
+
+
+@_jit
+def choice_utilities_rows(idx, price_index, coupon_all, coupon_new, reference_basket_yuan,
+                          day_last_order_p, beta_all, trust_all, last_platform, quality,
+                          reach, trust_weight, habit, outside_utility):
+    """Utilities of the choosers ``idx`` less each row's maximum, and their coupons.
+
+    The formula of :func:`sim.consumers.choice_utilities` with the coupon of ``phase_orders``
+    (the everyday coupon plus the first-order coupon for a household that never ordered from the
+    platform): ``V_ij = -beta_i (price_j - coupon_ij / ref) + theta trust_ij + kappa [j ==
+    last_i] + alpha_j``, ``V_i0 = u_outside``, ``-inf`` where unreachable. Returns
+    ``(V - max_k V_ik, max_k V_ik, coupon_yuan)``, to be exponentiated by NumPy.
+    """
+    m, n_p = idx.shape[0], price_index.shape[0]
+    z = np.empty((m, n_p + 1))
+    vmax = np.empty(m)
+    coupon = np.empty((m, n_p))
+    for r in range(m):
+        i = idx[r]
+        b = -beta_all[i]
+        last = last_platform[i]
+        z[r, 0] = outside_utility
+        for j in range(n_p):
+            new_user = 1.0 if day_last_order_p[i, j] < 0 else 0.0
+            cy = coupon_all[j] + coupon_new[j] * new_user
+            coupon[r, j] = cy
+            v = b * (price_index[j] - cy / reference_basket_yuan) \
+                + trust_weight * trust_all[i, j] + quality[j]
+            if habit != 0.0 and last == j:
+                v = v + habit
+            z[r, j + 1] = v if reach[r, j] else -np.inf
+        top = z[r, 0]
+        for k in range(1, n_p + 1):
+            if z[r, k] > top:
+                top = z[r, k]
+        vmax[r] = top
+        for k in range(n_p + 1):
+            z[r, k] = z[r, k] - top
+    return z, vmax, coupon
+
+
+@_jit
+def choice_probabilities(w, u):
+    """Logit choice by inversion on ``w = exp(V - max V)``, and each row's sum of ``w``.
+
+    The option of :func:`sim.consumers.choose`: the number of cumulative probabilities
+    ``cumsum(w) / sum(w)`` at or below the chooser's uniform ``u`` (capped at the last option);
+    the sum, left to right as NumPy sums a short row, feeds the logsum
+    (:func:`sim.consumers.logsum_surplus_yuan`).
+    """
+    m, n_o = w.shape
+    k_out = np.empty(m, np.int64)
+    total_out = np.empty(m)
+    cum = np.empty(n_o)
+    for r in range(m):
+        s = w[r, 0]
+        cum[0] = s
+        for k in range(1, n_o):
+            s = s + w[r, k]
+            cum[k] = s
+        count = 0
+        for k in range(n_o):
+            if cum[k] / s <= u[r]:
+                count += 1
+        k_out[r] = min(count, n_o - 1)
+        total_out[r] = s
+    return k_out, total_out
+
+
+@_jit
+def changed_state_rows(adopted, is_leader, day_last_order, last_platform, d, recent_days,
+                       st_adopted, st_leader, st_plat, n_cols):
+    """Households whose counted state changed since the last call, and the change of their row.
+
+    The state of word of mouth's neighbour counts (``GroupBuyingMarket._neighbour_counts``):
+    adopted, leads a group, and the platform of the last order if it is at most ``recent_days``
+    old (else -1). ``st_*`` hold the state counted so far and are brought up to date. Returns
+    the rows and ``X_new[rows] - X_old[rows]`` for the 0/1 matrix ``X`` (adopted, leader, one
+    column per platform), float32.
+    """
+    n = adopted.shape[0]
+    rows = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        dlo = day_last_order[i]
+        p = np.int16(last_platform[i]) if (dlo >= 0 and d - dlo <= recent_days) else np.int16(-1)
+        if adopted[i] != st_adopted[i] or is_leader[i] != st_leader[i] or p != st_plat[i]:
+            rows[m] = i
+            m += 1
+    delta = np.zeros((m, n_cols), np.float32)
+    for r in range(m):
+        i = rows[r]
+        dlo = day_last_order[i]
+        p = np.int16(last_platform[i]) if (dlo >= 0 and d - dlo <= recent_days) else np.int16(-1)
+        delta[r, 0] = np.float32(adopted[i]) - np.float32(st_adopted[i])
+        delta[r, 1] = np.float32(is_leader[i]) - np.float32(st_leader[i])
+        if p >= 0:
+            delta[r, 2 + p] += 1.0
+        if st_plat[i] >= 0:
+            delta[r, 2 + st_plat[i]] -= 1.0
+        st_adopted[i] = adopted[i]
+        st_leader[i] = is_leader[i]
+        st_plat[i] = p
+    return rows[:m].copy(), delta
+
+
+@_jit
+def lapse(adopted, is_leader, day_last_order, day_adopted, trust, d, lapse_days, lapse_trust):
+    """Adopters who have not ordered for ``lapse_days`` and trust no platform above
+    ``lapse_trust`` stop using group buying (DESIGN §4.1); leaders never lapse. Their last order
+    (or adoption, if they never ordered) is the start of the wait. Returns how many lapsed."""
+    n, n_p = trust.shape
+    k = 0
+    for i in range(n):
+        if not adopted[i] or is_leader[i]:
+            continue
+        last = day_last_order[i] if day_last_order[i] >= 0 else day_adopted[i]
+        if not d - last > lapse_days:
+            continue
+        top = trust[i, 0]
+        for j in range(1, n_p):
+            if trust[i, j] > top:
+                top = trust[i, j]
+        if top < lapse_trust:
+            adopted[i] = False
+            k += 1
+    return k
+
+
+@_jit
+def become_aware(aware, j, own_rate, imitation, users_neighbours, degree, from_leader,
+                 leader_of, u):
+    """Households not yet aware of platform ``j`` become aware with the probability of
+    :func:`sim.consumers.awareness_probability` (compared with their uniform ``u``):
+    ``own + imitation * U_ij / k_i + from_leader * [i has a leader of j]``, the imitation term 0
+    where ``k_i = 0``; ``U_ij / k_i`` is a float32 quotient, as NumPy divides the float32
+    counts. Returns how many became aware."""
+    n = aware.shape[0]
+    k = 0
+    for i in range(n):
+        if aware[i, j]:
+            continue
+        frac = 0.0
+        if degree[i] > 0:
+            frac = np.float64(np.float32(np.float64(users_neighbours[i])
+                                         / np.float64(degree[i])))
+        has_leader = 1.0 if leader_of[i, j] >= 0 else 0.0
+        p = own_rate + imitation * frac + from_leader * has_leader
+        if u[i] < p:
+            aware[i, j] = True
+            k += 1
+    return k
+
+
+@_jit
+def adoption_candidates(adopted, reach_k, neighbourhood, adopted_neighbours, leader_neighbours,
+                        degree, p_scale, p_external, q_imitation, leader_boost):
+    """Households that have not adopted, and their adoption probability before complaints.
+
+    ``p * p_scale_i * reach_i + q * A_i / k_i + leader_boost * [a leader neighbour]`` of
+    :func:`sim.consumers.adoption_probability` (the imitation term 0 where ``k_i = 0``); the
+    caller applies the complaints factor (a power, left to NumPy) and the clip to [0, 1].
+    """
+    n = adopted.shape[0]
+    cand = np.empty(n, np.int64)
+    prob = np.empty(n)
+    m = 0
+    for i in range(n):
+        if adopted[i]:
+            continue
+        frac = 0.0
+        if degree[i] > 0:
+            frac = np.float64(adopted_neighbours[i]) / np.float64(degree[i])
+        p = p_external * p_scale[i] * reach_k[neighbourhood[i]] + q_imitation * frac
+        if leader_boost != 0.0:
+            p = p + leader_boost * (1.0 if leader_neighbours[i] > 0 else 0.0)
+        cand[m] = i
+        prob[m] = p
+        m += 1
+    return cand[:m].copy(), prob[:m].copy()
+
+
+def warm_up() -> float:
+    """Start numba's runtime and load one kernel (~0.25 s once per process; compiling every
+    kernel, once per machine, takes longer); return the seconds it took. The model calls it
+    while it sets up, so that the one-off cost is counted as set-up rather than as day 0."""
+    import time
+
+    t0 = time.perf_counter()
+    splitmix_uniforms(np.zeros(1, np.uint64), np.zeros(0, np.int64))
+    return time.perf_counter() - t0
+
+
+@_jit
+def record_choices(idx, k, d, coupon_yuan, leader_of, last_platform, day_last_order,
+                   day_last_order_p, orders):
+    """Today's buyers (choosers whose option ``k`` is a platform) and their order records.
+
+    Updates each buyer's last platform, day of last order (overall and from the platform) and
+    order count. Returns the buyers, their platform, leader and coupon, and the number of first
+    orders per platform (buyers who never ordered from it before today).
+    """
+    n_p = day_last_order_p.shape[1]
+    m = 0
+    for r in range(k.shape[0]):
+        if k[r] > 0:
+            m += 1
+    who = np.empty(m, np.int64)
+    plat = np.empty(m, np.int64)
+    leader = np.empty(m, np.int64)
+    coupon = np.empty(m)
+    first = np.zeros(n_p, np.int64)
+    b = 0
+    for r in range(k.shape[0]):
+        if k[r] <= 0:
+            continue
+        i, j = idx[r], k[r] - 1
+        who[b], plat[b] = i, j
+        leader[b] = leader_of[i, j]
+        coupon[b] = coupon_yuan[r, j]
+        if day_last_order_p[i, j] < 0:
+            first[j] += 1
+        last_platform[i] = j
+        day_last_order[i] = d
+        day_last_order_p[i, j] = d
+        orders[i] += 1
+        b += 1
+    return who, plat, leader, coupon, first
+
+
+@_jit
+def chain_losses(life0, filled, defect, from_stock, supplier, sup_transit_hours,
+                 central_to_grid_hours, grid_to_pickup_hours, dwell_hours, late_extra_hours,
+                 village, late, cold, shelf_life_cold, shelf_life_ambient,
+                 complaint_life_fraction, leg_loss_stage):
+    """Each order unit's trip down the chain (DESIGN §4.5): spoiled, low on life, stage of loss.
+
+    Leg hours: supplier transit and central -> grid (0 for units from grid stock, which made
+    them already), grid -> pickup and the dwell at the pickup point (town or village, index
+    ``[village]``; a late pickup adds ``late_extra_hours``). Each leg uses ``hours / 24 / L`` of
+    the unit's life, ``L`` the category's cold or ambient shelf life as the leg ran; the unit is
+    lost on the first leg where the cumulative use reaches its starting life
+    (:func:`sim.coldchain.leg_of_loss`). Spoiled: supplied and (defective or lost); low on life:
+    supplied, not spoiled and arriving with less than ``complaint_life_fraction`` left. The stage
+    of loss is the supplier's (0) for a defect, else that of the leg (``leg_loss_stage``; for
+    a unit that was not lost, that of the last leg, as NumPy indexes -1).
+    """
+    m, n_c = life0.shape
+    n_legs = cold.shape[1]
+    spoiled = np.zeros((m, n_c), np.bool_)
+    low_life = np.zeros((m, n_c), np.bool_)
+    stage = np.empty((m, n_c), np.int64)
+    hours = np.empty(n_legs)
+    for r in range(m):
+        v = 1 if village[r] else 0
+        hours[2] = grid_to_pickup_hours[v]
+        hours[3] = dwell_hours[v] + (late_extra_hours if late[r] else 0.0)
+        for c in range(n_c):
+            if from_stock[r]:
+                hours[0] = 0.0
+                hours[1] = 0.0
+            else:
+                hours[0] = sup_transit_hours[max(supplier[r, c], 0)]
+                hours[1] = central_to_grid_hours
+            cum = 0.0
+            leg = -1
+            for g in range(n_legs):
+                life = shelf_life_cold[c] if cold[r, g] else shelf_life_ambient[c]
+                used = hours[g] / 24.0 / life
+                cum = used if g == 0 else cum + used
+                if leg < 0 and cum >= life0[r, c]:
+                    leg = g
+            lost = filled[r, c] and (defect[r, c] or leg >= 0)
+            spoiled[r, c] = lost
+            low_life[r, c] = (filled[r, c] and not lost
+                              and life0[r, c] - cum < complaint_life_fraction)
+            stage[r, c] = 0 if defect[r, c] else leg_loss_stage[leg]
+    return spoiled, low_life, stage
+
+
+@_jit
+def record_units(platform, village, filled, spoiled, low_life, stage, refund_units, cost,
+                 shipped, spoiled_count, low_life_count, refunds, losses, loss_yuan, spoil_cost):
+    """Today's deliveries counted into the supply records, in place: units shipped, spoiled and
+    low on life per platform x category; refunds and spoilage cost (yuan) per platform x
+    category; losses (units and cost) per platform x category x area (town, village) x stage.
+    Yuan are added unit by unit in row order, as ``np.add.at`` adds them."""
+    m, n_c = filled.shape
+    for r in range(m):
+        j = platform[r]
+        a = 1 if village[r] else 0
+        for c in range(n_c):
+            if filled[r, c]:
+                shipped[j, c] += 1
+            if spoiled[r, c]:
+                spoiled_count[j, c] += 1
+                losses[j, c, a, stage[r, c]] += 1
+                loss_yuan[j, c, a, stage[r, c]] += cost[r, c]
+            if low_life[r, c]:
+                low_life_count[j, c] += 1
+            refunds[j, c] += refund_units[r, c]
+            spoil_cost[j, c] += cost[r, c]

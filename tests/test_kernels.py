@@ -1,0 +1,352 @@
+"""The compiled kernels (sim/kernels.py) equal the NumPy formulas they stand for, bit for bit.
+
+Each test draws a random state (several seeds: a different mix of adopters, ties, complaints
+and choosers each time), runs a kernel and the NumPy formula of sim.consumers / sim.network (or,
+where the model used to inline it, that NumPy code, written out here) on copies, and asserts
+exact equality (``assert_array_equal``, no tolerance): the model's tables stayed identical when
+the kernels replaced the NumPy code, and these tests keep it so.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from sim import kernels
+from sim.consumers import (
+    adoption_probability,
+    awareness_probability,
+    choice_utilities,
+    choose,
+    decay_complaints,
+    logsum_surplus_yuan,
+)
+from sim.streams import RandomStreams
+
+SEEDS = [0, 1, 2, 3]
+
+
+def _network(rng, n=400, ties=6):
+    """A random symmetric 0/1 CSR adjacency, as sim.network builds it (int32, float32 ones)."""
+    src = rng.integers(0, n, n * ties // 2)
+    dst = rng.integers(0, n, n * ties // 2)
+    keep = src != dst
+    a = sp.csr_matrix((np.ones(2 * keep.sum(), np.float32),
+                       (np.r_[src[keep], dst[keep]], np.r_[dst[keep], src[keep]])), shape=(n, n))
+    a.sum_duplicates()
+    a.data[:] = 1.0
+    return a
+
+
+def _splitmix_numpy(key, index):
+    """The NumPy SplitMix64 that RandomStreams.uniform_at used before the kernel."""
+    z = np.asarray(index, np.uint64) + np.uint64(1)
+    z *= np.uint64(0x9E3779B97F4A7C15)
+    z += key
+    z ^= z >> np.uint64(30)
+    z *= np.uint64(0xBF58476D1CE4E5B9)
+    z ^= z >> np.uint64(27)
+    z *= np.uint64(0x94D049BB133111EB)
+    z ^= z >> np.uint64(31)
+    return (z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_splitmix_uniforms_equal_the_numpy_generator(seed):
+    rng = np.random.default_rng(seed)
+    keys = rng.integers(0, 2**63, 5, dtype=np.uint64) * np.uint64(2)  # full 64-bit range
+    index = rng.integers(0, 10**7, 1000)
+    out = kernels.splitmix_uniforms(keys, index)
+    for k, key in enumerate(keys):
+        np.testing.assert_array_equal(out[:, k], _splitmix_numpy(key, index))
+    s = RandomStreams(seed)
+    names = ["supply.veg.life", "supply.fruit.life"]
+    many = s.uniform_at_streams(names, 7, index)
+    for k, name in enumerate(names):
+        np.testing.assert_array_equal(many[:, k], s.uniform_at(name, 7, index))
+        np.testing.assert_array_equal(many[:, k], _splitmix_numpy(s._key(name, 7), index))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_scatter_rows_equals_the_sparse_product(seed):
+    rng = np.random.default_rng(seed)
+    a = _network(rng)
+    counts = (a @ (rng.random((a.shape[0], 5)) < 0.3)).astype(np.float32)
+    rows = np.sort(rng.choice(a.shape[0], 60, replace=False)).astype(np.int64)
+    delta = rng.integers(-1, 2, (60, 5)).astype(np.float32)
+    expected = counts + np.asarray(a[rows].T @ delta)
+    kernels.scatter_rows(a.indptr, a.indices, a.data, rows, delta, counts)
+    np.testing.assert_array_equal(counts, expected)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("loss", [0.0, 0.07])
+def test_spread_complaints_equals_the_formulas(seed, loss):
+    rng = np.random.default_rng(seed)
+    a = _network(rng)
+    n, n_p = a.shape[0], 3
+    trust, heard = rng.random((n, n_p)), rng.random(n) * 3 * (rng.random(n) < 0.5)
+    rows = np.sort(rng.choice(n, 50, replace=False)).astype(np.int64)
+    x = np.zeros((50, n_p), np.float32)
+    x[np.arange(50), rng.integers(0, n_p, 50)] = 1.0
+    x[rng.random(50) < 0.2, 0] = 1.0  # some complain about two platforms
+    # The NumPy code the kernel replaced (GroupBuyingMarket._spread_complaints).
+    h_all = np.asarray(a[rows].T @ x)
+    hit = np.flatnonzero(h_all.any(axis=1))
+    h = h_all[hit]
+    trust_np, new_heard = trust.copy(), np.zeros(n)
+    if loss > 0:
+        trust_np[hit] *= np.power(1.0 - loss, h)
+    new_heard[hit] = np.asarray(h, np.float64).sum(axis=1)
+    heard_np = decay_complaints(heard, new_heard, 10.0)
+
+    table = (np.power(1.0 - loss, np.arange(int(a.sum(axis=1).max()) + 1, dtype=np.float32))
+             if loss > 0 else np.zeros(0, np.float32))
+    scratch = np.zeros((n, n_p), np.float32)
+    k_trust, k_heard = trust.copy(), heard.copy()
+    n_hit = kernels.spread_complaints(a.indptr, a.indices, a.data, rows, x, k_trust, k_heard,
+                                      2.0 ** (-1.0 / 10.0), table, scratch)
+    assert n_hit == len(hit) > 0
+    np.testing.assert_array_equal(k_trust, trust_np)
+    np.testing.assert_array_equal(k_heard, heard_np)
+    assert not scratch.any()  # left zero for the next day
+
+
+def _consumers(rng, n=500, n_p=3):
+    return dict(
+        adopted=rng.random(n) < 0.6,
+        is_leader=rng.random(n) < 0.05,
+        day_last_order=np.where(rng.random(n) < 0.7, rng.integers(0, 60, n), -1).astype(np.int32),
+        day_adopted=rng.integers(0, 30, n).astype(np.int32),
+        last_platform=rng.integers(-1, n_p, n).astype(np.int16),
+        day_last_order_p=np.where(rng.random((n, n_p)) < 0.5, rng.integers(0, 60, (n, n_p)),
+                                  -1).astype(np.int32),
+        leader_of=np.where(rng.random((n, n_p)) < 0.6, rng.integers(0, 40, (n, n_p)),
+                           -1).astype(np.int32),
+        aware=rng.random((n, n_p)) < 0.5,
+        trust=rng.random((n, n_p)),
+        in_village=rng.random(n) < 0.4,
+        order_rate=rng.random(n) * 0.3,
+        price_sensitivity=np.where(rng.random(n) < 0.05, 0.0, rng.random(n) * 3),
+        p_scale=rng.random(n) * 2,
+        complaints_heard=rng.random(n) * 2 * (rng.random(n) < 0.3),
+        orders=rng.integers(0, 9, n).astype(np.int64),
+    )
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_changed_state_rows_gives_the_change_of_the_counted_matrix(seed):
+    rng = np.random.default_rng(seed)
+    c, d, recent_days, n_cols = _consumers(rng), 70, 30, 5
+
+    def x_of(adopted, leader, plat):
+        x = np.zeros((len(adopted), n_cols), np.float32)
+        x[:, 0], x[:, 1] = adopted, leader
+        used = np.flatnonzero(plat >= 0)
+        x[used, 2 + plat[used]] = 1.0
+        return x
+
+    recent = (c["day_last_order"] >= 0) & (d - c["day_last_order"] <= recent_days)
+    plat_now = np.where(recent, c["last_platform"], -1).astype(np.int16)
+    old = (c["adopted"] ^ (rng.random(500) < 0.1), c["is_leader"] ^ (rng.random(500) < 0.1),
+           np.where(rng.random(500) < 0.1, rng.integers(-1, 3, 500), plat_now).astype(np.int16))
+    state = tuple(s.copy() for s in old)
+    rows, delta = kernels.changed_state_rows(c["adopted"], c["is_leader"], c["day_last_order"],
+                                             c["last_platform"], d, recent_days, *state, n_cols)
+    x_new = x_of(c["adopted"], c["is_leader"], plat_now)
+    x_old = x_of(*old)
+    changed = np.flatnonzero((x_new != x_old).any(axis=1))
+    np.testing.assert_array_equal(rows, changed)
+    np.testing.assert_array_equal(delta, x_new[rows] - x_old[rows])
+    for s, now in zip(state, (c["adopted"], c["is_leader"], plat_now), strict=True):
+        np.testing.assert_array_equal(s, now)  # brought up to date
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_adoption_candidates_and_lapse_equal_the_formulas(seed):
+    rng = np.random.default_rng(seed)
+    c, n = _consumers(rng), 500
+    degree = rng.integers(0, 12, n).astype(np.float32)
+    nb = np.floor(rng.random((n, 5)) * (degree[:, None] + 1)).astype(np.float32)
+    neighbourhood = rng.integers(0, 7, n).astype(np.int32)
+    reach_k = rng.random(7)
+    cand, prob = kernels.adoption_candidates(c["adopted"], reach_k, neighbourhood, nb[:, 0],
+                                             nb[:, 1], degree, c["p_scale"], 0.01, 0.3, 0.02)
+    expected_cand = np.flatnonzero(~c["adopted"])
+    np.testing.assert_array_equal(cand, expected_cand)
+    loss = 0.2  # the caller applies the complaints factor and the clip
+    prob = np.clip(prob * np.power(1.0 - loss, c["complaints_heard"][cand]), 0.0, 1.0)
+    expected = adoption_probability(0.01, 0.3, reach_k[neighbourhood[cand]],
+                                    nb[cand, 0].astype(np.float64), degree[cand],
+                                    nb[cand, 1] > 0, 0.02, c["p_scale"][cand],
+                                    c["complaints_heard"][cand], loss)
+    np.testing.assert_array_equal(prob, expected)
+
+    d, lapse_days, lapse_trust = 60, 20, 0.4
+    last = np.where(c["day_last_order"] >= 0, c["day_last_order"], c["day_adopted"])
+    stale = c["adopted"] & ~c["is_leader"] & (d - last > lapse_days)
+    drop = stale & (c["trust"].max(axis=1) < lapse_trust)
+    adopted = c["adopted"].copy()
+    k = kernels.lapse(adopted, c["is_leader"], c["day_last_order"], c["day_adopted"],
+                      c["trust"], d, lapse_days, lapse_trust)
+    assert k == drop.sum() > 0
+    np.testing.assert_array_equal(adopted, c["adopted"] & ~drop)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_become_aware_equals_the_formula(seed):
+    rng = np.random.default_rng(seed)
+    c, n = _consumers(rng), 500
+    degree = rng.integers(0, 12, n).astype(np.float32)
+    nb = np.floor(rng.random((n, 5)) * (degree[:, None] + 1)).astype(np.float32)
+    for j in range(3):
+        cand = np.flatnonzero(~c["aware"][:, j])
+        p = awareness_probability(0.02, 0.4, nb[cand, 2 + j], degree[cand], 0.3,
+                                  c["leader_of"][cand, j] >= 0)
+        # Uniforms on the probabilities themselves and one step below: an ulp of difference in
+        # the kernel's probability changes the outcome.
+        u = rng.random(n)
+        u[cand] = np.where(rng.random(len(cand)) < 0.5, p, np.nextafter(p, -1.0))
+        expected = c["aware"].copy()
+        expected[cand[u[cand] < p], j] = True
+        aware = c["aware"].copy()
+        k = kernels.become_aware(aware, j, 0.02, 0.4, nb[:, 2 + j], degree, 0.3,
+                                 c["leader_of"], u)
+        assert k == (expected != c["aware"]).sum() > 0
+        np.testing.assert_array_equal(aware, expected)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_orders_kernels_equal_occasion_choice_and_logsum(seed):
+    rng = np.random.default_rng(seed)
+    c, n, n_p, d = _consumers(rng), 500, 3, 61
+    active = np.array([True, True, seed % 2 == 0])
+    promotion, dem_town, dem_village = 0.3, 1.1, 0.9
+    # Uniforms on the occasion rates themselves (with and without the leader's promotion) and
+    # one step below: an ulp of difference in the kernel's rate changes the outcome.
+    demand = np.where(c["in_village"], dem_village, dem_town)
+    has_leader = (c["leader_of"] >= 0).any(axis=1)
+    rate = c["order_rate"] * demand * (1.0 + promotion * has_leader)
+    u_occ = np.where(rng.random(n) < 0.5, rate, np.nextafter(rate, -1.0))
+    u_occ = np.where(rng.random(n) < 0.5, u_occ, rng.random(n))
+    n_occ, idx, reach = kernels.occasion_choosers(
+        c["adopted"], c["order_rate"], c["in_village"], dem_town, dem_village, c["leader_of"],
+        promotion, u_occ, c["aware"], active)
+    # The NumPy code of phase_orders before the kernels (rate as above).
+    occasion = c["adopted"] & (u_occ < rate)
+    cand = np.flatnonzero(occasion)
+    reach_cand = c["aware"][cand] & (c["leader_of"][cand] >= 0) & active[None, :]
+    can = reach_cand.any(axis=1)
+    assert n_occ == occasion.sum()
+    np.testing.assert_array_equal(idx, cand[can])
+    np.testing.assert_array_equal(reach, reach_cand[can])
+    assert len(idx) > 20
+
+    price_index = rng.random(n_p) + 0.5
+    coupon_all, coupon_new = rng.random(n_p) * 3, rng.random(n_p) * 8
+    quality, ref = rng.random(n_p) * 0.5, 85.0
+    tw, habit, outside = 1.5, 0.8, -0.3
+    z, vmax, coupon_yuan = kernels.choice_utilities_rows(
+        idx, price_index, coupon_all, coupon_new, ref, c["day_last_order_p"],
+        c["price_sensitivity"], c["trust"], c["last_platform"], quality, reach, tw, habit,
+        outside)
+    new_user = c["day_last_order_p"][idx] < 0
+    expected_coupon = coupon_all[None, :] + coupon_new[None, :] * new_user
+    np.testing.assert_array_equal(coupon_yuan, expected_coupon)
+    beta = c["price_sensitivity"][idx]
+    v = choice_utilities(price_index, expected_coupon / ref, beta, c["trust"][idx],
+                         c["last_platform"][idx].astype(np.int64), quality, reach, tw, habit,
+                         outside)
+    np.testing.assert_array_equal(vmax, v.max(axis=1))
+    np.testing.assert_array_equal(z, v - v.max(axis=1, keepdims=True))
+
+    u = rng.random(len(idx))
+    k, total = kernels.choice_probabilities(np.exp(z), u)
+    np.testing.assert_array_equal(k, choose(v, u))
+    surplus = (np.divide(ref, beta, out=np.zeros(len(beta)), where=beta > 0)
+               * (vmax + np.log(total) - outside))
+    np.testing.assert_array_equal(surplus, logsum_surplus_yuan(v, beta, ref, outside))
+    assert (k > 0).any() and (k == 0).any()
+
+    # The order records of today's buyers.
+    c2 = {key: c[key].copy() for key in ("last_platform", "day_last_order", "day_last_order_p",
+                                         "orders")}
+    who, j, leader, coupon, first = kernels.record_choices(
+        idx, k, d, coupon_yuan, c["leader_of"], c2["last_platform"], c2["day_last_order"],
+        c2["day_last_order_p"], c2["orders"])
+    buy = k > 0
+    np.testing.assert_array_equal(who, idx[buy])
+    np.testing.assert_array_equal(j, k[buy] - 1)
+    np.testing.assert_array_equal(leader, c["leader_of"][who, j])
+    np.testing.assert_array_equal(coupon, coupon_yuan[np.flatnonzero(buy), j])
+    was_first = c["day_last_order_p"][who, j] < 0
+    np.testing.assert_array_equal(first, np.bincount(j[was_first], minlength=n_p))
+    assert (c2["day_last_order_p"][who, j] == d).all() and (c2["day_last_order"][who] == d).all()
+    np.testing.assert_array_equal(c2["last_platform"][who], j)
+    np.testing.assert_array_equal(c2["orders"], c["orders"] + np.bincount(who, minlength=n))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_chain_losses_and_records_equal_the_numpy_code(seed):
+    from sim import coldchain
+
+    rng = np.random.default_rng(seed)
+    m, n_c, n_p, n_s = 300, 6, 3, 4
+    life0 = rng.uniform(0.05, 1.0, (m, n_c))
+    filled = rng.random((m, n_c)) < 0.9
+    defect = filled & (rng.random((m, n_c)) < 0.05)
+    from_stock = rng.random(m) < 0.3
+    supplier = np.where(filled, rng.integers(0, n_s, (m, n_c)), -1)
+    transit = rng.uniform(2, 30, n_s)
+    c2g, to_pickup, dwell, extra = 8.0, np.array([3.0, 6.0]), np.array([10.0, 20.0]), 24.0
+    village, late = rng.random(m) < 0.4, rng.random(m) < 0.2
+    cold = rng.random((m, 4)) < 0.5
+    life_cold, life_amb = rng.uniform(2, 15, n_c), rng.uniform(0.5, 4, n_c)
+    frac = 0.3
+    # The NumPy code of phase_logistics_and_pickup before the kernel.
+    stocked = from_stock[:, None]
+    hours = np.empty((m, n_c, 4))
+    hours[:, :, 0] = np.where(stocked, 0.0, transit[np.maximum(supplier, 0)])
+    hours[:, :, 1] = np.where(stocked, 0.0, c2g)
+    hours[:, :, 2] = np.where(village, to_pickup[1], to_pickup[0])[:, None]
+    hours[:, :, 3] = (np.where(village, dwell[1], dwell[0]) + late * extra)[:, None]
+    life_days = np.where(cold[:, None, :], life_cold[None, :, None], life_amb[None, :, None])
+    used = hours / 24.0 / life_days
+    leg = coldchain.leg_of_loss(life0, used)
+    spoiled = filled & (defect | (leg >= 0))
+    remaining = life0 - used.sum(axis=2)
+    low_life = filled & ~spoiled & (remaining < frac)
+    stage = np.where(defect, 0, coldchain.LEG_LOSS_STAGE[leg])
+    k_spoiled, k_low, k_stage = kernels.chain_losses(
+        life0, filled, defect, from_stock, supplier, transit, c2g, to_pickup, dwell, extra,
+        village, late, cold, life_cold, life_amb, frac, coldchain.LEG_LOSS_STAGE.astype(np.int64))
+    np.testing.assert_array_equal(k_spoiled, spoiled)
+    np.testing.assert_array_equal(k_low, low_life)
+    np.testing.assert_array_equal(k_stage[spoiled], stage[spoiled])
+    assert spoiled.any() and low_life.any() and (leg >= 0).any() and (leg < 0).any()
+
+    # The records: counts with bincount, yuan with np.add.at (in row order).
+    platform = rng.integers(0, n_p, m)
+    refund_units = rng.random((m, n_c)) * spoiled
+    cost = rng.random((m, n_c)) * spoiled
+    shape4 = (n_p, n_c, 3, len(coldchain.LOSS_STAGES))
+    counts = np.zeros((n_p, n_c), np.int64)
+    expected = {"shipped": counts.copy(), "spoiled": counts.copy(), "low_life": counts.copy(),
+                "refunds": np.zeros((n_p, n_c)),
+                "losses": np.zeros(shape4, np.int64), "loss_yuan": np.zeros(shape4),
+                "spoil_cost": np.zeros((n_p, n_c))}
+    got = {k: v.copy() for k, v in expected.items()}
+    jj = np.broadcast_to(platform[:, None], (m, n_c))
+    cc = np.broadcast_to(np.arange(n_c)[None, :], (m, n_c))
+    area = np.broadcast_to(village.astype(np.int64)[:, None], (m, n_c))
+    np.add.at(expected["shipped"], (jj[filled], cc[filled]), 1)
+    np.add.at(expected["spoiled"], (jj[spoiled], cc[spoiled]), 1)
+    np.add.at(expected["low_life"], (jj[low_life], cc[low_life]), 1)
+    np.add.at(expected["refunds"], (jj, cc), refund_units)
+    sel = (jj[spoiled], cc[spoiled], area[spoiled], stage[spoiled])
+    np.add.at(expected["losses"], sel, 1)
+    np.add.at(expected["loss_yuan"], sel, cost[spoiled])
+    np.add.at(expected["spoil_cost"], (jj, cc), cost)
+    kernels.record_units(platform, village, filled, spoiled, low_life, stage, refund_units, cost,
+                         *got.values())
+    for key in expected:
+        np.testing.assert_array_equal(got[key], expected[key], err_msg=key)
