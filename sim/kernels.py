@@ -20,12 +20,24 @@ import numba
 import numpy as np
 
 __all__ = [
+    "adoption_candidates",
+    "become_aware",
+    "chain_losses",
+    "changed_state_rows",
     "choice_probabilities",
     "choice_utilities_rows",
+    "household_counts",
+    "lapse",
     "occasion_choosers",
+    "presale_fill",
+    "recent_buyers",
+    "record_choices",
+    "record_units",
     "scatter_rows",
-    "spread_complaints",
     "splitmix_uniforms",
+    "spread_complaints",
+    "stable_argsort_unit",
+    "warm_up",
 ]
 
 _jit = numba.njit(cache=True, nogil=True)
@@ -471,3 +483,151 @@ def record_units(platform, village, filled, spoiled, low_life, stage, refund_uni
                 low_life_count[j, c] += 1
             refunds[j, c] += refund_units[r, c]
             spoil_cost[j, c] += cost[r, c]
+
+
+@_jit
+def stable_argsort_unit(u):
+    """``np.argsort(u, kind="stable")`` for values in [0, 1), in linear expected time.
+
+    A bucket sort: value ``x`` goes to bucket ``floor(x * n)`` (monotone in ``x``), buckets are
+    filled in index order and sorted by insertion, which moves an entry only past strictly
+    larger ones; so equal values keep their index order, as in any stable sort, and the
+    permutation is the one NumPy's stable sort gives. Uniforms spread ~1 per bucket.
+    """
+    n = u.shape[0]
+    start = np.zeros(n + 1, np.int64)
+    bucket = np.empty(n, np.int64)
+    for i in range(n):
+        b = min(np.int64(u[i] * n), n - 1)
+        bucket[i] = b
+        start[b + 1] += 1
+    for b in range(n):
+        start[b + 1] += start[b]
+    order = np.empty(n, np.int64)
+    fill = start[:n].copy()
+    for i in range(n):
+        order[fill[bucket[i]]] = i
+        fill[bucket[i]] += 1
+    for b in range(n):
+        for k in range(start[b] + 1, start[b + 1]):
+            item = order[k]
+            x = u[item]
+            q = k - 1
+            while q >= start[b] and u[order[q]] > x:
+                order[q + 1] = order[q]
+                q -= 1
+            order[q + 1] = item
+    return order
+
+
+@_jit
+def presale_fill(sel, u_supplier, u_life, u_relabel, u_defect, alloc, life_min, life_max,
+                 relabel_prob, relabel_age, defect_prob, unit_cost_ref, cost_mult, supplier,
+                 life0, defect, cost_yuan, filled):
+    """Pre-sale: a platform's orders ``sel`` take the units its suppliers deliver, in place.
+
+    For each category the orders queue by their own uniform (a stable sort, as NumPy's); the
+    ``alloc[c, s]`` units of supplier ``s`` go to the next places in the queue, suppliers in
+    order; the orders past the last unit stay unfilled. A filled unit's life at dispatch is
+    uniform in the category's range, less the relabel age if its supplier relabels old stock
+    (``GroupBuyingMarket._initial_life``); it is defective with the supplier's probability and
+    costs the category's reference cost times the supplier's multiplier.
+    """
+    m = sel.shape[0]
+    n_c, n_s = alloc.shape
+    for c in range(n_c):
+        order = stable_argsort_unit(u_supplier[sel, c])
+        bound = 0
+        s = 0
+        for pos in range(m):
+            while s < n_s and pos >= bound + alloc[c, s]:
+                bound += alloc[c, s]
+                s += 1
+            if s >= n_s:
+                break
+            r = sel[order[pos]]
+            life = life_min[c] + (life_max[c] - life_min[c]) * u_life[r, c]
+            if u_relabel[r, c] < relabel_prob[s]:
+                life = life - relabel_age[s]
+            supplier[r, c] = s
+            life0[r, c] = life
+            defect[r, c] = u_defect[r, c] < defect_prob[s]
+            cost_yuan[r, c] = unit_cost_ref[c] * cost_mult[s]
+            filled[r, c] = True
+
+
+@_jit
+def recent_buyers(day_last_order_p, d, window, cohort):
+    """Buyers of the last ``window`` days and their repurchase, counted in one pass.
+
+    ``recent[i, j]``: household i ordered from platform j in ``(d - window, d]``. Returns
+    ``recent``, buyers per platform, buyers, buyers of two or more platforms and, against
+    ``cohort`` (the ``recent`` of ``window`` days ago; an empty array if there is none yet):
+    per platform the cohort's households that bought from it again and the cohort's size, and
+    over all platforms the cohort's households and those of them who bought again.
+    """
+    n, n_p = day_last_order_p.shape
+    recent = np.zeros((n, n_p), np.bool_)
+    buyers_p = np.zeros(n_p, np.int64)
+    again_p = np.zeros(n_p, np.int64)
+    cohort_p = np.zeros(n_p, np.int64)
+    buyers = overlap = in_cohort = cohort_again = 0
+    has_cohort = cohort.shape[0] == n
+    for i in range(n):
+        k = 0
+        was = False
+        for j in range(n_p):
+            last = day_last_order_p[i, j]
+            r = last >= 0 and last > d - window
+            recent[i, j] = r
+            if r:
+                k += 1
+                buyers_p[j] += 1
+            if has_cohort and cohort[i, j]:
+                was = True
+                cohort_p[j] += 1
+                if r:
+                    again_p[j] += 1
+        if k > 0:
+            buyers += 1
+        if k >= 2:
+            overlap += 1
+        if was:
+            in_cohort += 1
+            if k > 0:
+                cohort_again += 1
+    return recent, buyers_p, buyers, overlap, again_p, cohort_p, in_cohort, cohort_again
+
+
+@_jit
+def household_counts(adopted, in_village, aware, leader_of, active):
+    """The day's household counts for the records, in one pass: adopters (all, town, village),
+    households in town and in villages, households aware of any platform and of each, with a
+    leader of each platform, and with a leader of an active platform."""
+    n, n_p = aware.shape
+    adopters = adopters_village = villagers = aware_any = covered = 0
+    aware_p = np.zeros(n_p, np.int64)
+    leader_p = np.zeros(n_p, np.int64)
+    for i in range(n):
+        if in_village[i]:
+            villagers += 1
+            if adopted[i]:
+                adopters_village += 1
+        if adopted[i]:
+            adopters += 1
+        any_aware = False
+        any_covered = False
+        for j in range(n_p):
+            if aware[i, j]:
+                aware_p[j] += 1
+                any_aware = True
+            if leader_of[i, j] >= 0:
+                leader_p[j] += 1
+                if active[j]:
+                    any_covered = True
+        if any_aware:
+            aware_any += 1
+        if any_covered:
+            covered += 1
+    return (adopters, adopters - adopters_village, n - villagers, adopters_village, villagers,
+            aware_any, aware_p, leader_p, covered)

@@ -37,7 +37,7 @@ from collections import deque
 import numpy as np
 import pandas as pd
 
-from sim.arrays import any_rows, count_cols, count_rows, share
+from sim import kernels
 from sim.coldchain import AREAS, LOSS_STAGES
 
 __all__ = ["FULL_DAY_HOURS", "REPURCHASE_WINDOW_DAYS", "Recorder", "hhi_points",
@@ -127,21 +127,20 @@ class Recorder:
         c = self.model.consumers
         w = REPURCHASE_WINDOW_DAYS
         last = c.day_last_order_p
-        recent = (last >= 0) & (last > d - w)  # (n, P): ordered from j in (d-30, d]
+        # recent (n, P): ordered from j in (d-30, d]; the cohort: ordered from j in
+        # (d-60, d-30], the records' oldest once today's joins them (31 days of records).
+        # Counted in one compiled pass.
+        k = len(self._recent)
+        cohort = self._recent[k - w] if k >= w else np.zeros((0, 0), bool)
+        (recent, buyers_p, n_buyers, overlap, again_p, cohort_p, in_cohort,
+         cohort_again) = kernels.recent_buyers(last, d, w, cohort)
         self._recent.append(recent)
-        n_plat = count_rows(recent)
-        buyers = n_plat > 0
-        n_buyers = np.count_nonzero(buyers)
-        out = {"buyers_p": count_cols(recent), "buyers": int(n_buyers),
-               "overlap": float(_ratio(np.count_nonzero(n_plat >= 2), n_buyers)),
+        out = {"buyers_p": buyers_p, "buyers": int(n_buyers),
+               "overlap": float(_ratio(overlap, n_buyers)),
                "repurchase_p": np.full(recent.shape[1], np.nan), "repurchase": float("nan")}
-        if len(self._recent) == w + 1:
-            cohort = self._recent[0]  # ordered from j in (d-60, d-30]
-            out["repurchase_p"] = _ratio(count_cols(cohort & recent),
-                                         count_cols(cohort))
-            any_cohort = any_rows(cohort)
-            out["repurchase"] = float(_ratio(np.count_nonzero(any_cohort & buyers),
-                                             np.count_nonzero(any_cohort)))
+        if len(cohort):
+            out["repurchase_p"] = _ratio(again_p, cohort_p)
+            out["repurchase"] = float(_ratio(cohort_again, in_cohort))
         return out
 
     def leader_reviews(self, day: int, rows: np.ndarray, gross: np.ndarray,
@@ -201,17 +200,21 @@ class Recorder:
         rows_of = np.bincount(per, minlength=t.n)
         multi_rows = rows_of[per] > 1
         multi_by_platform = np.bincount(t.view("platform")[act][multi_rows], minlength=n_p)
-        coverage = m.leader_coverage()
+        active = np.array([p.active for p in m.platform_list])
+        # Household counts in one compiled pass (the shares below are these counts over n).
+        (adopters, adopters_town, n_town, adopters_village, n_village, aware_any, aware_p,
+         leader_p, covered) = kernels.household_counts(c.adopted, c.in_village, c.aware,
+                                                       c.leader_of, active)
+        coverage = leader_p / c.n * active  # GroupBuyingMarket.leader_coverage
         flows = [p.flows for p in m.platform_list]
         total_orders = sum(f["orders"] for f in flows)
-        adopters = int(c.adopted.sum())
         shipped, spoiled = today["shipped"], today["spoiled"]
         comp = self.competition(d)
         gmv = np.array([f["gmv_yuan"] for f in flows])
         orders = np.array([f["orders"] for f in flows])
         self.daily.append({
             "day": d,
-            "adopters": adopters,
+            "adopters": int(adopters),
             "adoption_rate": adopters / c.n,
             "new_adopters": today.get("new_adopters", 0),
             "lapsed": today.get("lapsed", 0),
@@ -229,7 +232,7 @@ class Recorder:
             "complaints": today.get("complaints", 0),
             "ambient_temp_c": m.conditions.ambient_temp_c,
             "goods_in_chain": m.goods["in_chain"],
-            "aware_any_share": float(share(any_rows(c.aware))),
+            "aware_any_share": float(aware_any / c.n),
             "hhi_orders": hhi_points(orders),
             "hhi_gmv": hhi_points(gmv),
             "buyers_30d": comp["buyers"],
@@ -246,12 +249,12 @@ class Recorder:
             "spoilage_cost_yuan": float(today["spoil_cost"].sum()),
             # Word of mouth: adoption in town and villages (NaN where there are none),
             # complaints from scandals (also counted in complaints), bad news remembered.
-            "adoption_rate_town": _share(c.adopted, ~c.in_village),
-            "adoption_rate_village": _share(c.adopted, c.in_village),
+            "adoption_rate_town": float(adopters_town / n_town) if n_town else float("nan"),
+            "adoption_rate_village": (float(adopters_village / n_village) if n_village
+                                      else float("nan")),
             "scandal_complaints": today.get("scandal_complaints", 0),
             "complaints_heard_mean": float(c.complaints_heard.mean()),
-            "leader_coverage": float(share(any_rows(
-                (c.leader_of >= 0) & np.array([p.active for p in m.platform_list])[None, :]))),
+            "leader_coverage": float(covered / c.n),
             "multi_platform_leaders": int((rows_of > 1).sum()),
         })
         counts = today.get("leader_counts", np.zeros((n_p, 4), np.int64))
@@ -263,7 +266,7 @@ class Recorder:
                 float(coverage[j]), *map(int, counts[j]),
                 p.flows["commission_yuan"] - float(pay[j, 0]), *map(float, pay[j]),
                 *map(int, mf[j])))
-        aware_share = count_cols(c.aware) / c.n
+        aware_share = aware_p / c.n
         rate = m.scheme.rate(d)
         for j, p in enumerate(m.platform_list):
             f = p.flows
@@ -332,11 +335,6 @@ class Recorder:
             "leader_stats": pd.DataFrame(self.leader_stats, columns=LEADER_STATS_COLUMNS),
             "leader_reviews": pd.DataFrame(self.reviews, columns=LEADER_REVIEW_COLUMNS),
         }
-
-
-def _share(x: np.ndarray, mask: np.ndarray) -> float:
-    n = int(mask.sum())
-    return float(x[mask].sum() / n) if n else float("nan")
 
 
 def _first_day(daily: pd.DataFrame, column: str, level: float) -> int | None:

@@ -1144,18 +1144,13 @@ class GroupBuyingMarket(mesa.Model):
             if self.proc_mode[pj] == "stock":
                 self._buy_stock(pj, alloc[pj], d)
                 continue
-            sel = np.flatnonzero(book.platform == pj)
-            for ci in range(n_c):
-                pos = _rank(u["supplier"][sel, ci])
-                s = np.searchsorted(np.cumsum(alloc[pj, ci]), pos, side="right")
-                ok = s < len(self.supplier_list)
-                rows, s = sel[ok], s[ok]
-                life = self._initial_life(ci, u["life"][rows, ci], u["relabel"][rows, ci], s)
-                book.supplier[rows, ci] = s
-                book.life0[rows, ci] = life
-                book.defect[rows, ci] = u["defect"][rows, ci] < self.sup_defect[s]
-                book.cost_yuan[rows, ci] = self.unit_cost_ref[ci] * self.sup_cost_mult[s]
-                filled[rows, ci] = True
+            # Orders queue by their own uniform per category; suppliers' units go down the queue
+            # (sim.kernels.presale_fill; each unit's life as in _initial_life).
+            kernels.presale_fill(
+                np.flatnonzero(book.platform == pj), u["supplier"], u["life"], u["relabel"],
+                u["defect"], alloc[pj], self.life_min, self.life_max, self.sup_relabel_prob,
+                self.sup_relabel_age, self.sup_defect, self.unit_cost_ref, self.sup_cost_mult,
+                book.supplier, book.life0, book.defect, book.cost_yuan, filled)
         book.filled = filled
         # The consumer pays only for what arrives (a stockout is not charged).
         book.prices = np.where(filled, book.prices, 0.0)

@@ -350,3 +350,88 @@ def test_chain_losses_and_records_equal_the_numpy_code(seed):
                          *got.values())
     for key in expected:
         np.testing.assert_array_equal(got[key], expected[key], err_msg=key)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_presale_fill_equals_the_numpy_queue(seed):
+    rng = np.random.default_rng(seed)
+    m, n_c, n_s = 400, 5, 3
+    platform = rng.integers(0, 2, m)
+    u = {key: rng.random((m, n_c)) for key in ("supplier", "life", "relabel", "defect")}
+    sel = np.flatnonzero(platform == 0)
+    alloc = rng.integers(0, len(sel) // 2, (n_c, n_s))  # some categories run short
+    alloc[0] = [len(sel), 0, 0]  # one filled by a single supplier
+    life_min, life_max = rng.uniform(0.3, 0.6, n_c), rng.uniform(0.7, 1.0, n_c)
+    relabel_prob, relabel_age = np.array([0.0, 0.3, 0.6]), np.array([0.0, 0.2, 0.4])
+    defect_prob, cost_ref, cost_mult = np.array([0.01, 0.05, 0.1]), rng.random(n_c) * 9, \
+        np.array([1.0, 0.9, 0.8])
+
+    def book():
+        return (np.full((m, n_c), -1, np.int64), np.zeros((m, n_c)), np.zeros((m, n_c), bool),
+                np.zeros((m, n_c)), np.zeros((m, n_c), bool))
+
+    expected, got = book(), book()
+    supplier, life0, defect, cost, filled = expected
+    for ci in range(n_c):  # the NumPy code of phase_procurement before the kernel
+        pos = np.empty(len(sel), np.int64)
+        pos[np.argsort(u["supplier"][sel, ci], kind="stable")] = np.arange(len(sel))
+        s = np.searchsorted(np.cumsum(alloc[ci]), pos, side="right")
+        ok = s < n_s
+        rows, s = sel[ok], s[ok]
+        life = life_min[ci] + (life_max[ci] - life_min[ci]) * u["life"][rows, ci]
+        life = np.where(u["relabel"][rows, ci] < relabel_prob[s], life - relabel_age[s], life)
+        supplier[rows, ci], life0[rows, ci] = s, life
+        defect[rows, ci] = u["defect"][rows, ci] < defect_prob[s]
+        cost[rows, ci] = cost_ref[ci] * cost_mult[s]
+        filled[rows, ci] = True
+    kernels.presale_fill(sel, u["supplier"], u["life"], u["relabel"], u["defect"], alloc,
+                         life_min, life_max, relabel_prob, relabel_age, defect_prob, cost_ref,
+                         cost_mult, *got)
+    for name, e, g in zip(("supplier", "life0", "defect", "cost", "filled"), expected, got,
+                          strict=True):
+        np.testing.assert_array_equal(g, e, err_msg=name)
+    assert filled[:, 0].sum() == len(sel) and 0 < filled[:, 1:].sum() < len(sel) * (n_c - 1)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_stable_argsort_unit_is_numpys_stable_argsort(seed):
+    rng = np.random.default_rng(seed)
+    for u in (rng.random(3001), rng.integers(0, 7, 500) / 7.0,  # many ties: index order kept
+              np.r_[rng.random(50), np.full(20, np.nextafter(1.0, 0.0)), 0.0, 0.0],
+              rng.random(1), np.zeros(0)):
+        np.testing.assert_array_equal(kernels.stable_argsort_unit(u),
+                                      np.argsort(u, kind="stable"))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_record_counts_equal_the_numpy_counts(seed):
+    rng = np.random.default_rng(seed)
+    c, n = _consumers(rng), 500
+    active = np.array([True, seed % 2 == 0, True])
+    (adopters, adopters_town, n_town, adopters_village, n_village, aware_any, aware_p, leader_p,
+     covered) = kernels.household_counts(c["adopted"], c["in_village"], c["aware"],
+                                         c["leader_of"], active)
+    town = ~c["in_village"]
+    assert (adopters, adopters_town, n_town, adopters_village, n_village) == (
+        c["adopted"].sum(), c["adopted"][town].sum(), town.sum(),
+        c["adopted"][~town].sum(), (~town).sum())
+    assert aware_any == c["aware"].any(axis=1).sum()
+    np.testing.assert_array_equal(aware_p, c["aware"].sum(axis=0))
+    np.testing.assert_array_equal(leader_p, (c["leader_of"] >= 0).sum(axis=0))
+    assert covered == ((c["leader_of"] >= 0) & active[None, :]).any(axis=1).sum()
+
+    d, w = 70, 30
+    last = c["day_last_order_p"]
+    cohort = rng.random((n, 3)) < 0.3
+    (recent, buyers_p, buyers, overlap, again_p, cohort_p, in_cohort,
+     cohort_again) = kernels.recent_buyers(last, d, w, cohort)
+    expected = (last >= 0) & (last > d - w)
+    np.testing.assert_array_equal(recent, expected)
+    np.testing.assert_array_equal(buyers_p, expected.sum(axis=0))
+    assert buyers == expected.any(axis=1).sum() and overlap == (expected.sum(axis=1) >= 2).sum()
+    np.testing.assert_array_equal(again_p, (cohort & expected).sum(axis=0))
+    np.testing.assert_array_equal(cohort_p, cohort.sum(axis=0))
+    assert in_cohort == cohort.any(axis=1).sum()
+    assert cohort_again == (cohort.any(axis=1) & expected.any(axis=1)).sum()
+    none = kernels.recent_buyers(last, d, w, np.zeros((0, 0), bool))
+    assert none[6] == none[7] == 0 and not none[4].any()  # no cohort yet
