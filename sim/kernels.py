@@ -535,17 +535,32 @@ def presale_fill(sel, u_supplier, u_life, u_relabel, u_defect, alloc, life_min, 
     """
     m = sel.shape[0]
     n_c, n_s = alloc.shape
+    # Each order's place in each category's queue; then the orders in row order (the book's
+    # arrays are read and written front to back).
+    u = np.empty((n_c, m))
+    for p in range(m):
+        for c in range(n_c):
+            u[c, p] = u_supplier[sel[p], c]
+    place = np.empty((n_c, m), np.int64)
     for c in range(n_c):
-        order = stable_argsort_unit(u_supplier[sel, c])
-        bound = 0
-        s = 0
+        order = stable_argsort_unit(u[c])
         for pos in range(m):
-            while s < n_s and pos >= bound + alloc[c, s]:
-                bound += alloc[c, s]
+            place[c, order[pos]] = pos
+    ends = np.empty((n_c, n_s), np.int64)  # the queue places each supplier's units reach
+    for c in range(n_c):
+        total = 0
+        for s in range(n_s):
+            total += alloc[c, s]
+            ends[c, s] = total
+    for p in range(m):
+        r = sel[p]
+        for c in range(n_c):
+            pos = place[c, p]
+            s = 0
+            while s < n_s and pos >= ends[c, s]:
                 s += 1
             if s >= n_s:
-                break
-            r = sel[order[pos]]
+                continue  # past the last unit: unfilled
             life = life_min[c] + (life_max[c] - life_min[c]) * u_life[r, c]
             if u_relabel[r, c] < relabel_prob[s]:
                 life = life - relabel_age[s]

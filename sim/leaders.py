@@ -340,10 +340,16 @@ def assign_members(leader_of_col: np.ndarray, neighbourhood: np.ndarray, leader_
         nb = neighbourhood[unserved]
         x = base[nb] + uu[unserved] * total[nb]
         pick = np.minimum(np.searchsorted(cum, x, side="right"), start[nb] + count[nb] - 1)
-        srt = np.lexsort((uu[unserved], pick))
-        first = np.searchsorted(pick[srt], pick[srt], side="left")
-        keep = np.zeros(len(unserved), bool)
-        keep[srt] = (np.arange(len(srt)) - first) < free[pick[srt]]
+        # Each group takes as many as it has free places, in the order of the uniforms; when
+        # every group has room for all who drew it, all join (no need to sort them).
+        drew = np.bincount(pick, minlength=len(free))
+        if np.all((drew == 0) | (drew - 1 < free)):
+            keep = np.ones(len(unserved), bool)
+        else:
+            srt = np.lexsort((uu[unserved], pick))
+            first = np.searchsorted(pick[srt], pick[srt], side="left")
+            keep = np.zeros(len(unserved), bool)
+            keep[srt] = (np.arange(len(srt)) - first) < free[pick[srt]]
         got, at = unserved[keep], pick[keep]
         leader_of_col[got] = sorted_leaders[at]
         free -= np.bincount(at, minlength=len(free))

@@ -188,6 +188,8 @@ class GroupBuyingMarket(mesa.Model):
         # (``phase_word_of_mouth``); ``_nb_state`` is the state they count (adopted, leader,
         # platform used in the last RECENT_USE_DAYS or -1).
         self.neighbour_counts = NeighbourCounts(self.network, 2 + n_p)
+        self.households_per_neighbourhood = np.bincount(
+            self.consumers.neighbourhood, minlength=self.network.n_neighbourhoods)
         self._nb_state = (np.zeros(n, bool), np.zeros(n, bool), np.full(n, NONE, np.int16))
         # Complaint spreading (``_spread_complaints``): the trust factor ``(1 - loss) ** h`` for
         # h complaints heard about a platform in a day (h is at most a household's degree), as
@@ -936,7 +938,7 @@ class GroupBuyingMarket(mesa.Model):
         neighbourhoods flagged by ``only``, if given); returns the number recruited."""
         t, c, lc, net = self.leaders, self.consumers, self.cfg.leaders, self.network
         k = net.n_neighbourhoods
-        households = np.bincount(c.neighbourhood, minlength=k)
+        households = self.households_per_neighbourhood
         # Enough leaders for the platform's density target, and for every household to find a
         # place in some leader's WeChat groups (at most 500 a group).
         want = np.maximum(recruitment_targets(households, p.cfg.households_per_leader),
@@ -1008,16 +1010,23 @@ class GroupBuyingMarket(mesa.Model):
         u = self.streams.uniform(f"leaders.join.{p.name}", d, c.n)
         col = c.leader_of[:, j]
         nb = c.neighbourhood
-        h = np.flatnonzero((u < share[nb]) & ~np.isin(col, new))
+        is_new = np.zeros(t.n, bool)
+        is_new[new] = True
+        h = np.flatnonzero((u < share[nb]) & ~(is_new[np.maximum(col, 0)] & (col >= 0)))
         if len(h) == 0:
             return
         pick = start[nb[h]] + np.minimum(np.floor(u[h] / share[nb[h]] * n_new[nb[h]]),
                                          n_new[nb[h]] - 1).astype(np.int64)
         r = sorted_new[pick]
-        srt = np.lexsort((u[h], r))
-        first = np.searchsorted(r[srt], r[srt], side="left")
-        keep = np.zeros(len(h), bool)
-        keep[srt] = (np.arange(len(srt)) - first) < self.member_cap - 1
+        # Each new group takes its first member_cap - 1 joiners in the order of their uniforms;
+        # when no group has more joiners than that, all join (no need to sort them).
+        if np.bincount(r).max() - 1 < self.member_cap - 1:
+            keep = np.ones(len(h), bool)
+        else:
+            srt = np.lexsort((u[h], r))
+            first = np.searchsorted(r[srt], r[srt], side="left")
+            keep = np.zeros(len(h), bool)
+            keep[srt] = (np.arange(len(srt)) - first) < self.member_cap - 1
         col[h[keep]] = r[keep]
 
     def _rehome(self, j: int, d: int) -> None:
