@@ -588,29 +588,24 @@ def recent_buyers(day_last_order_p, d, window, cohort):
     cohort_p = np.zeros(n_p, np.int64)
     buyers = overlap = in_cohort = cohort_again = 0
     has_cohort = cohort.shape[0] == n
-    for i in range(n):
+    for i in range(n):  # counts as sums of 0/1, no branches on the households' state
         k = 0
         was = False
         for j in range(n_p):
             last = day_last_order_p[i, j]
-            r = last >= 0 and last > d - window
+            r = (last >= 0) & (last > d - window)
             recent[i, j] = r
-            if r:
-                k += 1
-                buyers_p[j] += 1
-            if has_cohort and cohort[i, j]:
-                was = True
-                cohort_p[j] += 1
-                if r:
-                    again_p[j] += 1
-        if k > 0:
-            buyers += 1
-        if k >= 2:
-            overlap += 1
-        if was:
-            in_cohort += 1
-            if k > 0:
-                cohort_again += 1
+            k += r
+            buyers_p[j] += r
+            if has_cohort:
+                co = cohort[i, j]
+                was = was | co
+                cohort_p[j] += co
+                again_p[j] += co & r
+        buyers += k > 0
+        overlap += k >= 2
+        in_cohort += was
+        cohort_again += was & (k > 0)
     return recent, buyers_p, buyers, overlap, again_p, cohort_p, in_cohort, cohort_again
 
 
@@ -623,26 +618,21 @@ def household_counts(adopted, in_village, aware, leader_of, active):
     adopters = adopters_village = villagers = aware_any = covered = 0
     aware_p = np.zeros(n_p, np.int64)
     leader_p = np.zeros(n_p, np.int64)
-    for i in range(n):
-        if in_village[i]:
-            villagers += 1
-            if adopted[i]:
-                adopters_village += 1
-        if adopted[i]:
-            adopters += 1
+    for i in range(n):  # counts as sums of 0/1, no branches on the households' state
+        villagers += in_village[i]
+        adopters_village += in_village[i] & adopted[i]
+        adopters += adopted[i]
         any_aware = False
         any_covered = False
         for j in range(n_p):
-            if aware[i, j]:
-                aware_p[j] += 1
-                any_aware = True
-            if leader_of[i, j] >= 0:
-                leader_p[j] += 1
-                if active[j]:
-                    any_covered = True
-        if any_aware:
-            aware_any += 1
-        if any_covered:
-            covered += 1
+            aware_p[j] += aware[i, j]
+            any_aware = any_aware | aware[i, j]
+            has = leader_of[i, j] >= 0
+            leader_p[j] += has
+            any_covered = any_covered | (has & active[j])
+        aware_any += any_aware
+        covered += any_covered
     return (adopters, adopters - adopters_village, n - villagers, adopters_village, villagers,
             aware_any, aware_p, leader_p, covered)
+
+
