@@ -75,6 +75,7 @@ def bench_model(consumers: int, days: int, seed: int = 0) -> dict:
         "consumers": consumers,
         "days": days,
         "setup_s": t1 - t0,
+        "kernels_load_s": model.kernels_load_seconds,  # part of setup_s
         "simulate_s": t2 - t1,
         "wall_s": t2 - t0,
         "consumer_days_per_s": consumers * days / (t2 - t1),
@@ -282,7 +283,8 @@ def _targets(results: dict, default_n: int, days: int) -> list[dict]:
         add(f"default scenario ({default_n:,}) x 365 days < 5 s", f"{w:.1f} s", w < 5)
     if 100_000 in by_n:
         w = by_n[100_000]["wall_s"]
-        add("100k x 365 days < 15 s (stretch 7 s)", f"{w:.1f} s", w < 15)
+        add("100k x 365 days < 15 s (stretch 7 s)",
+            f"{w:.1f} s (stretch {'met' if w < 7 else 'missed'})", w < 15)
     if 1_000_000 in by_n:
         r = by_n[1_000_000]
         add("1M x 365 days < 200 s, peak memory < 8 GB",
@@ -338,13 +340,16 @@ def main(argv=None) -> dict:
     results = {"commit": _git_commit(), "days": args.days, "model": [], "reference": []}
     print(f"groupbuy-sim benchmark (commit {results['commit']}), default scenario, "
           f"{args.days} days")
-    print(f"{'households':>11} {'set-up s':>9} {'simulate s':>11} {'hh-days/s':>12} "
-          f"{'peak MB':>8}")
+    print(f"{'households':>11} {'set-up s':>9} {'simulate s':>11} {'wall s':>7} "
+          f"{'hh-days/s':>12} {'peak MB':>8}")
     for n in args.sizes:
         r = _in_subprocess("model", n, args.days)
         results["model"].append(r)
-        print(f"{n:>11,} {r['setup_s']:>9.2f} {r['simulate_s']:>11.2f} "
+        print(f"{n:>11,} {r['setup_s']:>9.2f} {r['simulate_s']:>11.2f} {r['wall_s']:>7.2f} "
               f"{r['consumer_days_per_s']:>12,.0f} {r['peak_rss_mb']:>8.0f}")
+    print("set-up includes loading the compiled kernels (sim/kernels.py), "
+          + ", ".join(f"{r['kernels_load_s']:.2f} s" for r in results["model"])
+          + "; the first run on a machine also compiles them (once, cached)")
     print("time per phase, seconds (share of the simulation):")
     for r in results["model"]:
         total = sum(r["phase_s"].values())

@@ -1,17 +1,20 @@
 """Compiled loops (numba) for the work that whole-array NumPy does badly: ties and choosers.
 
-The consumer phases are whole-array operations (DESIGN §5), but a few of their steps touch a
+The consumer phases are whole-array operations (DESIGN §5.2), but some of their steps touch a
 small, scattered part of the arrays: the ties of the ~2.5% of households whose state changed
-today, the neighbours of today's complainers, today's choosers. In NumPy each such step is a
-chain of fancy-indexing passes that each allocate a temporary; here it is one loop over exactly
-the entries concerned, compiled by numba (``cache=True``: compiled once per machine, in
-``sim/__pycache__``, then loaded in ~0.1 s).
+today, the neighbours of today's complainers, today's choosers and their order units, the
+pre-sale queue. In NumPy each such step is a chain of fancy-indexing passes that each allocate
+a temporary; here it is one loop over exactly the entries concerned, compiled by numba
+(``cache=True``: compiled once per machine, ~6 s, into ``sim/__pycache__``; loaded by each
+process in ~0.25 s, see :func:`warm_up`). No Python loop runs over households (DESIGN §5.2):
+these loops are machine code.
 
 Every kernel computes the same IEEE operations, in the same order, as the NumPy formula it
 stands for (no ``fastmath``, so no reassociation and no fused multiply-add), and leaves the
 transcendental functions (``exp``, ``log``, ``pow``) to NumPy. The results are equal bit for bit
-to the NumPy formulas of :mod:`sim.consumers` and :mod:`sim.network`;
-``tests/test_kernels.py`` checks each against its formula on random inputs.
+to the NumPy formulas of :mod:`sim.consumers`, :mod:`sim.network` and :mod:`sim.coldchain` and
+to the NumPy code the model used before; ``tests/test_kernels.py`` checks each against that
+code on random states.
 """
 
 from __future__ import annotations

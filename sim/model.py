@@ -205,7 +205,7 @@ class GroupBuyingMarket(mesa.Model):
         self.phase_seconds: dict[str, float] | None = None  # set to {} to time each phase
         self._orphans: list[tuple[int, np.ndarray]] = []
         self.recorder = Recorder(self)
-        kernels.warm_up()
+        self.kernels_load_seconds = kernels.warm_up()  # numba's start-up, counted as set-up
         self.setup_seconds = time.perf_counter() - t0
 
     # -----------------------------------------------------------------------------------------
