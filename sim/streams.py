@@ -29,7 +29,7 @@ import zlib
 
 import numpy as np
 
-from sim.kernels import splitmix_uniforms
+from sim.kernels import seed_sequence_keys, splitmix_uniforms
 
 __all__ = ["RandomStreams", "stable_hash"]
 
@@ -53,6 +53,7 @@ class RandomStreams:
         if seed < 0:
             raise ValueError(f"seed={seed}: must be a non-negative integer")
         self.seed = int(seed)
+        self._seed_words = _words(self.seed)
 
     def generator(self, name: str, day: int = SETUP_DAY) -> np.random.Generator:
         """A fresh generator for stream ``name`` on ``day`` (setup streams omit the day)."""
@@ -76,10 +77,26 @@ class RandomStreams:
 
     def uniform_at_streams(self, names: list[str], day: int, index: np.ndarray) -> np.ndarray:
         """:meth:`uniform_at` for several streams at once: column k is stream ``names[k]``."""
-        keys = np.array([self._key(name, day) for name in names], np.uint64)
-        return splitmix_uniforms(keys, np.ascontiguousarray(index, np.int64))
+        return splitmix_uniforms(self._keys(names, day), np.ascontiguousarray(index, np.int64))
+
+    def _keys(self, names: list[str], day: int) -> np.ndarray:
+        """The counter-based streams' keys: the first word of the state of each stream's seed
+        sequence, ``SeedSequence(seed, (crc32(name), day)).generate_state(1, uint64)[0]``
+        (computed by :func:`sim.kernels.seed_sequence_keys`, equal to NumPy's)."""
+        spawn = np.array([np.concatenate([_words(stable_hash(name)), _words(int(day))])
+                          for name in names], np.uint64)
+        return seed_sequence_keys(self._seed_words, spawn)
 
     def _key(self, name: str, day: int) -> np.uint64:
-        """The counter-based stream's key: the first word of its seed sequence's state."""
-        ss = np.random.SeedSequence(entropy=self.seed, spawn_key=(stable_hash(name), int(day)))
-        return ss.generate_state(1, np.uint64)[0]
+        return self._keys([name], day)[0]
+
+
+def _words(x: int) -> np.ndarray:
+    """A non-negative integer as 32-bit words, little end first (``[0]`` for 0), as NumPy's
+    SeedSequence reads entropy and each spawn-key element."""
+    out = [x & 0xFFFFFFFF]
+    x >>= 32
+    while x:
+        out.append(x & 0xFFFFFFFF)
+        x >>= 32
+    return np.array(out, np.uint64)

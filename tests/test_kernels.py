@@ -20,7 +20,7 @@ from sim.consumers import (
     decay_complaints,
     logsum_surplus_yuan,
 )
-from sim.streams import RandomStreams
+from sim.streams import RandomStreams, stable_hash
 
 SEEDS = [0, 1, 2, 3]
 
@@ -435,3 +435,15 @@ def test_record_counts_equal_the_numpy_counts(seed):
     assert cohort_again == (cohort.any(axis=1) & expected.any(axis=1)).sum()
     none = kernels.recent_buyers(last, d, w, np.zeros((0, 0), bool))
     assert none[6] == none[7] == 0 and not none[4].any()  # no cohort yet
+
+
+@pytest.mark.parametrize("seed", [0, 1, 3, 2**31 - 1, 2**32, 2**40 + 5, 2**70 + 3])
+def test_stream_keys_equal_numpys_seed_sequence(seed):
+    s = RandomStreams(seed)
+    names = ["supply.veg.life", "orders.choice", "coldchain.leg.to_grid", "", "x" * 40]
+    days = [0, 1, 59, 364, 2**31 - 1]
+    for day in days:
+        keys = s._keys(names, day)
+        for name, key in zip(names, keys, strict=True):
+            ss = np.random.SeedSequence(entropy=seed, spawn_key=(stable_hash(name), day))
+            assert key == ss.generate_state(1, np.uint64)[0], (name, day)
