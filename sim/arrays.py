@@ -4,14 +4,15 @@ Consumer state such as ``aware`` or ``trust`` is a C-ordered (n, P) array with P
 2-5) much smaller than n. NumPy reduces ``axis=1`` of such an array one short row at a time,
 which costs several times a pass over the data; combining its P columns with the elementwise
 ufunc (``a[:, 0] | a[:, 1] | ...``) is a handful of vectorised passes instead. The results are
-identical (the same elementwise operations, in the same order for max).
+identical (the same elementwise operations). The daily records and the consumer phases count
+in compiled passes instead (:mod:`sim.kernels`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["any_rows", "count_cols", "count_rows", "max_rows", "share"]
+__all__ = ["any_rows", "count_cols"]
 
 
 def any_rows(a: np.ndarray) -> np.ndarray:
@@ -22,27 +23,6 @@ def any_rows(a: np.ndarray) -> np.ndarray:
     for k in range(1, a.shape[1]):
         out |= a[:, k].astype(bool, copy=False)
     return out
-
-
-def count_rows(a: np.ndarray) -> np.ndarray:
-    """``a.sum(axis=1)`` for a 2-D boolean array, as int64."""
-    out = np.zeros(a.shape[0], np.int64)
-    for k in range(a.shape[1]):
-        out += a[:, k]
-    return out
-
-
-def max_rows(a: np.ndarray) -> np.ndarray:
-    """``a.max(axis=1)`` for a 2-D array with at least one column."""
-    out = a[:, 0].copy()
-    for k in range(1, a.shape[1]):
-        np.maximum(out, a[:, k], out=out)
-    return out
-
-
-def share(mask: np.ndarray) -> float:
-    """``mask.mean()`` of a 1-D boolean array (the same float, counted without a float pass)."""
-    return np.count_nonzero(mask) / mask.size if mask.size else float("nan")
 
 
 def count_cols(a: np.ndarray) -> np.ndarray:
