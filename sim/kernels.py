@@ -19,6 +19,8 @@ code on random states.
 
 from __future__ import annotations
 
+import time
+
 import numba
 import numpy as np
 
@@ -371,8 +373,6 @@ def warm_up() -> float:
     """Start numba's runtime and load one kernel (~0.25 s once per process; compiling every
     kernel, once per machine, takes longer); return the seconds it took. The model calls it
     while it sets up, so that the one-off cost is counted as set-up rather than as day 0."""
-    import time
-
     t0 = time.perf_counter()
     splitmix_uniforms(np.zeros(1, np.uint64), np.zeros(0, np.int64))
     return time.perf_counter() - t0
@@ -691,7 +691,7 @@ def seed_sequence_keys(entropy, spawn_words):
             words[n_run + k] = spawn_words[r, k]
         hc = _INIT_A
         for i in range(4):
-            pool[i], hc = _hashmix(words[i] if i < n_all else np.uint64(0), hc)
+            pool[i], hc = _hashmix(words[i], hc)  # n_all >= 4: the run words are padded
         for i_src in range(4):
             for i_dst in range(4):
                 if i_src != i_dst:

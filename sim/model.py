@@ -607,7 +607,7 @@ class GroupBuyingMarket(mesa.Model):
             if not spread:
                 rows, x = rows[:0], x[:0]
             kernels.spread_complaints(
-                a.indptr, a.indices, a.data, rows.astype(np.int64), x, c.trust,
+                a.indptr, a.indices, a.data, np.asarray(rows, np.int64), x, c.trust,
                 c.complaints_heard, 2.0 ** (-1.0 / w.complaint_memory_days),
                 self._complaint_loss_table, self._complaint_scratch)
             return

@@ -87,9 +87,6 @@ class RandomStreams:
                           for name in names], np.uint64)
         return seed_sequence_keys(self._seed_words, spawn)
 
-    def _key(self, name: str, day: int) -> np.uint64:
-        return self._keys([name], day)[0]
-
 
 def _words(x: int) -> np.ndarray:
     """A non-negative integer as 32-bit words, little end first (``[0]`` for 0), as NumPy's

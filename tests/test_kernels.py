@@ -63,7 +63,7 @@ def test_splitmix_uniforms_equal_the_numpy_generator(seed):
     many = s.uniform_at_streams(names, 7, index)
     for k, name in enumerate(names):
         np.testing.assert_array_equal(many[:, k], s.uniform_at(name, 7, index))
-        np.testing.assert_array_equal(many[:, k], _splitmix_numpy(s._key(name, 7), index))
+        np.testing.assert_array_equal(many[:, k], _splitmix_numpy(s._keys([name], 7)[0], index))
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -133,6 +133,12 @@ def _consumers(rng, n=500, n_p=3):
     )
 
 
+def _neighbour_counts(rng, n):
+    """Degrees and neighbour counts (adopters, leaders, users of 3 platforms) up to the degree."""
+    degree = rng.integers(0, 12, n).astype(np.float32)
+    return degree, np.floor(rng.random((n, 5)) * (degree[:, None] + 1)).astype(np.float32)
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_changed_state_rows_gives_the_change_of_the_counted_matrix(seed):
     rng = np.random.default_rng(seed)
@@ -165,8 +171,7 @@ def test_changed_state_rows_gives_the_change_of_the_counted_matrix(seed):
 def test_adoption_candidates_and_lapse_equal_the_formulas(seed):
     rng = np.random.default_rng(seed)
     c, n = _consumers(rng), 500
-    degree = rng.integers(0, 12, n).astype(np.float32)
-    nb = np.floor(rng.random((n, 5)) * (degree[:, None] + 1)).astype(np.float32)
+    degree, nb = _neighbour_counts(rng, n)
     neighbourhood = rng.integers(0, 7, n).astype(np.int32)
     reach_k = rng.random(7)
     cand, prob = kernels.adoption_candidates(c["adopted"], reach_k, neighbourhood, nb[:, 0],
@@ -196,8 +201,7 @@ def test_adoption_candidates_and_lapse_equal_the_formulas(seed):
 def test_become_aware_equals_the_formula(seed):
     rng = np.random.default_rng(seed)
     c, n = _consumers(rng), 500
-    degree = rng.integers(0, 12, n).astype(np.float32)
-    nb = np.floor(rng.random((n, 5)) * (degree[:, None] + 1)).astype(np.float32)
+    degree, nb = _neighbour_counts(rng, n)
     for j in range(3):
         cand = np.flatnonzero(~c["aware"][:, j])
         p = awareness_probability(0.02, 0.4, nb[cand, 2 + j], degree[cand], 0.3,
