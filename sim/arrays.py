@@ -6,13 +6,19 @@ which costs several times a pass over the data; combining its P columns with the
 ufunc (``a[:, 0] | a[:, 1] | ...``) is a handful of vectorised passes instead. The results are
 identical (the same elementwise operations). The daily records and the consumer phases count
 in compiled passes instead (:mod:`sim.kernels`).
+
+:func:`sums_by` is the per-platform (or per-supplier) total of an order-book column:
+``values[group == g].sum()`` for every ``g`` in one compiled pass instead of a mask, a copy and
+a sum per group, with NumPy's own summation order (:func:`sim.kernels.group_sums`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["any_rows", "count_cols"]
+from sim.kernels import group_sums
+
+__all__ = ["any_rows", "count_cols", "sums_by"]
 
 
 def any_rows(a: np.ndarray) -> np.ndarray:
@@ -28,3 +34,18 @@ def any_rows(a: np.ndarray) -> np.ndarray:
 def count_cols(a: np.ndarray) -> np.ndarray:
     """``np.count_nonzero(a, axis=0)`` for a 2-D array, as int64."""
     return np.array([np.count_nonzero(a[:, k]) for k in range(a.shape[1])], np.int64)
+
+
+def sums_by(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """``[values[group == g].sum() for g in range(n_groups)]``, equal to it bit for bit.
+
+    ``values`` is 1-D or 2-D float; ``group`` has its shape, or one entry per row of a 2-D
+    ``values`` (a row's group then holds for all its columns). Negative groups are left out.
+    """
+    values = np.asarray(values, np.float64)
+    if values.ndim == 1:
+        values = values[:, None]
+        group = group[:, None]
+    elif group.ndim == 1:
+        group = np.broadcast_to(group[:, None], values.shape)
+    return group_sums(values, group, n_groups)

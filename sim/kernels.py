@@ -40,6 +40,7 @@ __all__ = [
     "record_units",
     "scatter_rows",
     "seed_sequence_keys",
+    "group_sums",
     "splitmix_uniforms",
     "spread_complaints",
     "stable_argsort_unit",
@@ -367,6 +368,75 @@ def adoption_candidates(adopted, reach_k, neighbourhood, adopted_neighbours, lea
         prob[m] = p
         m += 1
     return cand[:m].copy(), prob[:m].copy()
+
+
+@_jit
+def _pairwise_sum(a, start, n):
+    """``a[start:start + n].sum()`` as NumPy adds a contiguous float64 run: pairwise, blocks of
+    at most 128 summed with eight accumulators (numpy/_core/src/umath/loops_utils.h.src,
+    ``pairwise_sum``), so the result is NumPy's to the last bit."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[start + i]
+        return res
+    if n <= 128:
+        r0, r1, r2, r3 = a[start], a[start + 1], a[start + 2], a[start + 3]
+        r4, r5, r6, r7 = a[start + 4], a[start + 5], a[start + 6], a[start + 7]
+        i = 8
+        stop = n - n % 8
+        while i < stop:
+            k = start + i
+            r0 += a[k]
+            r1 += a[k + 1]
+            r2 += a[k + 2]
+            r3 += a[k + 3]
+            r4 += a[k + 4]
+            r5 += a[k + 5]
+            r6 += a[k + 6]
+            r7 += a[k + 7]
+            i += 8
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n:
+            res += a[start + i]
+            i += 1
+        return res
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise_sum(a, start, n2) + _pairwise_sum(a, start + n2, n - n2)
+
+
+@_jit
+def group_sums(values, group, n_groups):
+    """``values[group == g].sum()`` for each ``g`` in ``range(n_groups)``, in one pass.
+
+    ``values`` is (m, k) float64 and ``group`` (m, k) integer (a negative group is left out; a
+    per-row group is passed broadcast, ``np.broadcast_to(g[:, None], values.shape)``). Each
+    group's values are gathered in row-major order, as a boolean mask selects them, and summed
+    pairwise as NumPy sums the selection (:func:`_pairwise_sum`), so each sum equals NumPy's
+    bit for bit.
+    """
+    m, k = values.shape
+    size = np.zeros(n_groups + 1, np.int64)
+    for r in range(m):
+        for c in range(k):
+            g = group[r, c]
+            if g >= 0:
+                size[g + 1] += 1
+    for g in range(n_groups):
+        size[g + 1] += size[g]
+    buf = np.empty(size[n_groups])
+    fill = size[:n_groups].copy()
+    for r in range(m):
+        for c in range(k):
+            g = group[r, c]
+            if g >= 0:
+                buf[fill[g]] = values[r, c]
+                fill[g] += 1
+    out = np.empty(n_groups)
+    for g in range(n_groups):
+        out[g] = _pairwise_sum(buf, size[g], size[g + 1] - size[g])
+    return out
 
 
 def warm_up() -> float:
