@@ -41,11 +41,17 @@ def sums_by(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
 
     ``values`` is 1-D or 2-D float; ``group`` has its shape, or one entry per row of a 2-D
     ``values`` (a row's group then holds for all its columns). Negative groups are left out.
+    The kernel always gets the same array types (2-D float64 values, int64 groups), so that it
+    is compiled once, whatever the caller passes.
     """
-    values = np.asarray(values, np.float64)
+    values = np.ascontiguousarray(values, np.float64)
+    group = np.ascontiguousarray(group, np.int64)
     if values.ndim == 1:
         values = values[:, None]
-        group = group[:, None]
-    elif group.ndim == 1:
-        group = np.broadcast_to(group[:, None], values.shape)
-    return group_sums(values, group, n_groups)
+    if group.ndim == 2:
+        return group_sums(values, _NO_ROWS, group, n_groups)
+    return group_sums(values, group, _NO_CELLS, n_groups)
+
+
+_NO_ROWS = np.zeros(0, np.int64)
+_NO_CELLS = np.zeros((0, 0), np.int64)

@@ -31,6 +31,8 @@ __all__ = [
     "changed_state_rows",
     "choice_probabilities",
     "choice_utilities_rows",
+    "deliveries",
+    "group_sums",
     "household_counts",
     "lapse",
     "occasion_choosers",
@@ -40,7 +42,6 @@ __all__ = [
     "record_units",
     "scatter_rows",
     "seed_sequence_keys",
-    "group_sums",
     "splitmix_uniforms",
     "spread_complaints",
     "stable_argsort_unit",
@@ -371,56 +372,91 @@ def adoption_candidates(adopted, reach_k, neighbourhood, adopted_neighbours, lea
 
 
 @_jit
-def _pairwise_sum(a, start, n):
-    """``a[start:start + n].sum()`` as NumPy adds a contiguous float64 run: pairwise, blocks of
-    at most 128 summed with eight accumulators (numpy/_core/src/umath/loops_utils.h.src,
-    ``pairwise_sum``), so the result is NumPy's to the last bit."""
+def _block_sum(a, start, n):
+    """``a[start:start + n].sum()`` for ``n <= 128``, as NumPy adds a contiguous float64 run:
+    one by one below 8, else eight accumulators combined as a tree, then the rest
+    (numpy/_core/src/umath/loops_utils.h.src, ``pairwise_sum``)."""
     if n < 8:
         res = 0.0
         for i in range(n):
             res += a[start + i]
         return res
-    if n <= 128:
-        r0, r1, r2, r3 = a[start], a[start + 1], a[start + 2], a[start + 3]
-        r4, r5, r6, r7 = a[start + 4], a[start + 5], a[start + 6], a[start + 7]
-        i = 8
-        stop = n - n % 8
-        while i < stop:
-            k = start + i
-            r0 += a[k]
-            r1 += a[k + 1]
-            r2 += a[k + 2]
-            r3 += a[k + 3]
-            r4 += a[k + 4]
-            r5 += a[k + 5]
-            r6 += a[k + 6]
-            r7 += a[k + 7]
-            i += 8
-        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            res += a[start + i]
-            i += 1
-        return res
-    n2 = n // 2
-    n2 -= n2 % 8
-    return _pairwise_sum(a, start, n2) + _pairwise_sum(a, start + n2, n - n2)
+    r0, r1, r2, r3 = a[start], a[start + 1], a[start + 2], a[start + 3]
+    r4, r5, r6, r7 = a[start + 4], a[start + 5], a[start + 6], a[start + 7]
+    i = 8
+    stop = n - n % 8
+    while i < stop:
+        k = start + i
+        r0 += a[k]
+        r1 += a[k + 1]
+        r2 += a[k + 2]
+        r3 += a[k + 3]
+        r4 += a[k + 4]
+        r5 += a[k + 5]
+        r6 += a[k + 6]
+        r7 += a[k + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[start + i]
+        i += 1
+    return res
 
 
 @_jit
-def group_sums(values, group, n_groups):
+def _pairwise_sum(a, start, n):
+    """``a[start:start + n].sum()`` as NumPy sums a contiguous float64 run, to the last bit:
+    runs of more than 128 are halved (the first half a multiple of 8 long) and the halves'
+    sums added, down to blocks of at most 128 (:func:`_block_sum`). NumPy recurses; here an
+    explicit stack does the same (numba's cache cannot load recursive functions)."""
+    if n <= 128:
+        return _block_sum(a, start, n)
+    depth = 2 * (64 + 1)
+    lo = np.empty(depth, np.int64)  # the pending runs: start, length, halves done (0-2)
+    ln = np.empty(depth, np.int64)
+    done = np.empty(depth, np.int64)
+    sums = np.empty(depth)  # finished halves, left below right
+    top, n_sums = 0, 0
+    lo[0], ln[0], done[0] = start, n, 0
+    while top >= 0:
+        s, k = lo[top], ln[top]
+        if k <= 128:
+            sums[n_sums] = _block_sum(a, s, k)
+            n_sums += 1
+            top -= 1
+            continue
+        half = k // 2
+        half -= half % 8
+        if done[top] == 0:
+            done[top] = 1
+            top += 1
+            lo[top], ln[top], done[top] = s, half, 0
+        elif done[top] == 1:
+            done[top] = 2
+            top += 1
+            lo[top], ln[top], done[top] = s + half, k - half, 0
+        else:
+            n_sums -= 1
+            sums[n_sums - 1] = sums[n_sums - 1] + sums[n_sums]
+            top -= 1
+    return sums[0]
+
+
+@_jit
+def group_sums(values, row_group, cell_group, n_groups):
     """``values[group == g].sum()`` for each ``g`` in ``range(n_groups)``, in one pass.
 
-    ``values`` is (m, k) float64 and ``group`` (m, k) integer (a negative group is left out; a
-    per-row group is passed broadcast, ``np.broadcast_to(g[:, None], values.shape)``). Each
-    group's values are gathered in row-major order, as a boolean mask selects them, and summed
-    pairwise as NumPy sums the selection (:func:`_pairwise_sum`), so each sum equals NumPy's
-    bit for bit.
+    ``values`` is (m, k) float64; the group of cell (r, c) is ``cell_group[r, c]`` or, when
+    ``cell_group`` is empty, ``row_group[r]``; a negative group is left out. Each group's values
+    are gathered in row-major order, as a boolean mask selects them, and summed pairwise as
+    NumPy sums the selection (:func:`_pairwise_sum`), so each sum equals NumPy's bit for bit.
     """
     m, k = values.shape
+    per_cell = cell_group.shape[0] > 0
     size = np.zeros(n_groups + 1, np.int64)
     for r in range(m):
         for c in range(k):
-            g = group[r, c]
+            g = cell_group[r, c] if per_cell else row_group[r]
             if g >= 0:
                 size[g + 1] += 1
     for g in range(n_groups):
@@ -429,7 +465,7 @@ def group_sums(values, group, n_groups):
     fill = size[:n_groups].copy()
     for r in range(m):
         for c in range(k):
-            g = group[r, c]
+            g = cell_group[r, c] if per_cell else row_group[r]
             if g >= 0:
                 buf[fill[g]] = values[r, c]
                 fill[g] += 1
@@ -533,6 +569,53 @@ def chain_losses(life0, filled, defect, from_stock, supplier, sup_transit_hours,
                               and life0[r, c] - cum < complaint_life_fraction)
             stage[r, c] = 0 if defect[r, c] else leg_loss_stage[leg]
     return spoiled, low_life, stage
+
+
+@_jit
+def deliveries(prices, paid, value, filled, spoiled, low_life, consumer, platform, leader,
+               spend_yuan, trust, month_complaints, trust_learning_rate, trust_loss_spoiled):
+    """What today's deliveries do to the households and leaders, in place (DESIGN §4.5).
+
+    Each order's refund is the paid share (``paid / value``, 0 for an order of no value) of its
+    spoiled units' prices, ``(price * spoiled) * share`` per unit and the row summed as NumPy
+    sums it; it comes off the household's spend. An order with a spoiled unit, or else with a
+    unit low on life, is a complaint: it counts on the leader's month and cuts the household's
+    trust in the platform by ``trust_loss_spoiled``; an order picked up (a unit arrived) without
+    complaint pulls trust up, ``tr + rate * (1 - tr)``. Households appear once a day in the
+    book. Returns the refunds per unit and per order, complaint, quality complaint (low life,
+    nothing spoiled) and picked up, per order.
+    """
+    m, n_c = prices.shape
+    refund_units = np.empty((m, n_c))
+    refund = np.empty(m)
+    complaint = np.empty(m, np.bool_)
+    quality = np.empty(m, np.bool_)
+    picked = np.empty(m, np.bool_)
+    keep = 1.0 - trust_loss_spoiled
+    for r in range(m):
+        share = paid[r] / value[r] if value[r] > 0 else 0.0
+        any_spoiled = False
+        any_low = False
+        any_filled = False
+        for c in range(n_c):
+            refund_units[r, c] = prices[r, c] * (1.0 if spoiled[r, c] else 0.0) * share
+            any_spoiled = any_spoiled or spoiled[r, c]
+            any_low = any_low or low_life[r, c]
+            any_filled = any_filled or filled[r, c]
+        refund[r] = _pairwise_sum(refund_units[r], 0, n_c)
+        i, j = consumer[r], platform[r]
+        spend_yuan[i] = spend_yuan[i] - refund[r]
+        q = (not any_spoiled) and any_low
+        quality[r] = q
+        complaint[r] = any_spoiled or q
+        picked[r] = any_filled
+        tr = trust[i, j]
+        if complaint[r]:
+            month_complaints[leader[r]] += 1
+            trust[i, j] = tr * keep
+        elif any_filled:
+            trust[i, j] = tr + trust_learning_rate * (1.0 - tr)
+    return refund_units, refund, complaint, quality, picked
 
 
 @_jit

@@ -114,7 +114,11 @@ class Recorder:
         self.daily: list[dict] = []
         self.platforms: list[dict] = []
         self.spoilage: list[tuple] = []
-        self.losses: list[tuple] = []
+        # losses (units, yuan) per day as (P, C, area, stage) arrays; the table is made from
+        # them once, in tables() (a row per cell: ~270 rows a day)
+        self._loss_days: list[int] = []
+        self._loss_units: list[np.ndarray] = []
+        self._loss_yuan: list[np.ndarray] = []
         self.events: list[tuple] = []
         self.platform_events: list[dict] = []
         # bought-in-the-last-30-days sets of the last 31 days (repurchase cohorts)
@@ -318,11 +322,24 @@ class Recorder:
                     int(today["low_life"][j, ci]), int(today["bought"][j, ci]),
                     len(m.stock[j][ci]), float(today["spoil_cost"][j, ci]),
                     float(today["refunds"][j, ci])))
-                for a, area in enumerate(AREAS):
-                    for st, stage in enumerate(LOSS_STAGES):
-                        self.losses.append((d, p.name, cat, area, stage,
-                                            int(today["losses"][j, ci, a, st]),
-                                            float(today["loss_yuan"][j, ci, a, st])))
+        self._loss_days.append(d)
+        self._loss_units.append(today["losses"].copy())
+        self._loss_yuan.append(today["loss_yuan"].copy())
+
+    def loss_table(self) -> pd.DataFrame:
+        """Losses by day, platform, category, area and stage (LOSS_COLUMNS): one row per cell,
+        days, platforms, categories, areas and stages in that order."""
+        if not self._loss_days:
+            return pd.DataFrame([], columns=LOSS_COLUMNS)
+        units, yuan = np.stack(self._loss_units), np.stack(self._loss_yuan)
+        cell = np.indices(units.shape).reshape(units.ndim, -1)
+        labels = (np.array(self._loss_days, np.int64), self.model.platform_names,
+                  self.model.category_names, AREAS, LOSS_STAGES)
+        columns = {name: np.asarray(lab, dtype=None if k == 0 else object)[cell[k]]
+                   for k, (name, lab) in enumerate(zip(LOSS_COLUMNS, labels, strict=False))}
+        columns["units_spoiled"] = units.ravel().astype(np.int64)
+        columns["loss_yuan"] = yuan.ravel().astype(np.float64)
+        return pd.DataFrame(columns, columns=LOSS_COLUMNS)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The run's tables as DataFrames, keyed by file stem."""
@@ -330,7 +347,7 @@ class Recorder:
             "daily": pd.DataFrame(self.daily, columns=DAILY_COLUMNS),
             "platforms": pd.DataFrame(self.platforms, columns=PLATFORM_COLUMNS),
             "spoilage": pd.DataFrame(self.spoilage, columns=SPOILAGE_COLUMNS),
-            "losses": pd.DataFrame(self.losses, columns=LOSS_COLUMNS),
+            "losses": self.loss_table(),
             "leaders": pd.DataFrame(self.events, columns=LEADER_EVENT_COLUMNS),
             "leader_stats": pd.DataFrame(self.leader_stats, columns=LEADER_STATS_COLUMNS),
             "leader_reviews": pd.DataFrame(self.reviews, columns=LEADER_REVIEW_COLUMNS),

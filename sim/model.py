@@ -221,6 +221,8 @@ class GroupBuyingMarket(mesa.Model):
         self.shelf_q10 = [tuple(c.q10_bands) for c in cats]
         self.life_min = np.array([c.initial_life_min for c in cats], float)
         self.life_max = np.array([c.initial_life_max for c in cats], float)
+        # Refrigerated legs run at t_cold_c all year: their shelf lives are fixed for the run.
+        self.shelf_life_cold = self.shelf_life_at(self.cfg.coldchain.t_cold_c)
 
     def shelf_life_at(self, temp_c: float) -> np.ndarray:
         """Shelf life of each category at ``temp_c``, days (banded Q10, DESIGN §4.5)."""
@@ -319,7 +321,6 @@ class GroupBuyingMarket(mesa.Model):
         self.conditions = day_conditions(d, self.cfg.calendar)
         amb = self.conditions.ambient_temp_c
         self.shelf_life_ambient = self.shelf_life_at(amb)
-        self.shelf_life_cold = self.shelf_life_at(self.cfg.coldchain.t_cold_c)
 
     # 2 ---------------------------------------------------------------------------------------
     def phase_terms(self, d: int) -> None:
@@ -379,22 +380,20 @@ class GroupBuyingMarket(mesa.Model):
             self.shelf_life_ambient, float(cc.complaint_life_fraction),
             coldchain.LEG_LOSS_STAGE.astype(np.int64))
 
-        # Refunds: the paid share of each spoiled unit's list price.
-        paid_share = np.divide(book.paid_yuan, book.value_yuan, out=np.zeros(len(book)),
-                               where=book.value_yuan > 0)
-        refund_units = book.prices * spoiled * paid_share[:, None]
-        refund = refund_units.sum(axis=1)
-        c.spend_yuan[book.consumer] -= refund
+        # Refunds (the paid share of each spoiled unit's list price) off the households' spend;
+        # complaints (a spoiled unit, or one low on life) on the leaders' month; trust: good
+        # experiences pull it up, spoiled orders cut it (sim.kernels.deliveries).
+        w = self.cfg.wom
+        refund_units, refund, complaint, quality, picked = kernels.deliveries(
+            book.prices, book.paid_yuan, book.value_yuan, filled, spoiled, low_life,
+            book.consumer, j, book.leader, c.spend_yuan, c.trust, self.leaders.month_complaints,
+            float(w.trust_learning_rate), float(w.trust_loss_spoiled))
         self._record_order_units(book, filled, spoiled, low_life, stage, village, refund_units)
         units, lost = int(filled.sum()), int(spoiled.sum())
         self.goods["in_chain"] -= units
         self.goods["delivered"] += units - lost
         self.goods["spoiled"] += lost
 
-        any_spoiled = spoiled.any(axis=1)
-        quality = ~any_spoiled & low_life.any(axis=1)
-        complaint = any_spoiled | quality
-        picked = filled.any(axis=1)
         t = self.today
         t["quality_complaints_p"][:] = np.bincount(j[quality], minlength=n_p)
         t["pickups"][:] = np.bincount(j[picked], minlength=n_p)
@@ -403,19 +402,10 @@ class GroupBuyingMarket(mesa.Model):
         for pj, (p, s) in enumerate(zip(self.platform_list, sums_by(refund, j, n_p), strict=True)):
             p.flows["refunds_yuan"] += float(s)
             p.flows["complaints"] += int(complaints_p[pj])
-        np.add.at(self.leaders.month_complaints, book.leader[complaint], 1)
         self.today["complaints"] = int(complaint.sum())
         self.today["quality_complaints"] = int(quality.sum())
-
-        # Trust: good experiences pull trust up, spoiled orders cut it.
-        w = self.cfg.wom
-        i = book.consumer
-        tr = c.trust[i, j]
-        good = tr + w.trust_learning_rate * (1.0 - tr)
-        c.trust[i, j] = np.where(complaint, tr * (1.0 - w.trust_loss_spoiled),
-                                 np.where(picked, good, tr))  # nothing came: no experience
         # The complaints travel in the word-of-mouth phase (DESIGN §3, phase 4).
-        self.today["complainers"] = (i[complaint], j[complaint])
+        self.today["complainers"] = (book.consumer[complaint], j[complaint])
 
     def _coverage(self) -> np.ndarray:
         """Cold-chain coverage per platform and tier (central, grid, last mile), (P, 3)."""

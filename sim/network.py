@@ -153,8 +153,10 @@ def complete_network(n: int, market, rng: np.random.Generator) -> SocialNetwork:
     """Every pair linked; neighbourhoods are blocks of ``market.neighbourhood_size``."""
     sizes = _block_sizes(n, market.neighbourhood_size)
     nb = np.repeat(np.arange(len(sizes)), sizes).astype(np.int32)
+    # float32 like the sparse networks' degrees (exact: n - 1 < 2**24), so the word-of-mouth
+    # kernels see the same types whatever the network (sim.kernels: one compiled version)
     return SocialNetwork(n, nb, np.zeros(len(sizes), bool), None,
-                         np.full(n, n - 1, dtype=np.float64))
+                         np.full(n, n - 1, dtype=np.float32))
 
 
 def small_world_network(n: int, market, rng: np.random.Generator) -> SocialNetwork:

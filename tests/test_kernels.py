@@ -474,3 +474,86 @@ def test_group_sums_equal_numpy_masked_sums(seed):
                 assert got_1d[g] == v[rows == g, 0].sum()
             for g in range(4):
                 assert got_cells[g] == v[cells == g].sum()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_deliveries_equal_the_numpy_code(seed):
+    """Refunds, complaints and trust after delivery (sim.kernels.deliveries) equal the NumPy
+    code of phase_logistics_and_pickup before the kernel, bit for bit. Prices span four orders
+    of magnitude (a refund row's sum is order-sensitive); some orders are worth nothing (paid
+    share 0), some arrive empty (no experience: trust unchanged)."""
+    rng = np.random.default_rng(seed)
+    m, n_c, n, n_p, n_leaders = 500, 15, 800, 3, 40
+    prices = rng.uniform(0.01, 100.0, (m, n_c)) * (rng.random((m, n_c)) < 0.7)
+    prices[:10] = 0.0  # orders of no value
+    filled = prices > 0
+    filled[10:20] = False  # nothing came
+    spoiled = filled & (rng.random((m, n_c)) < 0.1)
+    low_life = filled & ~spoiled & (rng.random((m, n_c)) < 0.1)
+    value = prices.sum(axis=1)
+    paid = value - np.minimum(rng.uniform(0, 20, m), value)
+    consumer = rng.permutation(n)[:m]  # a household orders at most once a day
+    platform = rng.integers(0, n_p, m)
+    leader = rng.integers(0, n_leaders, m)
+    spend = rng.uniform(0, 1000, n)
+    trust = rng.random((n, n_p))
+    month_complaints = rng.integers(0, 5, n_leaders)
+    rate, loss = 0.1, 0.3
+
+    # The NumPy code before the kernel.
+    e_spend, e_trust, e_mc = spend.copy(), trust.copy(), month_complaints.copy()
+    paid_share = np.divide(paid, value, out=np.zeros(m), where=value > 0)
+    e_refund_units = prices * spoiled * paid_share[:, None]
+    e_refund = e_refund_units.sum(axis=1)
+    e_spend[consumer] -= e_refund
+    any_spoiled = spoiled.any(axis=1)
+    e_quality = ~any_spoiled & low_life.any(axis=1)
+    e_complaint = any_spoiled | e_quality
+    e_picked = filled.any(axis=1)
+    np.add.at(e_mc, leader[e_complaint], 1)
+    tr = e_trust[consumer, platform]
+    good = tr + rate * (1.0 - tr)
+    e_trust[consumer, platform] = np.where(e_complaint, tr * (1.0 - loss),
+                                           np.where(e_picked, good, tr))
+
+    refund_units, refund, complaint, quality, picked = kernels.deliveries(
+        prices, paid, value, filled, spoiled, low_life, consumer, platform, leader, spend, trust,
+        month_complaints, rate, loss)
+    np.testing.assert_array_equal(refund_units, e_refund_units)
+    np.testing.assert_array_equal(refund, e_refund)
+    np.testing.assert_array_equal(complaint, e_complaint)
+    np.testing.assert_array_equal(quality, e_quality)
+    np.testing.assert_array_equal(picked, e_picked)
+    np.testing.assert_array_equal(spend, e_spend)
+    np.testing.assert_array_equal(trust, e_trust)
+    np.testing.assert_array_equal(month_complaints, e_mc)
+    assert e_quality.any() and any_spoiled.any() and (e_refund > 0).any()
+
+
+def test_each_kernel_is_compiled_once_whatever_the_scenario():
+    """Every kernel sees the same argument types in every scenario, so a process compiles one
+    version of it. numba's cache keeps one index per kernel; two processes compiling different
+    versions at once on a fresh machine (a sweep over scenarios) could leave an index that
+    points at the other's code. Run in a fresh process: the tests above call the kernels with
+    their own types."""
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import json\n"
+        "from sim.cli import compose\n"
+        "from sim.model import GroupBuyingMarket\n"
+        "from sim import kernels\n"
+        "for extra in ([], ['market=complete'], ['procurement=stock'], ['coldchain=none'],\n"
+        "              ['market=small_world', 'coldchain=full', 'incentive=multi_source'],\n"
+        "              ['market=village_cluster', \"wom.scandals=[{day:20,platform:incumbent,"
+        "severity:0.5}]\"]):\n"
+        "    GroupBuyingMarket(compose(['market.consumers=600', 'days=40'] + extra)).run()\n"
+        "print(json.dumps({k: len(getattr(kernels, k).signatures) for k in kernels.__all__\n"
+        "                  if hasattr(getattr(kernels, k), 'signatures')}))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True)
+    versions = json.loads(out.stdout.strip().splitlines()[-1])
+    assert versions["deliveries"] == 1 and versions["group_sums"] == 1
+    assert {k: v for k, v in versions.items() if v > 1} == {}
