@@ -34,17 +34,21 @@ __all__ = [
     "deliveries",
     "group_sums",
     "household_counts",
+    "joiners",
     "lapse",
+    "member_counts",
     "occasion_choosers",
     "presale_fill",
     "recent_buyers",
     "record_choices",
     "record_units",
+    "recruit_candidates",
     "scatter_rows",
     "seed_sequence_keys",
     "splitmix_uniforms",
     "spread_complaints",
     "stable_argsort_unit",
+    "unserved",
     "warm_up",
 ]
 
@@ -473,6 +477,64 @@ def group_sums(values, row_group, cell_group, n_groups):
     for g in range(n_groups):
         out[g] = _pairwise_sum(buf, size[g], size[g + 1] - size[g])
     return out
+
+
+@_jit
+def member_counts(leader_col, n_leaders):
+    """``np.bincount(leader_col[leader_col >= 0], minlength=n_leaders)``: each leader's
+    members on one platform (``leader_col``: each household's leader there, -1 none)."""
+    out = np.zeros(n_leaders, np.int64)
+    for i in range(leader_col.shape[0]):
+        if leader_col[i] >= 0:
+            out[leader_col[i]] += 1
+    return out
+
+
+@_jit
+def unserved(leader_col, room, neighbourhood):
+    """Households without a leader on the platform whose neighbourhood has room in some
+    group: ``flatnonzero((leader_col < 0) & (room[neighbourhood] > 0))``."""
+    n = leader_col.shape[0]
+    out = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        if leader_col[i] < 0 and room[neighbourhood[i]] > 0:
+            out[m] = i
+            m += 1
+    return out[:m].copy()
+
+
+@_jit
+def joiners(u, share, neighbourhood, leader_col, is_new):
+    """Households that join one of their neighbourhood's new leaders (``GroupBuyingMarket.
+    _form_groups``): uniform below the new leaders' share of the neighbourhood and not already
+    in a new leader's group, ``flatnonzero((u < share[nb]) & ~(is_new[max(col, 0)] &
+    (col >= 0)))``."""
+    n = u.shape[0]
+    out = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        if u[i] < share[neighbourhood[i]] and not (leader_col[i] >= 0
+                                                   and is_new[leader_col[i]]):
+            out[m] = i
+            m += 1
+    return out[:m].copy()
+
+
+@_jit
+def recruit_candidates(leader_candidate, is_leader, available_day, d, deficit, neighbourhood):
+    """Households a platform can recruit today: candidates, not leading a group, available
+    (a former leader waits), in a neighbourhood short of leaders (``sim.leaders.
+    pick_recruits``'s ``flatnonzero(eligible & (deficit[nb] > 0))``)."""
+    n = leader_candidate.shape[0]
+    out = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        if (leader_candidate[i] and not is_leader[i] and available_day[i] <= d
+                and deficit[neighbourhood[i]] > 0):
+            out[m] = i
+            m += 1
+    return out[:m].copy()
 
 
 def warm_up() -> float:

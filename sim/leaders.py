@@ -40,6 +40,7 @@ import mesa
 import numpy as np
 from scipy.special import ndtri
 
+from sim import kernels
 from sim.views import row_property
 
 __all__ = [
@@ -283,8 +284,8 @@ def recruitment_targets(households: np.ndarray, households_per_leader: int) -> n
     return np.ceil(households / households_per_leader).astype(np.int64)
 
 
-def pick_recruits(deficit: np.ndarray, eligible: np.ndarray, neighbourhood: np.ndarray,
-                  priority: np.ndarray) -> np.ndarray:
+def pick_recruits(deficit: np.ndarray, eligible: np.ndarray | None, neighbourhood: np.ndarray,
+                  priority: np.ndarray, candidates: np.ndarray | None = None) -> np.ndarray:
     """Households recruited: in each neighbourhood the ``deficit`` eligible ones of lowest priority.
 
     Args:
@@ -292,8 +293,12 @@ def pick_recruits(deficit: np.ndarray, eligible: np.ndarray, neighbourhood: np.n
         eligible: whether each household can be recruited now.
         neighbourhood: neighbourhood of each household.
         priority: one uniform per household (lower is recruited first).
+        candidates: the eligible households in neighbourhoods with a deficit, ascending, if the
+            caller has them already (``eligible`` is then not read).
     """
-    cand = np.flatnonzero(eligible & (deficit[neighbourhood] > 0))
+    if candidates is None:
+        candidates = np.flatnonzero(eligible & (deficit[neighbourhood] > 0))
+    cand = candidates
     if len(cand) == 0:
         return cand
     nb = neighbourhood[cand]
@@ -334,7 +339,7 @@ def assign_members(leader_of_col: np.ndarray, neighbourhood: np.ndarray, leader_
         total = np.bincount(leader_nb[order], weights=free, minlength=n_neighbourhoods)
         cum = np.cumsum(free)
         base = np.concatenate([[0.0], cum])[start]
-        unserved = np.flatnonzero((leader_of_col < 0) & (total[neighbourhood] > 0))
+        unserved = kernels.unserved(leader_of_col, total, neighbourhood)
         if len(unserved) == 0:
             break
         nb = neighbourhood[unserved]

@@ -946,9 +946,11 @@ class GroupBuyingMarket(mesa.Model):
             deficit = deficit * only
         if deficit.sum() == 0:
             return 0
-        eligible = c.leader_candidate & ~c.is_leader & (c.leader_available_day <= d)
+        # Candidates, not leading, available, where leaders are wanted (one compiled pass).
+        cand = kernels.recruit_candidates(c.leader_candidate, c.is_leader, c.leader_available_day,
+                                          d, deficit, c.neighbourhood)
         prio = self.streams.uniform(f"leaders.recruit.{p.name}", d, c.n)
-        homes = pick_recruits(deficit, eligible, c.neighbourhood, prio)
+        homes = pick_recruits(deficit, None, c.neighbourhood, prio, candidates=cand)
         m = len(homes)
         if m == 0:
             return 0
@@ -1008,7 +1010,7 @@ class GroupBuyingMarket(mesa.Model):
         nb = c.neighbourhood
         is_new = np.zeros(t.n, bool)
         is_new[new] = True
-        h = np.flatnonzero((u < share[nb]) & ~(is_new[np.maximum(col, 0)] & (col >= 0)))
+        h = kernels.joiners(u, share, nb, col, is_new)  # not already with a new leader
         if len(h) == 0:
             return
         pick = start[nb[h]] + np.minimum(np.floor(u[h] / share[nb[h]] * n_new[nb[h]]),
@@ -1033,7 +1035,7 @@ class GroupBuyingMarket(mesa.Model):
         t, c = self.leaders, self.consumers
         act = np.flatnonzero(t.view("active") & (t.view("platform") == j))
         col = c.leader_of[:, j]
-        members = np.bincount(col[col >= 0], minlength=t.n)
+        members = kernels.member_counts(col, t.n)
         u = self.streams.uniform(f"leaders.assign.{self.platform_names[j]}", d, c.n)
         assign_members(col, c.neighbourhood, act, t.neighbourhood[act],
                        self.network.n_neighbourhoods, u,

@@ -557,3 +557,35 @@ def test_each_kernel_is_compiled_once_whatever_the_scenario():
     versions = json.loads(out.stdout.strip().splitlines()[-1])
     assert versions["deliveries"] == 1 and versions["group_sums"] == 1
     assert {k: v for k, v in versions.items() if v > 1} == {}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_leader_selections_equal_the_numpy_code(seed):
+    """The leader phase's household selections (sim.kernels member_counts, unserved, joiners,
+    recruit_candidates) equal the NumPy expressions they replaced, on a platform column of
+    the (n, P) leader_of table (a strided view, as the model passes it)."""
+    rng = np.random.default_rng(seed)
+    n, k, n_leaders, n_p = 3000, 40, 120, 3
+    nb = rng.integers(0, k, n).astype(np.int32)
+    table = np.where(rng.random((n, n_p)) < 0.6, rng.integers(0, n_leaders, (n, n_p)), -1)
+    col = table[:, 1]
+    np.testing.assert_array_equal(kernels.member_counts(col, n_leaders),
+                                  np.bincount(col[col >= 0], minlength=n_leaders))
+    room = np.where(rng.random(k) < 0.7, rng.uniform(0, 5, k), 0.0)
+    np.testing.assert_array_equal(kernels.unserved(col, room, nb),
+                                  np.flatnonzero((col < 0) & (room[nb] > 0)))
+    u = rng.random(n)
+    share = np.where(rng.random(k) < 0.8, rng.random(k), 0.0)
+    u[:50] = share[nb[:50]]  # on the threshold: not below it
+    is_new = rng.random(n_leaders) < 0.2
+    np.testing.assert_array_equal(
+        kernels.joiners(u, share, nb, col, is_new),
+        np.flatnonzero((u < share[nb]) & ~(is_new[np.maximum(col, 0)] & (col >= 0))))
+    cand, is_leader = rng.random(n) < 0.3, rng.random(n) < 0.05
+    available = rng.integers(0, 60, n).astype(np.int32)
+    deficit = rng.integers(0, 3, k)
+    d = 30
+    eligible = cand & ~is_leader & (available <= d)
+    np.testing.assert_array_equal(
+        kernels.recruit_candidates(cand, is_leader, available, d, deficit, nb),
+        np.flatnonzero(eligible & (deficit[nb] > 0)))
