@@ -26,6 +26,7 @@ import numpy as np
 
 __all__ = [
     "adoption_candidates",
+    "allocate_units",
     "become_aware",
     "chain_losses",
     "changed_state_rows",
@@ -537,6 +538,94 @@ def recruit_candidates(leader_candidate, is_leader, available_day, d, deficit, n
     return out[:m].copy()
 
 
+@_jit
+def _split_by_weights(total, w, out):
+    """``sim.suppliers.split_by_weights`` into ``out``: ``floor(total * w / sum(w))``, then one
+    more unit to the largest remainders (ties: the first), as the NumPy version computes it."""
+    out[:] = 0
+    k = w.shape[0]
+    w_sum = _block_sum(w, 0, k)  # NumPy's sum of a short row (k <= 128)
+    if total <= 0 or w_sum <= 0:
+        return
+    exact = np.empty(k)
+    given = 0
+    for i in range(k):
+        exact[i] = np.float64(total) * w[i] / w_sum
+        out[i] = np.int64(np.floor(exact[i]))
+        given += out[i]
+    rest = total - given
+    taken = np.zeros(k, np.bool_)
+    for _ in range(rest):  # the largest remainder not yet taken; the first of equals
+        best = -1
+        for i in range(k):
+            if not taken[i] and (best < 0 or exact[i] - out[i] > exact[best] - out[best]):
+                best = i
+        taken[best] = True
+    for i in range(k):
+        if taken[i]:
+            out[i] += 1
+
+
+@_jit
+def _ration(requests, capacity, out):
+    """``sim.suppliers.ration`` into ``out``: the requests in full if they fit, else split
+    pro rata to them (and never above them)."""
+    total = 0
+    for i in range(requests.shape[0]):
+        total += requests[i]
+    if total <= capacity:
+        out[:] = requests
+        return
+    _split_by_weights(max(capacity, 0), requests.astype(np.float64), out)
+    for i in range(out.shape[0]):
+        out[i] = min(out[i], requests[i])
+
+
+@_jit
+def allocate_units(demand, share, capacity):
+    """:func:`sim.suppliers.allocate` (its docstring has the rule): units each supplier
+    delivers to each platform, (P, C, S), in integers, with the NumPy version's arithmetic."""
+    n_p, n_c, n_s = share.shape
+    alloc = np.zeros((n_p, n_c, n_s), np.int64)
+    want = np.empty((n_p, n_s), np.int64)
+    row = np.empty(n_s, np.int64)
+    col = np.empty(n_p, np.int64)
+    granted = np.empty(n_p, np.int64)
+    requests = np.zeros((n_p, n_s), np.int64)
+    short = np.empty(n_p, np.int64)
+    spare = np.empty(n_s, np.int64)
+    w = np.empty(n_s)
+    for c in range(n_c):
+        for p in range(n_p):
+            _split_by_weights(demand[p, c], share[p, c], row)
+            want[p] = row
+        for s in range(n_s):
+            col[:] = want[:, s]
+            _ration(col, capacity[c, s], granted)
+            alloc[:, c, s] = granted
+        any_short = 0
+        for p in range(n_p):
+            short[p] = demand[p, c] - alloc[p, c].sum()
+            any_short += short[p]
+        if any_short == 0:
+            continue
+        for s in range(n_s):
+            spare[s] = capacity[c, s] - alloc[:, c, s].sum()
+        requests[:] = 0
+        for p in range(n_p):
+            if short[p] <= 0:
+                continue
+            for s in range(n_s):
+                w[s] = share[p, c, s] * (1.0 if spare[s] > 0 else 0.0)
+            _split_by_weights(short[p], w, row)
+            requests[p] = row
+        for s in range(n_s):
+            col[:] = requests[:, s]
+            _ration(col, spare[s], granted)
+            alloc[:, c, s] += granted
+    return alloc
+
+
 def warm_up() -> float:
     """Start numba's runtime and load one kernel (~0.25 s once per process; compiling every
     kernel, once per machine, takes longer); return the seconds it took. The model calls it
@@ -834,27 +923,30 @@ def household_counts(adopted, in_village, aware, leader_of, active):
     households in town and in villages, households aware of any platform and of each, with a
     leader of each platform, and with a leader of an active platform."""
     n, n_p = aware.shape
+    # Counts as sums of 0/1 bytes, no branches on the households' state (the flags' bytes
+    # are 0 or 1: NumPy's bool).
+    ad, vil, aw = adopted.view(np.uint8), in_village.view(np.uint8), aware.view(np.uint8)
+    act = active.view(np.uint8)
     adopters = adopters_village = villagers = aware_any = covered = 0
     aware_p = np.zeros(n_p, np.int64)
     leader_p = np.zeros(n_p, np.int64)
-    for i in range(n):  # counts as sums of 0/1, no branches on the households' state
-        villagers += in_village[i]
-        adopters_village += in_village[i] & adopted[i]
-        adopters += adopted[i]
-        any_aware = False
-        any_covered = False
+    for i in range(n):
+        adopters += ad[i]
+        villagers += vil[i]
+        adopters_village += ad[i] & vil[i]
+        any_aware = np.uint8(0)
+        any_covered = np.uint8(0)
         for j in range(n_p):
-            aware_p[j] += aware[i, j]
-            any_aware = any_aware | aware[i, j]
-            has = leader_of[i, j] >= 0
+            a = aw[i, j]
+            aware_p[j] += a
+            any_aware |= a
+            has = np.uint8(leader_of[i, j] >= 0)
             leader_p[j] += has
-            any_covered = any_covered | (has & active[j])
+            any_covered |= has & act[j]
         aware_any += any_aware
         covered += any_covered
     return (adopters, adopters - adopters_village, n - villagers, adopters_village, villagers,
             aware_any, aware_p, leader_p, covered)
-
-
 
 
 # numpy.random.SeedSequence's hash constants (O'Neill's seed_seq_fe, numpy/random/

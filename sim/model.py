@@ -1161,7 +1161,7 @@ class GroupBuyingMarket(mesa.Model):
         book.filled = filled
         # The consumer pays only for what arrives (a stockout is not charged).
         book.prices = np.where(filled, book.prices, 0.0)
-        book.coupon_yuan = np.minimum(book.coupon_yuan, book.prices.sum(axis=1))
+        book.coupon_yuan = np.minimum(book.coupon_yuan, book.value_yuan)  # prices.sum(axis=1)
         unfilled = ~filled
         np.add.at(self.today["unfilled"],
                   (np.broadcast_to(book.platform[:, None], filled.shape)[unfilled],

@@ -30,6 +30,8 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from sim.kernels import allocate_units
+
 __all__ = ["Supplier", "allocate", "ration", "split_by_weights", "supplier_mix"]
 
 
@@ -126,22 +128,8 @@ def allocate(demand: np.ndarray, share: np.ndarray, capacity: np.ndarray) -> np.
         The allocation; ``demand - alloc.sum(axis=2)`` is unfilled. The three steps are in the
         module docstring.
     """
-    n_p, n_c, n_s = share.shape
-    alloc = np.zeros((n_p, n_c, n_s), np.int64)
-    for c in range(n_c):
-        want = np.stack([split_by_weights(int(demand[p, c]), share[p, c]) for p in range(n_p)])
-        for s in range(n_s):
-            alloc[:, c, s] = ration(want[:, s], int(capacity[c, s]))
-        short = demand[:, c] - alloc[:, c].sum(axis=1)
-        if short.sum() == 0:
-            continue
-        spare = capacity[c] - alloc[:, c].sum(axis=0)
-        requests = np.zeros((n_p, n_s), np.int64)
-        for p in range(n_p):
-            if short[p] <= 0:
-                continue
-            w = share[p, c] * (spare > 0)  # its own suppliers with room left
-            requests[p] = split_by_weights(int(short[p]), w)
-        for s in range(n_s):
-            alloc[:, c, s] += ration(requests[:, s], int(spare[s]))
-    return alloc
+    # One compiled pass (sim.kernels.allocate_units: the steps with split_by_weights and
+    # ration, the same arithmetic; tests/test_kernels.py checks it against them).
+    return allocate_units(np.ascontiguousarray(demand, np.int64),
+                          np.ascontiguousarray(share, np.float64),
+                          np.ascontiguousarray(capacity, np.int64))

@@ -589,3 +589,54 @@ def test_leader_selections_equal_the_numpy_code(seed):
     np.testing.assert_array_equal(
         kernels.recruit_candidates(cand, is_leader, available, d, deficit, nb),
         np.flatnonzero(eligible & (deficit[nb] > 0)))
+
+
+def _allocate_numpy(demand, share, capacity):
+    """sim.suppliers.allocate as NumPy code, before the kernel: split, ration, offer the
+    shortfall to the other suppliers, ration again."""
+    from sim.suppliers import ration, split_by_weights
+
+    n_p, n_c, n_s = share.shape
+    alloc = np.zeros((n_p, n_c, n_s), np.int64)
+    for c in range(n_c):
+        want = np.stack([split_by_weights(int(demand[p, c]), share[p, c]) for p in range(n_p)])
+        for s in range(n_s):
+            alloc[:, c, s] = ration(want[:, s], int(capacity[c, s]))
+        short = demand[:, c] - alloc[:, c].sum(axis=1)
+        if short.sum() == 0:
+            continue
+        spare = capacity[c] - alloc[:, c].sum(axis=0)
+        requests = np.zeros((n_p, n_s), np.int64)
+        for p in range(n_p):
+            if short[p] <= 0:
+                continue
+            w = share[p, c] * (spare > 0)  # its own suppliers with room left
+            requests[p] = split_by_weights(int(short[p]), w)
+        for s in range(n_s):
+            alloc[:, c, s] += ration(requests[:, s], int(spare[s]))
+    return alloc
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_allocate_units_equals_the_numpy_rule(seed):
+    """The suppliers' allocation (sim.kernels.allocate_units) equals the NumPy rule unit for
+    unit: plenty, shortages at some suppliers (rationing and the second offer), suppliers that
+    do not carry a category, weights with equal remainders (ties go to the first)."""
+    from sim.suppliers import allocate
+
+    rng = np.random.default_rng(seed)
+    n_p, n_c, n_s = 3, 15, 4
+    for trial in range(30):
+        carries = rng.random((n_c, n_s)) < 0.7
+        carries[:, 0] = True
+        weights = rng.integers(0, 4, (n_p, n_c, n_s)) * carries  # small integers: ties
+        weights[:, :, 0] += 1
+        share = weights / weights.sum(axis=2, keepdims=True)
+        demand = rng.integers(0, 400, (n_p, n_c))
+        demand[:, :2] = 0
+        scale = [10_000, 150, 40][trial % 3]  # plenty, some short, most short
+        capacity = rng.integers(0, scale, (n_c, n_s)) * carries
+        expected = _allocate_numpy(demand, share, capacity)
+        np.testing.assert_array_equal(allocate(demand, share, capacity), expected)
+        if trial % 3 == 2:
+            assert (expected.sum(axis=2) < demand).any()  # shortages were exercised
