@@ -3,8 +3,10 @@
 The consumer phases are whole-array operations (DESIGN §5.2), but some of their steps touch a
 small, scattered part of the arrays: the ties of the ~2.5% of households whose state changed
 today, the neighbours of today's complainers, today's choosers and their order units, the
-pre-sale queue. In NumPy each such step is a chain of fancy-indexing passes that each allocate
-a temporary; here it is one loop over exactly the entries concerned, compiled by numba
+pre-sale queue, the order book's per-platform totals, the suppliers' allocation, the leader
+phase's selections. In NumPy each such step is a chain of fancy-indexing passes (or a Python
+loop over a few platforms and categories) that each allocate a temporary; here it is one loop
+over exactly the entries concerned, compiled by numba
 (``cache=True``: compiled once per machine, ~6 s, into ``sim/__pycache__``; loaded by each
 process in ~0.25 s, see :func:`warm_up`). No Python loop runs over households (DESIGN §5.2):
 these loops are machine code.
@@ -14,7 +16,11 @@ stands for (no ``fastmath``, so no reassociation and no fused multiply-add), and
 transcendental functions (``exp``, ``log``, ``pow``) to NumPy. The results are equal bit for bit
 to the NumPy formulas of :mod:`sim.consumers`, :mod:`sim.network` and :mod:`sim.coldchain` and
 to the NumPy code the model used before; ``tests/test_kernels.py`` checks each against that
-code on random states.
+code on random states. Float sums are NumPy's pairwise summation, re-done (:func:`_pairwise_sum`).
+
+The model calls each kernel with the same argument types in every scenario, so that a machine
+compiles one version of it: numba's cache index is updated without a lock, and two processes
+compiling different versions at once (a sweep's first jobs) could corrupt it. A test checks it.
 """
 
 from __future__ import annotations
