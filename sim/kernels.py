@@ -7,7 +7,7 @@ pre-sale queue, the order book's per-platform totals, the suppliers' allocation,
 phase's selections. In NumPy each such step is a chain of fancy-indexing passes (or a Python
 loop over a few platforms and categories) that each allocate a temporary; here it is one loop
 over exactly the entries concerned, compiled by numba
-(``cache=True``: compiled once per machine, ~6 s, into ``sim/__pycache__``; loaded by each
+(``cache=True``: compiled once per machine, ~13 s, into ``sim/__pycache__``; loaded by each
 process in ~0.25 s, see :func:`warm_up`). No Python loop runs over households (DESIGN §5.2):
 these loops are machine code.
 
