@@ -332,14 +332,17 @@ class Recorder:
         if not self._loss_days:
             return pd.DataFrame([], columns=LOSS_COLUMNS)
         units, yuan = np.stack(self._loss_units), np.stack(self._loss_yuan)
-        cell = np.indices(units.shape).reshape(units.ndim, -1)
-        labels = (np.array(self._loss_days, np.int64), self.model.platform_names,
-                  self.model.category_names, AREAS, LOSS_STAGES)
-        columns = {name: np.asarray(lab, dtype=None if k == 0 else object)[cell[k]]
-                   for k, (name, lab) in enumerate(zip(LOSS_COLUMNS, labels, strict=False))}
-        columns["units_spoiled"] = units.ravel().astype(np.int64)
-        columns["loss_yuan"] = yuan.ravel().astype(np.float64)
-        return pd.DataFrame(columns, columns=LOSS_COLUMNS)
+        day, plat, cat, area, stage = np.indices(units.shape).reshape(units.ndim, -1)
+        m = self.model
+        return pd.DataFrame({
+            "day": np.array(self._loss_days, np.int64)[day],
+            "platform": np.array(m.platform_names, object)[plat],
+            "category": np.array(m.category_names, object)[cat],
+            "area": np.array(AREAS, object)[area],
+            "stage": np.array(LOSS_STAGES, object)[stage],
+            "units_spoiled": units.ravel().astype(np.int64),
+            "loss_yuan": yuan.ravel().astype(np.float64),
+        }, columns=LOSS_COLUMNS)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The run's tables as DataFrames, keyed by file stem."""

@@ -91,7 +91,11 @@ def supplier_mix(weights: dict[str, float], suppliers: list[Supplier], n_categor
 
 
 def split_by_weights(total: int, weights: np.ndarray) -> np.ndarray:
-    """Split the integer ``total`` in proportion to ``weights`` (largest remainders; exact sum)."""
+    """Split the integer ``total`` in proportion to ``weights`` (largest remainders; exact sum).
+
+    This and :func:`ration` state the allocation's arithmetic; :func:`allocate` runs their
+    compiled equivalents (:mod:`sim.kernels`), which tests/test_kernels.py holds to them.
+    """
     w = np.asarray(weights, float)
     out = np.zeros(len(w), np.int64)
     if total <= 0 or w.sum() <= 0:
