@@ -36,6 +36,8 @@ by a margin; part of its members follow it (``GroupBuyingMarket._multihome``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import mesa
 import numpy as np
 from scipy.special import ndtri
@@ -43,9 +45,20 @@ from scipy.special import ndtri
 from sim import kernels
 from sim.views import row_property
 
+# Households' uniforms: one per household, or a function giving those of the households it is
+# passed (``lambda idx: streams.uniform_of(name, day, idx)``, the same numbers), so that a rule
+# that needs a few households' numbers does not draw the rest.
+Uniforms = np.ndarray | Callable[[np.ndarray], np.ndarray]
+
+
+def uniforms_of(u: Uniforms, idx: np.ndarray) -> np.ndarray:
+    """The uniforms ``u`` of households ``idx``."""
+    return np.asarray(u(idx), float) if callable(u) else np.asarray(u, float)[idx]
+
 __all__ = [
     "Leader",
     "LeaderTable",
+    "Uniforms",
     "assign_members",
     "due_rows",
     "lognormal_income",
@@ -56,6 +69,7 @@ __all__ = [
     "quit_probability",
     "recruitment_targets",
     "review",
+    "uniforms_of",
 ]
 
 NONE = -1
@@ -285,14 +299,15 @@ def recruitment_targets(households: np.ndarray, households_per_leader: int) -> n
 
 
 def pick_recruits(deficit: np.ndarray, eligible: np.ndarray | None, neighbourhood: np.ndarray,
-                  priority: np.ndarray, candidates: np.ndarray | None = None) -> np.ndarray:
+                  priority: Uniforms, candidates: np.ndarray | None = None) -> np.ndarray:
     """Households recruited: in each neighbourhood the ``deficit`` eligible ones of lowest priority.
 
     Args:
         deficit: leaders wanted per neighbourhood.
         eligible: whether each household can be recruited now.
         neighbourhood: neighbourhood of each household.
-        priority: one uniform per household (lower is recruited first).
+        priority: one uniform per household (lower is recruited first), or a function giving
+            those of the households it is passed (:data:`Uniforms`).
         candidates: the eligible households in neighbourhoods with a deficit, ascending, if the
             caller has them already (``eligible`` is then not read).
     """
@@ -302,7 +317,7 @@ def pick_recruits(deficit: np.ndarray, eligible: np.ndarray | None, neighbourhoo
     if len(cand) == 0:
         return cand
     nb = neighbourhood[cand]
-    order = np.lexsort((priority[cand], nb))
+    order = np.lexsort((uniforms_of(priority, cand), nb))
     cand, nb = cand[order], nb[order]
     first = np.searchsorted(nb, nb, side="left")
     rank = np.arange(len(cand)) - first
@@ -310,7 +325,7 @@ def pick_recruits(deficit: np.ndarray, eligible: np.ndarray | None, neighbourhoo
 
 
 def assign_members(leader_of_col: np.ndarray, neighbourhood: np.ndarray, leader_idx: np.ndarray,
-                   leader_nb: np.ndarray, n_neighbourhoods: int, u: np.ndarray,
+                   leader_nb: np.ndarray, n_neighbourhoods: int, u: Uniforms,
                    capacity: np.ndarray | None = None) -> np.ndarray:
     """Give every household without a leader of this platform one from its neighbourhood.
 
@@ -318,7 +333,9 @@ def assign_members(leader_of_col: np.ndarray, neighbourhood: np.ndarray, leader_
     platform joins one of them drawn uniformly with its own uniform ``u``. With ``capacity``
     (free places per leader: the WeChat group cap of 500 less its members) the draw is
     proportional to free places and no group exceeds its cap; households that find every group
-    of their neighbourhood full stay unserved. Returns the households assigned.
+    of their neighbourhood full stay unserved. ``u``: one uniform per household, or a function
+    giving those of the households it is passed (:data:`Uniforms`; only the unserved are
+    drawn). Returns the households assigned.
     """
     if len(leader_idx) == 0:
         return np.zeros(0, np.int64)
@@ -329,13 +346,12 @@ def assign_members(leader_of_col: np.ndarray, neighbourhood: np.ndarray, leader_
     if capacity is None:
         unserved = np.flatnonzero((leader_of_col < 0) & (count[neighbourhood] > 0))
         nb = neighbourhood[unserved]
-        pick = start[nb] + np.floor(u[unserved] * count[nb]).astype(np.int64)
+        pick = start[nb] + np.floor(uniforms_of(u, unserved) * count[nb]).astype(np.int64)
         leader_of_col[unserved] = sorted_leaders[pick]
         return unserved
     free = np.maximum(np.asarray(capacity, float)[order], 0.0)
     out = []
-    uu = np.asarray(u, float)
-    for _ in range(3):  # a second and third pass place households bounced by a full group
+    for n_pass in range(3):  # a second and third pass place households bounced by a full group
         total = np.bincount(leader_nb[order], weights=free, minlength=n_neighbourhoods)
         cum = np.cumsum(free)
         base = np.concatenate([[0.0], cum])[start]
@@ -343,7 +359,10 @@ def assign_members(leader_of_col: np.ndarray, neighbourhood: np.ndarray, leader_
         if len(unserved) == 0:
             break
         nb = neighbourhood[unserved]
-        x = base[nb] + uu[unserved] * total[nb]
+        uu = uniforms_of(u, unserved)
+        for _ in range(n_pass):  # a fresh, still per-household, number for each later pass
+            uu = (uu * 7.0 + 0.5) % 1.0
+        x = base[nb] + uu * total[nb]
         pick = np.minimum(np.searchsorted(cum, x, side="right"), start[nb] + count[nb] - 1)
         # Each group takes as many as it has free places, in the order of the uniforms; when
         # every group has room for all who drew it, all join (no need to sort them).
@@ -351,7 +370,7 @@ def assign_members(leader_of_col: np.ndarray, neighbourhood: np.ndarray, leader_
         if np.all((drew == 0) | (drew - 1 < free)):
             keep = np.ones(len(unserved), bool)
         else:
-            srt = np.lexsort((uu[unserved], pick))
+            srt = np.lexsort((uu, pick))
             first = np.searchsorted(pick[srt], pick[srt], side="left")
             keep = np.zeros(len(unserved), bool)
             keep[srt] = (np.arange(len(srt)) - first) < free[pick[srt]]
@@ -359,7 +378,6 @@ def assign_members(leader_of_col: np.ndarray, neighbourhood: np.ndarray, leader_
         leader_of_col[got] = sorted_leaders[at]
         free -= np.bincount(at, minlength=len(free))
         out.append(got)
-        uu = (uu * 7.0 + 0.5) % 1.0  # a fresh, still per-household, number for the next pass
     return np.concatenate(out) if out else np.zeros(0, np.int64)
 
 

@@ -517,8 +517,8 @@ class GroupBuyingMarket(mesa.Model):
         self._spread_complaints(d)
         nb = self._neighbour_counts(d)
         reach_k = self.neighbourhood_reach_today()
-        # Only households that have not adopted can adopt: the probability is computed for them
-        # alone (the draw stays a full-length vector: its numbers are those of before).
+        # Only households that have not adopted can adopt: the probability is computed, and the
+        # full-length stream's numbers drawn (RandomStreams.uniform_of), for them alone.
         # sim.consumers.adoption_probability: the terms in one compiled pass over the
         # households (sim.kernels.adoption_candidates), the complaints factor and the clip here.
         cand, prob = kernels.adoption_candidates(
@@ -527,7 +527,7 @@ class GroupBuyingMarket(mesa.Model):
         if w.complaint_adoption_loss:
             prob = prob * np.power(1.0 - w.complaint_adoption_loss, c.complaints_heard[cand])
         prob = np.clip(prob, 0.0, 1.0)
-        u = self.streams.uniform("wom.adopt", d, c.n)[cand]
+        u = self.streams.uniform_of("wom.adopt", d, cand)
         new = cand[u < prob]
         c.adopted[new] = True
         c.day_adopted[new] = d
@@ -546,12 +546,14 @@ class GroupBuyingMarket(mesa.Model):
             # bought users: seed 000 §3.3.1 "大规模补贴用户").
             own = p.cfg.awareness_rate_per_day * (
                 1.0 + w.subsidy_marketing_boost * (p.coupon_yuan > 0))
-            # Awareness only grows: only households not yet aware need the computation
-            # (sim.consumers.awareness_probability, compiled: sim.kernels.become_aware).
-            u = self.streams.uniform(f"wom.aware.{p.name}", d, c.n)
+            # Awareness only grows: only households not yet aware need the computation and
+            # their numbers of the stream (sim.consumers.awareness_probability, compiled:
+            # sim.kernels.become_aware).
+            cand = kernels.unaware(c.aware, j)
+            u = self.streams.uniform_of(f"wom.aware.{p.name}", d, cand)
             kernels.become_aware(c.aware, j, float(own), float(w.awareness_imitation),
                                  nb[:, 2 + j], net.degree, float(w.awareness_from_leader),
-                                 c.leader_of, u)
+                                 c.leader_of, cand, u)
 
     def _neighbour_counts(self, d: int) -> np.ndarray:
         """Each household's neighbours who adopted, lead a group, recently used each platform.
@@ -949,8 +951,10 @@ class GroupBuyingMarket(mesa.Model):
         # Candidates, not leading, available, where leaders are wanted (one compiled pass).
         cand = kernels.recruit_candidates(c.leader_candidate, c.is_leader, c.leader_available_day,
                                           d, deficit, c.neighbourhood)
-        prio = self.streams.uniform(f"leaders.recruit.{p.name}", d, c.n)
-        homes = pick_recruits(deficit, None, c.neighbourhood, prio, candidates=cand)
+        name = f"leaders.recruit.{p.name}"
+        homes = pick_recruits(deficit, None, c.neighbourhood,
+                              lambda idx: self.streams.uniform_of(name, d, idx),  # theirs alone
+                              candidates=cand)
         m = len(homes)
         if m == 0:
             return 0
@@ -1005,15 +1009,19 @@ class GroupBuyingMarket(mesa.Model):
         sorted_new = new[order]
         start = np.concatenate([[0], np.cumsum(n_new)[:-1]])
         share = np.divide(n_new, total, out=np.zeros(k), where=total > 0)
-        u = self.streams.uniform(f"leaders.join.{p.name}", d, c.n)
         col = c.leader_of[:, j]
         nb = c.neighbourhood
         is_new = np.zeros(t.n, bool)
         is_new[new] = True
-        h = kernels.joiners(u, share, nb, col, is_new)  # not already with a new leader
+        # Households of the new leaders' neighbourhoods not already with one of them; only they
+        # draw (RandomStreams.uniform_of: the full-length stream's numbers).
+        cand = kernels.join_candidates(share, nb, col, is_new)
+        u = self.streams.uniform_of(f"leaders.join.{p.name}", d, cand)
+        joins = u < share[nb[cand]]
+        h, u = cand[joins], u[joins]
         if len(h) == 0:
             return
-        pick = start[nb[h]] + np.minimum(np.floor(u[h] / share[nb[h]] * n_new[nb[h]]),
+        pick = start[nb[h]] + np.minimum(np.floor(u / share[nb[h]] * n_new[nb[h]]),
                                          n_new[nb[h]] - 1).astype(np.int64)
         r = sorted_new[pick]
         # Each new group takes its first member_cap - 1 joiners in the order of their uniforms;
@@ -1021,7 +1029,7 @@ class GroupBuyingMarket(mesa.Model):
         if np.bincount(r).max() - 1 < self.member_cap - 1:
             keep = np.ones(len(h), bool)
         else:
-            srt = np.lexsort((u[h], r))
+            srt = np.lexsort((u, r))
             first = np.searchsorted(r[srt], r[srt], side="left")
             keep = np.zeros(len(h), bool)
             keep[srt] = (np.arange(len(srt)) - first) < self.member_cap - 1
@@ -1036,9 +1044,10 @@ class GroupBuyingMarket(mesa.Model):
         act = np.flatnonzero(t.view("active") & (t.view("platform") == j))
         col = c.leader_of[:, j]
         members = kernels.member_counts(col, t.n)
-        u = self.streams.uniform(f"leaders.assign.{self.platform_names[j]}", d, c.n)
+        name = f"leaders.assign.{self.platform_names[j]}"
         assign_members(col, c.neighbourhood, act, t.neighbourhood[act],
-                       self.network.n_neighbourhoods, u,
+                       self.network.n_neighbourhoods,
+                       lambda idx: self.streams.uniform_of(name, d, idx),  # the unserved only
                        capacity=self.member_cap - members[act])
 
     @property

@@ -13,6 +13,11 @@ given day is seeded from ``(run seed, stable hash of the name, day)`` through
   (common random numbers, as in Starsim). A policy change then changes outcomes only through the
   policy, which is what makes paired comparisons precise.
 
+A full-length stream of which a phase needs only some households' numbers (those not yet
+aware, today's adoption candidates) is read with :meth:`RandomStreams.uniform_of`: the same
+numbers as :meth:`RandomStreams.uniform`, reached by jumping PCG64's state from one household to
+the next, so the cost follows the households read.
+
 Streams that only a few households need on a day (the units of today's orders, today's
 choosers) are drawn with :meth:`RandomStreams.uniform_at`, a counter-based generator: household
 ``i``'s number is a hash of ``(stream key, i)``, where the key comes from the same seed sequence
@@ -29,12 +34,13 @@ import zlib
 
 import numpy as np
 
-from sim.kernels import seed_sequence_keys, splitmix_uniforms
+from sim.kernels import pcg64_uniforms_at, seed_sequence_keys, splitmix_uniforms
 
 __all__ = ["RandomStreams", "stable_hash"]
 
 # Day index used for streams that are not tied to a simulated day (population, network, ...).
 SETUP_DAY = 2**31 - 1
+_LOW64 = (1 << 64) - 1
 
 
 def stable_hash(name: str) -> int:
@@ -57,12 +63,29 @@ class RandomStreams:
 
     def generator(self, name: str, day: int = SETUP_DAY) -> np.random.Generator:
         """A fresh generator for stream ``name`` on ``day`` (setup streams omit the day)."""
-        ss = np.random.SeedSequence(entropy=self.seed, spawn_key=(stable_hash(name), int(day)))
-        return np.random.Generator(np.random.PCG64(ss))
+        return np.random.Generator(np.random.PCG64(self._seed_sequence(name, day)))
+
+    def _seed_sequence(self, name: str, day: int) -> np.random.SeedSequence:
+        return np.random.SeedSequence(entropy=self.seed, spawn_key=(stable_hash(name), int(day)))
 
     def uniform(self, name: str, day: int, n: int) -> np.ndarray:
         """``n`` uniforms in [0, 1) for stream ``name`` on ``day``, indexed by agent."""
         return self.generator(name, day).random(n)
+
+    def uniform_of(self, name: str, day: int, index: np.ndarray) -> np.ndarray:
+        """``uniform(name, day, n)[index]`` for any ``n`` above ``index.max()``, equal bit for bit.
+
+        For a full-length stream of which a phase needs only some households' numbers (those
+        not yet aware, today's adoption candidates, the unserved): the numbers are those of
+        :meth:`uniform`, so the stream keeps its common random numbers, but when the index is
+        sparse PCG64's state jumps from one index to the next instead of generating the numbers
+        between (:func:`sim.kernels.pcg64_uniforms_at`): the cost follows ``len(index)``, not
+        ``n``. Any order and repeats are allowed.
+        """
+        bits = np.random.PCG64(self._seed_sequence(name, day)).state["state"]
+        words = np.array([bits["state"] >> 64, bits["state"] & _LOW64,
+                          bits["inc"] >> 64, bits["inc"] & _LOW64], np.uint64)
+        return pcg64_uniforms_at(words, np.ascontiguousarray(index, np.int64))
 
     def uniform_at(self, name: str, day: int, index: np.ndarray) -> np.ndarray:
         """Household ``index[k]``'s uniform in [0, 1) for stream ``name`` on ``day``.
@@ -71,7 +94,7 @@ class RandomStreams:
         seed sequence), so ``uniform_at(name, day, idx)`` equals ``uniform_at(name, day,
         arange(n))[idx]`` for any ``idx``: common random numbers by index, without drawing the
         households that do not need a number today. A stream is drawn either with this method
-        or with :meth:`uniform`, never both (they give different numbers).
+        or with :meth:`uniform` / :meth:`uniform_of`, never both (they give different numbers).
         """
         return self.uniform_at_streams([name], day, index)[:, 0]
 

@@ -130,3 +130,59 @@ def test_capped_assignment_never_overfills_a_group():
     assert (col == 10).sum() == 300 and (col == 11).sum() == 100
     assert (col[900:] == 12).all() and len(assigned) == 500
     assert (col[:900] == -1).sum() == 500
+
+
+def _assign_capped_before(col, nb, leaders, leader_nb, k, u, capacity):
+    """assign_members with capacity as it was written before it could draw the unserved only:
+    every household's uniform, transformed as a whole array after each pass."""
+    order = np.argsort(leader_nb, kind="stable")
+    sorted_leaders = leaders[order]
+    count = np.bincount(leader_nb, minlength=k)
+    start = np.concatenate([[0], np.cumsum(count)[:-1]])
+    free = np.maximum(np.asarray(capacity, float)[order], 0.0)
+    uu = np.asarray(u, float)
+    for _ in range(3):
+        total = np.bincount(leader_nb[order], weights=free, minlength=k)
+        cum = np.cumsum(free)
+        base = np.concatenate([[0.0], cum])[start]
+        unserved = np.flatnonzero((col < 0) & (total[nb] > 0))
+        if len(unserved) == 0:
+            break
+        x = base[nb[unserved]] + uu[unserved] * total[nb[unserved]]
+        pick = np.minimum(np.searchsorted(cum, x, side="right"),
+                          start[nb[unserved]] + count[nb[unserved]] - 1)
+        srt = np.lexsort((uu[unserved], pick))
+        first = np.searchsorted(pick[srt], pick[srt], side="left")
+        keep = np.zeros(len(unserved), bool)
+        keep[srt] = (np.arange(len(srt)) - first) < free[pick[srt]]
+        col[unserved[keep]] = sorted_leaders[pick[keep]]
+        free -= np.bincount(pick[keep], minlength=len(free))
+        uu = (uu * 7.0 + 0.5) % 1.0
+
+
+def test_capped_assignment_draws_only_the_unserved_and_keeps_its_numbers():
+    """With the uniforms given as a function of the households (RandomStreams.uniform_of: only
+    the unserved are drawn), the assignment is the one of every household's uniform, pass by
+    pass: households bounced by a full group are placed in later passes with the same
+    transformed numbers as before."""
+    n = 1000
+    nb = np.zeros(n, np.int64)
+    nb[900:] = 1
+    later_passes = 0
+    for seed in range(4):
+        u = np.random.default_rng(seed).random(n)
+        for cap in ([300, 100, 500], [450, 449, 50], [500, 420, 60], [200, 200, 40]):
+            before, by_array, by_draw = np.full(n, -1), np.full(n, -1), np.full(n, -1)
+            asked = []
+            _assign_capped_before(before, nb, np.array([10, 11, 12]), np.array([0, 0, 1]), 2,
+                                  u, cap)
+            assign_members(by_array, nb, np.array([10, 11, 12]), np.array([0, 0, 1]), 2, u,
+                           capacity=np.array(cap))
+            assign_members(by_draw, nb, np.array([10, 11, 12]), np.array([0, 0, 1]), 2,
+                           lambda idx, asked=asked, u=u: asked.append(len(idx)) or u[idx],
+                           capacity=np.array(cap))
+            np.testing.assert_array_equal(by_array, before)
+            np.testing.assert_array_equal(by_draw, before)
+            assert asked[0] == n and all(k < n for k in asked[1:])
+            later_passes += len(asked) > 1
+    assert later_passes >= 4  # the later passes, where the transformed numbers matter, ran

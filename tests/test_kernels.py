@@ -213,8 +213,9 @@ def test_become_aware_equals_the_formula(seed):
         expected = c["aware"].copy()
         expected[cand[u[cand] < p], j] = True
         aware = c["aware"].copy()
+        np.testing.assert_array_equal(kernels.unaware(aware, j), cand)
         k = kernels.become_aware(aware, j, 0.02, 0.4, nb[:, 2 + j], degree, 0.3,
-                                 c["leader_of"], u)
+                                 c["leader_of"], cand, u[cand])
         assert k == (expected != c["aware"]).sum() > 0
         np.testing.assert_array_equal(aware, expected)
 
@@ -561,9 +562,9 @@ def test_each_kernel_is_compiled_once_whatever_the_scenario():
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_leader_selections_equal_the_numpy_code(seed):
-    """The leader phase's household selections (sim.kernels member_counts, unserved, joiners,
-    recruit_candidates) equal the NumPy expressions they replaced, on a platform column of
-    the (n, P) leader_of table (a strided view, as the model passes it)."""
+    """The leader phase's household selections (sim.kernels member_counts, unserved,
+    join_candidates, recruit_candidates) equal the NumPy expressions they replaced, on a
+    platform column of the (n, P) leader_of table (a strided view, as the model passes it)."""
     rng = np.random.default_rng(seed)
     n, k, n_leaders, n_p = 3000, 40, 120, 3
     nb = rng.integers(0, k, n).astype(np.int32)
@@ -578,9 +579,13 @@ def test_leader_selections_equal_the_numpy_code(seed):
     share = np.where(rng.random(k) < 0.8, rng.random(k), 0.0)
     u[:50] = share[nb[:50]]  # on the threshold: not below it
     is_new = rng.random(n_leaders) < 0.2
+    # The joiners as the model used to select them, from every household's uniform; now from
+    # the candidates' uniforms only. The same households.
+    before = np.flatnonzero((u < share[nb]) & ~(is_new[np.maximum(col, 0)] & (col >= 0)))
+    cand_join = kernels.join_candidates(share, nb, col, is_new)
     np.testing.assert_array_equal(
-        kernels.joiners(u, share, nb, col, is_new),
-        np.flatnonzero((u < share[nb]) & ~(is_new[np.maximum(col, 0)] & (col >= 0))))
+        cand_join, np.flatnonzero((share[nb] > 0) & ~(is_new[np.maximum(col, 0)] & (col >= 0))))
+    np.testing.assert_array_equal(cand_join[u[cand_join] < share[nb[cand_join]]], before)
     cand, is_leader = rng.random(n) < 0.3, rng.random(n) < 0.05
     available = rng.integers(0, 60, n).astype(np.int32)
     deficit = rng.integers(0, 3, k)

@@ -91,6 +91,11 @@ def test_pick_recruits_takes_lowest_priority_up_to_the_deficit():
     prio = np.array([0.9, 0.1, 0.5, 0.3, 0.0, 0.2])
     got = pick_recruits(np.array([2, 2, 0]), eligible, nb, prio)
     assert sorted(got.tolist()) == [1, 2, 3]
+    # The priorities as a function of the households (only the candidates are drawn).
+    asked = []
+    got = pick_recruits(np.array([2, 2, 0]), eligible, nb,
+                        lambda idx: asked.append(idx.tolist()) or prio[idx])
+    assert sorted(got.tolist()) == [1, 2, 3] and asked == [[0, 1, 2, 3]]
 
 
 def test_assign_members_only_within_the_neighbourhood():

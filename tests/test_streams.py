@@ -1,6 +1,7 @@
 """Named random streams (DESIGN §5.3)."""
 
 import numpy as np
+import pytest
 
 from sim.streams import RandomStreams, stable_hash
 
@@ -21,6 +22,31 @@ def test_draws_are_indexed_by_agent():
     # A longer draw starts with the shorter one: agent i gets the same number whatever n is.
     s = RandomStreams(1)
     np.testing.assert_array_equal(s.uniform("x", 0, 50), s.uniform("x", 0, 80)[:50])
+
+
+def test_uniform_of_is_the_full_length_draw_at_the_index():
+    """uniform_of(name, day, idx) == uniform(name, day, n)[idx] bit for bit, on both paths of
+    sim.kernels.pcg64_uniforms_at: a few indices (the state jumps between them, or steps through
+    short runs) and many (every number generated in sequence); in any order, with repeats."""
+    n = 60_000
+    for seed in (0, 1, 2, 3):
+        rng = np.random.default_rng(seed)
+        s = RandomStreams(seed)
+        full = s.uniform("wom.aware.incumbent", 40 + seed, n)
+        few = np.sort(rng.choice(n, 200, replace=False))
+        runs = np.unique(np.r_[few, np.arange(100, 140), np.arange(3000, 3003), [n - 1]])
+        many = np.flatnonzero(rng.random(n) < 0.5)
+        for idx in (few, runs, many, np.arange(n), rng.permutation(few),
+                    np.r_[few[:20], few[:20], [0, 0]], np.zeros(0, np.int64), np.array([0]),
+                    np.array([n - 1])):
+            np.testing.assert_array_equal(s.uniform_of("wom.aware.incumbent", 40 + seed, idx),
+                                          full[idx])
+    # Jumps of up to 22 bits, far beyond a day's households.
+    far = np.array([5, 1_234_567, 3_999_999])
+    s = RandomStreams(9)
+    np.testing.assert_array_equal(s.uniform_of("x", 0, far), s.uniform("x", 0, 4_000_000)[far])
+    with pytest.raises(ValueError, match="negative"):
+        s.uniform_of("x", 0, np.array([3, -1]))
 
 
 def test_counter_based_draws_are_indexed_by_household():
