@@ -4,10 +4,11 @@ The consumer phases are whole-array operations (DESIGN §5.2), but some of their
 small, scattered part of the arrays: the ties of the ~2.5% of households whose state changed
 today, the neighbours of today's complainers, today's choosers and their order units, the
 pre-sale queue, the order book's per-platform totals, the suppliers' allocation, the leader
-phase's selections. In NumPy each such step is a chain of fancy-indexing passes (or a Python
-loop over a few platforms and categories) that each allocate a temporary; here it is one loop
-over exactly the entries concerned, compiled by numba
-(``cache=True``: compiled once per machine, ~13 s, into ``sim/__pycache__``; loaded by each
+phase's selections, the numbers of a full-length random stream at a few households. In NumPy
+each such step is a chain of fancy-indexing passes (or a Python loop over a few platforms and
+categories) that each allocate a temporary; here it is one loop over exactly the entries
+concerned, compiled by numba
+(``cache=True``: compiled once per machine, ~16 s, into ``sim/__pycache__``; loaded by each
 process in ~0.25 s, see :func:`warm_up`). No Python loop runs over households (DESIGN §5.2):
 these loops are machine code.
 
@@ -104,12 +105,14 @@ def splitmix_uniforms(keys, index):
 _PCG_MULT_HI = np.uint64(0x2360ED051FC65DA4)
 _PCG_MULT_LO = np.uint64(0x4385DF649FCCF645)
 # A run of at most this many steps between two wanted numbers is stepped through; a longer one
-# is jumped (one multiply-add per set bit of its length). Measured at 100k: equal below ~4,
-# jumps ahead above. It changes the time, never the numbers.
+# is jumped (one multiply-add per set bit of its length). Measured at 100k households and 1% to
+# 100% of them wanted: limits from 1 to 16 cost the same within noise. It changes the time,
+# never the numbers.
 _PCG_STEP_MAX = 4
 # Below this share of the span (wanted numbers / largest index + 1) the numbers are reached by
-# jumps; above it every number up to the largest is generated in sequence (branch-free, ~1.6 ns
-# each) and the wanted ones gathered. Measured at 100k: the two cost the same near 1/8.
+# jumps; above it every number up to the largest is generated in sequence (~1.6 ns each) and the
+# wanted ones gathered. Measured at 100k: the two cost the same near 1/8 (the jumps' cost is
+# mostly mispredicted branches, one per wanted number).
 _PCG_DENSE_SHARE = 0.125
 
 

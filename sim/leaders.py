@@ -45,16 +45,6 @@ from scipy.special import ndtri
 from sim import kernels
 from sim.views import row_property
 
-# Households' uniforms: one per household, or a function giving those of the households it is
-# passed (``lambda idx: streams.uniform_of(name, day, idx)``, the same numbers), so that a rule
-# that needs a few households' numbers does not draw the rest.
-Uniforms = np.ndarray | Callable[[np.ndarray], np.ndarray]
-
-
-def uniforms_of(u: Uniforms, idx: np.ndarray) -> np.ndarray:
-    """The uniforms ``u`` of households ``idx``."""
-    return np.asarray(u(idx), float) if callable(u) else np.asarray(u, float)[idx]
-
 __all__ = [
     "Leader",
     "LeaderTable",
@@ -73,6 +63,16 @@ __all__ = [
 ]
 
 NONE = -1
+
+# Households' uniforms: one per household, or a function giving those of the households it is
+# passed (``lambda idx: streams.uniform_of(name, day, idx)``, the same numbers), so that a rule
+# that needs a few households' numbers does not draw the rest.
+Uniforms = np.ndarray | Callable[[np.ndarray], np.ndarray]
+
+
+def uniforms_of(u: Uniforms, idx: np.ndarray) -> np.ndarray:
+    """The uniforms ``u`` of households ``idx``."""
+    return np.asarray(u(idx), float) if callable(u) else np.asarray(u, float)[idx]
 
 
 def quit_probability(shortfall, tenure_months, recognised, base_logit: float,
