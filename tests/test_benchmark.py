@@ -14,13 +14,32 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_benchmark_quick(tmp_path):
     out = tmp_path / "bench.json"
     r = subprocess.run([sys.executable, str(ROOT / "experiments" / "benchmark.py"), "--quick",
-                        "--out", str(out)], capture_output=True, text=True, timeout=600)
+                        "--reference-repeat", "2", "--out", str(out)],
+                       capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     assert "hh-days/s" in r.stdout and "per-agent Mesa reference" in r.stdout
     res = json.loads(out.read_text())
     assert [m["consumers"] for m in res["model"]] == [1000, 3000]
+    # --quick repeats the small size only: two runs, the reported one among them
+    assert [len(m["runs"]) for m in res["model"]] == [2, 1]
+    walls = [x["wall_s"] for x in res["model"][0]["runs"]]
+    assert res["model"][0]["wall_s"] == min(walls)  # the lower middle of two
+    assert "median of 2" in r.stdout
     assert set(res["model"][0]["phase_s"]) >= {"word_of_mouth", "orders", "logistics_and_pickup"}
     assert res["reference"][0]["speed_ratio"] > 0
+    assert len(res["reference"][0]["runs"]) == 2 and "(median of 2)" in r.stdout
+
+
+def test_median_run_reports_one_whole_run():
+    """The reported run is the one of median wall time, whole (its phases add up to its own
+    simulation), and every run's times are kept."""
+    median_run = _benchmark_module()._median_run
+    runs = [{"setup_s": 0.1 * k, "simulate_s": s, "wall_s": 0.1 * k + s, "phase_s": {"a": s}}
+            for k, s in ((1, 5.0), (2, 3.0), (3, 4.0))]
+    r = median_run(runs)
+    assert r["wall_s"] == runs[2]["wall_s"] and r["phase_s"] == {"a": 4.0}
+    assert [x["simulate_s"] for x in r["runs"]] == [5.0, 3.0, 4.0]
+    assert median_run(runs[:2])["simulate_s"] == 3.0  # even count: the lower middle
 
 
 def _benchmark_module():
