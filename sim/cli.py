@@ -119,7 +119,6 @@ def check_overrides(overrides: list[str]) -> None:
             sweeps.append((key, list(o.sweep_string_iterator())))
         else:
             fixed.append((key, o.get_value_element_as_str()))
-    base = compose([])
     variants = [[f"{k}={v}" for k, v in fixed] + [f"{k}={vals[0]}" for k, vals in sweeps]]
     for si, (key, vals) in enumerate(sweeps):
         for v in vals[1:]:
@@ -133,6 +132,7 @@ def check_overrides(overrides: list[str]) -> None:
             # Find the first override that fails on its own (or together with the group choices).
             groups = [ln for ln in lines
                       if Path(CONFIG_DIR, ln.split("=")[0].lstrip("+~")).is_dir()]
+            base = compose([])  # the defaults, for the allowed keys of the message
             for ln in lines:
                 k, _, v = ln.partition("=")
                 try:
