@@ -95,10 +95,11 @@ def relative_shelf_life(temp_c, q10_bands: Sequence[float], t_ref_c: float = 0.0
                         band_width_c: float = 10.0):
     """Shelf life at ``temp_c`` relative to the reference, with Q10 varying by temperature band.
 
-    Band ``b`` covers ``[t_ref + b*w, t_ref + (b+1)*w)``; the log of the shelf-life ratio is the
-    sum over bands of ``-(part of [t_ref, T] in band b) / 10 * ln(Q10_b)``. Below ``t_ref`` the
-    first band's Q10 applies, above the last band the last band's. With one band this is the
-    single-Q10 rule exactly.
+    Band ``b`` covers ``[b*w, (b+1)*w)`` °C, fixed temperatures as in Saltveit's table (ODD 7.5:
+    "per 10 °C from 0 °C"), whatever the reference temperature; the log of the shelf-life ratio
+    is the sum over bands of ``-(part of [t_ref, T] in band b) / 10 * ln(Q10_b)``. Below 0 °C
+    the first band's Q10 applies, above the last band the last band's. With one band this is
+    the single-Q10 rule exactly.
 
     Args:
         temp_c: temperature, °C (scalar or array).
@@ -112,14 +113,11 @@ def relative_shelf_life(temp_c, q10_bands: Sequence[float], t_ref_c: float = 0.0
     t = np.asarray(temp_c, dtype=float)
     ln_q = np.log(np.asarray(q10_bands, dtype=float))
     nb = len(ln_q)
-    dt = t - t_ref_c
     log_ratio = np.zeros_like(t)
     for b in range(nb):
-        lo = b * band_width_c
+        lo = -np.inf if b == 0 else b * band_width_c  # the first band extends below 0 °C
         hi = np.inf if b == nb - 1 else (b + 1) * band_width_c
-        if b == 0:
-            lo = -np.inf  # below the reference the first band extends downwards
-        part = np.clip(dt, lo, hi) - np.clip(0.0, lo, hi)
+        part = np.clip(t, lo, hi) - np.clip(t_ref_c, lo, hi)  # of [t_ref, T] in this band
         log_ratio -= part / 10.0 * ln_q[b]
     return np.exp(log_ratio)
 

@@ -26,6 +26,21 @@ def test_saltveit_bands_give_the_relative_table():
     np.testing.assert_array_equal(np.round(rel), [100, 33, 13, 7, 4])
 
 
+def test_bands_are_fixed_temperatures_whatever_the_reference():
+    # Saltveit's bands are 0-10, 10-20, 20-30, 30+ °C. From a 5 °C reference to 25 °C: 5 degrees
+    # at Q10 3.0, 10 at 2.5, 5 at 2.0; and the ratio of two lives does not depend on the
+    # reference (L(T) / L(T_ref) = r(T) / r(T_ref) with r relative to 0 °C).
+    want = 3.0 ** -0.5 * 2.5 ** -1.0 * 2.0 ** -0.5
+    assert relative_shelf_life(25.0, SALTVEIT_PRODUCE_Q10_BANDS, t_ref_c=5.0) == pytest.approx(
+        want, rel=1e-12)
+    t = np.linspace(-5, 45, 51)
+    r0 = relative_shelf_life(t, SALTVEIT_PRODUCE_Q10_BANDS)
+    for t_ref in (-3.0, 4.0, 12.5, 27.0):
+        np.testing.assert_allclose(
+            relative_shelf_life(t, SALTVEIT_PRODUCE_Q10_BANDS, t_ref_c=t_ref),
+            r0 / relative_shelf_life(t_ref, SALTVEIT_PRODUCE_Q10_BANDS), rtol=1e-12)
+
+
 def test_one_band_equals_single_q10_everywhere():
     t = np.linspace(-10, 45, 23)
     np.testing.assert_allclose(shelf_life_days_banded(12.0, [2.2], t, 3.0),
