@@ -227,9 +227,16 @@ def person_of(t: LeaderTable) -> np.ndarray:
 
 
 def due_rows(t: LeaderTable, day: int, review_days: int) -> np.ndarray:
-    """Active service rows whose leader's month ends today (months count from its first join)."""
+    """Active service rows whose leader's month ended yesterday (months count from its first
+    join, ODD 7.3: "every 30 days from its first join").
+
+    The review runs in phase 5, before the day's orders (phase 6) and settlement (phase 8): a
+    leader who joined on day J is reviewed on days J + 30, J + 60, ..., each review covering the
+    orders of the ``review_days`` days before it (J to J + 29 for the first).
+    """
     joined = t.day_joined[person_of(t)]
-    return np.flatnonzero(t.active[: t.n] & ((day - joined) % review_days == review_days - 1))
+    since = day - joined
+    return np.flatnonzero(t.active[: t.n] & (since > 0) & (since % review_days == 0))
 
 
 def month_work_minutes(t: LeaderTable, idx: np.ndarray, lc) -> np.ndarray:
@@ -281,7 +288,7 @@ def review(t: LeaderTable, day: int, u: np.ndarray, lc) -> tuple[np.ndarray, np.
     res = t.reservation_income_yuan[persons]
     shortfall = np.divide(res - t.smoothed_net_income_yuan[persons], res,
                           out=np.zeros(len(persons)), where=res > 0)
-    tenure = (day - t.day_joined[persons] + 1) / lc.review_days
+    tenure = (day - t.day_joined[persons]) / lc.review_days  # whole months at the review
     p = quit_probability(shortfall, tenure, t.recognised[persons], lc.churn_base_logit,
                          lc.churn_shortfall_slope, lc.churn_tenure_effect,
                          lc.churn_recognition_effect)

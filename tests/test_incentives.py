@@ -107,9 +107,11 @@ def test_review_sums_a_multi_homing_leaders_platforms():
              month_income_yuan=np.array([600.0, 300.0, 600.0]),
              month_bonus_yuan=np.array([0.0, 100.0, 0.0]),
              month_orders=np.array([100, 50, 100]), month_complaints=np.array([0, 0, 0]))
-    # Row 1 joined on day 12 but its month follows its leader's (joined day 0).
-    assert due_rows(t, 29, 30).tolist() == [0, 1, 2]
-    reviewed, quit = review(t, 29, np.array([0.99, 0.99, 0.99]), lc)
+    # Row 1 joined on day 12 but its month follows its leader's (joined day 0). The review on
+    # day 30 comes before that day's orders: the month is days 0-29, 30 days (ODD 7.3).
+    assert [due_rows(t, d, 30).tolist() for d in (0, 29, 30, 31, 42, 60)] == [
+        [], [], [0, 1, 2], [], [], [0, 1, 2]]
+    reviewed, quit = review(t, 30, np.array([0.99, 0.99, 0.99]), lc)
     assert reviewed.tolist() == [0, 2] and quit.tolist() == []
     net0 = 600 + 300 + 100 - 10 * 6 * 150 / 60  # 850 yuan over both platforms
     assert t.smoothed_net_income_yuan[0] == pytest.approx(0.5 * 1000 + 0.5 * net0)

@@ -116,8 +116,10 @@ def test_review_smooths_net_income_and_resets_the_month():
              wage_yuan_per_hour=np.array([10.0, 10.0]),
              month_income_yuan=np.array([600.0, 600.0]), month_orders=np.array([100, 100]),
              month_complaints=np.array([2, 2]))
-    reviewed, quit = review(t, 29, np.array([0.99, 0.0]), lc)
-    assert reviewed.tolist() == [0]  # leader 1 joined on day 5: its month ends on day 34
+    # Reviews come before the day's orders: leader 0 (joined day 0) is reviewed on day 30 for
+    # days 0-29; leader 1 (joined day 5) on day 35.
+    reviewed, quit = review(t, 30, np.array([0.99, 0.0]), lc)
+    assert reviewed.tolist() == [0]
     net = 600.0 - 10.0 * (6.0 * 100 + 30.0 * 2) / 60.0  # 490 yuan
     assert t.smoothed_net_income_yuan[0] == pytest.approx(0.5 * 1000 + 0.5 * net)
     assert t.month_orders[0] == 0 and t.month_orders[1] == 100
