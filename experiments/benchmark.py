@@ -120,6 +120,7 @@ class RefConsumer(mesa.Agent):
         self.trust = state["trust"][i].tolist()
         self.last = -1
         self.day_last = -1
+        self.day_last_p = [-1] * len(self.aware)  # day of the last order from each platform
         self.day_adopted = 0 if self.adopted else -1
 
     def adoption_probability(self) -> float:
@@ -139,9 +140,9 @@ class RefConsumer(mesa.Agent):
         m = self.model
         k = len(self.neighbours)
         users = 0
-        for n in self.neighbours:
-            h = m.households[n]
-            users += h.last == j and 0 <= m.day - h.day_last <= m.recent_days
+        for n in self.neighbours:  # ordered from j in the last recent_days (ODD 7.1)
+            last = m.households[n].day_last_p[j]
+            users += last >= 0 and m.day - last <= m.recent_days
         return (m.own_awareness[j] + (m.awareness_imitation * users / k if k else 0.0)
                 + m.awareness_from_leader * (self.leader_of[j] >= 0))
 
@@ -163,7 +164,7 @@ class RefConsumer(mesa.Agent):
             if rand() < self.adoption_probability():
                 self.adopted, self.day_adopted = True, m.day
         elif m.lapse and not self.is_leader:
-            last = self.day_last if self.day_last >= 0 else self.day_adopted
+            last = max(self.day_last, self.day_adopted)  # the later of order and adoption
             if m.day - last > m.lapse_days and max(self.trust) < m.lapse_trust:
                 self.adopted = False
         for j in range(len(self.aware)):
@@ -185,6 +186,7 @@ class RefConsumer(mesa.Agent):
         if choice > 0:
             j = choice - 1
             self.last, self.day_last = j, m.day
+            self.day_last_p[j] = m.day
             self.trust[j] += m.trust_learning * (1.0 - self.trust[j])
 
 

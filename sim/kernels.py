@@ -390,53 +390,56 @@ def choice_probabilities(w, u):
 
 
 @_jit
-def changed_state_rows(adopted, is_leader, day_last_order, last_platform, d, recent_days,
-                       st_adopted, st_leader, st_plat, n_cols):
+def changed_state_rows(adopted, is_leader, day_last_order_p, d, recent_days, st_adopted,
+                       st_leader, st_recent, n_cols):
     """Households whose counted state changed since the last call, and the change of their row.
 
     The state of word of mouth's neighbour counts (``GroupBuyingMarket._neighbour_counts``):
-    adopted, leads a group, and the platform of the last order if it is at most ``recent_days``
-    old (else -1). ``st_*`` hold the state counted so far and are brought up to date. Returns
-    the rows and ``X_new[rows] - X_old[rows]`` for the 0/1 matrix ``X`` (adopted, leader, one
-    column per platform), float32.
+    adopted, leads a group, and for each platform whether its last order from that platform is
+    at most ``recent_days`` old (ODD 7.1: "ordered from j in the last 30 days"). ``st_*`` hold
+    the state counted so far (``st_recent`` (n, P) bool) and are brought up to date. Returns the
+    rows and ``X_new[rows] - X_old[rows]`` for the 0/1 matrix ``X`` (adopted, leader, one column
+    per platform), float32.
     """
-    n = adopted.shape[0]
+    n, n_p = day_last_order_p.shape
     rows = np.empty(n, np.int64)
     m = 0
     for i in range(n):
-        dlo = day_last_order[i]
-        p = np.int16(last_platform[i]) if (dlo >= 0 and d - dlo <= recent_days) else np.int16(-1)
-        if adopted[i] != st_adopted[i] or is_leader[i] != st_leader[i] or p != st_plat[i]:
+        changed = adopted[i] != st_adopted[i] or is_leader[i] != st_leader[i]
+        for j in range(n_p):
+            dlo = day_last_order_p[i, j]
+            changed = changed or ((dlo >= 0 and d - dlo <= recent_days) != st_recent[i, j])
+        if changed:
             rows[m] = i
             m += 1
     delta = np.zeros((m, n_cols), np.float32)
     for r in range(m):
         i = rows[r]
-        dlo = day_last_order[i]
-        p = np.int16(last_platform[i]) if (dlo >= 0 and d - dlo <= recent_days) else np.int16(-1)
         delta[r, 0] = np.float32(adopted[i]) - np.float32(st_adopted[i])
         delta[r, 1] = np.float32(is_leader[i]) - np.float32(st_leader[i])
-        if p >= 0:
-            delta[r, 2 + p] += 1.0
-        if st_plat[i] >= 0:
-            delta[r, 2 + st_plat[i]] -= 1.0
+        for j in range(n_p):
+            dlo = day_last_order_p[i, j]
+            now = dlo >= 0 and d - dlo <= recent_days
+            delta[r, 2 + j] = np.float32(now) - np.float32(st_recent[i, j])
+            st_recent[i, j] = now
         st_adopted[i] = adopted[i]
         st_leader[i] = is_leader[i]
-        st_plat[i] = p
     return rows[:m].copy(), delta
 
 
 @_jit
 def lapse(adopted, is_leader, day_last_order, day_adopted, trust, d, lapse_days, lapse_trust):
-    """Adopters who have not ordered for ``lapse_days`` and trust no platform above
-    ``lapse_trust`` stop using group buying (DESIGN §4.1); leaders never lapse. Their last order
-    (or adoption, if they never ordered) is the start of the wait. Returns how many lapsed."""
+    """Adopters who have not ordered (or adopted) for ``lapse_days`` and trust no platform above
+    ``lapse_trust`` stop using group buying (DESIGN §4.1, ODD §7.1); leaders never lapse. The
+    wait starts at the later of the last order and the adoption, so a household that lapsed and
+    adopts again has ``lapse_days`` to order before it can lapse again. Returns how many
+    lapsed."""
     n, n_p = trust.shape
     k = 0
     for i in range(n):
         if not adopted[i] or is_leader[i]:
             continue
-        last = day_last_order[i] if day_last_order[i] >= 0 else day_adopted[i]
+        last = max(day_last_order[i], day_adopted[i])
         if not d - last > lapse_days:
             continue
         top = trust[i, 0]

@@ -36,7 +36,6 @@ from sim import coldchain, kernels
 from sim.arrays import any_rows, count_cols, sums_by
 from sim.config import validate
 from sim.consumers import (
-    NONE,
     Consumer,
     ConsumerState,
     decay_complaints,
@@ -190,11 +189,11 @@ class GroupBuyingMarket(mesa.Model):
         # Neighbour counts read by word of mouth (adopters, leaders, recent users of each
         # platform), kept up to date for the households whose state changed since the last day
         # (``phase_word_of_mouth``); ``_nb_state`` is the state they count (adopted, leader,
-        # platform used in the last RECENT_USE_DAYS or -1).
+        # and for each platform: ordered from it in the last RECENT_USE_DAYS).
         self.neighbour_counts = NeighbourCounts(self.network, 2 + n_p)
         self.households_per_neighbourhood = np.bincount(
             self.consumers.neighbourhood, minlength=self.network.n_neighbourhoods)
-        self._nb_state = (np.zeros(n, bool), np.zeros(n, bool), np.full(n, NONE, np.int16))
+        self._nb_state = (np.zeros(n, bool), np.zeros(n, bool), np.zeros((n, n_p), bool))
         # Complaint spreading (``_spread_complaints``): the trust factor ``(1 - loss) ** h`` for
         # h complaints heard about a platform in a day (h is at most a household's degree), as
         # NumPy computes it; and the compiled kernel's zeroed work array.
@@ -324,13 +323,21 @@ class GroupBuyingMarket(mesa.Model):
 
     # 2 ---------------------------------------------------------------------------------------
     def phase_terms(self, d: int) -> None:
+        """Entry, the fine (for pricing on the days before today), then today's terms.
+
+        Every platform's pricing rule reads its rivals' prices as they stand at the start of the
+        day (yesterday's), and all new prices take effect together: the outcome does not depend
+        on the order in which the config lists the platforms.
+        """
         for p in self.platform_list:
             p.reset_flows()
             if not p.entered and not p.exited and d >= p.cfg.entry_day:
                 p.entered = True
-            if p.active:
-                p.set_terms(d)
             p.assess_fine(d, self.cfg.policy)
+        active = [p for p in self.platform_list if p.active]
+        prices = [p.rule_prices() for p in active]
+        for p, pr in zip(active, prices, strict=True):
+            p.set_terms(d, pr)
 
     # 3 ---------------------------------------------------------------------------------------
     def phase_logistics_and_pickup(self, d: int) -> None:
@@ -544,8 +551,8 @@ class GroupBuyingMarket(mesa.Model):
                 continue
             # A platform handing out coupons today markets harder (coupons are how platforms
             # bought users: seed 000 §3.3.1 "大规模补贴用户").
-            own = p.cfg.awareness_rate_per_day * (
-                1.0 + w.subsidy_marketing_boost * (p.coupon_yuan > 0))
+            coupons = p.coupon_yuan > 0 or p.new_user_coupon_yuan > 0  # to all or to new users
+            own = p.cfg.awareness_rate_per_day * (1.0 + w.subsidy_marketing_boost * coupons)
             # Awareness only grows: only households not yet aware need the computation and
             # their numbers of the stream (sim.consumers.awareness_probability, compiled:
             # sim.kernels.become_aware).
@@ -558,14 +565,15 @@ class GroupBuyingMarket(mesa.Model):
     def _neighbour_counts(self, d: int) -> np.ndarray:
         """Each household's neighbours who adopted, lead a group, recently used each platform.
 
-        Columns: adopters, leaders, then one per platform the households whose last order (from
-        that platform) is at most ``RECENT_USE_DAYS`` old. Only the rows of households whose
+        Columns: adopters, leaders, then one per platform the households whose last order from
+        that platform is at most ``RECENT_USE_DAYS`` old (a household counts for every platform
+        it ordered from in that window, ODD 7.1). Only the rows of households whose
         state changed since the last call are recomputed (:class:`sim.network.NeighbourCounts`):
         the counts equal the full product ``A @ X`` exactly.
         """
         c = self.consumers
         rows, delta = kernels.changed_state_rows(
-            c.adopted, c.is_leader, c.day_last_order, c.last_platform, d, RECENT_USE_DAYS,
+            c.adopted, c.is_leader, c.day_last_order_p, d, RECENT_USE_DAYS,
             *self._nb_state, self.neighbour_counts.counts.shape[1])
         return self.neighbour_counts.add(rows, delta)
 
@@ -640,8 +648,8 @@ class GroupBuyingMarket(mesa.Model):
             u = self.streams.uniform(f"wom.scandal.{p.name}", d, c.n)
             if not p.active:
                 continue
-            recent = ((c.last_platform == j) & (c.day_last_order >= 0)
-                      & (d - c.day_last_order <= RECENT_USE_DAYS))
+            last_j = c.day_last_order_p[:, j]  # its last order from this platform
+            recent = (last_j >= 0) & (d - last_j <= RECENT_USE_DAYS)
             idx = np.flatnonzero(recent & (u < sc.severity))
             c.trust[idx, j] *= 1.0 - w.trust_loss_spoiled
             p.flows["complaints"] += len(idx)

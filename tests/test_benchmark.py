@@ -75,14 +75,16 @@ def test_reference_applies_the_models_rules():
     np.testing.assert_allclose([h.adoption_probability() for h in hh], want, rtol=1e-12)
 
     last = np.array([h.last for h in hh])
-    recent = np.array([h.day_last >= 0 and ref.day - h.day_last <= ref.recent_days for h in hh])
+    last_p = np.array([h.day_last_p for h in hh])
+    recent = (last_p >= 0) & (ref.day - last_p <= ref.recent_days)  # per platform (ODD 7.1)
     for j in range(len(ref.prices)):
-        users = np.array([((last[h.neighbours] == j) & recent[h.neighbours]).sum() for h in hh])
+        users = np.array([recent[h.neighbours, j].sum() for h in hh])
         has_leader = np.array([h.leader_of[j] >= 0 for h in hh])
         want = awareness_probability(ref.own_awareness[j], ref.awareness_imitation, users,
                                      degree, ref.awareness_from_leader, has_leader)
         np.testing.assert_allclose([h.awareness_probability(j) for h in hh], want, rtol=1e-12)
     assert recent.mean() > 0.01, "some households should have ordered recently"
+    assert (recent.sum(axis=1) >= 2).any(), "some should count for two platforms at once"
 
     n_p = len(ref.prices)
     reachable = (np.array([h.aware for h in hh]) & (np.array([h.leader_of for h in hh]) >= 0)

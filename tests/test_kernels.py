@@ -143,27 +143,29 @@ def _neighbour_counts(rng, n):
 def test_changed_state_rows_gives_the_change_of_the_counted_matrix(seed):
     rng = np.random.default_rng(seed)
     c, d, recent_days, n_cols = _consumers(rng), 70, 30, 5
+    last_p = c["day_last_order_p"] + 10  # days 10-69: some within 30 days of day 70, some not
 
-    def x_of(adopted, leader, plat):
+    def x_of(adopted, leader, recent):
         x = np.zeros((len(adopted), n_cols), np.float32)
-        x[:, 0], x[:, 1] = adopted, leader
-        used = np.flatnonzero(plat >= 0)
-        x[used, 2 + plat[used]] = 1.0
+        x[:, 0], x[:, 1], x[:, 2:] = adopted, leader, recent
         return x
 
-    recent = (c["day_last_order"] >= 0) & (d - c["day_last_order"] <= recent_days)
-    plat_now = np.where(recent, c["last_platform"], -1).astype(np.int16)
+    # Every platform the household ordered from in the window counts, not only its last one
+    # (ODD 7.1: "neighbours who ordered from j in the last 30 days").
+    recent_now = (c["day_last_order_p"] >= 0) & (d - last_p <= recent_days)
+    assert (recent_now.sum(axis=1) >= 2).any(), "some households should count for two platforms"
     old = (c["adopted"] ^ (rng.random(500) < 0.1), c["is_leader"] ^ (rng.random(500) < 0.1),
-           np.where(rng.random(500) < 0.1, rng.integers(-1, 3, 500), plat_now).astype(np.int16))
+           recent_now ^ (rng.random(recent_now.shape) < 0.1))
     state = tuple(s.copy() for s in old)
-    rows, delta = kernels.changed_state_rows(c["adopted"], c["is_leader"], c["day_last_order"],
-                                             c["last_platform"], d, recent_days, *state, n_cols)
-    x_new = x_of(c["adopted"], c["is_leader"], plat_now)
+    last_p = np.where(c["day_last_order_p"] >= 0, last_p, -1).astype(np.int32)
+    rows, delta = kernels.changed_state_rows(c["adopted"], c["is_leader"], last_p, d,
+                                             recent_days, *state, n_cols)
+    x_new = x_of(c["adopted"], c["is_leader"], recent_now)
     x_old = x_of(*old)
     changed = np.flatnonzero((x_new != x_old).any(axis=1))
     np.testing.assert_array_equal(rows, changed)
     np.testing.assert_array_equal(delta, x_new[rows] - x_old[rows])
-    for s, now in zip(state, (c["adopted"], c["is_leader"], plat_now), strict=True):
+    for s, now in zip(state, (c["adopted"], c["is_leader"], recent_now), strict=True):
         np.testing.assert_array_equal(s, now)  # brought up to date
 
 
@@ -187,9 +189,16 @@ def test_adoption_candidates_and_lapse_equal_the_formulas(seed):
     np.testing.assert_array_equal(prob, expected)
 
     d, lapse_days, lapse_trust = 60, 20, 0.4
-    last = np.where(c["day_last_order"] >= 0, c["day_last_order"], c["day_adopted"])
+    # The wait runs from the later of the last order and the adoption (ODD 7.1: "not ordered
+    # (or adopted) for lapse_days"): some households here adopted (again) after their last
+    # order, and for some of them only that adoption keeps them from lapsing.
+    c["day_adopted"] = rng.integers(0, d, n).astype(np.int32)
+    last = np.maximum(c["day_last_order"], c["day_adopted"])
     stale = c["adopted"] & ~c["is_leader"] & (d - last > lapse_days)
     drop = stale & (c["trust"].max(axis=1) < lapse_trust)
+    readopted = c["adopted"] & ~c["is_leader"] & (c["trust"].max(axis=1) < lapse_trust) & (
+        c["day_last_order"] >= 0) & (d - c["day_last_order"] > lapse_days) & ~stale
+    assert readopted.any(), "the state should hold re-adopters for the check to bite"
     adopted = c["adopted"].copy()
     k = kernels.lapse(adopted, c["is_leader"], c["day_last_order"], c["day_adopted"],
                       c["trust"], d, lapse_days, lapse_trust)

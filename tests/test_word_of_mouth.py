@@ -92,6 +92,41 @@ def test_a_scandal_injects_complaints_on_its_day_only():
     assert daily.loc[40, "complaints_heard_mean"] > daily.loc[39, "complaints_heard_mean"]
 
 
+def test_a_household_that_adopts_again_has_lapse_days_to_order():
+    # ODD 7.1: an adopter lapses when it has not ordered "(or adopted)" for lapse_days. A
+    # household that lapsed and adopts again keeps an old last order; its wait starts at the
+    # new adoption, so it cannot lapse on the day it adopts (nor within lapse_days of it).
+    model = GroupBuyingMarket(compose(["experiment=smoke", "days=365", "seed=1"]))
+    c, readopted = model.consumers, 0
+    lapse_days = model.cfg.wom.lapse_days
+    for d in range(365):
+        before = c.adopted.copy()
+        model.step()
+        adopted_lately = (c.day_adopted >= 0) & (d - c.day_adopted <= lapse_days)
+        again = adopted_lately & (c.day_last_order >= 0) & (c.day_last_order < c.day_adopted)
+        readopted += int((again & (c.day_adopted == d)).sum())
+        lost = before & ~c.adopted
+        assert not (lost & adopted_lately).any(), f"day {d}: lapsed within lapse_days of adopting"
+        assert not (~c.adopted & (c.day_adopted == d)).any(), f"day {d}: adopted and lapsed"
+    assert readopted > 0, "some households should adopt again for the check to bite"
+
+
+def test_a_scandal_reaches_every_recent_user_of_the_platform():
+    # ODD 7.1: with severity 1 each recent user of the platform (last order from it within 30
+    # days) complains, including those whose very last order was from another platform.
+    model = GroupBuyingMarket(compose(
+        ["experiment=smoke", "days=151", "seed=2",
+         "wom.scandals=[{day:150,platform:incumbent,severity:1.0}]"]))
+    model.run(150)
+    c, j = model.consumers, model.platform_names.index("incumbent")
+    last_j = c.day_last_order_p[:, j]
+    recent = np.flatnonzero((last_j >= 0) & (150 - last_j <= 30))
+    who, plat = model._scandal_complainers(150)
+    np.testing.assert_array_equal(np.sort(who), recent)
+    assert (plat == j).all()
+    assert (c.last_platform[recent] != j).any(), "some recent users last ordered elsewhere"
+
+
 def test_lapse_off_and_leaders_not_adopting_by_decree():
     model = run_model(["wom.lapse=false", "wom.leaders_adopt=false", "wom.p_external=0",
                        "wom.q_imitation=0", "wom.leader_boost=0"])
@@ -201,13 +236,15 @@ def test_village_clusters_with_fewer_cross_ties_adopt_later_than_the_county_town
         f"town: {villages} vs {town}")
 
 
-def test_a_subsidising_platform_becomes_known_faster():
-    # The entrant hands out launch coupons from its entry on day 60 (subsidy=launch_war). With
-    # common random numbers a higher own-marketing probability can only add aware households
-    # on the first day, and the lead should still be there a fortnight later.
+@pytest.mark.parametrize("subsidy", ["launch_war", "new_user"])
+def test_a_subsidising_platform_becomes_known_faster(subsidy):
+    # The entrant hands out coupons from its entry on day 60: to every order (launch_war) or to
+    # first orders (new_user); either is a coupon handed out today (ODD 7.1). With common random
+    # numbers a higher own-marketing probability can only add aware households on the first
+    # day, and the lead should still be there a fortnight later.
     def aware(boost, s):
         _, t = _daily(["experiment=smoke", "days=75", f"wom.subsidy_marketing_boost={boost}",
-                       f"seed={s}"])
+                       f"subsidy={subsidy}", f"seed={s}"])
         plat = t["platforms"].set_index(["day", "platform"])["aware_share"]
         return plat.loc[(60, "entrant")], plat.loc[(74, "entrant")]
 
