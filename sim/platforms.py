@@ -150,10 +150,15 @@ class Platform(mesa.Agent):
         """Basket price relative to the wet-market reference basket."""
         return self.basket_price_yuan / self.reference_basket_yuan
 
-    def set_terms(self, day: int) -> None:
-        """Phase 2: prices from the pricing rule, the cost floor if banned, today's coupon."""
+    def rule_prices(self) -> np.ndarray:
+        """Today's prices by the pricing rule, from the prices that stand now (own and rivals')."""
+        return np.asarray(self.pricing_rule(self, self.model), dtype=float)
+
+    def set_terms(self, day: int, prices: np.ndarray) -> None:
+        """Phase 2: today's prices (``prices`` from :meth:`rule_prices`, set for all platforms
+        before any changes), the cost floor if banned, today's coupon."""
         model = self.model
-        self.prices = np.asarray(self.pricing_rule(self, model), dtype=float)
+        self.prices = prices
         ban = model.cfg.policy.below_cost_ban_day
         if ban is not None and day >= ban:
             self.prices = np.maximum(self.prices, self.unit_cost)
@@ -188,8 +193,8 @@ class Platform(mesa.Agent):
         """
         if policy.fine_day is None or day != policy.fine_day or not self.active:
             return 0.0
-        if self.day_last_below_cost < 0 or \
-                self.day_last_below_cost < day - policy.fine_lookback_days:
+        last = self.day_last_below_cost  # phase 2 assesses before it sets today's prices
+        if last < 0 or last < day - policy.fine_lookback_days:
             return 0.0
         self.flows["fine_yuan"] += float(policy.fine_yuan)
         return float(policy.fine_yuan)

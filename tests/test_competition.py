@@ -4,6 +4,7 @@ Unit tests of the rules with exact expectations; the two-platform logit check ag
 formula; behaviour tests over several seeds with common random numbers (STYLE.md §9b).
 """
 
+import copy
 from types import SimpleNamespace
 
 import numpy as np
@@ -70,6 +71,40 @@ def test_fine_only_for_recent_below_cost_pricing():
     assert Platform.assess_fine(p, 100, pol) == 0.0
     p.day_last_below_cost = -1  # never below cost
     assert Platform.assess_fine(p, 100, pol) == 0.0
+
+
+def test_the_fine_counts_the_days_before_the_fine_day_only():
+    # Price war: the entrant prices below cost from soon after its entry (day 60). The fine's
+    # window is [fine_day - lookback, fine_day) (ODD 7.4): with lookback 0 it is empty, so
+    # below-cost prices on the fine day itself must not be fined; with lookback 1 the day
+    # before counts.
+    war = ["experiment=price_war", "days=100"]
+    ratio = _col(_runs(war, [1]), "price_cost_ratio_min", "entrant")[0]
+    day = next(d for d in range(61, 99) if ratio[d - 1] < 1 and ratio[d] < 1)
+
+    def fined(lookback):
+        runs = _runs(war + [f"policy.fine_day={day}", f"policy.fine_lookback_days={lookback}",
+                            "policy.fine_yuan=1500000"], [1])
+        return _col(runs, "fine_yuan", "entrant")[0].sum()
+
+    assert fined(0) == 0.0, f"below cost on the fine day {day} only: not fined"
+    assert fined(1) > 0, f"below cost on day {day - 1}: fined"
+
+
+def test_platforms_set_their_prices_together_whatever_their_order():
+    # On the entrant's entry day (60) in a price war, every rule reads the prices that stand
+    # at the start of the day, rivals entering today included: listing the platforms in the
+    # other order gives the same prices.
+    model = GroupBuyingMarket(compose(SMOKE + ["experiment=price_war", "days=61", "seed=1"]))
+    model.run(60)
+    other = copy.deepcopy(model)
+    other.platform_list.reverse()
+    model.phase_terms(60)
+    other.phase_terms(60)
+    for p in model.platform_list:
+        q = next(q for q in other.platform_list if q.name == p.name)
+        np.testing.assert_array_equal(p.prices, q.prices, err_msg=p.name)
+    assert any(p.cfg.pricing == "price_war" and p.active for p in model.platform_list)
 
 
 def test_overlap_and_repurchase_from_last_order_days():
