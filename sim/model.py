@@ -718,7 +718,9 @@ class GroupBuyingMarket(mesa.Model):
                 quits = len(quitting)
             if lc.multihoming and len(rows):
                 self._multihome(d, rows[t.active[rows]], changed)
-            if self.scheme.awards_titles and d % lc.review_days == lc.review_days - 1:
+            # Titles every review_days, on the day the leaders who joined on day 0 (and those
+            # who replaced them on their review days) are reviewed: their month's sales are new.
+            if self.scheme.awards_titles and d > 0 and d % lc.review_days == 0:
                 self._award_titles()
         self.today["leader_quits"] = quits
 

@@ -9,6 +9,7 @@ from sim.cli import compose
 from sim.config import ConfigError, IncentiveConfig, validate
 from sim.incentives import SCHEMES, make_scheme
 from sim.leaders import LeaderTable, assign_members, due_rows, month_net_income, review
+from sim.model import GroupBuyingMarket
 from tests.helpers import review_config
 
 
@@ -86,6 +87,19 @@ def test_recognition_titles_the_top_share_by_sales():
     assert np.flatnonzero(s.title_winners(sales)).tolist() == [1, 5]
     assert not s.title_winners(np.zeros(4)).any(), "no sales, no title"
     assert s.awards_titles and not _scheme("flat").awards_titles
+
+
+def test_titles_follow_the_monthly_review():
+    # Leaders recruited on day 0 are first reviewed on day 30 (their month's sales are then
+    # known); titles are awarded that same day, every 30 days, so the first titles come on
+    # day 30 and go to leaders with sales in the month just reviewed.
+    model = GroupBuyingMarket(compose(["experiment=smoke", "incentive=recognition", "days=31"]))
+    model.run(30)
+    t = model.leaders
+    assert not t.recognised[: t.n].any(), "no titles before the first review"
+    model.step()  # day 30
+    won = np.flatnonzero(t.recognised[: t.n])
+    assert len(won) > 0 and (t.last_month_sales_yuan[won] > 0).any()
 
 
 def test_bad_tiers_are_rejected_with_one_line():
