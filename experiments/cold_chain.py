@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from sim import figures  # noqa: E402
 from sim.coldchain import LOSS_STAGES  # noqa: E402
+from sim.stats import t_quantile  # noqa: E402
 from sim.study import paired_difference, run_seeds  # noqa: E402
 
 START_DAY_OF_YEAR = 59  # 1 March
@@ -146,7 +147,7 @@ def report(df: pd.DataFrame) -> None:
             "complaints_per_1000_orders", "group_buying_share", "fill_rate",
             "on_time_pickup_rate"]
     g = df.groupby(["mode", "coverage"])[cols]
-    mean, half = g.mean(), 1.96 * g.std(ddof=1) / np.sqrt(g.count())
+    mean, half = g.mean(), t_quantile(g.count() - 1) * g.std(ddof=1) / np.sqrt(g.count())
     pd.set_option("display.width", 160)
     print("\nMeans over seeds (95% half-widths below):")
     print(mean.round(4).to_string())

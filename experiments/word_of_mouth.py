@@ -62,12 +62,14 @@ def curves(runs, column: str) -> np.ndarray:
 
 
 def fmt_ci(values) -> str:
+    """Mean [95% CI] over the seeds that reached the level; says how many did if not all."""
     v = np.asarray(values, float)
-    v = v[~np.isnan(v)]
-    if len(v) == 0:
+    reached = v[~np.isnan(v)]
+    if len(reached) == 0:
         return "never"
-    m, lo, hi = figures.mean_ci(v) if len(v) > 1 else (v.mean(), v.mean(), v.mean())
-    return f"{float(m):6.1f} [{float(lo):.1f}, {float(hi):.1f}]"
+    m, lo, hi = figures.mean_ci(reached)
+    out = f"{float(m):6.1f} [{float(lo):.1f}, {float(hi):.1f}]"
+    return out if len(reached) == len(v) else f"{out} ({len(reached)} of {len(v)} seeds)"
 
 
 def dock(seeds, households: int, days: int):

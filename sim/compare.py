@@ -34,6 +34,7 @@ from omegaconf import OmegaConf
 
 from sim.collect import _flatten, find_runs, read_overrides
 from sim.outputs import atomic_write
+from sim.stats import t_quantile, welch_df
 from sim.study import paired_difference
 
 __all__ = ["DEFAULT_A", "DEFAULT_B", "DEFAULT_METRICS", "compare", "comparison_figure",
@@ -127,6 +128,27 @@ def _select(root: Path, tokens: list[str]) -> list[Path]:
     return out
 
 
+def check_same_setting(dirs_a: list[Path], a: list[str], dirs_b: list[Path],
+                       b: list[str]) -> None:
+    """Runs taken from a directory must differ only in A's and B's overrides and the seed.
+
+    Raises:
+        ValueError: one line naming two runs whose other overrides differ.
+    """
+    seen = None
+    for dirs, tokens, name in ((dirs_a, a, "A"), (dirs_b, b, "B")):
+        for d in dirs:
+            rest = sorted(o for o in read_overrides(d)
+                          if o not in tokens and not o.startswith("seed="))
+            if seen is None:
+                seen = (rest, name, d)
+            elif rest != seen[0]:
+                raise ValueError(
+                    f"runs differ beyond A and B: {' '.join(seen[0]) or '(defaults)'} "
+                    f"({seen[1]}, {seen[2]}) vs {' '.join(rest) or '(defaults)'} ({name}, {d}); "
+                    "give the setting to compare at as common overrides")
+
+
 def pair_runs(dirs_a: list[Path], dirs_b: list[Path], daily_metric: str = DEFAULT_DAILY):
     """Summaries and daily series of A and B, paired by seed (seeds in only one are dropped).
 
@@ -178,7 +200,8 @@ def compare(runs_a: pd.DataFrame, runs_b: pd.DataFrame, metrics: list[str]) -> p
             "metric": m, **r,
             "relative_difference": r["difference"] / abs(r["mean_a"]) if r["mean_a"] else np.nan,
             # How much narrower the paired interval is (common random numbers at work).
-            "narrowing": unpaired / paired if paired > 0 else np.inf,
+            "narrowing": (unpaired / paired if paired > 0 else np.inf) if np.isfinite(
+                unpaired * paired) else np.nan,
         })
     return pd.DataFrame(rows)
 
@@ -207,8 +230,10 @@ def comparison_figure(table: pd.DataFrame, daily_a, daily_b, daily_metric: str, 
         diff = daily_b - daily_a
         mean, lo, hi = figures.mean_ci(diff)
         days = np.arange(diff.shape[1])
-        half_unpaired = 1.96 * np.sqrt(daily_a.var(axis=0, ddof=1) / len(daily_a)
-                                       + daily_b.var(axis=0, ddof=1) / len(daily_b))
+        n_a, n_b = len(daily_a), len(daily_b)
+        va, vb = daily_a.var(axis=0, ddof=1), daily_b.var(axis=0, ddof=1)
+        se = np.sqrt(va / n_a + vb / n_b)  # unpaired (Welch), as in sim.study
+        half_unpaired = np.where(se > 0, t_quantile(welch_df(va, n_a, vb, n_b)) * se, 0.0)
         ax[1].fill_between(days, mean - half_unpaired, mean + half_unpaired, color="0.85",
                            linewidth=0, label="unpaired 95% CI")
         figures.band(ax[1], days, mean, lo, hi, label="paired mean and 95% CI")
@@ -274,6 +299,7 @@ def main(argv: list[str] | None = None) -> None:
             if args.overrides:
                 dirs_a = [d for d in dirs_a if set(args.overrides) <= set(read_overrides(d))]
                 dirs_b = [d for d in dirs_b if set(args.overrides) <= set(read_overrides(d))]
+            check_same_setting(dirs_a, a, dirs_b, b)
         else:
             from sim.cli import check_overrides
 

@@ -18,6 +18,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from sim.stats import t_quantile  # noqa: E402
+
 __all__ = [
     "COLUMN_WIDTH_IN",
     "FULL_WIDTH_IN",
@@ -58,13 +60,16 @@ def subplots(nrows: int = 1, ncols: int = 1, width_in: float | None = None,
     return plt.subplots(nrows, ncols, figsize=(width, height), constrained_layout=True, **kw)
 
 
-def mean_ci(samples: np.ndarray, axis: int = 0, z: float = 1.96):
-    """Mean and normal-approximation 95% interval over ``axis`` (e.g. over seeds)."""
+def mean_ci(samples: np.ndarray, axis: int = 0, level: float = 0.95):
+    """Mean and ``level`` interval over ``axis`` (e.g. over seeds): Student's t with n - 1
+    degrees of freedom (:mod:`sim.stats`); a single sample gives a zero-width band."""
     samples = np.asarray(samples, dtype=float)
     n = samples.shape[axis]
     mean = samples.mean(axis=axis)
-    se = samples.std(axis=axis, ddof=1) / np.sqrt(n) if n > 1 else np.zeros_like(mean)
-    return mean, mean - z * se, mean + z * se
+    if n < 2:
+        return mean, mean, mean
+    half = t_quantile(n - 1, level) * samples.std(axis=axis, ddof=1) / np.sqrt(n)
+    return mean, mean - half, mean + half
 
 
 def band(ax, x, mean, lo, hi, label: str | None = None, color=None, alpha: float = 0.2):

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.stats import t_quantile, welch_df
+
 __all__ = ["SMALL_MARKET", "StudyArgs", "paired_difference", "parse_study_args",
            "platform_series", "run_one", "run_seeds"]
 
@@ -94,17 +96,23 @@ def run_seeds(overrides: list[str], seeds, workers: int | None = None):
         return list(ex.map(_run, [(list(overrides), s) for s in seeds]))
 
 
-def paired_difference(a, b, z: float = 1.96) -> dict:
-    """Mean of ``b - a`` over paired runs (same seeds) with its 95% interval.
+def paired_difference(a, b, level: float = 0.95) -> dict:
+    """Mean of ``b - a`` over paired runs (same seeds) with its ``level`` interval.
 
-    Also reports the unpaired interval (as if the runs were independent), so the gain from
-    common random numbers can be read off: ``unpaired_half_width / paired_half_width``.
+    The paired interval is Student's t with n - 1 degrees of freedom on the differences
+    (:mod:`sim.stats`: a few seeds need t, not 1.96). Also reports the unpaired interval (as if
+    the runs were independent; Welch's t), so the gain from common random numbers can be read
+    off: ``unpaired_half_width / paired_half_width``.
     """
     a, b = np.asarray(a, float), np.asarray(b, float)
     n = len(a)
     d = b - a
-    half_paired = z * d.std(ddof=1) / np.sqrt(n)
-    half_unpaired = z * np.sqrt(a.var(ddof=1) / n + b.var(ddof=1) / n)
+    se_paired = d.std(ddof=1) / np.sqrt(n)
+    half_paired = t_quantile(n - 1, level) * se_paired if se_paired > 0 else 0.0 * se_paired
+    va, vb = a.var(ddof=1), b.var(ddof=1)
+    se_unpaired = np.sqrt(va / n + vb / n)
+    half_unpaired = (t_quantile(welch_df(va, n, vb, n), level) * se_unpaired
+                     if se_unpaired > 0 else 0.0 * se_unpaired)
     return {"n": n, "mean_a": a.mean(), "mean_b": b.mean(), "difference": d.mean(),
             "ci_low": d.mean() - half_paired, "ci_high": d.mean() + half_paired,
             "paired_half_width": half_paired, "unpaired_half_width": half_unpaired}

@@ -39,3 +39,21 @@ def test_bad_metric_or_override_stops_with_one_line(tmp_path, capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("gbsim-compare: error: incentive.commission_rate=2") and "\n" not in err
+
+
+def test_runs_taken_from_a_directory_must_differ_only_in_a_and_b(tmp_path):
+    # Two sweeps in one directory: flat at 2,000 households, multi_source at 1,000. Comparing
+    # them would mix the policy with the market size: refused in one line naming both.
+    def run(name, *overrides):
+        d = tmp_path / name
+        d.mkdir()
+        (d / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
+        return d
+
+    a = [run("a1", "incentive=flat", "market.consumers=2000", "seed=1")]
+    b = [run("b1", "incentive=multi_source", "market.consumers=1000", "seed=1")]
+    with pytest.raises(ValueError, match="runs differ beyond A and B: market.consumers=2000"):
+        compare.check_same_setting(a, ["incentive=flat"], b, ["incentive=multi_source"])
+    b.append(run("b2", "incentive=multi_source", "market.consumers=2000", "seed=2"))
+    a.append(run("a2", "incentive=flat", "market.consumers=2000", "seed=2"))
+    compare.check_same_setting(a[1:], ["incentive=flat"], b[1:], ["incentive=multi_source"])
