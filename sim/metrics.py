@@ -414,7 +414,6 @@ def summarise(model, tables: dict[str, pd.DataFrame]) -> dict:
     share30 = (orders30 / orders30.sum()) if orders30.sum() else orders30 * 0.0
     gmv30 = last30.groupby("platform")["gmv_yuan"].sum()
     gshare30 = (gmv30 / gmv30.sum()) if gmv30.sum() else gmv30 * 0.0
-    d30 = daily[daily["day"] > last["day"] - 30]
 
     def margin30(col_num):
         g = last30.groupby("platform")
@@ -453,8 +452,11 @@ def summarise(model, tables: dict[str, pd.DataFrame]) -> dict:
         "platform_exits": model.recorder.platform_events,
         "gmv_share_last_30_days": {k: _f(v) for k, v in gshare30.items()},
         "hhi_gmv_last_30_days": _f(hhi_points(gmv30.to_numpy())) if gmv30.sum() else None,
-        "user_overlap_last_30_days": _f(d30["user_overlap"].mean()),
-        "repurchase_rate_last_30_days": _f(d30["repurchase_rate"].mean()),
+        # The last day's values: each is already over the last 30 days (the buyers of days
+        # d-29..d; the cohort of d-59..d-30 buying again in d-29..d), where a mean of the last
+        # 30 daily values would reach back 59 and 89 days.
+        "user_overlap_last_30_days": _f(last["user_overlap"]),
+        "repurchase_rate_last_30_days": _f(last["repurchase_rate"]),
         "gross_margin_last_30_days": margin30(
             lambda g: g["gmv_yuan"].sum() - g["subsidy_yuan"].sum() - g["refunds_yuan"].sum()
             - g["cogs_yuan"].sum()),

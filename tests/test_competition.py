@@ -13,7 +13,7 @@ from omegaconf import OmegaConf
 
 from sim.cli import compose
 from sim.config import PolicyConfig, SubsidyConfig
-from sim.metrics import Recorder, hhi_points
+from sim.metrics import Recorder, hhi_points, summarise
 from sim.model import GroupBuyingMarket
 from sim.platforms import new_user, price_war
 from sim.study import run_one
@@ -146,6 +146,28 @@ LOGIT = [
     "leaders.churn_base_logit=-50", "leaders.churn_shortfall_slope=0",
     "market.leader_candidate_rate_town=0.2", "market.leader_candidate_rate_village=0.2",
 ]
+
+
+def test_summary_overlap_is_over_the_last_30_days():
+    # Consolidation to day 280: platforms exit on day 250 and after, so the market of the last
+    # 30 days differs from the month before. The summary's user overlap is the share of the
+    # buyers of the last 30 days (days 250-279) who bought from two or more platforms in them,
+    # recomputed here from each household's last order per platform; the repurchase rate is
+    # the last day's (cohort of days 220-249 buying again in 250-279).
+    model = GroupBuyingMarket(compose(SMOKE + ["experiment=consolidation", "days=280",
+                                               "seed=1"]))
+    model.run()
+    tables = model.recorder.tables()
+    s = summarise(model, tables)
+    last_p = model.consumers.day_last_order_p
+    recent = (last_p >= 0) & (last_p > 279 - 30)
+    buyers = recent.any(axis=1)
+    assert buyers.sum() > 100
+    want = (recent.sum(axis=1) >= 2)[buyers].mean()
+    assert s["user_overlap_last_30_days"] == pytest.approx(want, abs=1e-6)
+    last = tables["daily"].iloc[-1]
+    assert s["repurchase_rate_last_30_days"] == pytest.approx(last["repurchase_rate"], abs=1e-6)
+    assert s["platform_exits"], "the market should change near the end for the check to bite"
 
 
 def test_two_platform_order_share_matches_the_logit_formula():
