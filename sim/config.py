@@ -3,7 +3,9 @@
 Every parameter is a dataclass field with a type and a default; its unit is in its name or its
 comment; its valid range or choices are in the field metadata (``lo``, ``hi``, ``choices``).
 The values a run uses are set, with their sources, in the YAML files under ``configs/``; the
-defaults here mirror them so that the schema alone builds a sensible model. Unless a comment cites
+defaults here mirror them so that the schema alone builds a sensible model (a test checks that
+they agree; the subsidy fields mirror ``subsidy/none``, the YAML default group is
+``launch_war``). Unless a comment cites
 a source, a number is a modelling assumption to sweep.
 
 ``validate(cfg)`` walks the schema beside a composed config and raises :class:`ConfigError` with
@@ -62,13 +64,15 @@ class SmallWorldConfig:
 @dataclass
 class CountyConfig:
     town_share: float = P(0.35, 0.0, 1.0)  # share of households in the county town
-    compound_size: int = P(400, 2, 100_000)  # households per town compound (小区)
+    compound_size: int = P(800, 2, 100_000)  # households per town compound (小区)
     village_size: int = P(250, 2, 100_000)  # households per village (村)
     within_degree_town: int = P(8, 0, 1000)  # ties inside a compound per household (even)
     within_degree_village: int = P(12, 0, 1000)  # ties inside a village per household (even)
     rewire_prob: float = P(0.1, 0.0, 1.0)  # local rewiring inside the neighbourhood
-    cross_ties_town: float = P(1.0, 0.0, 100.0)  # mean cross-neighbourhood ties started, town
-    cross_ties_village: float = P(0.5, 0.0, 100.0)  # mean cross ties started, village
+    # Cross ties: mean ties started beyond the ring lattice, per household; the far end is drawn
+    # from the town or the whole county, so ~9% of a town household's land in its own compound.
+    cross_ties_town: float = P(1.0, 0.0, 100.0)  # town
+    cross_ties_village: float = P(0.5, 0.0, 100.0)  # village
     town_hub_bias: float = P(0.6, 0.0, 1.0)  # share of cross ties that land in the town
 
 
@@ -80,7 +84,9 @@ class VillageClusterConfig:
     villages_per_cluster: int = P(10, 1, 100_000)  # villages of one township (乡镇)
     within_degree: int = P(12, 0, 1000)  # ties inside a village per household (even)
     rewire_prob: float = P(0.1, 0.0, 1.0)  # local rewiring inside the village
-    cross_ties: float = P(0.2, 0.0, 100.0)  # mean ties started to other villages, per household
+    # Mean ties started beyond the village's ring lattice, per household; the far end is drawn
+    # from the cluster (own village included: ~8.5% of such ties stay in it) or all villages.
+    cross_ties: float = P(0.2, 0.0, 100.0)
     cluster_bias: float = P(0.8, 0.0, 1.0)  # share of cross ties that stay inside the cluster
 
 
@@ -93,8 +99,8 @@ class MarketConfig:
     county: CountyConfig = field(default_factory=CountyConfig)
     village_cluster: VillageClusterConfig = field(default_factory=VillageClusterConfig)
     segments: dict[str, SegmentConfig] = field(default_factory=dict)
-    leader_candidate_rate_town: float = P(0.03, 0.0, 1.0)  # households able to run a pickup point
-    leader_candidate_rate_village: float = P(0.015, 0.0, 1.0)  # scarcer in villages
+    leader_candidate_rate_town: float = P(0.05, 0.0, 1.0)  # households able to run a pickup point
+    leader_candidate_rate_village: float = P(0.03, 0.0, 1.0)  # scarcer in villages
     # The market size the platforms' cash, patience, fixed cost per day and subsidy budget are
     # stated for (configs/platforms/*, configs/subsidy/*: a 20,000-household slice); they scale by
     # consumers / this, so a bigger market gets a proportionally bigger platform rather than one
@@ -143,7 +149,7 @@ class ChoiceConfig:
     price_sensitivity: float = P(6.0, 0.0, 50.0)  # base beta of DESIGN §4.2, per unit price index
     trust_weight: float = P(2.0, 0.0, 100.0)  # theta of DESIGN §4.2
     habit: float = P(1.0, -100.0, 100.0)  # kappa: utility of last platform used (switching cost)
-    outside_utility: float = P(0.0, -100.0, 100.0)  # u_outside: wet market / corner shop
+    outside_utility: float = P(-5.0, -100.0, 100.0)  # u_outside: wet market / corner shop
     leader_promotion: float = P(0.2, 0.0, 10.0)  # order occasions x (1 + this) with a leader
 
 
@@ -168,7 +174,7 @@ class CategoryConfig:
 @dataclass
 class ColdChainConfig:
     t_cold_c: float = P(4.0, -30.0, 20.0)  # temperature of a refrigerated leg, °C
-    central_to_grid_hours: float = P(8.0, 0.0, 240.0)
+    central_to_grid_hours: float = P(6.0, 0.0, 240.0)
     grid_to_pickup_hours_town: float = P(2.0, 0.0, 240.0)
     grid_to_pickup_hours_village: float = P(4.0, 0.0, 240.0)
     dwell_hours_town: float = P(6.0, 0.0, 240.0)  # at the pickup point until collected
@@ -231,7 +237,7 @@ class ProcurementConfig:
     mode_override: str | None = P(None, choices="procurement")  # if set, for every platform
     forecast_smoothing: float = P(0.3, 0.0, 1.0)  # exponential smoothing of daily orders
     salvage_share_of_cost: float = P(0.5, 0.0, 1.0)  # value of a leftover unit / its unit cost
-    stockout_penalty_share_of_price: float = P(0.0, 0.0, 10.0)  # goodwill lost per unit short
+    stockout_penalty_share_of_price: float = P(0.5, 0.0, 10.0)  # goodwill lost per unit short
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,18 +324,18 @@ class PolicyConfig:
 class LeaderConfig:
     """Leader economics and churn (DESIGN §4.3)."""
 
-    reservation_income_town_yuan: float = P(1500.0, 0.0, 1e6)  # median, per month
-    reservation_income_village_yuan: float = P(1000.0, 0.0, 1e6)
+    reservation_income_town_yuan: float = P(900.0, 0.0, 1e6)  # median, per month
+    reservation_income_village_yuan: float = P(600.0, 0.0, 1e6)
     reservation_income_sigma: float = P(0.4, 0.0, 5.0)  # lognormal spread
-    minutes_per_order: float = P(3.0, 0.0, 600.0)  # median in town; per leader lognormal
-    minutes_per_complaint: float = P(15.0, 0.0, 6000.0)  # median in town
-    minutes_per_order_village: float = P(2.0, 0.0, 600.0)  # median in villages
-    minutes_per_complaint_village: float = P(10.0, 0.0, 6000.0)
+    minutes_per_order: float = P(2.0, 0.0, 600.0)  # median in town; per leader lognormal
+    minutes_per_complaint: float = P(5.0, 0.0, 6000.0)  # median in town
+    minutes_per_order_village: float = P(1.5, 0.0, 600.0)  # median in villages
+    minutes_per_complaint_village: float = P(3.0, 0.0, 6000.0)
     minutes_sigma: float = P(0.3, 0.0, 5.0)  # lognormal spread of the minutes
-    wage_yuan_per_hour_town: float = P(15.0, 0.0, 1e4)  # value of the leader's time
-    wage_yuan_per_hour_village: float = P(10.0, 0.0, 1e4)
+    wage_yuan_per_hour_town: float = P(12.0, 0.0, 1e4)  # value of the leader's time
+    wage_yuan_per_hour_village: float = P(9.0, 0.0, 1e4)
     income_smoothing: float = P(0.5, 0.0, 1.0)  # weight of the latest month
-    churn_base_logit: float = P(-1.0, -50.0, 50.0)
+    churn_base_logit: float = P(-0.1, -50.0, 50.0)
     churn_shortfall_slope: float = P(3.0, 0.0, 100.0)  # per unit shortfall / reservation
     churn_tenure_effect: float = P(0.3, 0.0, 100.0)  # per ln(1 + tenure months)
     churn_recognition_effect: float = P(0.7, 0.0, 100.0)
@@ -565,6 +571,15 @@ def validate(cfg: DictConfig | Config) -> None:
                 f"wom.scandals[{i}].platform={sc.platform!r}: not a platform; allowed: "
                 f"{', '.join(c.platforms)}"
             )
+    # A ring lattice has degree // 2 ties on each side: an odd degree would silently lose one.
+    even = {"county": [("market.county.within_degree_town", c.market.county.within_degree_town),
+                       ("market.county.within_degree_village",
+                        c.market.county.within_degree_village)],
+            "village_cluster": [("market.village_cluster.within_degree",
+                                 c.market.village_cluster.within_degree)]}
+    for key, k in even.get(c.market.network, []):
+        if k % 2:
+            raise ConfigError(f"{key}={k}: must be even (a ring lattice's ties on both sides)")
     if c.market.network == "small_world":
         k = c.market.small_world.neighbors
         if k % 2 or k >= c.market.consumers:

@@ -37,6 +37,7 @@ def test_every_group_option_composes_and_validates(group, option):
     ("platforms.nobody.markup=0.1", "unknown key 'nobody' in platforms"),
     ("subsidy.platforms=[ghost]", "'ghost' is not a platform"),
     ("products.leafy_veg.q10_bands=[0.5]", "products.leafy_veg.q10_bands=0.5: out of range"),
+    ("market.county.within_degree_village=7", "market.county.within_degree_village=7: must be"),
 ])
 def test_bad_values_raise_one_line(override, needle):
     with pytest.raises(ConfigError) as e:
@@ -90,3 +91,26 @@ def test_cli_run_writes_every_file(tmp_path):
     saved = compose(["experiment=smoke", "days=30", "seed=5"])
     from omegaconf import OmegaConf
     assert OmegaConf.load(out / "config.yaml") == saved
+
+
+def test_the_schema_defaults_are_the_yaml_defaults():
+    # config.py: "the defaults here mirror them so that the schema alone builds a sensible
+    # model". Every scalar both define must agree, except the subsidy fields: the schema's
+    # mirror subsidy/none, the default group is subsidy/launch_war.
+    from omegaconf import OmegaConf
+
+    from sim.config import Config
+    yaml = OmegaConf.to_container(compose([]), resolve=True)
+    schema = OmegaConf.to_container(OmegaConf.structured(Config()), resolve=True)
+    differ = []
+
+    def walk(a, b, path):
+        if isinstance(a, dict) and isinstance(b, dict):
+            for k in set(a) & set(b):
+                walk(a[k], b[k], f"{path}.{k}" if path else k)
+        elif not isinstance(a, dict | list) and not isinstance(b, dict | list) and a != b:
+            differ.append(f"{path}: schema {b}, yaml {a}")
+
+    walk(yaml, schema, "")
+    assert sorted(d for d in differ if not d.startswith("subsidy.")) == [], differ
+
