@@ -164,7 +164,10 @@ def small_world_network(n: int, market, rng: np.random.Generator) -> SocialNetwo
 
     Each household links to its ``neighbors`` nearest ring neighbours (``neighbors // 2`` each
     side); each tie's far end is rewired to a uniformly drawn household with ``rewire_prob``
-    (Watts & Strogatz 1998). Neighbourhoods are consecutive blocks of the ring.
+    (Watts & Strogatz 1998). Neighbourhoods are consecutive blocks of the ring; the blocks after
+    the first ``market.county.town_share`` of the households are villages, so the population
+    (segments, leader rates and pay, the farming season) is the county's and against ``county``
+    only the network differs.
     """
     sw = market.small_world
     h = sw.neighbors // 2
@@ -173,8 +176,9 @@ def small_world_network(n: int, market, rng: np.random.Generator) -> SocialNetwo
     a = _symmetric_adjacency(n, src, dst)
     sizes = _block_sizes(n, market.neighbourhood_size)
     nb = np.repeat(np.arange(len(sizes)), sizes).astype(np.int32)
-    return SocialNetwork(n, nb, np.zeros(len(sizes), bool), a,
-                         np.asarray(a.sum(axis=1)).ravel())
+    block_start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    is_village = block_start >= int(round(n * market.county.town_share))
+    return SocialNetwork(n, nb, is_village, a, np.asarray(a.sum(axis=1)).ravel())
 
 
 def county_network(n: int, market, rng: np.random.Generator) -> SocialNetwork:

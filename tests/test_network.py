@@ -45,6 +45,15 @@ def test_sparse_presets_are_symmetric_simple_and_seeded(preset):
     assert (_net(2, *m).adjacency != a).nnz > 0
 
 
+def test_small_world_has_the_countys_town_and_village_households():
+    # Same population as county (configs/market/small_world.yaml): the blocks of the ring after
+    # the first town_share of households are villages (within one block of 300).
+    net = _net(0, "market=small_world", "market.consumers=20000")
+    town = ~net.household_in_village
+    assert abs(town.mean() - 0.35) <= 300 / 20000
+    assert net.is_village.sum() > 0 and (~net.is_village).sum() > 0
+
+
 def test_county_is_clustered_inside_neighbourhoods_with_a_town_hub():
     net = _net(0, "market.consumers=5000")
     a = net.adjacency.tocoo()
