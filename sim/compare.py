@@ -34,7 +34,7 @@ from omegaconf import OmegaConf
 
 from sim.collect import _flatten, find_runs, read_overrides
 from sim.outputs import atomic_write
-from sim.stats import t_quantile, welch_df
+from sim.stats import unpaired_half_width
 from sim.study import paired_difference
 
 __all__ = ["DEFAULT_A", "DEFAULT_B", "DEFAULT_METRICS", "compare", "comparison_figure",
@@ -230,10 +230,8 @@ def comparison_figure(table: pd.DataFrame, daily_a, daily_b, daily_metric: str, 
         diff = daily_b - daily_a
         mean, lo, hi = figures.mean_ci(diff)
         days = np.arange(diff.shape[1])
-        n_a, n_b = len(daily_a), len(daily_b)
-        va, vb = daily_a.var(axis=0, ddof=1), daily_b.var(axis=0, ddof=1)
-        se = np.sqrt(va / n_a + vb / n_b)  # unpaired (Welch), as in sim.study
-        half_unpaired = np.where(se > 0, t_quantile(welch_df(va, n_a, vb, n_b)) * se, 0.0)
+        half_unpaired = unpaired_half_width(daily_a.var(axis=0, ddof=1), len(daily_a),
+                                            daily_b.var(axis=0, ddof=1), len(daily_b))
         ax[1].fill_between(days, mean - half_unpaired, mean + half_unpaired, color="0.85",
                            linewidth=0, label="unpaired 95% CI")
         figures.band(ax[1], days, mean, lo, hi, label="paired mean and 95% CI")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-__all__ = ["t_quantile", "welch_df"]
+__all__ = ["t_quantile", "unpaired_half_width", "welch_df"]
 
 
 def t_quantile(df, level: float = 0.95):
@@ -33,4 +33,13 @@ def welch_df(var_a, n_a: int, var_b, n_b: int):
     den = sa**2 / (n_a - 1) + sb**2 / (n_b - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    return float(out) if out.ndim == 0 else out
+
+
+def unpaired_half_width(var_a, n_a: int, var_b, n_b: int, level: float = 0.95):
+    """Half-width of the ``level`` interval of ``mean(b) - mean(a)`` for independent samples:
+    Welch's t times ``sqrt(var_a / n_a + var_b / n_b)``; 0 where both variances are 0."""
+    se = np.sqrt(np.asarray(var_a, float) / n_a + np.asarray(var_b, float) / n_b)
+    with np.errstate(invalid="ignore"):
+        out = np.where(se > 0, t_quantile(welch_df(var_a, n_a, var_b, n_b), level) * se, 0.0)
     return float(out) if out.ndim == 0 else out

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.stats import t_quantile, welch_df
+from sim.stats import t_quantile, unpaired_half_width
 
 __all__ = ["SMALL_MARKET", "StudyArgs", "paired_difference", "parse_study_args",
            "platform_series", "run_one", "run_seeds"]
@@ -107,12 +107,8 @@ def paired_difference(a, b, level: float = 0.95) -> dict:
     a, b = np.asarray(a, float), np.asarray(b, float)
     n = len(a)
     d = b - a
-    se_paired = d.std(ddof=1) / np.sqrt(n)
-    half_paired = t_quantile(n - 1, level) * se_paired if se_paired > 0 else 0.0 * se_paired
-    va, vb = a.var(ddof=1), b.var(ddof=1)
-    se_unpaired = np.sqrt(va / n + vb / n)
-    half_unpaired = (t_quantile(welch_df(va, n, vb, n), level) * se_unpaired
-                     if se_unpaired > 0 else 0.0 * se_unpaired)
+    half_paired = t_quantile(n - 1, level) * d.std(ddof=1) / np.sqrt(n)
+    half_unpaired = unpaired_half_width(a.var(ddof=1), n, b.var(ddof=1), n, level)
     return {"n": n, "mean_a": a.mean(), "mean_b": b.mean(), "difference": d.mean(),
             "ci_low": d.mean() - half_paired, "ci_high": d.mean() + half_paired,
             "paired_half_width": half_paired, "unpaired_half_width": half_unpaired}
