@@ -280,6 +280,30 @@ def spread_complaints(indptr, indices, data, rows, x_rows, trust, heard, fade, l
 
 
 @_jit
+def _flag_buffer(n):
+    """Zeroed 0/1 flags for ``n`` households, padded with zeros to whole 8-byte words
+    (:func:`_flagged`)."""
+    return np.zeros((n + 7) // 8 * 8, np.uint8)
+
+
+@_jit
+def _flagged(flags):
+    """``flatnonzero(flags)`` for 0/1 flags from :func:`_flag_buffer`, ascending. Eight flags
+    are tested at once as a word: a word of zeros (most of them when few households are
+    flagged) is skipped with one branch, the others are compacted without branches (no
+    mispredictions when many are flagged)."""
+    words = flags.view(np.uint64)
+    out = np.empty(flags.shape[0], np.int64)
+    m = 0
+    for w in range(words.shape[0]):
+        if words[w] != 0:
+            for i in range(8 * w, 8 * w + 8):
+                out[m] = i
+                m += flags[i]
+    return out[:m].copy()
+
+
+@_jit
 def occasion_choosers(adopted, order_rate, in_village, demand_town, demand_village,
                       leader_of, promotion, u_occ, aware, active):
     """Today's order occasions and the households that can act on them (DESIGN §4.2).
@@ -290,18 +314,24 @@ def occasion_choosers(adopted, order_rate, in_village, demand_town, demand_villa
     (number of occasions, choosers' indices, their reachable platforms (m, P) bool).
     """
     n, n_p = leader_of.shape
-    idx = np.empty(n, np.int64)
-    reach = np.empty((n, n_p), np.bool_)
+    # The adopters with an occasion even at the promoted rate (rounding is monotone), flagged
+    # in one pass without branches; the leader lookup and the rest are done for them alone.
+    ad = adopted.view(np.uint8)
+    flags = _flag_buffer(n)
+    if promotion >= 0.0:
+        for i in range(n):
+            demand = demand_village if in_village[i] else demand_town
+            flags[i] = ad[i] & np.uint8(u_occ[i] < order_rate[i] * demand * (1.0 + promotion))
+    else:
+        flags[:n] = ad
+    cand = _flagged(flags)
+    idx = np.empty(cand.shape[0], np.int64)
+    reach = np.empty((cand.shape[0], n_p), np.bool_)
     n_occ = 0
     m = 0
-    for i in range(n):
-        if not adopted[i]:
-            continue
+    for i in cand:
         demand = demand_village if in_village[i] else demand_town
         base = order_rate[i] * demand
-        # No occasion even at the promoted rate (rounding is monotone): skip the leader lookup.
-        if promotion >= 0.0 and not u_occ[i] < base * (1.0 + promotion):
-            continue
         has_leader = False
         for j in range(n_p):
             if leader_of[i, j] >= 0:
@@ -402,16 +432,23 @@ def changed_state_rows(adopted, is_leader, day_last_order_p, d, recent_days, st_
     per platform), float32.
     """
     n, n_p = day_last_order_p.shape
-    rows = np.empty(n, np.int64)
-    m = 0
+    # The changes flagged in passes without branches, over the households and over the (n, P)
+    # entries as one flat run; only the few changed rows (~2.5% a day) are visited.
+    ad, le = adopted.view(np.uint8), is_leader.view(np.uint8)
+    st_ad, st_le = st_adopted.view(np.uint8), st_leader.view(np.uint8)
+    flags = _flag_buffer(n)
     for i in range(n):
-        changed = adopted[i] != st_adopted[i] or is_leader[i] != st_leader[i]
-        for j in range(n_p):
-            dlo = day_last_order_p[i, j]
-            changed = changed or ((dlo >= 0 and d - dlo <= recent_days) != st_recent[i, j])
-        if changed:
-            rows[m] = i
-            m += 1
+        flags[i] = (ad[i] ^ st_ad[i]) | (le[i] ^ st_le[i])
+    last = day_last_order_p.reshape(n * n_p)
+    st_rec = st_recent.view(np.uint8).reshape(n * n_p)
+    entry = _flag_buffer(n * n_p)
+    for e in range(n * n_p):
+        dlo = last[e]
+        entry[e] = np.uint8((dlo >= 0) & (d - dlo <= recent_days)) ^ st_rec[e]
+    for e in _flagged(entry):
+        flags[e // n_p] = 1
+    rows = _flagged(flags)
+    m = rows.shape[0]
     delta = np.zeros((m, n_cols), np.float32)
     for r in range(m):
         i = rows[r]
@@ -424,7 +461,7 @@ def changed_state_rows(adopted, is_leader, day_last_order_p, d, recent_days, st_
             st_recent[i, j] = now
         st_adopted[i] = adopted[i]
         st_leader[i] = is_leader[i]
-    return rows[:m].copy(), delta
+    return rows, delta
 
 
 @_jit
@@ -435,13 +472,15 @@ def lapse(adopted, is_leader, day_last_order, day_adopted, trust, d, lapse_days,
     adopts again has ``lapse_days`` to order before it can lapse again. Returns how many
     lapsed."""
     n, n_p = trust.shape
-    k = 0
+    # The adopters who waited long enough (a few percent), flagged in one pass without
+    # branches; only their trust is read.
+    ad, le = adopted.view(np.uint8), is_leader.view(np.uint8)
+    flags = _flag_buffer(n)
     for i in range(n):
-        if not adopted[i] or is_leader[i]:
-            continue
         last = max(day_last_order[i], day_adopted[i])
-        if not d - last > lapse_days:
-            continue
+        flags[i] = ad[i] & (le[i] ^ np.uint8(1)) & np.uint8(d - last > lapse_days)
+    k = 0
+    for i in _flagged(flags):
         top = trust[i, 0]
         for j in range(1, n_p):
             if trust[i, j] > top:
@@ -456,13 +495,11 @@ def lapse(adopted, is_leader, day_last_order, day_adopted, trust, d, lapse_days,
 def unaware(aware, j):
     """Households not aware of platform ``j``, ascending: ``flatnonzero(~aware[:, j])``."""
     n = aware.shape[0]
-    out = np.empty(n, np.int64)
-    m = 0
-    for i in range(n):
-        if not aware[i, j]:
-            out[m] = i
-            m += 1
-    return out[:m].copy()
+    aw = aware.view(np.uint8)
+    flags = _flag_buffer(n)
+    for i in range(n):  # no branches: the unaware can be anything from none to all
+        flags[i] = aw[i, j] ^ np.uint8(1)
+    return _flagged(flags)
 
 
 @_jit
@@ -499,22 +536,22 @@ def adoption_candidates(adopted, reach_k, neighbourhood, adopted_neighbours, lea
     caller applies the complaints factor (a power, left to NumPy) and the clip to [0, 1].
     """
     n = adopted.shape[0]
-    cand = np.empty(n, np.int64)
-    prob = np.empty(n)
-    m = 0
-    for i in range(n):
-        if adopted[i]:
-            continue
+    ad = adopted.view(np.uint8)
+    flags = _flag_buffer(n)
+    for i in range(n):  # the households first, without branches (any share can have adopted)
+        flags[i] = ad[i] ^ np.uint8(1)
+    cand = _flagged(flags)
+    prob = np.empty(cand.shape[0])
+    for r in range(cand.shape[0]):
+        i = cand[r]
         frac = 0.0
         if degree[i] > 0:
             frac = np.float64(adopted_neighbours[i]) / np.float64(degree[i])
         p = p_external * p_scale[i] * reach_k[neighbourhood[i]] + q_imitation * frac
         if leader_boost != 0.0:
             p = p + leader_boost * (1.0 if leader_neighbours[i] > 0 else 0.0)
-        cand[m] = i
-        prob[m] = p
-        m += 1
-    return cand[:m].copy(), prob[:m].copy()
+        prob[r] = p
+    return cand, prob
 
 
 @_jit
