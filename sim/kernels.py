@@ -280,6 +280,17 @@ def spread_complaints(indptr, indices, data, rows, x_rows, trust, heard, fade, l
 
 
 @_jit
+def _column(a, j, out):
+    """``out[:] = a[:, j]``. The per-household passes work column by column, each column
+    copied to a contiguous buffer first: a loop over the households of one platform, with
+    scalar accumulators and contiguous operands, is one LLVM vectorises; a loop over the
+    platforms inside the loop over households (a trip count known only at run time, counts
+    kept in per-platform arrays) is not, and costs several times as much."""
+    for i in range(a.shape[0]):
+        out[i] = a[i, j]
+
+
+@_jit
 def _flag_buffer(n):
     """Zeroed 0/1 flags for ``n`` households, padded with zeros to whole 8-byte words
     (:func:`_flagged`)."""
@@ -1068,30 +1079,46 @@ def recent_buyers(day_last_order_p, d, window, cohort):
     over all platforms the cohort's households and those of them who bought again.
     """
     n, n_p = day_last_order_p.shape
-    recent = np.zeros((n, n_p), np.bool_)
+    recent = np.empty((n, n_p), np.bool_)
+    rec = recent.view(np.uint8)
+    last = day_last_order_p.reshape(n * n_p)
+    rec_flat = rec.reshape(n * n_p)
+    start = d - window
+    for e in range(n * n_p):
+        rec_flat[e] = (last[e] >= 0) & (last[e] > start)
     buyers_p = np.zeros(n_p, np.int64)
     again_p = np.zeros(n_p, np.int64)
     cohort_p = np.zeros(n_p, np.int64)
-    buyers = overlap = in_cohort = cohort_again = 0
     has_cohort = cohort.shape[0] == n
-    for i in range(n):  # counts as sums of 0/1, no branches on the households' state
-        k = 0
-        was = False
-        for j in range(n_p):
-            last = day_last_order_p[i, j]
-            r = (last >= 0) & (last > d - window)
-            recent[i, j] = r
-            k += r
-            buyers_p[j] += r
-            if has_cohort:
-                co = cohort[i, j]
-                was = was | co
-                cohort_p[j] += co
-                again_p[j] += co & r
-        buyers += k > 0
-        overlap += k >= 2
-        in_cohort += was
-        cohort_again += was & (k > 0)
+    co8 = cohort.view(np.uint8)
+    # Counts as sums of 0/1 bytes, no branches on the households' state, platform by platform
+    # (_column); per household, bit 0: a recent buyer, bit 1: of two platforms or more, bit 2:
+    # in the cohort.
+    seen = np.zeros(n, np.uint8)
+    r_j = np.empty(n, np.uint8)
+    c_j = np.zeros(n, np.uint8)
+    one, two = np.uint8(1), np.uint8(2)
+    for j in range(n_p):
+        _column(rec, j, r_j)
+        if has_cohort:
+            _column(co8, j, c_j)
+        b = a = c = 0
+        for i in range(n):
+            r, co, s = r_j[i], c_j[i], seen[i]
+            b += r
+            c += co
+            a += co & r
+            seen[i] = s | ((s & r) << one) | r | (co << two)
+        buyers_p[j] = b
+        again_p[j] = a
+        cohort_p[j] = c
+    buyers = overlap = in_cohort = cohort_again = 0
+    for i in range(n):
+        s = seen[i]
+        buyers += s & one
+        overlap += (s >> one) & one
+        in_cohort += s >> two
+        cohort_again += (s >> two) & s
     return recent, buyers_p, buyers, overlap, again_p, cohort_p, in_cohort, cohort_again
 
 
@@ -1102,27 +1129,37 @@ def household_counts(adopted, in_village, aware, leader_of, active):
     leader of each platform, and with a leader of an active platform."""
     n, n_p = aware.shape
     # Counts as sums of 0/1 bytes, no branches on the households' state (the flags' bytes
-    # are 0 or 1: NumPy's bool).
+    # are 0 or 1: NumPy's bool), platform by platform (_column); per household, bit 0: aware
+    # of a platform, bit 1: a leader of an active one.
     ad, vil, aw = adopted.view(np.uint8), in_village.view(np.uint8), aware.view(np.uint8)
     act = active.view(np.uint8)
-    adopters = adopters_village = villagers = aware_any = covered = 0
-    aware_p = np.zeros(n_p, np.int64)
-    leader_p = np.zeros(n_p, np.int64)
+    adopters = adopters_village = villagers = 0
     for i in range(n):
         adopters += ad[i]
         villagers += vil[i]
         adopters_village += ad[i] & vil[i]
-        any_aware = np.uint8(0)
-        any_covered = np.uint8(0)
-        for j in range(n_p):
-            a = aw[i, j]
-            aware_p[j] += a
-            any_aware |= a
-            has = np.uint8(leader_of[i, j] >= 0)
-            leader_p[j] += has
-            any_covered |= has & act[j]
-        aware_any += any_aware
-        covered += any_covered
+    aware_p = np.zeros(n_p, np.int64)
+    leader_p = np.zeros(n_p, np.int64)
+    seen = np.zeros(n, np.uint8)
+    a_j = np.empty(n, np.uint8)
+    l_j = np.empty(n, np.int32)
+    one = np.uint8(1)
+    for j in range(n_p):
+        _column(aw, j, a_j)
+        _column(leader_of, j, l_j)
+        a = h = 0
+        act_j = act[j] << one
+        for i in range(n):
+            has = np.uint8(l_j[i] >= 0)
+            a += a_j[i]
+            h += has
+            seen[i] |= a_j[i] | (has * act_j)
+        aware_p[j] = a
+        leader_p[j] = h
+    aware_any = covered = 0
+    for i in range(n):
+        aware_any += seen[i] & one
+        covered += seen[i] >> one
     return (adopters, adopters - adopters_village, n - villagers, adopters_village, villagers,
             aware_any, aware_p, leader_p, covered)
 
