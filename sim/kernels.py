@@ -1070,7 +1070,7 @@ def presale_fill(sel, u_supplier, u_life, u_relabel, u_defect, alloc, life_min, 
 
 @_jit
 def recent_buyers(day_last_order_p, d, window, cohort):
-    """Buyers of the last ``window`` days and their repurchase, counted in one pass.
+    """Buyers of the last ``window`` days and their repurchase, counted in one call.
 
     ``recent[i, j]``: household i ordered from platform j in ``(d - window, d]``. Returns
     ``recent``, buyers per platform, buyers, buyers of two or more platforms and, against
@@ -1124,7 +1124,7 @@ def recent_buyers(day_last_order_p, d, window, cohort):
 
 @_jit
 def household_counts(adopted, in_village, aware, leader_of, active):
-    """The day's household counts for the records, in one pass: adopters (all, town, village),
+    """The day's household counts for the records, in one call: adopters (all, town, village),
     households in town and in villages, households aware of any platform and of each, with a
     leader of each platform, and with a leader of an active platform."""
     n, n_p = aware.shape

@@ -133,7 +133,7 @@ class Recorder:
         last = c.day_last_order_p
         # recent (n, P): ordered from j in (d-30, d]; the cohort: ordered from j in
         # (d-60, d-30], the records' oldest once today's joins them (31 days of records).
-        # Counted in one compiled pass.
+        # Counted in one compiled call.
         k = len(self._recent)
         cohort = self._recent[k - w] if k >= w else np.zeros((0, 0), bool)
         (recent, buyers_p, n_buyers, overlap, again_p, cohort_p, in_cohort,
@@ -205,7 +205,7 @@ class Recorder:
         multi_rows = rows_of[per] > 1
         multi_by_platform = np.bincount(t.view("platform")[act][multi_rows], minlength=n_p)
         active = np.array([p.active for p in m.platform_list])
-        # Household counts in one compiled pass (the shares below are these counts over n).
+        # Household counts in one compiled call (the shares below are these counts over n).
         (adopters, adopters_town, n_town, adopters_village, n_village, aware_any, aware_p,
          leader_p, covered) = kernels.household_counts(c.adopted, c.in_village, c.aware,
                                                        c.leader_of, active)

@@ -526,7 +526,7 @@ class GroupBuyingMarket(mesa.Model):
         reach_k = self.neighbourhood_reach_today()
         # Only households that have not adopted can adopt: the probability is computed, and the
         # full-length stream's numbers drawn (RandomStreams.uniform_of), for them alone.
-        # sim.consumers.adoption_probability: the terms in one compiled pass over the
+        # sim.consumers.adoption_probability: the terms in one compiled call over the
         # households (sim.kernels.adoption_candidates), the complaints factor and the clip here.
         cand, prob = kernels.adoption_candidates(
             c.adopted, reach_k, c.neighbourhood, nb[:, 0], nb[:, 1], net.degree, c.p_scale,
