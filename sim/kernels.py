@@ -831,35 +831,56 @@ def chain_losses(life0, filled, defect, from_stock, supplier, sup_transit_hours,
     a unit that was not lost, that of the last leg, as NumPy indexes -1).
     """
     m, n_c = life0.shape
-    n_legs = cold.shape[1]
-    spoiled = np.zeros((m, n_c), np.bool_)
-    low_life = np.zeros((m, n_c), np.bool_)
+    n_s = sup_transit_hours.shape[0]
+    # A leg's hours take a few values (leg 0: a supplier's transit or 0 from stock; leg 1:
+    # central -> grid or 0; legs 2-3: by area and lateness), so each leg's use of a category's
+    # life, hours / 24 / L, is tabled once per value and temperature: the same two divisions,
+    # done ~40 times instead of twice per leg and unit (divisions bound the loop).
+    k1, k2, k3 = n_s + 1, n_s + 3, n_s + 5  # the first row of legs 1-3 in the table
+    hours = np.empty(n_s + 9)
+    for s in range(n_s):
+        hours[s] = sup_transit_hours[s]
+    hours[n_s] = 0.0
+    hours[k1], hours[k1 + 1] = central_to_grid_hours, 0.0
+    for v in range(2):
+        hours[k2 + v] = grid_to_pickup_hours[v]
+        hours[k3 + 2 * v] = dwell_hours[v] + 0.0
+        hours[k3 + 2 * v + 1] = dwell_hours[v] + late_extra_hours
+    used = np.empty((n_s + 9, 2, n_c))  # [hours value, cold, category]
+    for k in range(n_s + 9):
+        for c in range(n_c):
+            used[k, 0, c] = hours[k] / 24.0 / shelf_life_ambient[c]
+            used[k, 1, c] = hours[k] / 24.0 / shelf_life_cold[c]
+    spoiled = np.empty((m, n_c), np.bool_)
+    low_life = np.empty((m, n_c), np.bool_)
     stage = np.empty((m, n_c), np.int64)
-    hours = np.empty(n_legs)
     for r in range(m):
         v = 1 if village[r] else 0
-        hours[2] = grid_to_pickup_hours[v]
-        hours[3] = dwell_hours[v] + (late_extra_hours if late[r] else 0.0)
+        stock = from_stock[r]
+        u1 = used[k1 + (1 if stock else 0), 1 if cold[r, 1] else 0]
+        u2 = used[k2 + v, 1 if cold[r, 2] else 0]
+        u3 = used[k3 + 2 * v + (1 if late[r] else 0), 1 if cold[r, 3] else 0]
+        u0 = used[:, 1 if cold[r, 0] else 0]
         for c in range(n_c):
-            if from_stock[r]:
-                hours[0] = 0.0
-                hours[1] = 0.0
-            else:
-                hours[0] = sup_transit_hours[max(supplier[r, c], 0)]
-                hours[1] = central_to_grid_hours
-            cum = 0.0
-            leg = -1
-            for g in range(n_legs):
-                life = shelf_life_cold[c] if cold[r, g] else shelf_life_ambient[c]
-                used = hours[g] / 24.0 / life
-                cum = used if g == 0 else cum + used
-                if leg < 0 and cum >= life0[r, c]:
-                    leg = g
-            lost = filled[r, c] and (defect[r, c] or leg >= 0)
+            start = life0[r, c]
+            cum0 = u0[n_s if stock else max(supplier[r, c], 0), c]
+            cum1 = cum0 + u1[c]
+            cum2 = cum1 + u2[c]
+            cum3 = cum2 + u3[c]
+            leg = -1  # the first leg where the use reaches the starting life
+            if cum3 >= start:
+                leg = 3
+            if cum2 >= start:
+                leg = 2
+            if cum1 >= start:
+                leg = 1
+            if cum0 >= start:
+                leg = 0
+            f, bad = filled[r, c], defect[r, c]
+            lost = f & (bad | (leg >= 0))
             spoiled[r, c] = lost
-            low_life[r, c] = (filled[r, c] and not lost
-                              and life0[r, c] - cum < complaint_life_fraction)
-            stage[r, c] = 0 if defect[r, c] else leg_loss_stage[leg]
+            low_life[r, c] = f & (not lost) & (start - cum3 < complaint_life_fraction)
+            stage[r, c] = 0 if bad else leg_loss_stage[leg]
     return spoiled, low_life, stage
 
 
