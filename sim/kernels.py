@@ -373,17 +373,19 @@ def choice_probabilities(w, u):
     m, n_o = w.shape
     k_out = np.empty(m, np.int64)
     total_out = np.empty(m)
-    cum = np.empty(n_o)
     for r in range(m):
         s = w[r, 0]
-        cum[0] = s
         for k in range(1, n_o):
             s = s + w[r, k]
-            cum[k] = s
+        # The partial sums again, in the same order (equal to the first pass's). As w >= 0 they
+        # never decrease, nor do their quotients by s: the last, s / s, cannot count below the
+        # cap, and is left out (a division each).
+        cum = w[r, 0]
         count = 0
-        for k in range(n_o):
-            if cum[k] / s <= u[r]:
-                count += 1
+        for k in range(n_o - 1):
+            if k > 0:
+                cum = cum + w[r, k]
+            count += cum / s <= u[r]
         k_out[r] = min(count, n_o - 1)
         total_out[r] = s
     return k_out, total_out
