@@ -56,7 +56,6 @@ __all__ = [
     "seed_sequence_keys",
     "splitmix_uniforms",
     "spread_complaints",
-    "stable_argsort_unit",
     "unaware",
     "unserved",
     "warm_up",
@@ -958,41 +957,6 @@ def record_units(platform, village, filled, spoiled, low_life, stage, refund_uni
 
 
 @_jit
-def stable_argsort_unit(u):
-    """``np.argsort(u, kind="stable")`` for values in [0, 1), in linear expected time.
-
-    A bucket sort: value ``x`` goes to bucket ``floor(x * n)`` (monotone in ``x``), buckets are
-    filled in index order and sorted by insertion, which moves an entry only past strictly
-    larger ones; so equal values keep their index order, as in any stable sort, and the
-    permutation is the one NumPy's stable sort gives. Uniforms spread ~1 per bucket.
-    """
-    n = u.shape[0]
-    start = np.zeros(n + 1, np.int64)
-    bucket = np.empty(n, np.int64)
-    for i in range(n):
-        b = min(np.int64(u[i] * n), n - 1)
-        bucket[i] = b
-        start[b + 1] += 1
-    for b in range(n):
-        start[b + 1] += start[b]
-    order = np.empty(n, np.int64)
-    fill = start[:n].copy()
-    for i in range(n):
-        order[fill[bucket[i]]] = i
-        fill[bucket[i]] += 1
-    for b in range(n):
-        for k in range(start[b] + 1, start[b + 1]):
-            item = order[k]
-            x = u[item]
-            q = k - 1
-            while q >= start[b] and u[order[q]] > x:
-                order[q + 1] = order[q]
-                q -= 1
-            order[q + 1] = item
-    return order
-
-
-@_jit
 def presale_fill(sel, u_supplier, u_life, u_relabel, u_defect, alloc, life_min, life_max,
                  relabel_prob, relabel_age, defect_prob, unit_cost_ref, cost_mult, supplier,
                  life0, defect, cost_yuan, filled):
@@ -1004,33 +968,83 @@ def presale_fill(sel, u_supplier, u_life, u_relabel, u_defect, alloc, life_min, 
     uniform in the category's range, less the relabel age if its supplier relabels old stock
     (``GroupBuyingMarket._initial_life``); it is defective with the supplier's probability and
     costs the category's reference cost times the supplier's multiplier.
+
+    The queue is not sorted: an order's supplier depends only on which suppliers' last places
+    it comes after, so only the orders at those few places are found (a bucket count by
+    uniform, then a count within the bucket holding the place), and each order is compared
+    with them. The order at place ``e`` is the one with ``e`` orders before it by (uniform,
+    position in ``sel``), the stable sort's order.
     """
     m = sel.shape[0]
     n_c, n_s = alloc.shape
-    # Each order's place in each category's queue; then the orders in row order (the book's
-    # arrays are read and written front to back).
-    u = np.empty((n_c, m))
-    for p in range(m):
-        for c in range(n_c):
-            u[c, p] = u_supplier[sel[p], c]
-    place = np.empty((n_c, m), np.int64)
-    for c in range(n_c):
-        order = stable_argsort_unit(u[c])
-        for pos in range(m):
-            place[c, order[pos]] = pos
-    ends = np.empty((n_c, n_s), np.int64)  # the queue places each supplier's units reach
+    # Supplier s serves the places below ends[c, s] not served before: the running maximum of
+    # the cumulative units, so that an order's supplier is the number of ends at or below its
+    # place (equal to the first s with place < cumulative units, and branch-free).
+    ends = np.empty((n_c, n_s), np.int64)
     for c in range(n_c):
         total = 0
+        top = 0
         for s in range(n_s):
             total += alloc[c, s]
-            ends[c, s] = total
+            top = max(top, total)
+            ends[c, s] = top
+    # Buckets of the uniforms (x in bucket floor(x * n_b), monotone in x, ~8 orders each):
+    # counts, and each bucket's orders as a list (head, next), for each category.
+    n_b = m // 8 + 1
+    count = np.zeros((n_c, n_b + 1), np.int64)
+    head = np.full((n_c, n_b), -1, np.int64)
+    nxt = np.empty((m, n_c), np.int64)
     for p in range(m):
         r = sel[p]
         for c in range(n_c):
-            pos = place[c, p]
+            b = min(np.int64(u_supplier[r, c] * n_b), n_b - 1)
+            count[c, b + 1] += 1
+            nxt[p, c] = head[c, b]
+            head[c, b] = p
+    # The order at each end's place, as its (uniform, position): an order is at or past the end
+    # when it is not before it. An end at 0 has every order past it, one at m or more none.
+    at_u = np.empty((n_c, n_s))
+    at_p = np.empty((n_c, n_s), np.int64)
+    for c in range(n_c):
+        for b in range(n_b):
+            count[c, b + 1] += count[c, b]  # count[c, b]: the orders in buckets below b
+        b = 0
+        for s in range(n_s):
+            e = ends[c, s]
+            at_p[c, s] = 0
+            if e <= 0:
+                at_u[c, s] = -np.inf
+                continue
+            if e >= m:
+                at_u[c, s] = np.inf
+                continue
+            while count[c, b + 1] <= e:  # the bucket holding place e (ends never decrease)
+                b += 1
+            k = e - count[c, b]  # its place within the bucket
+            q = head[c, b]
+            while q >= 0:
+                uq = u_supplier[sel[q], c]
+                before = 0
+                t = head[c, b]
+                while t >= 0:
+                    ut = u_supplier[sel[t], c]
+                    before += (ut < uq) | ((ut == uq) & (t < q))
+                    t = nxt[t, c]
+                if before == k:
+                    at_u[c, s] = uq
+                    at_p[c, s] = q
+                    break
+                q = nxt[q, c]
+    for p in range(m):  # the orders in row order (the book's arrays are read front to back)
+        r = sel[p]
+        for c in range(n_c):
+            x = u_supplier[r, c]
             s = 0
-            while s < n_s and pos >= ends[c, s]:
-                s += 1
+            for t in range(n_s):
+                a = at_u[c, t]
+                s += x >= a
+                if x == a and p < at_p[c, t]:  # rare: the same uniform, earlier in sel
+                    s -= 1
             if s >= n_s:
                 continue  # past the last unit: unfilled
             life = life_min[c] + (life_max[c] - life_min[c]) * u_life[r, c]
