@@ -601,21 +601,35 @@ def group_sums(values, row_group, cell_group, n_groups):
     m, k = values.shape
     per_cell = cell_group.shape[0] > 0
     size = np.zeros(n_groups + 1, np.int64)
-    for r in range(m):
-        for c in range(k):
-            g = cell_group[r, c] if per_cell else row_group[r]
+    if per_cell:
+        for r in range(m):
+            for c in range(k):
+                g = cell_group[r, c]
+                if g >= 0:
+                    size[g + 1] += 1
+    else:  # a row's cells go together: counted and copied once per row
+        for r in range(m):
+            g = row_group[r]
             if g >= 0:
-                size[g + 1] += 1
+                size[g + 1] += k
     for g in range(n_groups):
         size[g + 1] += size[g]
     buf = np.empty(size[n_groups])
     fill = size[:n_groups].copy()
     for r in range(m):
-        for c in range(k):
-            g = cell_group[r, c] if per_cell else row_group[r]
+        if per_cell:
+            for c in range(k):
+                g = cell_group[r, c]
+                if g >= 0:
+                    buf[fill[g]] = values[r, c]
+                    fill[g] += 1
+        else:
+            g = row_group[r]
             if g >= 0:
-                buf[fill[g]] = values[r, c]
-                fill[g] += 1
+                at = fill[g]
+                for c in range(k):
+                    buf[at + c] = values[r, c]
+                fill[g] = at + k
     out = np.empty(n_groups)
     for g in range(n_groups):
         out[g] = _pairwise_sum(buf, size[g], size[g + 1] - size[g])
