@@ -56,7 +56,6 @@ __all__ = [
     "seed_sequence_keys",
     "splitmix_uniforms",
     "spread_complaints",
-    "stable_argsort_unit",
     "unaware",
     "unserved",
     "warm_up",
@@ -414,17 +413,19 @@ def choice_probabilities(w, u):
     m, n_o = w.shape
     k_out = np.empty(m, np.int64)
     total_out = np.empty(m)
-    cum = np.empty(n_o)
     for r in range(m):
         s = w[r, 0]
-        cum[0] = s
         for k in range(1, n_o):
             s = s + w[r, k]
-            cum[k] = s
+        # The partial sums again, in the same order (equal to the first pass's). As w >= 0 they
+        # never decrease, nor do their quotients by s: the last, s / s, cannot count below the
+        # cap, and is left out (a division each).
+        cum = w[r, 0]
         count = 0
-        for k in range(n_o):
-            if cum[k] / s <= u[r]:
-                count += 1
+        for k in range(n_o - 1):
+            if k > 0:
+                cum = cum + w[r, k]
+            count += cum / s <= u[r]
         k_out[r] = min(count, n_o - 1)
         total_out[r] = s
     return k_out, total_out
@@ -648,21 +649,35 @@ def group_sums(values, row_group, cell_group, n_groups):
     m, k = values.shape
     per_cell = cell_group.shape[0] > 0
     size = np.zeros(n_groups + 1, np.int64)
-    for r in range(m):
-        for c in range(k):
-            g = cell_group[r, c] if per_cell else row_group[r]
+    if per_cell:
+        for r in range(m):
+            for c in range(k):
+                g = cell_group[r, c]
+                if g >= 0:
+                    size[g + 1] += 1
+    else:  # a row's cells go together: counted and copied once per row
+        for r in range(m):
+            g = row_group[r]
             if g >= 0:
-                size[g + 1] += 1
+                size[g + 1] += k
     for g in range(n_groups):
         size[g + 1] += size[g]
     buf = np.empty(size[n_groups])
     fill = size[:n_groups].copy()
     for r in range(m):
-        for c in range(k):
-            g = cell_group[r, c] if per_cell else row_group[r]
+        if per_cell:
+            for c in range(k):
+                g = cell_group[r, c]
+                if g >= 0:
+                    buf[fill[g]] = values[r, c]
+                    fill[g] += 1
+        else:
+            g = row_group[r]
             if g >= 0:
-                buf[fill[g]] = values[r, c]
-                fill[g] += 1
+                at = fill[g]
+                for c in range(k):
+                    buf[at + c] = values[r, c]
+                fill[g] = at + k
     out = np.empty(n_groups)
     for g in range(n_groups):
         out[g] = _pairwise_sum(buf, size[g], size[g + 1] - size[g])
@@ -879,35 +894,56 @@ def chain_losses(life0, filled, defect, from_stock, supplier, sup_transit_hours,
     a unit that was not lost, that of the last leg, as NumPy indexes -1).
     """
     m, n_c = life0.shape
-    n_legs = cold.shape[1]
-    spoiled = np.zeros((m, n_c), np.bool_)
-    low_life = np.zeros((m, n_c), np.bool_)
+    n_s = sup_transit_hours.shape[0]
+    # A leg's hours take a few values (leg 0: a supplier's transit or 0 from stock; leg 1:
+    # central -> grid or 0; legs 2-3: by area and lateness), so each leg's use of a category's
+    # life, hours / 24 / L, is tabled once per value and temperature: the same two divisions,
+    # done ~40 times instead of twice per leg and unit (divisions bound the loop).
+    k1, k2, k3 = n_s + 1, n_s + 3, n_s + 5  # the first row of legs 1-3 in the table
+    hours = np.empty(n_s + 9)
+    for s in range(n_s):
+        hours[s] = sup_transit_hours[s]
+    hours[n_s] = 0.0
+    hours[k1], hours[k1 + 1] = central_to_grid_hours, 0.0
+    for v in range(2):
+        hours[k2 + v] = grid_to_pickup_hours[v]
+        hours[k3 + 2 * v] = dwell_hours[v] + 0.0
+        hours[k3 + 2 * v + 1] = dwell_hours[v] + late_extra_hours
+    used = np.empty((n_s + 9, 2, n_c))  # [hours value, cold, category]
+    for k in range(n_s + 9):
+        for c in range(n_c):
+            used[k, 0, c] = hours[k] / 24.0 / shelf_life_ambient[c]
+            used[k, 1, c] = hours[k] / 24.0 / shelf_life_cold[c]
+    spoiled = np.empty((m, n_c), np.bool_)
+    low_life = np.empty((m, n_c), np.bool_)
     stage = np.empty((m, n_c), np.int64)
-    hours = np.empty(n_legs)
     for r in range(m):
         v = 1 if village[r] else 0
-        hours[2] = grid_to_pickup_hours[v]
-        hours[3] = dwell_hours[v] + (late_extra_hours if late[r] else 0.0)
+        stock = from_stock[r]
+        u1 = used[k1 + (1 if stock else 0), 1 if cold[r, 1] else 0]
+        u2 = used[k2 + v, 1 if cold[r, 2] else 0]
+        u3 = used[k3 + 2 * v + (1 if late[r] else 0), 1 if cold[r, 3] else 0]
+        u0 = used[:, 1 if cold[r, 0] else 0]
         for c in range(n_c):
-            if from_stock[r]:
-                hours[0] = 0.0
-                hours[1] = 0.0
-            else:
-                hours[0] = sup_transit_hours[max(supplier[r, c], 0)]
-                hours[1] = central_to_grid_hours
-            cum = 0.0
-            leg = -1
-            for g in range(n_legs):
-                life = shelf_life_cold[c] if cold[r, g] else shelf_life_ambient[c]
-                used = hours[g] / 24.0 / life
-                cum = used if g == 0 else cum + used
-                if leg < 0 and cum >= life0[r, c]:
-                    leg = g
-            lost = filled[r, c] and (defect[r, c] or leg >= 0)
+            start = life0[r, c]
+            cum0 = u0[n_s if stock else max(supplier[r, c], 0), c]
+            cum1 = cum0 + u1[c]
+            cum2 = cum1 + u2[c]
+            cum3 = cum2 + u3[c]
+            leg = -1  # the first leg where the use reaches the starting life
+            if cum3 >= start:
+                leg = 3
+            if cum2 >= start:
+                leg = 2
+            if cum1 >= start:
+                leg = 1
+            if cum0 >= start:
+                leg = 0
+            f, bad = filled[r, c], defect[r, c]
+            lost = f & (bad | (leg >= 0))
             spoiled[r, c] = lost
-            low_life[r, c] = (filled[r, c] and not lost
-                              and life0[r, c] - cum < complaint_life_fraction)
-            stage[r, c] = 0 if defect[r, c] else leg_loss_stage[leg]
+            low_life[r, c] = f & (not lost) & (start - cum3 < complaint_life_fraction)
+            stage[r, c] = 0 if bad else leg_loss_stage[leg]
     return spoiled, low_life, stage
 
 
@@ -983,41 +1019,6 @@ def record_units(platform, village, filled, spoiled, low_life, stage, refund_uni
 
 
 @_jit
-def stable_argsort_unit(u):
-    """``np.argsort(u, kind="stable")`` for values in [0, 1), in linear expected time.
-
-    A bucket sort: value ``x`` goes to bucket ``floor(x * n)`` (monotone in ``x``), buckets are
-    filled in index order and sorted by insertion, which moves an entry only past strictly
-    larger ones; so equal values keep their index order, as in any stable sort, and the
-    permutation is the one NumPy's stable sort gives. Uniforms spread ~1 per bucket.
-    """
-    n = u.shape[0]
-    start = np.zeros(n + 1, np.int64)
-    bucket = np.empty(n, np.int64)
-    for i in range(n):
-        b = min(np.int64(u[i] * n), n - 1)
-        bucket[i] = b
-        start[b + 1] += 1
-    for b in range(n):
-        start[b + 1] += start[b]
-    order = np.empty(n, np.int64)
-    fill = start[:n].copy()
-    for i in range(n):
-        order[fill[bucket[i]]] = i
-        fill[bucket[i]] += 1
-    for b in range(n):
-        for k in range(start[b] + 1, start[b + 1]):
-            item = order[k]
-            x = u[item]
-            q = k - 1
-            while q >= start[b] and u[order[q]] > x:
-                order[q + 1] = order[q]
-                q -= 1
-            order[q + 1] = item
-    return order
-
-
-@_jit
 def presale_fill(sel, u_supplier, u_life, u_relabel, u_defect, alloc, life_min, life_max,
                  relabel_prob, relabel_age, defect_prob, unit_cost_ref, cost_mult, supplier,
                  life0, defect, cost_yuan, filled):
@@ -1029,33 +1030,83 @@ def presale_fill(sel, u_supplier, u_life, u_relabel, u_defect, alloc, life_min, 
     uniform in the category's range, less the relabel age if its supplier relabels old stock
     (``GroupBuyingMarket._initial_life``); it is defective with the supplier's probability and
     costs the category's reference cost times the supplier's multiplier.
+
+    The queue is not sorted: an order's supplier depends only on which suppliers' last places
+    it comes after, so only the orders at those few places are found (a bucket count by
+    uniform, then a count within the bucket holding the place), and each order is compared
+    with them. The order at place ``e`` is the one with ``e`` orders before it by (uniform,
+    position in ``sel``), the stable sort's order.
     """
     m = sel.shape[0]
     n_c, n_s = alloc.shape
-    # Each order's place in each category's queue; then the orders in row order (the book's
-    # arrays are read and written front to back).
-    u = np.empty((n_c, m))
-    for p in range(m):
-        for c in range(n_c):
-            u[c, p] = u_supplier[sel[p], c]
-    place = np.empty((n_c, m), np.int64)
-    for c in range(n_c):
-        order = stable_argsort_unit(u[c])
-        for pos in range(m):
-            place[c, order[pos]] = pos
-    ends = np.empty((n_c, n_s), np.int64)  # the queue places each supplier's units reach
+    # Supplier s serves the places below ends[c, s] not served before: the running maximum of
+    # the cumulative units, so that an order's supplier is the number of ends at or below its
+    # place (equal to the first s with place < cumulative units, and branch-free).
+    ends = np.empty((n_c, n_s), np.int64)
     for c in range(n_c):
         total = 0
+        top = 0
         for s in range(n_s):
             total += alloc[c, s]
-            ends[c, s] = total
+            top = max(top, total)
+            ends[c, s] = top
+    # Buckets of the uniforms (x in bucket floor(x * n_b), monotone in x, ~8 orders each):
+    # counts, and each bucket's orders as a list (head, next), for each category.
+    n_b = m // 8 + 1
+    count = np.zeros((n_c, n_b + 1), np.int64)
+    head = np.full((n_c, n_b), -1, np.int64)
+    nxt = np.empty((m, n_c), np.int64)
     for p in range(m):
         r = sel[p]
         for c in range(n_c):
-            pos = place[c, p]
+            b = min(np.int64(u_supplier[r, c] * n_b), n_b - 1)
+            count[c, b + 1] += 1
+            nxt[p, c] = head[c, b]
+            head[c, b] = p
+    # The order at each end's place, as its (uniform, position): an order is at or past the end
+    # when it is not before it. An end at 0 has every order past it, one at m or more none.
+    at_u = np.empty((n_c, n_s))
+    at_p = np.empty((n_c, n_s), np.int64)
+    for c in range(n_c):
+        for b in range(n_b):
+            count[c, b + 1] += count[c, b]  # count[c, b]: the orders in buckets below b
+        b = 0
+        for s in range(n_s):
+            e = ends[c, s]
+            at_p[c, s] = 0
+            if e <= 0:
+                at_u[c, s] = -np.inf
+                continue
+            if e >= m:
+                at_u[c, s] = np.inf
+                continue
+            while count[c, b + 1] <= e:  # the bucket holding place e (ends never decrease)
+                b += 1
+            k = e - count[c, b]  # its place within the bucket
+            q = head[c, b]
+            while q >= 0:
+                uq = u_supplier[sel[q], c]
+                before = 0
+                t = head[c, b]
+                while t >= 0:
+                    ut = u_supplier[sel[t], c]
+                    before += (ut < uq) | ((ut == uq) & (t < q))
+                    t = nxt[t, c]
+                if before == k:
+                    at_u[c, s] = uq
+                    at_p[c, s] = q
+                    break
+                q = nxt[q, c]
+    for p in range(m):  # the orders in row order (the book's arrays are read front to back)
+        r = sel[p]
+        for c in range(n_c):
+            x = u_supplier[r, c]
             s = 0
-            while s < n_s and pos >= ends[c, s]:
-                s += 1
+            for t in range(n_s):
+                a = at_u[c, t]
+                s += x >= a
+                if x == a and p < at_p[c, t]:  # rare: the same uniform, earlier in sel
+                    s -= 1
             if s >= n_s:
                 continue  # past the last unit: unfilled
             life = life_min[c] + (life_max[c] - life_min[c]) * u_life[r, c]

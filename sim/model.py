@@ -1181,15 +1181,17 @@ class GroupBuyingMarket(mesa.Model):
         # The consumer pays only for what arrives (a stockout is not charged).
         book.prices = np.where(filled, book.prices, 0.0)
         book.coupon_yuan = np.minimum(book.coupon_yuan, book.value_yuan)  # prices.sum(axis=1)
-        unfilled = ~filled
-        np.add.at(self.today["unfilled"],
-                  (np.broadcast_to(book.platform[:, None], filled.shape)[unfilled],
-                   np.broadcast_to(np.arange(n_c)[None, :], filled.shape)[unfilled]), 1)
-        presale_units = int((filled & ~book.from_stock[:, None]).sum())
-        self.goods["procured"] += presale_units
-        self.goods["in_chain"] += int(filled.sum())  # stock units leave the grid warehouse
+        # Unfilled units per platform x category, counted where they are (few), and from them
+        # the filled units per platform (a platform's orders are all pre-sale or all stock).
+        rows, cats = np.nonzero(~filled)
+        unfilled = np.bincount(book.platform[rows] * n_c + cats, minlength=n_p * n_c)
+        unfilled = unfilled.reshape(n_p, n_c)
+        self.today["unfilled"] += unfilled
+        units = orders * n_c - unfilled.sum(axis=1)
+        presale = [pj for pj in range(n_p) if self.proc_mode[pj] != "stock"]
+        self.goods["procured"] += int(units[presale].sum())
+        self.goods["in_chain"] += int(units.sum())  # stock units leave the grid warehouse
         cogs = sums_by(book.cost_yuan, book.platform, n_p)
-        units = np.bincount(book.platform, weights=filled.sum(axis=1), minlength=n_p)
         for pj, p in enumerate(self.platform_list):
             if self.proc_mode[pj] != "stock":
                 p.flows["cogs_yuan"] += float(cogs[pj])
