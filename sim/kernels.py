@@ -30,6 +30,9 @@ import time
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 __all__ = [
     "adoption_candidates",
@@ -213,6 +216,52 @@ def pcg64_uniforms_at(state, index):
     return out
 
 
+# Software prefetch for the kernels that follow a list of households' ties. Their reads land
+# all over arrays that the rest of the day has pushed out of the caches (at 100k households the
+# day touches ~40 MB): measured at 100k with 64 MB touched between calls, scatter_rows took 0.93
+# ms with its data cold and 0.25 ms warm. Asking for the lines a few rows ahead lets those misses
+# overlap (0.62 ms cold). A hint only: it reads nothing into the program and changes no result.
+_PREFETCH_AHEAD = 8  # rows ahead; 2 to 16 measured the same within noise (0.61-0.63 ms)
+_PREFETCH_SPAN = 6  # households either side of a row whose lines are asked for (median tie: 4)
+
+
+@intrinsic
+def _prefetch(typingctx, arr, i):
+    """Ask for the cache line holding ``arr.flat[i]`` (``llvm.prefetch``: read, keep in all
+    levels); ``i`` must be a valid flat index."""
+    def codegen(context, builder, signature, args):
+        ty = signature.args[0]
+        ary = context.make_array(ty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, ty, ary, [args[1]],
+                                       wraparound=False)
+        i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+            "llvm.prefetch.p0")
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+    return numba.types.void(arr, numba.types.intp), codegen
+
+
+@_jit
+def _prefetch_row(indptr, indices, data, rows, r, rows_ahead, near, near_cols):
+    """Prefetch for ``rows[r + rows_ahead]``: its ties (``indptr`` entry further ahead, then
+    ``indices`` and ``data``) and the lines of ``near`` (flat, ``near_cols`` per household)
+    around it, where most of its neighbours are."""
+    m = rows.shape[0]
+    if r + 2 * rows_ahead < m:
+        _prefetch(indptr, rows[r + 2 * rows_ahead])
+    if r + rows_ahead < m:
+        i = rows[r + rows_ahead]
+        e = indptr[i]
+        if e < indices.shape[0]:
+            _prefetch(indices, e)
+            _prefetch(data, e)
+        n = near.shape[0] // near_cols
+        _prefetch(near, max(i - _PREFETCH_SPAN, 0) * near_cols)
+        _prefetch(near, min(i + _PREFETCH_SPAN, n - 1) * near_cols)
+
+
 @_jit
 def scatter_rows(indptr, indices, data, rows, x_rows, out):
     """``out += A[:, rows] @ x_rows`` for a CSR adjacency ``A`` (symmetric: ``A[rows].T``).
@@ -222,7 +271,9 @@ def scatter_rows(indptr, indices, data, rows, x_rows, out):
     float32, so the result equals the sparse product whatever the order of the additions.
     """
     n_cols = x_rows.shape[1]
+    flat = out.reshape(out.shape[0] * n_cols)
     for r in range(rows.shape[0]):
+        _prefetch_row(indptr, indices, data, rows, r, _PREFETCH_AHEAD, flat, n_cols)
         i = rows[r]
         for e in range(indptr[i], indptr[i + 1]):
             k = indices[e]
@@ -249,7 +300,9 @@ def spread_complaints(indptr, indices, data, rows, x_rows, trust, heard, fade, l
         n_ties += indptr[rows[r] + 1] - indptr[rows[r]]
     hit = np.empty(n_ties, np.int64)
     n_hit = 0
+    flat = scratch.reshape(scratch.shape[0] * n_p)
     for r in range(rows.shape[0]):
+        _prefetch_row(indptr, indices, data, rows, r, _PREFETCH_AHEAD, flat, n_p)
         i = rows[r]
         for e in range(indptr[i], indptr[i + 1]):
             k = indices[e]
@@ -265,7 +318,10 @@ def spread_complaints(indptr, indices, data, rows, x_rows, trust, heard, fade, l
     for i in range(heard.shape[0]):
         heard[i] = heard[i] * fade
     use_table = loss_table.shape[0] > 0
+    trust_flat = trust.reshape(trust.shape[0] * n_p)
     for t in range(n_hit):
+        if t + _PREFETCH_AHEAD < n_hit:
+            _prefetch(trust_flat, hit[t + _PREFETCH_AHEAD] * n_p)
         k = hit[t]
         new = 0.0
         for c in range(n_p):
