@@ -246,22 +246,24 @@ def _prefetch(typingctx, arr, i):
 
 
 @_jit
-def _prefetch_row(indptr, indices, data, rows, r, rows_ahead, near, near_cols):
-    """Prefetch for ``rows[r + rows_ahead]``: its ties (``indptr`` entry further ahead, then
-    ``indices`` and ``data``) and the lines of ``near`` (flat, ``near_cols`` per household)
-    around it, where most of its neighbours are."""
-    m = rows.shape[0]
-    if r + 2 * rows_ahead < m:
-        _prefetch(indptr, rows[r + 2 * rows_ahead])
-    if r + rows_ahead < m:
-        i = rows[r + rows_ahead]
-        e = indptr[i]
-        if e < indices.shape[0]:
-            _prefetch(indices, e)
-            _prefetch(data, e)
-        n = near.shape[0] // near_cols
-        _prefetch(near, max(i - _PREFETCH_SPAN, 0) * near_cols)
-        _prefetch(near, min(i + _PREFETCH_SPAN, n - 1) * near_cols)
+def _ahead(rows, r, k):
+    """``rows[r + k]``, the last of ``rows`` near the end: a valid index to prefetch at."""
+    return rows[min(r + k, rows.shape[0] - 1)]
+
+
+@_jit
+def _prefetch_row(indptr, indices, data, rows, r, near):
+    """Prefetch for the row ``_PREFETCH_AHEAD`` after ``r`` in ``rows``: its ties (the
+    ``indptr`` entry of the one twice as far, then ``indices`` and ``data``) and the rows of
+    ``near`` around it, where most of its neighbours are."""
+    _prefetch(indptr, _ahead(rows, r, 2 * _PREFETCH_AHEAD))
+    i = _ahead(rows, r, _PREFETCH_AHEAD)
+    e = indptr[i]
+    if e < indices.shape[0]:  # a last household without ties starts at the end
+        _prefetch(indices, e)
+        _prefetch(data, e)
+    _prefetch(near, max(i - _PREFETCH_SPAN, 0))
+    _prefetch(near, min(i + _PREFETCH_SPAN, near.shape[0] - 1))
 
 
 # The kernels that gather or scatter household rows at a list of households (today's choosers,
@@ -273,11 +275,6 @@ def _prefetch_row(indptr, indices, data, rows, r, rows_ahead, near, near_cols):
 _GATHER_AHEAD = 16  # households ahead; 8 gained less (become_aware, adoption_candidates)
 
 
-@_jit
-def _ahead(rows, r):
-    """The household ``_GATHER_AHEAD`` after ``r`` in ``rows`` (the last one near the end): a
-    valid index to prefetch its rows at."""
-    return rows[min(r + _GATHER_AHEAD, rows.shape[0] - 1)]
 
 
 @_jit
@@ -289,9 +286,8 @@ def scatter_rows(indptr, indices, data, rows, x_rows, out):
     float32, so the result equals the sparse product whatever the order of the additions.
     """
     n_cols = x_rows.shape[1]
-    flat = out.reshape(out.shape[0] * n_cols)
     for r in range(rows.shape[0]):
-        _prefetch_row(indptr, indices, data, rows, r, _PREFETCH_AHEAD, flat, n_cols)
+        _prefetch_row(indptr, indices, data, rows, r, out)
         i = rows[r]
         for e in range(indptr[i], indptr[i + 1]):
             k = indices[e]
@@ -318,9 +314,8 @@ def spread_complaints(indptr, indices, data, rows, x_rows, trust, heard, fade, l
         n_ties += indptr[rows[r] + 1] - indptr[rows[r]]
     hit = np.empty(n_ties, np.int64)
     n_hit = 0
-    flat = scratch.reshape(scratch.shape[0] * n_p)
     for r in range(rows.shape[0]):
-        _prefetch_row(indptr, indices, data, rows, r, _PREFETCH_AHEAD, flat, n_p)
+        _prefetch_row(indptr, indices, data, rows, r, scratch)
         i = rows[r]
         for e in range(indptr[i], indptr[i + 1]):
             k = indices[e]
@@ -336,11 +331,10 @@ def spread_complaints(indptr, indices, data, rows, x_rows, trust, heard, fade, l
     for i in range(heard.shape[0]):
         heard[i] = heard[i] * fade
     use_table = loss_table.shape[0] > 0
-    trust_flat = trust.reshape(trust.shape[0] * n_p)
+    hits = hit[:n_hit]
     for t in range(n_hit):
-        if t + _PREFETCH_AHEAD < n_hit:
-            _prefetch(trust_flat, hit[t + _PREFETCH_AHEAD] * n_p)
-        k = hit[t]
+        _prefetch(trust, _ahead(hits, t, _PREFETCH_AHEAD))
+        k = hits[t]
         new = 0.0
         for c in range(n_p):
             h = scratch[k, c]
@@ -414,7 +408,7 @@ def occasion_choosers(adopted, order_rate, in_village, demand_town, demand_villa
     n_occ = 0
     m = 0
     for r in range(cand.shape[0]):
-        ia = _ahead(cand, r)
+        ia = _ahead(cand, r, _GATHER_AHEAD)
         _prefetch(leader_of, ia)
         _prefetch(aware, ia)
         i = cand[r]
@@ -456,7 +450,7 @@ def choice_utilities_rows(idx, price_index, coupon_all, coupon_new, reference_ba
     vmax = np.empty(m)
     coupon = np.empty((m, n_p))
     for r in range(m):
-        ia = _ahead(idx, r)
+        ia = _ahead(idx, r, _GATHER_AHEAD)
         _prefetch(day_last_order_p, ia)
         _prefetch(beta_all, ia)
         _prefetch(trust_all, ia)
@@ -608,7 +602,7 @@ def become_aware(aware, j, own_rate, imitation, users_neighbours, degree, from_l
     counts. Returns how many became aware."""
     k = 0
     for r in range(cand.shape[0]):
-        ia = _ahead(cand, r)
+        ia = _ahead(cand, r, _GATHER_AHEAD)
         _prefetch(users_neighbours, ia)
         _prefetch(degree, ia)
         _prefetch(leader_of, ia)
@@ -643,7 +637,7 @@ def adoption_candidates(adopted, reach_k, neighbourhood, adopted_neighbours, lea
     cand = _flagged(flags)
     prob = np.empty(cand.shape[0])
     for r in range(cand.shape[0]):
-        ia = _ahead(cand, r)
+        ia = _ahead(cand, r, _GATHER_AHEAD)
         _prefetch(degree, ia)
         _prefetch(adopted_neighbours, ia)
         _prefetch(p_scale, ia)
@@ -956,7 +950,7 @@ def record_choices(idx, k, d, coupon_yuan, leader_of, last_platform, day_last_or
     for r in range(k.shape[0]):
         if k[r] <= 0:
             continue
-        ia = _ahead(idx, r)
+        ia = _ahead(idx, r, _GATHER_AHEAD)
         _prefetch(leader_of, ia)
         _prefetch(last_platform, ia)
         _prefetch(day_last_order, ia)
@@ -1069,7 +1063,7 @@ def deliveries(prices, paid, value, filled, spoiled, low_life, consumer, platfor
     picked = np.empty(m, np.bool_)
     keep = 1.0 - trust_loss_spoiled
     for r in range(m):
-        ia = _ahead(consumer, r)
+        ia = _ahead(consumer, r, _GATHER_AHEAD)
         _prefetch(spend_yuan, ia)
         _prefetch(trust, ia)
         share = paid[r] / value[r] if value[r] > 0 else 0.0
