@@ -18,7 +18,7 @@ import numpy as np
 
 from sim.kernels import group_sums
 
-__all__ = ["any_rows", "count_cols", "sums_by"]
+__all__ = ["any_rows", "count_cols", "row_sums", "sums_by"]
 
 
 def any_rows(a: np.ndarray) -> np.ndarray:
@@ -28,6 +28,22 @@ def any_rows(a: np.ndarray) -> np.ndarray:
     out = a[:, 0].astype(bool, copy=True)
     for k in range(1, a.shape[1]):
         out |= a[:, k].astype(bool, copy=False)
+    return out
+
+
+def row_sums(a: np.ndarray) -> np.ndarray:
+    """``a.sum(axis=1)`` for a 2-D array, equal to it bit for bit (float64 rows summed here).
+
+    NumPy sums a row of fewer than 8 numbers from left to right, starting from +0.0 (its
+    pairwise summation only splits longer runs), so for such rows the columns are added in
+    that order, a vectorised pass each, ~4x faster than the axis-1 reduction; longer rows are
+    left to NumPy. (``0.0 + x`` is ``x`` except that it turns -0.0 into 0.0, as NumPy does.)
+    """
+    if a.ndim != 2 or a.dtype != np.float64 or not 0 < a.shape[1] < 8:
+        return a.sum(axis=1)
+    out = a[:, 0] + 0.0
+    for k in range(1, a.shape[1]):
+        out += a[:, k]
     return out
 
 

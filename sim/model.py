@@ -33,7 +33,7 @@ import numpy as np
 from omegaconf import OmegaConf
 
 from sim import coldchain, kernels
-from sim.arrays import any_rows, count_cols, sums_by
+from sim.arrays import any_rows, count_cols, row_sums, sums_by
 from sim.config import validate
 from sim.consumers import (
     Consumer,
@@ -102,7 +102,7 @@ class OrderBook:
         # modified in place, when procurement zeroes the unfilled units).
         cached = self.__dict__.get("_value_cache")
         if cached is None or cached[0] is not self.prices:
-            cached = (self.prices, self.prices.sum(axis=1))
+            cached = (self.prices, row_sums(self.prices))
             self.__dict__["_value_cache"] = cached
         return cached[1]
 
@@ -361,20 +361,25 @@ class GroupBuyingMarket(mesa.Model):
         j = book.platform
         village = c.in_village[book.consumer]
         coverage = self._coverage()
-        # Which legs run cold: one draw per household and leg (the household's parcel).
+        # Which legs run cold: one draw per household and leg (the household's parcel). The
+        # three legs' streams and the late pickup's are drawn in one pass (column k is stream
+        # k's uniform_at: the same numbers as a call per stream).
+        u = self.streams.uniform_at_streams(
+            [f"coldchain.leg.{stage}" for stage in coldchain.STAGES[:3]] + ["pickup.late"], d,
+            book.consumer)
         cold = np.empty((len(book), 4), bool)
-        for s, stage in enumerate(coldchain.STAGES[:3]):
-            u = self.streams.uniform_at(f"coldchain.leg.{stage}", d, book.consumer)
-            cold[:, s] = u < coverage[j, s]
+        n_cold = np.zeros(len(book), np.int64)  # refrigerated legs of the three
+        for s in range(3):
+            cold[:, s] = u[:, s] < coverage[j, s]
+            n_cold += cold[:, s]
         cold[:, 3] = self.leaders.fridge[book.leader]
         # The price of the cold chain: a surcharge per refrigerated leg (not the fridge, which
         # the leader owns).
-        cold_cost = cold[:, :3].sum(axis=1) * cc.cold_leg_cost_yuan_per_order
+        cold_cost = n_cold * cc.cold_leg_cost_yuan_per_order
         n_p = len(self.platform_list)
         for p, s in zip(self.platform_list, sums_by(cold_cost, j, n_p), strict=True):
             p.flows["logistics_yuan"] += float(s)
-        u_late = self.streams.uniform_at("pickup.late", d, book.consumer)
-        late = u_late < self.late_pickup_prob[book.consumer]
+        late = u[:, 3] < self.late_pickup_prob[book.consumer]
         # Stock units already made the first two legs; each leg uses hours / 24 / L(T) of a
         # unit's life (sim.kernels.chain_losses: sim.coldchain.leg_of_loss, per unit).
         filled = book.filled
@@ -532,7 +537,11 @@ class GroupBuyingMarket(mesa.Model):
             c.adopted, reach_k, c.neighbourhood, nb[:, 0], nb[:, 1], net.degree, c.p_scale,
             float(w.p_external), float(w.q_imitation), float(w.leader_boost))
         if w.complaint_adoption_loss:
-            prob = prob * np.power(1.0 - w.complaint_adoption_loss, c.complaints_heard[cand])
+            # x ** 0 == 1 and p * 1 == p: only candidates who heard a complaint change (few in
+            # the first months, when the candidates are many; NumPy's pow takes ~3 ns each).
+            heard = c.complaints_heard[cand]
+            some = np.flatnonzero(heard != 0.0)
+            prob[some] = prob[some] * np.power(1.0 - w.complaint_adoption_loss, heard[some])
         prob = np.clip(prob, 0.0, 1.0)
         u = self.streams.uniform_of("wom.adopt", d, cand)
         new = cand[u < prob]
@@ -1126,7 +1135,7 @@ class GroupBuyingMarket(mesa.Model):
             c.day_last_order_p, c.orders)
         for pj, p in enumerate(self.platform_list):
             p.flows["new_buyers"] += float(first[pj])
-        prices = np.stack([p.prices for p in self.platform_list])[j]
+        prices = np.stack([p.prices for p in self.platform_list]).take(j, axis=0)
         self.order_book = OrderBook(who, j, leader, prices, coupon)
 
     # 7 ---------------------------------------------------------------------------------------

@@ -479,6 +479,25 @@ def test_group_sums_equal_numpy_masked_sums(seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
+def test_row_sums_equal_numpy(seed):
+    """sim.arrays.row_sums is ``a.sum(axis=1)`` bit for bit, for rows shorter than NumPy's
+    pairwise block (added column by column) and longer (left to NumPy). Values span nine
+    orders of magnitude and include signed zeros, so that another order of the additions, or
+    another start than the first column, would round (or sign a zero) differently."""
+    from sim.arrays import row_sums
+
+    rng = np.random.default_rng(seed)
+    for m in (0, 1, 7, 1000):
+        for k in range(0, 13):
+            a = rng.standard_normal((m, k)) * 10.0 ** rng.uniform(-3, 6, (m, k))
+            a[rng.random((m, k)) < 0.1] = -0.0
+            a[rng.random((m, k)) < 0.1] = 0.0
+            got, want = row_sums(a), a.sum(axis=1)
+            assert got.dtype == want.dtype and got.shape == want.shape
+            assert np.array_equal(got.view(np.uint64), want.view(np.uint64)), (m, k)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
 def test_deliveries_equal_the_numpy_code(seed):
     """Refunds, complaints and trust after delivery (sim.kernels.deliveries) equal the NumPy
     code of phase_logistics_and_pickup before the kernel, bit for bit. Prices span four orders
