@@ -538,7 +538,7 @@ class GroupBuyingMarket(mesa.Model):
             float(w.p_external), float(w.q_imitation), float(w.leader_boost))
         if w.complaint_adoption_loss:
             # x ** 0 == 1 and p * 1 == p: only candidates who heard a complaint change (few in
-            # the first months, when the candidates are many; NumPy's pow takes ~3 ns each).
+            # the first months, when the candidates are many; NumPy's pow takes ~5 ns each).
             heard = c.complaints_heard[cand]
             some = np.flatnonzero(heard != 0.0)
             prob[some] = prob[some] * np.power(1.0 - w.complaint_adoption_loss, heard[some])
