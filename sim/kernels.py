@@ -112,29 +112,39 @@ _PCG_MULT_LO = np.uint64(0x4385DF649FCCF645)
 # never the numbers.
 _PCG_STEP_MAX = 4
 # Below this share of the span (wanted numbers / largest index + 1) the numbers are reached by
-# jumps; above it every number up to the largest is generated in sequence (~1.6 ns each) and the
-# wanted ones gathered. Measured at 100k: the two cost the same near 1/8 (the jumps' cost is
-# mostly mispredicted branches, one per wanted number).
-_PCG_DENSE_SHARE = 0.125
+# jumps; above it every number up to the largest is generated in sequence (~1.2 ns each,
+# _pcg64_sequence) and the wanted ones gathered. Measured at 100k: the sequence and gather cost
+# ~130 us, the jumps ~21 ns per wanted number (mostly mispredicted branches, one per wanted
+# number), so the two cost the same near 1/16 (1/8 when the sequence took ~1.6 ns a number).
+_PCG_DENSE_SHARE = 0.0625
+# A sequence of fewer than four times this many numbers is generated in one lane: the lanes'
+# jumps (the 2**b-step maps tabled first, then up to 64 multiply-adds a lane) cost more than
+# the lanes save. Measured: at 1,024 numbers (this limit) one lane and four cost the same
+# (2.6 us); at 4,096 the lanes cost 20% less, at 100k 30% less.
+_PCG_LANE_MIN = 256
 
 
-@_jit
-def _mulhi64(a, b):
-    """The high 64 bits of the 128-bit product of two uint64."""
-    s32 = np.uint64(32)
-    a0, a1, b0, b1 = a & _M32, a >> s32, b & _M32, b >> s32
-    p00, p01, p10, p11 = a0 * b0, a0 * b1, a1 * b0, a1 * b1
-    mid = (p00 >> s32) + (p01 & _M32) + (p10 & _M32)
-    return p11 + (p01 >> s32) + (p10 >> s32) + (mid >> s32)
+@intrinsic
+def _muladd128(typingctx, a_hi, a_lo, x_hi, x_lo, c_hi, c_lo):
+    """``a * x + c`` modulo 2**128, each number as its (high, low) 64-bit words.
 
+    Done in LLVM's 128-bit integers, which x86-64 compiles to three 64-bit multiplies (one of
+    them the full 64 x 64 -> 128 bit ``mul``); numba has no 128-bit type, and the same product
+    built from 32-bit halves took four multiplies more (the dense draw at 100k: 192 -> 173 us)."""
+    u64 = numba.types.uint64
 
-@_jit
-def _muladd128(a_hi, a_lo, x_hi, x_lo, c_hi, c_lo):
-    """``a * x + c`` modulo 2**128, each number as its (high, low) 64-bit words."""
-    lo = a_lo * x_lo
-    hi = _mulhi64(a_lo, x_lo) + a_hi * x_lo + a_lo * x_hi
-    lo2 = lo + c_lo
-    return hi + c_hi + np.uint64(lo2 < lo), lo2
+    def codegen(context, builder, signature, args):
+        i64, i128 = ir.IntType(64), ir.IntType(128)
+        shift = ir.Constant(i128, 64)
+
+        def wide(hi, lo):
+            return builder.or_(builder.shl(builder.zext(hi, i128), shift), builder.zext(lo, i128))
+
+        r = builder.add(builder.mul(wide(args[0], args[1]), wide(args[2], args[3])),
+                        wide(args[4], args[5]))
+        hi, lo = builder.trunc(builder.lshr(r, shift), i64), builder.trunc(r, i64)
+        return context.make_tuple(builder, signature.return_type, [hi, lo])
+    return numba.types.UniTuple(u64, 2)(u64, u64, u64, u64, u64, u64), codegen
 
 
 @_jit
@@ -148,6 +158,73 @@ def _pcg64_double(s_hi, s_lo):
 
 
 @_jit
+def _pcg64_jumps(inc_hi, inc_lo):
+    """The maps of 2**b steps of PCG64's LCG (increment ``inc``), b = 0..63: x -> MULT x + inc
+    applied 2**b times is x -> jm[b] x + jp[b] (O'Neill's ``pcg_advance_lcg_128``), as four
+    arrays of words (jm high, jm low, jp high, jp low)."""
+    zero, one = np.uint64(0), np.uint64(1)
+    jm_hi, jm_lo = np.empty(64, np.uint64), np.empty(64, np.uint64)
+    jp_hi, jp_lo = np.empty(64, np.uint64), np.empty(64, np.uint64)
+    m_hi, m_lo, p_hi, p_lo = _PCG_MULT_HI, _PCG_MULT_LO, inc_hi, inc_lo
+    for b in range(64):
+        jm_hi[b], jm_lo[b], jp_hi[b], jp_lo[b] = m_hi, m_lo, p_hi, p_lo
+        a_hi, a_lo = _muladd128(zero, one, m_hi, m_lo, zero, one)  # MULT^(2^b) + 1
+        p_hi, p_lo = _muladd128(a_hi, a_lo, p_hi, p_lo, zero, zero)
+        m_hi, m_lo = _muladd128(m_hi, m_lo, m_hi, m_lo, zero, zero)
+    return jm_hi, jm_lo, jp_hi, jp_lo
+
+
+@_jit
+def _pcg64_advance(s_hi, s_lo, steps, jumps):
+    """The state ``steps`` (>= 0) steps after ``s``: the maps of ``jumps`` (:func:`_pcg64_jumps`)
+    of the set bits of ``steps``."""
+    jm_hi, jm_lo, jp_hi, jp_lo = jumps
+    one = np.uint64(1)
+    delta = np.uint64(steps)
+    b = 0
+    while delta:
+        if delta & one:
+            s_hi, s_lo = _muladd128(jm_hi[b], jm_lo[b], s_hi, s_lo, jp_hi[b], jp_lo[b])
+        delta >>= one
+        b += 1
+    return s_hi, s_lo
+
+
+@_jit
+def _pcg64_sequence(s_hi, s_lo, inc_hi, inc_lo, n):
+    """The first ``n`` numbers of PCG64 from state ``s`` (number ``i`` from the state after
+    ``i + 1`` steps), as NumPy's ``random(n)``.
+
+    Four stretches of the sequence are generated side by side, each lane's state first jumped to
+    its stretch's start: one lane's steps are a chain of dependent multiplies, four independent
+    chains keep the multiplier busy (100k numbers: ~170 -> ~120 us). The numbers are the same."""
+    seq = np.empty(n)
+    q = (n + 3) // 4  # numbers per lane; the last lane's stretch may be shorter
+    if q < _PCG_LANE_MIN:
+        for i in range(n):
+            s_hi, s_lo = _muladd128(_PCG_MULT_HI, _PCG_MULT_LO, s_hi, s_lo, inc_hi, inc_lo)
+            seq[i] = _pcg64_double(s_hi, s_lo)
+        return seq
+    jumps = _pcg64_jumps(inc_hi, inc_lo)
+    a_hi, a_lo = s_hi, s_lo
+    b_hi, b_lo = _pcg64_advance(s_hi, s_lo, q, jumps)
+    c_hi, c_lo = _pcg64_advance(s_hi, s_lo, 2 * q, jumps)
+    d_hi, d_lo = _pcg64_advance(s_hi, s_lo, 3 * q, jumps)
+    last = n - 3 * q  # the last lane's numbers, 1 to q
+    for k in range(q):
+        a_hi, a_lo = _muladd128(_PCG_MULT_HI, _PCG_MULT_LO, a_hi, a_lo, inc_hi, inc_lo)
+        b_hi, b_lo = _muladd128(_PCG_MULT_HI, _PCG_MULT_LO, b_hi, b_lo, inc_hi, inc_lo)
+        c_hi, c_lo = _muladd128(_PCG_MULT_HI, _PCG_MULT_LO, c_hi, c_lo, inc_hi, inc_lo)
+        d_hi, d_lo = _muladd128(_PCG_MULT_HI, _PCG_MULT_LO, d_hi, d_lo, inc_hi, inc_lo)
+        seq[k] = _pcg64_double(a_hi, a_lo)
+        seq[q + k] = _pcg64_double(b_hi, b_lo)
+        seq[2 * q + k] = _pcg64_double(c_hi, c_lo)
+        if k < last:
+            seq[3 * q + k] = _pcg64_double(d_hi, d_lo)
+    return seq
+
+
+@_jit
 def pcg64_uniforms_at(state, index):
     """``Generator(PCG64 in state).random(n)[index]`` for any ``n`` above ``index.max()``, equal
     bit for bit, without generating the numbers nobody needs.
@@ -155,9 +232,9 @@ def pcg64_uniforms_at(state, index):
     ``state``: PCG64's state and increment as four uint64 words (state high, state low, inc
     high, inc low), as in ``PCG64.state``. The ``i``-th number comes from the state after
     ``i + 1`` steps. When the indices are few for their span, the state jumps from one wanted
-    index to the next (O'Neill's ``pcg_advance_lcg_128``: the 2**b-step maps are tabled once,
-    and a jump applies the maps of the set bits of its length); otherwise every number up to the
-    largest index is generated in sequence. Any order and repeats are allowed.
+    index to the next (:func:`_pcg64_advance`); otherwise every number up to the largest index
+    is generated (:func:`_pcg64_sequence`) and the wanted ones gathered. Any order and repeats
+    are allowed.
     """
     s_hi, s_lo, inc_hi, inc_lo = state[0], state[1], state[2], state[3]
     m = index.shape[0]
@@ -173,23 +250,11 @@ def pcg64_uniforms_at(state, index):
             ascending = False
         top = max(top, index[k])
     if m >= _PCG_DENSE_SHARE * (top + 1):
-        seq = np.empty(top + 1)
-        for i in range(top + 1):
-            s_hi, s_lo = _muladd128(_PCG_MULT_HI, _PCG_MULT_LO, s_hi, s_lo, inc_hi, inc_lo)
-            seq[i] = _pcg64_double(s_hi, s_lo)
+        seq = _pcg64_sequence(s_hi, s_lo, inc_hi, inc_lo, top + 1)
         for k in range(m):
             out[k] = seq[index[k]]
         return out
-    # The map x -> MULT x + inc applied 2**b times is x -> jm[b] x + jp[b].
-    zero, one = np.uint64(0), np.uint64(1)
-    jm_hi, jm_lo = np.empty(64, np.uint64), np.empty(64, np.uint64)
-    jp_hi, jp_lo = np.empty(64, np.uint64), np.empty(64, np.uint64)
-    m_hi, m_lo, p_hi, p_lo = _PCG_MULT_HI, _PCG_MULT_LO, inc_hi, inc_lo
-    for b in range(64):
-        jm_hi[b], jm_lo[b], jp_hi[b], jp_lo[b] = m_hi, m_lo, p_hi, p_lo
-        a_hi, a_lo = _muladd128(zero, one, m_hi, m_lo, zero, one)  # MULT^(2^b) + 1
-        p_hi, p_lo = _muladd128(a_hi, a_lo, p_hi, p_lo, zero, zero)
-        m_hi, m_lo = _muladd128(m_hi, m_lo, m_hi, m_lo, zero, zero)
+    jumps = _pcg64_jumps(inc_hi, inc_lo)
     order = np.arange(m) if ascending else np.argsort(index, kind="mergesort")
     pos = 0  # steps taken
     last = 0.0
@@ -203,13 +268,7 @@ def pcg64_uniforms_at(state, index):
             for _ in range(steps):
                 s_hi, s_lo = _muladd128(_PCG_MULT_HI, _PCG_MULT_LO, s_hi, s_lo, inc_hi, inc_lo)
         else:
-            delta = np.uint64(steps)
-            b = 0
-            while delta:
-                if delta & one:
-                    s_hi, s_lo = _muladd128(jm_hi[b], jm_lo[b], s_hi, s_lo, jp_hi[b], jp_lo[b])
-                delta >>= one
-                b += 1
+            s_hi, s_lo = _pcg64_advance(s_hi, s_lo, steps, jumps)
         pos = index[r] + 1
         last = _pcg64_double(s_hi, s_lo)
         out[r] = last
