@@ -51,7 +51,6 @@ __all__ = [
     "occasion_choosers",
     "pcg64_uniforms_at",
     "presale_fill",
-    "recent_buyers",
     "record_choices",
     "record_units",
     "recruit_candidates",
@@ -988,14 +987,19 @@ def warm_up() -> float:
 
 @_jit
 def record_choices(idx, k, d, coupon_yuan, leader_of, last_platform, day_last_order,
-                   day_last_order_p, orders):
+                   day_last_order_p, orders, by_day):
     """Today's buyers (choosers whose option ``k`` is a platform) and their order records.
 
     Updates each buyer's last platform, day of last order (overall and from the platform) and
-    order count. Returns the buyers, their platform, leader and coupon, and the number of first
-    orders per platform (buyers who never ordered from it before today).
+    order count, and the counts of households by day of last order that the records read
+    (``by_day``, :class:`sim.metrics.LastOrderDays`: per platform, then the latest and the
+    second-latest over the platforms; its days must reach ``d``). Returns the buyers, their
+    platform, leader and coupon, and the number of first orders per platform (buyers who never
+    ordered from it before today).
     """
     n_p = day_last_order_p.shape[1]
+    if d < 0 or d >= by_day.shape[1] or by_day.shape[0] != n_p + 2:
+        raise ValueError("record_choices: by_day does not cover today or the platforms")
     m = 0
     for r in range(k.shape[0]):
         if k[r] > 0:
@@ -1019,14 +1023,42 @@ def record_choices(idx, k, d, coupon_yuan, leader_of, last_platform, day_last_or
         who[b], plat[b] = i, j
         leader[b] = leader_of[i, j]
         coupon[b] = coupon_yuan[r, j]
-        if day_last_order_p[i, j] < 0:
+        old = day_last_order_p[i, j]
+        if old < 0:
             first[j] += 1
+        a1, a2 = _latest_two(day_last_order_p, i)
         last_platform[i] = j
         day_last_order[i] = d
         day_last_order_p[i, j] = d
         orders[i] += 1
         b += 1
+        # The household moves from the count of its old day to today's (-1: counted nowhere).
+        b1, b2 = _latest_two(day_last_order_p, i)
+        if old >= 0:
+            by_day[j, old] -= 1
+        by_day[j, d] += 1
+        if a1 >= 0:
+            by_day[n_p, a1] -= 1
+        by_day[n_p, b1] += 1
+        if a2 >= 0:
+            by_day[n_p + 1, a2] -= 1
+        if b2 >= 0:
+            by_day[n_p + 1, b2] += 1
     return who, plat, leader, coupon, first
+
+
+@_jit
+def _latest_two(day_last_order_p, i):
+    """The latest and the second latest of household ``i``'s days of last order over the
+    platforms, -1 where it has fewer (equal days count twice: the second of ``[5, 5]`` is 5)."""
+    a = b = -1
+    for j in range(day_last_order_p.shape[1]):
+        v = day_last_order_p[i, j]
+        if v > a:
+            a, b = v, a
+        elif v > b:
+            b = v
+    return a, b
 
 
 @_jit
@@ -1273,60 +1305,6 @@ def presale_fill(sel, u_supplier, u_life, u_relabel, u_defect, alloc, life_min, 
             defect[r, c] = u_defect[r, c] < defect_prob[s]
             cost_yuan[r, c] = unit_cost_ref[c] * cost_mult[s]
             filled[r, c] = True
-
-
-@_jit
-def recent_buyers(day_last_order_p, d, window, cohort):
-    """Buyers of the last ``window`` days and their repurchase, counted in one call.
-
-    ``recent[i, j]``: household i ordered from platform j in ``(d - window, d]``. Returns
-    ``recent``, buyers per platform, buyers, buyers of two or more platforms and, against
-    ``cohort`` (the ``recent`` of ``window`` days ago; an empty array if there is none yet):
-    per platform the cohort's households that bought from it again and the cohort's size, and
-    over all platforms the cohort's households and those of them who bought again.
-    """
-    n, n_p = day_last_order_p.shape
-    recent = np.empty((n, n_p), np.bool_)
-    rec = recent.view(np.uint8)
-    last = day_last_order_p.reshape(n * n_p)
-    rec_flat = rec.reshape(n * n_p)
-    start = d - window
-    for e in range(n * n_p):
-        rec_flat[e] = (last[e] >= 0) & (last[e] > start)
-    buyers_p = np.zeros(n_p, np.int64)
-    again_p = np.zeros(n_p, np.int64)
-    cohort_p = np.zeros(n_p, np.int64)
-    has_cohort = cohort.shape[0] == n
-    co8 = cohort.view(np.uint8)
-    # Counts as sums of 0/1 bytes, no branches on the households' state, platform by platform
-    # (_column); per household, bit 0: a recent buyer, bit 1: of two platforms or more, bit 2:
-    # in the cohort.
-    seen = np.zeros(n, np.uint8)
-    r_j = np.empty(n, np.uint8)
-    c_j = np.zeros(n, np.uint8)
-    one, two = np.uint8(1), np.uint8(2)
-    for j in range(n_p):
-        _column(rec, j, r_j)
-        if has_cohort:
-            _column(co8, j, c_j)
-        b = a = c = 0
-        for i in range(n):
-            r, co, s = r_j[i], c_j[i], seen[i]
-            b += r
-            c += co
-            a += co & r
-            seen[i] = s | ((s & r) << one) | r | (co << two)
-        buyers_p[j] = b
-        again_p[j] = a
-        cohort_p[j] = c
-    buyers = overlap = in_cohort = cohort_again = 0
-    for i in range(n):
-        s = seen[i]
-        buyers += s & one
-        overlap += (s >> one) & one
-        in_cohort += s >> two
-        cohort_again += (s >> two) & s
-    return recent, buyers_p, buyers, overlap, again_p, cohort_p, in_cohort, cohort_again
 
 
 @_jit

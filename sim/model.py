@@ -1132,7 +1132,7 @@ class GroupBuyingMarket(mesa.Model):
         self.today["consumer_surplus_yuan"] = float((scale * (ls - ch.outside_utility)).sum())
         who, j, leader, coupon, first = kernels.record_choices(
             idx, k, d, coupon_yuan, c.leader_of, c.last_platform, c.day_last_order,
-            c.day_last_order_p, c.orders)
+            c.day_last_order_p, c.orders, self.recorder.last_order_days.reserve(d))
         for pj, p in enumerate(self.platform_list):
             p.flows["new_buyers"] += float(first[pj])
         prices = np.stack([p.prices for p in self.platform_list]).take(j, axis=0)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
+from sim import kernels
 from sim.cli import compose
 from sim.config import PolicyConfig, SubsidyConfig
 from sim.metrics import Recorder, hhi_points, summarise
@@ -107,27 +108,81 @@ def test_platforms_set_their_prices_together_whatever_their_order():
     assert any(p.cfg.pricing == "price_war" and p.active for p in model.platform_list)
 
 
+def _order(rec, last, i, j, d):
+    """Household ``i`` orders from platform ``j`` on day ``d``, recorded as the orders phase
+    records it (sim.kernels.record_choices: its day of last order and the recorder's counts)."""
+    n, n_p = last.shape
+    kernels.record_choices(
+        np.array([i]), np.array([j + 1]), d, np.zeros((1, n_p)), np.full((n, n_p), -1, np.int32),
+        np.full(n, -1, np.int16), np.full(n, -1, np.int32), last, np.zeros(n, np.int64),
+        rec.last_order_days.reserve(d))
+
+
 def test_overlap_and_repurchase_from_last_order_days():
-    # 4 households, 2 platforms; the recorder needs only day_last_order_p.
+    # 4 households, 2 platforms; the recorder needs only day_last_order_p and the orders.
     last = np.full((4, 2), -1, np.int32)
     model = SimpleNamespace(consumers=SimpleNamespace(day_last_order_p=last))
     rec = Recorder(model)
-    last[:] = [[5, 6], [10, -1], [-1, 20], [-1, -1]]
-    for d in range(0, 31):  # day 30: cohorts are the buyers of days (-30, 0]: none yet
+    orders = {5: [(0, 0)], 6: [(0, 1)], 10: [(1, 0)], 20: [(2, 1)], 40: [(1, 0)]}
+    for d in range(0, 55):
+        for i, j in orders.get(d, []):
+            _order(rec, last, i, j, d)
         out = rec.competition(d)
-    last[:] = [[5, 6], [10, -1], [-1, 20], [-1, -1]]
-    rec = Recorder(model)
-    for d in range(25, 55):
-        rec.competition(d)
-    # At day 55 the cohort of day 25 (bought in (-5, 25]): h0 on both, h1 on 0, h2 on 1.
-    last[1, 0] = 40  # h1 buys again from 0; h0 and h2 do not
+        if d == 6:  # h0 on both platforms in (-24, 6]
+            assert out["buyers"] == 1 and out["overlap"] == 1.0
+            assert out["buyers_p"].tolist() == [1, 1] and np.isnan(out["repurchase"])
+        if d == 30:  # the cohort: buyers of (-30, 0], none
+            assert np.isnan(out["repurchase"]) and np.isnan(out["repurchase_p"]).all()
+    # At day 55 the cohort of day 25 (bought in (-5, 25]): h0 on both, h1 on 0, h2 on 1; h1
+    # bought again from 0 (day 40), h0 and h2 did not.
     out = rec.competition(55)
     assert out["buyers"] == 1 and out["buyers_p"].tolist() == [1, 0]
     np.testing.assert_allclose(out["repurchase_p"], [1 / 2, 0 / 2])
     assert out["repurchase"] == pytest.approx(1 / 3)
     assert out["overlap"] == 0.0
-    last[1, 1] = 50  # h1 now used both platforms in (25, 55]
-    assert rec.competition(55)["overlap"] == 1.0
+    _order(rec, last, 1, 1, 55)  # h1 now used both platforms in (25, 55]
+    out = rec.competition(55)
+    assert out["overlap"] == 1.0 and out["buyers_p"].tolist() == [1, 1]
+    # A recorder made mid-run counts the days of last order already there.
+    again = Recorder(model)
+    np.testing.assert_array_equal(again.last_order_days.by_day[:, :56],
+                                  rec.last_order_days.by_day[:, :56])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_competition_counts_equal_a_pass_over_every_household(seed):
+    # The recorder's 30-day buyers, overlap and repurchase (counted by day of last order) equal
+    # the definitions counted over every household from day_last_order_p, every day of a
+    # three-platform price war with an entrant (platforms gain and lose buyers, households use
+    # several) and a platform exit in some seeds.
+    model = GroupBuyingMarket(compose(SMOKE + ["experiment=price_war", "days=120",
+                                               f"seed={seed}"]))
+    w, recents = 30, []
+    for d in range(120):
+        model.step()
+        last = model.consumers.day_last_order_p
+        recent = (last >= 0) & (last > d - w)
+        recents.append(recent)
+        row = model.recorder.daily[-1]
+        plat = model.recorder.platforms[-len(model.platform_list):]
+        buyers = recent.any(axis=1)
+        assert row["buyers_30d"] == buyers.sum()
+        assert [p["buyers_30d"] for p in plat] == recent.sum(axis=0).tolist()
+        expected = (recent.sum(axis=1) >= 2).sum() / buyers.sum() if buyers.any() else np.nan
+        np.testing.assert_equal(row["user_overlap"], expected)
+        if d < w:
+            assert np.isnan(row["repurchase_rate"])
+            continue
+        cohort = recents[d - w]
+        again = (cohort & recent).sum(axis=0) / np.where(cohort.any(axis=0),
+                                                         cohort.sum(axis=0), np.nan)
+        np.testing.assert_equal([p["repurchase_rate"] for p in plat], again)
+        in_cohort = cohort.any(axis=1)
+        np.testing.assert_equal(row["repurchase_rate"],
+                                (in_cohort & buyers).sum() / in_cohort.sum()
+                                if in_cohort.any() else np.nan)
+    assert 0 < model.recorder.daily[-1]["user_overlap"] < 1
+    assert 0 < model.recorder.daily[-1]["repurchase_rate"] < 1
 
 
 # --- the logit check (DESIGN §4.2) -------------------------------------------------------------

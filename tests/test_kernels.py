@@ -20,6 +20,7 @@ from sim.consumers import (
     decay_complaints,
     logsum_surplus_yuan,
 )
+from sim.metrics import LastOrderDays
 from sim.streams import RandomStreams, stable_hash
 
 SEEDS = [0, 1, 2, 3]
@@ -284,9 +285,14 @@ def test_orders_kernels_equal_occasion_choice_and_logsum(seed):
     # The order records of today's buyers.
     c2 = {key: c[key].copy() for key in ("last_platform", "day_last_order", "day_last_order_p",
                                          "orders")}
+    days = LastOrderDays(c["day_last_order_p"])
+    with pytest.raises(ValueError, match="by_day"):  # no room for day d: nothing is written
+        kernels.record_choices(idx, k, d, coupon_yuan, c["leader_of"], c2["last_platform"],
+                               c2["day_last_order"], c2["day_last_order_p"], c2["orders"],
+                               np.ascontiguousarray(days.by_day[:, :d]))
     who, j, leader, coupon, first = kernels.record_choices(
         idx, k, d, coupon_yuan, c["leader_of"], c2["last_platform"], c2["day_last_order"],
-        c2["day_last_order_p"], c2["orders"])
+        c2["day_last_order_p"], c2["orders"], days.reserve(d))
     buy = k > 0
     np.testing.assert_array_equal(who, idx[buy])
     np.testing.assert_array_equal(j, k[buy] - 1)
@@ -297,6 +303,9 @@ def test_orders_kernels_equal_occasion_choice_and_logsum(seed):
     assert (c2["day_last_order_p"][who, j] == d).all() and (c2["day_last_order"][who] == d).all()
     np.testing.assert_array_equal(c2["last_platform"][who], j)
     np.testing.assert_array_equal(c2["orders"], c["orders"] + np.bincount(who, minlength=n))
+    # The counts by day of last order moved with the buyers: as if counted afresh.
+    np.testing.assert_array_equal(days.by_day[:, :d + 1],
+                                  LastOrderDays(c2["day_last_order_p"]).by_day[:, :d + 1])
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -425,22 +434,6 @@ def test_record_counts_equal_the_numpy_counts(seed):
     np.testing.assert_array_equal(aware_p, c["aware"].sum(axis=0))
     np.testing.assert_array_equal(leader_p, (c["leader_of"] >= 0).sum(axis=0))
     assert covered == ((c["leader_of"] >= 0) & active[None, :]).any(axis=1).sum()
-
-    d, w = 70, 30
-    last = c["day_last_order_p"]
-    cohort = rng.random((n, 3)) < 0.3
-    (recent, buyers_p, buyers, overlap, again_p, cohort_p, in_cohort,
-     cohort_again) = kernels.recent_buyers(last, d, w, cohort)
-    expected = (last >= 0) & (last > d - w)
-    np.testing.assert_array_equal(recent, expected)
-    np.testing.assert_array_equal(buyers_p, expected.sum(axis=0))
-    assert buyers == expected.any(axis=1).sum() and overlap == (expected.sum(axis=1) >= 2).sum()
-    np.testing.assert_array_equal(again_p, (cohort & expected).sum(axis=0))
-    np.testing.assert_array_equal(cohort_p, cohort.sum(axis=0))
-    assert in_cohort == cohort.any(axis=1).sum()
-    assert cohort_again == (cohort.any(axis=1) & expected.any(axis=1)).sum()
-    none = kernels.recent_buyers(last, d, w, np.zeros((0, 0), bool))
-    assert none[6] == none[7] == 0 and not none[4].any()  # no cohort yet
 
 
 @pytest.mark.parametrize("seed", [0, 1, 3, 2**31 - 1, 2**32, 2**40 + 5, 2**70 + 3])
