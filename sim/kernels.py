@@ -49,13 +49,15 @@ __all__ = [
     "lapse",
     "member_counts",
     "occasion_choosers",
+    "pcg64_seeded",
+    "pcg64_uniforms",
     "pcg64_uniforms_at",
     "presale_fill",
     "record_choices",
     "record_units",
     "recruit_candidates",
     "scatter_rows",
-    "seed_sequence_keys",
+    "seed_sequence_states",
     "splitmix_uniforms",
     "spread_complaints",
     "unaware",
@@ -1351,7 +1353,8 @@ def household_counts(adopted, in_village, aware, leader_of, active):
 
 # numpy.random.SeedSequence's hash constants (O'Neill's seed_seq_fe, numpy/random/
 # bit_generator.pyx): its mixing is re-done here, word for word, for the counter-based streams'
-# keys (sim.streams.RandomStreams.uniform_at), ~20x faster than building a SeedSequence.
+# keys (sim.streams.RandomStreams.uniform_at) and the full-length streams' PCG64 states
+# (RandomStreams.uniform, uniform_of), ~20x faster than building a SeedSequence and a PCG64.
 _INIT_A, _MULT_A = np.uint64(0x43B0D7E5), np.uint64(0x931E8875)
 _INIT_B, _MULT_B = np.uint64(0x8B51F9DD), np.uint64(0x58F38DED)
 _MIX_MULT_L, _MIX_MULT_R = np.uint64(0xCA01F9DD), np.uint64(0x4973F715)
@@ -1375,21 +1378,23 @@ def _mix(x, y):
 
 
 @_jit
-def seed_sequence_keys(entropy, spawn_words):
-    """``SeedSequence(entropy, spawn_key).generate_state(1, np.uint64)[0]`` for each row.
+def seed_sequence_states(entropy, spawn_words, n_words):
+    """``SeedSequence(entropy, spawn_key).generate_state(n_words, np.uint64)`` for each row,
+    shape (m, n_words).
 
     ``entropy``: the run entropy as 32-bit words (little end first), ``spawn_words`` (m, w):
     each row's spawn key, its elements' 32-bit words concatenated (NumPy coerces each element
     on its own). The pool (4 words) mixes the entropy, padded with zeros to the pool size when
-    there is a spawn key, then the spawn words; the key is the first two words of the state
-    (little end first). ``tests/test_kernels.py`` checks it against NumPy.
+    there is a spawn key, then the spawn words; the state's 32-bit words come from the pool in
+    turn, two to a uint64 (little end first). ``tests/test_kernels.py`` checks it against NumPy.
     """
     m = spawn_words.shape[0]
-    out = np.empty(m, np.uint64)
+    out = np.empty((m, n_words), np.uint64)
     n_run = max(entropy.shape[0], 4)
     n_all = n_run + spawn_words.shape[1]
     words = np.zeros(n_all, np.uint64)
     pool = np.zeros(4, np.uint64)
+    state = np.zeros(2 * n_words, np.uint64)
     for r in range(m):
         for k in range(n_run):
             words[k] = entropy[k] if k < entropy.shape[0] else 0
@@ -1408,12 +1413,42 @@ def seed_sequence_keys(entropy, spawn_words):
                 h, hc = _hashmix(words[i_src], hc)
                 pool[i_dst] = _mix(pool[i_dst], h)
         hb = _INIT_B
-        state = np.zeros(2, np.uint64)
-        for i in range(2):
+        for i in range(2 * n_words):
             v = (pool[i % 4] ^ hb) & _M32
             hb = (hb * _MULT_B) & _M32
             v = (v * hb) & _M32
             v ^= v >> _XSHIFT
             state[i] = v
-        out[r] = state[0] | (state[1] << np.uint64(32))
+        for k in range(n_words):
+            out[r, k] = state[2 * k] | (state[2 * k + 1] << np.uint64(32))
     return out
+
+
+@_jit
+def pcg64_seeded(entropy, spawn_words):
+    """The state of ``PCG64(SeedSequence(entropy, spawn_key))`` as in ``PCG64.state``: four
+    uint64 words (state high, state low, increment high, increment low), for one spawn key
+    (``spawn_words`` (1, w), as in :func:`seed_sequence_states`).
+
+    NumPy seeds PCG64 from ``generate_state(4, uint64)``: the initial state is words 0 (high)
+    and 1 (low), the sequence words 2 and 3; then O'Neill's ``pcg_setseq_128_srandom_r``: the
+    increment is ``2 * sequence + 1``, and the state is zero stepped once, plus the initial
+    state, stepped again. ``tests/test_streams.py`` checks it against NumPy."""
+    seed = seed_sequence_states(entropy, spawn_words, 4)[0]
+    one = np.uint64(1)
+    inc_hi = (seed[2] << one) | (seed[3] >> np.uint64(63))
+    inc_lo = (seed[3] << one) | one
+    s_hi, s_lo = inc_hi, inc_lo  # zero stepped once: 0 * MULT + inc
+    lo = s_lo + seed[1]
+    s_hi, s_lo = s_hi + seed[0] + np.uint64(lo < s_lo), lo
+    s_hi, s_lo = _muladd128(_PCG_MULT_HI, _PCG_MULT_LO, s_hi, s_lo, inc_hi, inc_lo)
+    out = np.empty(4, np.uint64)
+    out[0], out[1], out[2], out[3] = s_hi, s_lo, inc_hi, inc_lo
+    return out
+
+
+@_jit
+def pcg64_uniforms(state, n):
+    """``Generator(PCG64 in state).random(n)``, equal bit for bit (:func:`_pcg64_sequence`);
+    ``state`` as in :func:`pcg64_uniforms_at`."""
+    return _pcg64_sequence(state[0], state[1], state[2], state[3], n)

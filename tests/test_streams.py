@@ -18,6 +18,25 @@ def test_same_seed_same_numbers_and_names_are_independent():
     assert not np.array_equal(a.uniform("x", 3, 100), RandomStreams(8).uniform("x", 3, 100))
 
 
+@pytest.mark.parametrize("seed", [0, 1, 5, 2**32 + 7, 2**70 + 3])
+def test_full_length_streams_are_numpys_pcg64(seed):
+    """uniform(name, day, n) is NumPy's Generator(PCG64(SeedSequence(seed, (crc32(name), day))))
+    .random(n) bit for bit: the compiled seeding (sim.kernels.pcg64_seeded, the state NumPy
+    reports) and the compiled sequence, in one lane (short) and four (from 1,024 numbers, the
+    last lane shorter or as long as the others)."""
+    s = RandomStreams(seed)
+    for name in ("orders.occasion", "leaders.quit", "", "x" * 40):
+        for day in (0, 1, 364, 2**31 - 1):
+            ss = np.random.SeedSequence(entropy=seed, spawn_key=(stable_hash(name), day))
+            bits = np.random.PCG64(ss).state["state"]
+            assert s._pcg64_state(name, day).tolist() == [
+                bits["state"] >> 64, bits["state"] & (2**64 - 1), bits["inc"] >> 64,
+                bits["inc"] & (2**64 - 1)], (name, day)
+            full = np.random.Generator(np.random.PCG64(ss)).random(5000)
+            for n in (0, 1, 7, 1023, 1024, 1025, 1027, 5000):
+                np.testing.assert_array_equal(s.uniform(name, day, n), full[:n])
+
+
 def test_draws_are_indexed_by_agent():
     # A longer draw starts with the shorter one: agent i gets the same number whatever n is.
     s = RandomStreams(1)
