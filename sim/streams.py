@@ -34,8 +34,13 @@ import zlib
 
 import numpy as np
 
-from sim.kernels import (pcg64_seeded, pcg64_uniforms, pcg64_uniforms_at, seed_sequence_states,
-                         splitmix_uniforms)
+from sim.kernels import (
+    pcg64_seeded,
+    pcg64_uniforms,
+    pcg64_uniforms_at,
+    seed_sequence_states,
+    splitmix_uniforms,
+)
 
 __all__ = ["RandomStreams", "stable_hash"]
 

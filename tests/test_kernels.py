@@ -421,7 +421,7 @@ def test_presale_fill_equals_the_numpy_queue(seed):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_record_counts_equal_the_numpy_counts(seed):
     rng = np.random.default_rng(seed)
-    c, n = _consumers(rng), 500
+    c = _consumers(rng)
     active = np.array([True, seed % 2 == 0, True])
     (adopters, adopters_town, n_town, adopters_village, n_village, aware_any, aware_p, leader_p,
      covered) = kernels.household_counts(c["adopted"], c["in_village"], c["aware"],
