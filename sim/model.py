@@ -222,6 +222,17 @@ class GroupBuyingMarket(mesa.Model):
         self.life_max = np.array([c.initial_life_max for c in cats], float)
         # Refrigerated legs run at t_cold_c all year: their shelf lives are fixed for the run.
         self.shelf_life_cold = self.shelf_life_at(self.cfg.coldchain.t_cold_c)
+        # The ambient temperature is a function of the day of the year (sim.seasons): the
+        # ambient shelf lives of the 365 days are computed once, each category's in one
+        # whole-array call (the same IEEE operations element by element as shelf_life_at, a
+        # test checks every day), instead of ten scalar NumPy calls a day (~0.17 ms).
+        cal = self.cfg.calendar
+        temps = np.array([day_conditions((doy - cal.start_day_of_year) % 365, cal).ambient_temp_c
+                          for doy in range(365)])
+        self.shelf_life_by_day_of_year = np.stack([
+            coldchain.shelf_life_days_banded(self.shelf_ref_days[c], self.shelf_q10[c], temps,
+                                             self.shelf_t_ref[c])
+            for c in range(len(self.shelf_ref_days))], axis=1)
 
     def shelf_life_at(self, temp_c: float) -> np.ndarray:
         """Shelf life of each category at ``temp_c``, days (banded Q10, DESIGN §4.5)."""
@@ -318,8 +329,8 @@ class GroupBuyingMarket(mesa.Model):
     # 1 ---------------------------------------------------------------------------------------
     def phase_calendar(self, d: int) -> None:
         self.conditions = day_conditions(d, self.cfg.calendar)
-        amb = self.conditions.ambient_temp_c
-        self.shelf_life_ambient = self.shelf_life_at(amb)
+        # = self.shelf_life_at(self.conditions.ambient_temp_c)
+        self.shelf_life_ambient = self.shelf_life_by_day_of_year[self.conditions.day_of_year].copy()
 
     # 2 ---------------------------------------------------------------------------------------
     def phase_terms(self, d: int) -> None:

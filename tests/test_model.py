@@ -107,3 +107,20 @@ def test_agents_are_mesa_agents_and_views_on_the_arrays():
 def test_every_network_preset_runs(network):
     model = run_model([f"market.network={network}", "market.consumers=600", "days=15"])
     assert model.recorder.tables()["daily"]["adopters"].iloc[-1] > 0
+
+
+@pytest.mark.parametrize("start", [0, 100, 364])
+def test_ambient_shelf_lives_are_the_days_temperatures(start):
+    # The ambient shelf lives tabled by day of the year at set-up are, bit for bit, those of
+    # each day's temperature (GroupBuyingMarket.shelf_life_at), whatever day of the year the
+    # run starts on, through the turn of the year.
+    model = GroupBuyingMarket(compose(SMALL + [f"calendar.start_day_of_year={start}"]))
+    seen = set()
+    for d in range(400):
+        model.phase_calendar(d)
+        cond = model.conditions
+        expected = model.shelf_life_at(cond.ambient_temp_c)
+        assert model.shelf_life_ambient.tobytes() == expected.tobytes(), d
+        seen.add(cond.day_of_year)
+    assert len(seen) == 365
+    assert np.ptp(model.shelf_life_by_day_of_year[:, 0]) > 0  # the seasons change them
