@@ -419,10 +419,11 @@ def test_presale_fill_equals_the_numpy_queue(seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_record_counts_equal_the_numpy_counts(seed):
+@pytest.mark.parametrize("n_p", [3, 2, 4])  # three platforms have a loop of their own
+def test_record_counts_equal_the_numpy_counts(seed, n_p):
     rng = np.random.default_rng(seed)
-    c = _consumers(rng)
-    active = np.array([True, seed % 2 == 0, True])
+    c = _consumers(rng, n_p=n_p)
+    active = np.array([True, seed % 2 == 0, True, False][:n_p])
     (adopters, adopters_town, n_town, adopters_village, n_village, aware_any, aware_p, leader_p,
      covered) = kernels.household_counts(c["adopted"], c["in_village"], c["aware"],
                                          c["leader_of"], active)
