@@ -407,17 +407,6 @@ def spread_complaints(indptr, indices, data, rows, x_rows, trust, heard, fade, l
 
 
 @_jit
-def _column(a, j, out):
-    """``out[:] = a[:, j]``. The per-household passes work column by column, each column
-    copied to a contiguous buffer first: a loop over the households of one platform, with
-    scalar accumulators and contiguous operands, is one LLVM vectorises; a loop over the
-    platforms inside the loop over households (a trip count known only at run time, counts
-    kept in per-platform arrays) is not, and costs several times as much."""
-    for i in range(a.shape[0]):
-        out[i] = a[i, j]
-
-
-@_jit
 def _flag_buffer(n):
     """Zeroed 0/1 flags for ``n`` households, padded with zeros to whole 8-byte words
     (:func:`_flagged`)."""
