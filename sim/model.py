@@ -125,6 +125,8 @@ class GroupBuyingMarket(mesa.Model):
         validate(cfg)
         super().__init__(rng=int(cfg.seed))
         t0 = time.perf_counter()
+        # numba's start-up, counted as set-up: first, before the set-up's own draws load kernels
+        self.kernels_load_seconds = kernels.warm_up()
         # The run reads its configuration thousands of times a day: as plain dataclasses (the
         # ``sim.config`` schema) a read costs ~0.05 us against ~12 us through OmegaConf.
         self.cfg = cfg = OmegaConf.to_object(cfg) if OmegaConf.is_config(cfg) else cfg
@@ -208,7 +210,6 @@ class GroupBuyingMarket(mesa.Model):
         self.phase_seconds: dict[str, float] | None = None  # set to {} to time each phase
         self._orphans: list[tuple[int, np.ndarray]] = []
         self.recorder = Recorder(self)
-        self.kernels_load_seconds = kernels.warm_up()  # numba's start-up, counted as set-up
         self.setup_seconds = time.perf_counter() - t0
 
     # -----------------------------------------------------------------------------------------
