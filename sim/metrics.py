@@ -16,7 +16,7 @@ The tables are built from plain lists during the run and turned into pandas Data
 end.
 
 Competition metrics (DESIGN §6, issue 4), from the per-household, per-platform day of last order
-(``ConsumerState.day_last_order_p``), all whole-array:
+(``ConsumerState.day_last_order_p``):
 
 * ``hhi_orders`` / ``hhi_gmv``: Herfindahl-Hirschman index of the day's order / GMV shares, in
   points (0-10,000; US DOJ/FTC convention: above 2,500 is highly concentrated).
