@@ -810,7 +810,7 @@ class GroupBuyingMarket(mesa.Model):
         act = np.flatnonzero(t.view("active"))
         n_p = len(self.platform_list)
         here = np.zeros((self.network.n_neighbourhoods, n_p))
-        np.add.at(here, (t.neighbourhood[act], t.platform[act]), 1)
+        np.add.at(here.reshape(-1), t.neighbourhood[act] * n_p + t.platform[act], 1)  # flat: faster
         per_leader = np.divide(self.nb_sales_month, here, out=np.zeros_like(here),
                                where=here > 0)
         plat = t.platform[act].astype(np.int64)
@@ -1306,9 +1306,11 @@ class GroupBuyingMarket(mesa.Model):
         np.add.at(t.month_orders, book.leader, 1)
         np.add.at(t.month_sales_yuan, book.leader, book.value_yuan)
         self.nb_sales_month *= 1.0 - 1.0 / 30.0
-        np.add.at(self.nb_sales_month, (c.neighbourhood[book.consumer], book.platform),
-                  book.value_yuan)
         n_p = len(self.platform_list)
+        # Added at the flat (K * P) cells: the same additions in the same order as with the
+        # (neighbourhood, platform) index pair, which NumPy's add.at does ~6x slower.
+        np.add.at(np.reshape(self.nb_sales_month, -1, copy=False),
+                  c.neighbourhood[book.consumer] * n_p + book.platform, book.value_yuan)
         orders = np.bincount(book.platform, minlength=n_p)
         gmv, subsidy, paid_p, commission_p = (sums_by(x, book.platform, n_p) for x in (
             book.value_yuan, book.coupon_yuan, paid, commission))
