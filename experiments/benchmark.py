@@ -206,7 +206,8 @@ class RefModel(mesa.Model):
     def __init__(self, consumers: int, seed: int = 0):
         super().__init__(rng=seed)
         from sim.cli import compose
-        from sim.model import RECENT_USE_DAYS, GroupBuyingMarket
+        from sim.model import GroupBuyingMarket
+        from sim.wom.phase import RECENT_USE_DAYS
 
         cfg = compose([f"market.consumers={consumers}", f"seed={seed}"])
         vec = GroupBuyingMarket(cfg)  # the same network, households and leaders as the model
@@ -234,7 +235,7 @@ class RefModel(mesa.Model):
         self.prices = [p.price_index for p in plats]
         self.quality = [p.cfg.quality for p in plats]
         self.own_awareness = [p.cfg.awareness_rate_per_day for p in plats]
-        self.reach = vec.neighbourhood_reach_today().tolist()
+        self.reach = vec.wom.neighbourhood_reach_today().tolist()
         self.day = 0
         self.active = [e <= self.day for e in self.entry_day]
         self.households = [

@@ -5,20 +5,21 @@ Consumer state such as ``aware`` or ``trust`` is a C-ordered (n, P) array with P
 which costs several times a pass over the data; combining its P columns with the elementwise
 ufunc (``a[:, 0] | a[:, 1] | ...``) is a handful of vectorised passes instead. The results are
 identical (the same elementwise operations). The daily records and the consumer phases count
-in compiled passes instead (:mod:`sim.kernels`).
+in compiled passes instead (each mechanism's ``kernels`` module).
 
 :func:`sums_by` is the per-platform (or per-supplier) total of an order-book column:
 ``values[group == g].sum()`` for every ``g`` in one compiled pass instead of a mask, a copy and
-a sum per group, with NumPy's own summation order (:func:`sim.kernels.group_sums`).
+a sum per group, with NumPy's own summation order (:func:`group_sums`, compiled, below).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.kernels import group_sums
+from sim.jit import jit
 
-__all__ = ["any_rows", "count_cols", "row_sums", "sums_by"]
+__all__ = ["any_rows", "block_sum", "count_cols", "group_sums", "pairwise_sum", "row_sums",
+           "sums_by"]
 
 
 def any_rows(a: np.ndarray) -> np.ndarray:
@@ -71,3 +72,125 @@ def sums_by(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
 
 _NO_ROWS = np.zeros(0, np.int64)
 _NO_CELLS = np.zeros((0, 0), np.int64)
+
+
+# ---------------------------------------------------------------------------------------------
+# grouped sums, compiled: NumPy's pairwise summation re-done
+
+
+@jit
+def block_sum(a, start, n):
+    """``a[start:start + n].sum()`` for ``n <= 128``, as NumPy adds a contiguous float64 run:
+    one by one below 8, else eight accumulators combined as a tree, then the rest
+    (numpy/_core/src/umath/loops_utils.h.src, ``pairwise_sum``)."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[start + i]
+        return res
+    r0, r1, r2, r3 = a[start], a[start + 1], a[start + 2], a[start + 3]
+    r4, r5, r6, r7 = a[start + 4], a[start + 5], a[start + 6], a[start + 7]
+    i = 8
+    stop = n - n % 8
+    while i < stop:
+        k = start + i
+        r0 += a[k]
+        r1 += a[k + 1]
+        r2 += a[k + 2]
+        r3 += a[k + 3]
+        r4 += a[k + 4]
+        r5 += a[k + 5]
+        r6 += a[k + 6]
+        r7 += a[k + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[start + i]
+        i += 1
+    return res
+
+
+@jit
+def pairwise_sum(a, start, n):
+    """``a[start:start + n].sum()`` as NumPy sums a contiguous float64 run, to the last bit:
+    runs of more than 128 are halved (the first half a multiple of 8 long) and the halves'
+    sums added, down to blocks of at most 128 (:func:`block_sum`). NumPy recurses; here an
+    explicit stack does the same (numba's cache cannot load recursive functions)."""
+    if n <= 128:
+        return block_sum(a, start, n)
+    depth = 2 * (64 + 1)
+    lo = np.empty(depth, np.int64)  # the pending runs: start, length, halves done (0-2)
+    ln = np.empty(depth, np.int64)
+    done = np.empty(depth, np.int64)
+    sums = np.empty(depth)  # finished halves, left below right
+    top, n_sums = 0, 0
+    lo[0], ln[0], done[0] = start, n, 0
+    while top >= 0:
+        s, k = lo[top], ln[top]
+        if k <= 128:
+            sums[n_sums] = block_sum(a, s, k)
+            n_sums += 1
+            top -= 1
+            continue
+        half = k // 2
+        half -= half % 8
+        if done[top] == 0:
+            done[top] = 1
+            top += 1
+            lo[top], ln[top], done[top] = s, half, 0
+        elif done[top] == 1:
+            done[top] = 2
+            top += 1
+            lo[top], ln[top], done[top] = s + half, k - half, 0
+        else:
+            n_sums -= 1
+            sums[n_sums - 1] = sums[n_sums - 1] + sums[n_sums]
+            top -= 1
+    return sums[0]
+
+
+@jit
+def group_sums(values, row_group, cell_group, n_groups):
+    """``values[group == g].sum()`` for each ``g`` in ``range(n_groups)``, in one pass.
+
+    ``values`` is (m, k) float64; the group of cell (r, c) is ``cell_group[r, c]`` or, when
+    ``cell_group`` is empty, ``row_group[r]``; a negative group is left out. Each group's values
+    are gathered in row-major order, as a boolean mask selects them, and summed pairwise as
+    NumPy sums the selection (:func:`pairwise_sum`), so each sum equals NumPy's bit for bit.
+    """
+    m, k = values.shape
+    per_cell = cell_group.shape[0] > 0
+    size = np.zeros(n_groups + 1, np.int64)
+    if per_cell:
+        for r in range(m):
+            for c in range(k):
+                g = cell_group[r, c]
+                if g >= 0:
+                    size[g + 1] += 1
+    else:  # a row's cells go together: counted and copied once per row
+        for r in range(m):
+            g = row_group[r]
+            if g >= 0:
+                size[g + 1] += k
+    for g in range(n_groups):
+        size[g + 1] += size[g]
+    buf = np.empty(size[n_groups])
+    fill = size[:n_groups].copy()
+    for r in range(m):
+        if per_cell:
+            for c in range(k):
+                g = cell_group[r, c]
+                if g >= 0:
+                    buf[fill[g]] = values[r, c]
+                    fill[g] += 1
+        else:
+            g = row_group[r]
+            if g >= 0:
+                at = fill[g]
+                for c in range(k):
+                    buf[at + c] = values[r, c]
+                fill[g] = at + k
+    out = np.empty(n_groups)
+    for g in range(n_groups):
+        out[g] = pairwise_sum(buf, size[g], size[g + 1] - size[g])
+    return out

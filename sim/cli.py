@@ -37,9 +37,9 @@ register_configs()
 
 def run(cfg: DictConfig, out_dir: str | Path | None = None, quiet: bool = False) -> dict:
     """Build the model from ``cfg``, run it, write outputs to ``out_dir``; return the summary."""
-    from sim.metrics import summarise
     from sim.model import GroupBuyingMarket
     from sim.outputs import write_run
+    from sim.records import summarise
 
     validate(cfg)
     t0 = time.perf_counter()

@@ -395,7 +395,8 @@ def _choice_set(name: str | tuple) -> tuple:
     if isinstance(name, tuple):
         return name
     # Imported here: the registries live with the rules they name.
-    from sim import incentives, network, platforms, procurement
+    from sim import incentives, network, platforms
+    from sim.supply import procurement
 
     return {
         "network": tuple(network.GENERATORS),

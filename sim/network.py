@@ -32,9 +32,9 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from sim.kernels import scatter_rows
+from sim.jit import jit, prefetch_row
 
-__all__ = ["GENERATORS", "NeighbourCounts", "SocialNetwork", "build_network"]
+__all__ = ["GENERATORS", "NeighbourCounts", "SocialNetwork", "build_network", "scatter_rows"]
 
 
 @dataclass
@@ -154,7 +154,7 @@ def complete_network(n: int, market, rng: np.random.Generator) -> SocialNetwork:
     sizes = _block_sizes(n, market.neighbourhood_size)
     nb = np.repeat(np.arange(len(sizes)), sizes).astype(np.int32)
     # float32 like the sparse networks' degrees (exact: n - 1 < 2**24), so the word-of-mouth
-    # kernels see the same types whatever the network (sim.kernels: one compiled version)
+    # kernels see the same types whatever the network (compiled kernels: one version each)
     return SocialNetwork(n, nb, np.zeros(len(sizes), bool), None,
                          np.full(n, n - 1, dtype=np.float32))
 
@@ -297,7 +297,29 @@ class NeighbourCounts:
             if a is None:  # complete graph: everyone but oneself
                 self.counts += delta.sum(axis=0)
                 self.counts[rows] -= delta
-            else:  # each changed household's ties, in place (sim.kernels)
+            else:  # each changed household's ties, in place (scatter_rows, compiled)
                 scatter_rows(a.indptr, a.indices, a.data, np.asarray(rows, np.int64), delta,
                              self.counts)
         return self.counts
+
+
+
+
+
+@jit
+def scatter_rows(indptr, indices, data, rows, x_rows, out):
+    """``out += A[:, rows] @ x_rows`` for a CSR adjacency ``A`` (symmetric: ``A[rows].T``).
+
+    Each tie of each listed household adds its row of ``x_rows`` to the neighbour's row of
+    ``out``. For the 0/1 counts of word of mouth every partial sum is an exact integer in
+    float32, so the result equals the sparse product whatever the order of the additions.
+    """
+    n_cols = x_rows.shape[1]
+    for r in range(rows.shape[0]):
+        prefetch_row(indptr, indices, data, rows, r, out)
+        i = rows[r]
+        for e in range(indptr[i], indptr[i + 1]):
+            k = indices[e]
+            w = data[e]
+            for c in range(n_cols):
+                out[k, c] += w * x_rows[r, c]

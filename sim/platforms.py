@@ -240,3 +240,46 @@ class Platform(mesa.Agent):
         f = self.flows
         net = f["gmv_yuan"] - f["subsidy_yuan"] - f["refunds_yuan"]
         return (net - f["cogs_yuan"]) / net if net > 0 else float("nan")
+
+
+class Terms:
+    """Phase 2 of the day (ODD 3, ODD 7.4): platforms enter, are fined, set prices and coupons;
+    and, when settlement finds one out of patience, a platform's exit."""
+
+    def __init__(self, market):
+        self.m = market
+
+    def run(self, d: int) -> None:
+        """Entry, the fine (for pricing on the days before today), then today's terms.
+
+        Every platform's pricing rule reads its rivals' prices as they stand at the start of the
+        day (yesterday's), and all new prices take effect together: the outcome does not depend
+        on the order in which the config lists the platforms.
+        """
+        m = self.m
+        for p in m.platform_list:
+            p.reset_flows()
+            if not p.entered and not p.exited and d >= p.cfg.entry_day:
+                p.entered = True
+            p.assess_fine(d, m.cfg.policy)
+        active = [p for p in m.platform_list if p.active]
+        prices = [p.rule_prices() for p in active]
+        for p, pr in zip(active, prices, strict=True):
+            p.set_terms(d, pr)
+
+    def exit_platform(self, p: Platform, d: int) -> None:
+        """The platform leaves: its leaders stop, its consumers lose their pickup points."""
+        m = self.m
+        p.exited = True
+        p.day_exited = d
+        t = m.leaders
+        idx = np.flatnonzero(t.view("active") & (t.view("platform") == p.index))
+        if len(idx):
+            m.leadership.deactivate(idx, d, "platform_exit", "platform_exit")
+            # They did not quit the job: the remaining platforms may recruit them at once, and
+            # their households re-home to the remaining platforms through them.
+            m.consumers.leader_available_day[t.home[idx]] = d
+        m.consumers.leader_of[:, p.index] = -1
+        m.leadership.account_orphans()
+        m.recorder.platform_exit(d, p)
+

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["DayConditions", "day_conditions"]
+__all__ = ["Calendar", "DayConditions", "day_conditions"]
 
 
 @dataclass(frozen=True)
@@ -54,3 +54,20 @@ def day_conditions(day: int, cal) -> DayConditions:
         demand_multiplier_town=festival,
         demand_multiplier_village=festival * farming,
     )
+
+
+class Calendar:
+    """Phase 1 of the day (ODD 3): today's conditions, handed to the other phases in
+    :attr:`sim.day.Day.conditions`."""
+
+    def __init__(self, market):
+        self.m = market
+
+    def run(self, d: int) -> None:
+        self.m.today.conditions = day_conditions(d, self.m.cfg.calendar)
+
+    def ambient_temperatures(self) -> list[float]:
+        """The ambient temperature of each day of the year (index: day of the year, 0-364)."""
+        cal = self.m.cfg.calendar
+        return [day_conditions((doy - cal.start_day_of_year) % 365, cal).ambient_temp_c
+                for doy in range(365)]

@@ -69,8 +69,8 @@ def parse_study_args(argv, doc: str, out: Path, days: int, quick_days: int,
 def run_one(overrides: list[str], seed: int) -> tuple[dict, dict[str, pd.DataFrame]]:
     """Run one scenario with ``seed``; return (summary, tables). Nothing is written."""
     from sim.cli import compose
-    from sim.metrics import summarise
     from sim.model import GroupBuyingMarket
+    from sim.records import summarise
 
     cfg = compose(list(overrides) + [f"seed={seed}"])
     cfg.progress = False  # runs go in parallel: no bar per run

@@ -56,7 +56,7 @@ def test_reference_applies_the_models_rules():
     After 70 days of the reference (a mixed state: adopters, users, unaware households), every
     agent's own per-agent probabilities and utilities equal the model's vectorised functions
     evaluated on the same state (up to the order of floating-point additions)."""
-    from sim.consumers import adoption_probability, awareness_probability, choice_utilities
+    from tests.reference import adoption_probability, awareness_probability, choice_utilities
 
     ref = _benchmark_module().RefModel(1500, seed=2)
     for _ in range(70):  # past the entrant's entry (day 60): all three platforms in play

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from sim import kernels
+from sim.choice import kernels as choice_k
 from sim.cli import compose
 from sim.config import PolicyConfig, SubsidyConfig
-from sim.metrics import Recorder, hhi_points, summarise
 from sim.model import GroupBuyingMarket
 from sim.platforms import new_user, price_war
+from sim.records import Recorder, hhi_points, summarise
 from sim.study import run_one
 
 # --- rules ------------------------------------------------------------------------------------
@@ -100,8 +100,8 @@ def test_platforms_set_their_prices_together_whatever_their_order():
     model.run(60)
     other = copy.deepcopy(model)
     other.platform_list.reverse()
-    model.phase_terms(60)
-    other.phase_terms(60)
+    model.terms.run(60)
+    other.terms.run(60)
     for p in model.platform_list:
         q = next(q for q in other.platform_list if q.name == p.name)
         np.testing.assert_array_equal(p.prices, q.prices, err_msg=p.name)
@@ -112,7 +112,7 @@ def _order(rec, last, i, j, d):
     """Household ``i`` orders from platform ``j`` on day ``d``, recorded as the orders phase
     records it (sim.kernels.record_choices: its day of last order and the recorder's counts)."""
     n, n_p = last.shape
-    kernels.record_choices(
+    choice_k.record_choices(
         np.array([i]), np.array([j + 1]), d, np.zeros((1, n_p)), np.full((n, n_p), -1, np.int32),
         np.full(n, -1, np.int16), np.full(n, -1, np.int32), last, np.zeros(n, np.int64),
         rec.last_order_days.reserve(d))

@@ -1,29 +1,40 @@
-"""The compiled kernels (sim/kernels.py) equal the NumPy formulas they stand for, bit for bit.
+"""The compiled kernels (each mechanism's ``kernels`` module) equal the NumPy formulas they stand
+for, bit for bit.
 
 Each test draws a random state (several seeds: a different mix of adopters, ties, complaints
-and choosers each time), runs a kernel and the NumPy formula of sim.consumers / sim.network (or,
-where the model used to inline it, that NumPy code, written out here) on copies, and asserts
-exact equality (``assert_array_equal``, no tolerance): the model's tables stayed identical when
-the kernels replaced the NumPy code, and these tests keep it so.
+and choosers each time), runs a kernel and the readable NumPy formula (tests/reference.py,
+sim.network; or, where the model used to inline it, that NumPy code, written out here) on
+copies, and asserts exact equality (``assert_array_equal``, no tolerance): the model's tables
+stayed identical when the kernels replaced the NumPy code, and these tests keep it so.
 """
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sim import kernels
-from sim.consumers import (
+from sim import network
+from sim.choice import kernels as choice_k
+from sim.coldchain import kernels as cold_k
+from sim.leaders import kernels as leaders_k
+from sim.records import LastOrderDays
+from sim.records import kernels as records_k
+from sim.streams import RandomStreams, pcg64, stable_hash
+from sim.supply import kernels as supply_k
+from sim.wom import kernels as wom_k
+from sim.wom.phase import decay_complaints
+from tests.reference import (
     adoption_probability,
     awareness_probability,
     choice_utilities,
     choose,
-    decay_complaints,
     logsum_surplus_yuan,
 )
-from sim.metrics import LastOrderDays
-from sim.streams import RandomStreams, stable_hash
 
 SEEDS = [0, 1, 2, 3]
+# Every module that holds compiled kernels (each mechanism's beside its phase code).
+KERNEL_MODULES = ["sim.arrays", "sim.jit", "sim.network", "sim.streams.pcg64", "sim.wom.kernels",
+                  "sim.choice.kernels", "sim.leaders.kernels", "sim.supply.kernels",
+                  "sim.coldchain.kernels", "sim.records.kernels"]
 
 
 def _network(rng, n=400, ties=6):
@@ -56,7 +67,7 @@ def test_splitmix_uniforms_equal_the_numpy_generator(seed):
     rng = np.random.default_rng(seed)
     keys = rng.integers(0, 2**63, 5, dtype=np.uint64) * np.uint64(2)  # full 64-bit range
     index = rng.integers(0, 10**7, 1000)
-    out = kernels.splitmix_uniforms(keys, index)
+    out = pcg64.splitmix_uniforms(keys, index)
     for k, key in enumerate(keys):
         np.testing.assert_array_equal(out[:, k], _splitmix_numpy(key, index))
     s = RandomStreams(seed)
@@ -75,7 +86,7 @@ def test_scatter_rows_equals_the_sparse_product(seed):
     rows = np.sort(rng.choice(a.shape[0], 60, replace=False)).astype(np.int64)
     delta = rng.integers(-1, 2, (60, 5)).astype(np.float32)
     expected = counts + np.asarray(a[rows].T @ delta)
-    kernels.scatter_rows(a.indptr, a.indices, a.data, rows, delta, counts)
+    network.scatter_rows(a.indptr, a.indices, a.data, rows, delta, counts)
     np.testing.assert_array_equal(counts, expected)
 
 
@@ -104,7 +115,7 @@ def test_spread_complaints_equals_the_formulas(seed, loss):
              if loss > 0 else np.zeros(0, np.float32))
     scratch = np.zeros((n, n_p), np.float32)
     k_trust, k_heard = trust.copy(), heard.copy()
-    n_hit = kernels.spread_complaints(a.indptr, a.indices, a.data, rows, x, k_trust, k_heard,
+    n_hit = wom_k.spread_complaints(a.indptr, a.indices, a.data, rows, x, k_trust, k_heard,
                                       2.0 ** (-1.0 / 10.0), table, scratch)
     assert n_hit == len(hit) > 0
     np.testing.assert_array_equal(k_trust, trust_np)
@@ -159,7 +170,7 @@ def test_changed_state_rows_gives_the_change_of_the_counted_matrix(seed):
            recent_now ^ (rng.random(recent_now.shape) < 0.1))
     state = tuple(s.copy() for s in old)
     last_p = np.where(c["day_last_order_p"] >= 0, last_p, -1).astype(np.int32)
-    rows, delta = kernels.changed_state_rows(c["adopted"], c["is_leader"], last_p, d,
+    rows, delta = wom_k.changed_state_rows(c["adopted"], c["is_leader"], last_p, d,
                                              recent_days, *state, n_cols)
     x_new = x_of(c["adopted"], c["is_leader"], recent_now)
     x_old = x_of(*old)
@@ -177,7 +188,7 @@ def test_adoption_candidates_and_lapse_equal_the_formulas(seed):
     degree, nb = _neighbour_counts(rng, n)
     neighbourhood = rng.integers(0, 7, n).astype(np.int32)
     reach_k = rng.random(7)
-    cand, prob = kernels.adoption_candidates(c["adopted"], reach_k, neighbourhood, nb[:, 0],
+    cand, prob = wom_k.adoption_candidates(c["adopted"], reach_k, neighbourhood, nb[:, 0],
                                              nb[:, 1], degree, c["p_scale"], 0.01, 0.3, 0.02)
     expected_cand = np.flatnonzero(~c["adopted"])
     np.testing.assert_array_equal(cand, expected_cand)
@@ -201,7 +212,7 @@ def test_adoption_candidates_and_lapse_equal_the_formulas(seed):
         c["day_last_order"] >= 0) & (d - c["day_last_order"] > lapse_days) & ~stale
     assert readopted.any(), "the state should hold re-adopters for the check to bite"
     adopted = c["adopted"].copy()
-    k = kernels.lapse(adopted, c["is_leader"], c["day_last_order"], c["day_adopted"],
+    k = wom_k.lapse(adopted, c["is_leader"], c["day_last_order"], c["day_adopted"],
                       c["trust"], d, lapse_days, lapse_trust)
     assert k == drop.sum() > 0
     np.testing.assert_array_equal(adopted, c["adopted"] & ~drop)
@@ -223,8 +234,8 @@ def test_become_aware_equals_the_formula(seed):
         expected = c["aware"].copy()
         expected[cand[u[cand] < p], j] = True
         aware = c["aware"].copy()
-        np.testing.assert_array_equal(kernels.unaware(aware, j), cand)
-        k = kernels.become_aware(aware, j, 0.02, 0.4, nb[:, 2 + j], degree, 0.3,
+        np.testing.assert_array_equal(wom_k.unaware(aware, j), cand)
+        k = wom_k.become_aware(aware, j, 0.02, 0.4, nb[:, 2 + j], degree, 0.3,
                                  c["leader_of"], cand, u[cand])
         assert k == (expected != c["aware"]).sum() > 0
         np.testing.assert_array_equal(aware, expected)
@@ -243,7 +254,7 @@ def test_orders_kernels_equal_occasion_choice_and_logsum(seed):
     rate = c["order_rate"] * demand * (1.0 + promotion * has_leader)
     u_occ = np.where(rng.random(n) < 0.5, rate, np.nextafter(rate, -1.0))
     u_occ = np.where(rng.random(n) < 0.5, u_occ, rng.random(n))
-    n_occ, idx, reach = kernels.occasion_choosers(
+    n_occ, idx, reach = choice_k.occasion_choosers(
         c["adopted"], c["order_rate"], c["in_village"], dem_town, dem_village, c["leader_of"],
         promotion, u_occ, c["aware"], active)
     # The NumPy code of phase_orders before the kernels (rate as above).
@@ -260,7 +271,7 @@ def test_orders_kernels_equal_occasion_choice_and_logsum(seed):
     coupon_all, coupon_new = rng.random(n_p) * 3, rng.random(n_p) * 8
     quality, ref = rng.random(n_p) * 0.5, 85.0
     tw, habit, outside = 1.5, 0.8, -0.3
-    z, vmax, coupon_yuan = kernels.choice_utilities_rows(
+    z, vmax, coupon_yuan = choice_k.choice_utilities_rows(
         idx, price_index, coupon_all, coupon_new, ref, c["day_last_order_p"],
         c["price_sensitivity"], c["trust"], c["last_platform"], quality, reach, tw, habit,
         outside)
@@ -275,7 +286,7 @@ def test_orders_kernels_equal_occasion_choice_and_logsum(seed):
     np.testing.assert_array_equal(z, v - v.max(axis=1, keepdims=True))
 
     u = rng.random(len(idx))
-    k, total = kernels.choice_probabilities(np.exp(z), u)
+    k, total = choice_k.choice_probabilities(np.exp(z), u)
     np.testing.assert_array_equal(k, choose(v, u))
     surplus = (np.divide(ref, beta, out=np.zeros(len(beta)), where=beta > 0)
                * (vmax + np.log(total) - outside))
@@ -287,10 +298,10 @@ def test_orders_kernels_equal_occasion_choice_and_logsum(seed):
                                          "orders")}
     days = LastOrderDays(c["day_last_order_p"])
     with pytest.raises(ValueError, match="by_day"):  # no room for day d: nothing is written
-        kernels.record_choices(idx, k, d, coupon_yuan, c["leader_of"], c2["last_platform"],
+        choice_k.record_choices(idx, k, d, coupon_yuan, c["leader_of"], c2["last_platform"],
                                c2["day_last_order"], c2["day_last_order_p"], c2["orders"],
                                np.ascontiguousarray(days.by_day[:, :d]))
-    who, j, leader, coupon, first = kernels.record_choices(
+    who, j, leader, coupon, first = choice_k.record_choices(
         idx, k, d, coupon_yuan, c["leader_of"], c2["last_platform"], c2["day_last_order"],
         c2["day_last_order_p"], c2["orders"], days.reserve(d))
     buy = k > 0
@@ -339,7 +350,7 @@ def test_chain_losses_and_records_equal_the_numpy_code(seed):
     remaining = life0 - used.sum(axis=2)
     low_life = filled & ~spoiled & (remaining < frac)
     stage = np.where(defect, 0, coldchain.LEG_LOSS_STAGE[leg])
-    k_spoiled, k_low, k_stage = kernels.chain_losses(
+    k_spoiled, k_low, k_stage = cold_k.chain_losses(
         life0, filled, defect, from_stock, supplier, transit, c2g, to_pickup, dwell, extra,
         village, late, cold, life_cold, life_amb, frac, coldchain.LEG_LOSS_STAGE.astype(np.int64))
     np.testing.assert_array_equal(k_spoiled, spoiled)
@@ -369,7 +380,7 @@ def test_chain_losses_and_records_equal_the_numpy_code(seed):
     np.add.at(expected["losses"], sel, 1)
     np.add.at(expected["loss_yuan"], sel, cost[spoiled])
     np.add.at(expected["spoil_cost"], (jj, cc), cost)
-    kernels.record_units(platform, village, filled, spoiled, low_life, stage, refund_units, cost,
+    cold_k.record_units(platform, village, filled, spoiled, low_life, stage, refund_units, cost,
                          *got.values())
     for key in expected:
         np.testing.assert_array_equal(got[key], expected[key], err_msg=key)
@@ -409,7 +420,7 @@ def test_presale_fill_equals_the_numpy_queue(seed):
         defect[rows, ci] = u["defect"][rows, ci] < defect_prob[s]
         cost[rows, ci] = cost_ref[ci] * cost_mult[s]
         filled[rows, ci] = True
-    kernels.presale_fill(sel, u["supplier"], u["life"], u["relabel"], u["defect"], alloc,
+    supply_k.presale_fill(sel, u["supplier"], u["life"], u["relabel"], u["defect"], alloc,
                          life_min, life_max, relabel_prob, relabel_age, defect_prob, cost_ref,
                          cost_mult, *got)
     for name, e, g in zip(("supplier", "life0", "defect", "cost", "filled"), expected, got,
@@ -425,7 +436,7 @@ def test_record_counts_equal_the_numpy_counts(seed, n_p):
     c = _consumers(rng, n_p=n_p)
     active = np.array([True, seed % 2 == 0, True, False][:n_p])
     (adopters, adopters_town, n_town, adopters_village, n_village, aware_any, aware_p, leader_p,
-     covered) = kernels.household_counts(c["adopted"], c["in_village"], c["aware"],
+     covered) = records_k.household_counts(c["adopted"], c["in_village"], c["aware"],
                                          c["leader_of"], active)
     town = ~c["in_village"]
     assert (adopters, adopters_town, n_town, adopters_village, n_village) == (
@@ -531,7 +542,7 @@ def test_deliveries_equal_the_numpy_code(seed):
     e_trust[consumer, platform] = np.where(e_complaint, tr * (1.0 - loss),
                                            np.where(e_picked, good, tr))
 
-    refund_units, refund, complaint, quality, picked = kernels.deliveries(
+    refund_units, refund, complaint, quality, picked = cold_k.deliveries(
         prices, paid, value, filled, spoiled, low_life, consumer, platform, leader, spend, trust,
         month_complaints, rate, loss)
     np.testing.assert_array_equal(refund_units, e_refund_units)
@@ -559,14 +570,15 @@ def test_each_kernel_is_compiled_once_whatever_the_scenario():
         "import json\n"
         "from sim.cli import compose\n"
         "from sim.model import GroupBuyingMarket\n"
-        "from sim import kernels\n"
+        "import importlib\n"
         "for extra in ([], ['market=complete'], ['procurement=stock'], ['coldchain=none'],\n"
         "              ['market=small_world', 'coldchain=full', 'incentive=multi_source'],\n"
         "              ['market=village_cluster', \"wom.scandals=[{day:20,platform:incumbent,"
         "severity:0.5}]\"]):\n"
         "    GroupBuyingMarket(compose(['market.consumers=600', 'days=40'] + extra)).run()\n"
-        "print(json.dumps({k: len(getattr(kernels, k).signatures) for k in kernels.__all__\n"
-        "                  if hasattr(getattr(kernels, k), 'signatures')}))\n")
+        f"mods = [importlib.import_module(m) for m in {KERNEL_MODULES!r}]\n"
+        "print(json.dumps({k: len(getattr(m, k).signatures) for m in mods for k in m.__all__\n"
+        "                  if hasattr(getattr(m, k), 'signatures')}))\n")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True)
     versions = json.loads(out.stdout.strip().splitlines()[-1])
@@ -584,10 +596,10 @@ def test_leader_selections_equal_the_numpy_code(seed):
     nb = rng.integers(0, k, n).astype(np.int32)
     table = np.where(rng.random((n, n_p)) < 0.6, rng.integers(0, n_leaders, (n, n_p)), -1)
     col = table[:, 1]
-    np.testing.assert_array_equal(kernels.member_counts(col, n_leaders),
+    np.testing.assert_array_equal(leaders_k.member_counts(col, n_leaders),
                                   np.bincount(col[col >= 0], minlength=n_leaders))
     room = np.where(rng.random(k) < 0.7, rng.uniform(0, 5, k), 0.0)
-    np.testing.assert_array_equal(kernels.unserved(col, room, nb),
+    np.testing.assert_array_equal(leaders_k.unserved(col, room, nb),
                                   np.flatnonzero((col < 0) & (room[nb] > 0)))
     u = rng.random(n)
     share = np.where(rng.random(k) < 0.8, rng.random(k), 0.0)
@@ -596,7 +608,7 @@ def test_leader_selections_equal_the_numpy_code(seed):
     # The joiners as the model used to select them, from every household's uniform; now from
     # the candidates' uniforms only. The same households.
     before = np.flatnonzero((u < share[nb]) & ~(is_new[np.maximum(col, 0)] & (col >= 0)))
-    cand_join = kernels.join_candidates(share, nb, col, is_new)
+    cand_join = leaders_k.join_candidates(share, nb, col, is_new)
     np.testing.assert_array_equal(
         cand_join, np.flatnonzero((share[nb] > 0) & ~(is_new[np.maximum(col, 0)] & (col >= 0))))
     np.testing.assert_array_equal(cand_join[u[cand_join] < share[nb[cand_join]]], before)
@@ -606,14 +618,14 @@ def test_leader_selections_equal_the_numpy_code(seed):
     d = 30
     eligible = cand & ~is_leader & (available <= d)
     np.testing.assert_array_equal(
-        kernels.recruit_candidates(cand, is_leader, available, d, deficit, nb),
+        leaders_k.recruit_candidates(cand, is_leader, available, d, deficit, nb),
         np.flatnonzero(eligible & (deficit[nb] > 0)))
 
 
 def _allocate_numpy(demand, share, capacity):
     """sim.suppliers.allocate as NumPy code, before the kernel: split, ration, offer the
     shortfall to the other suppliers, ration again."""
-    from sim.suppliers import ration, split_by_weights
+    from sim.supply.suppliers import ration, split_by_weights
 
     n_p, n_c, n_s = share.shape
     alloc = np.zeros((n_p, n_c, n_s), np.int64)
@@ -641,7 +653,7 @@ def test_allocate_units_equals_the_numpy_rule(seed):
     """The suppliers' allocation (sim.kernels.allocate_units) equals the NumPy rule unit for
     unit: plenty, shortages at some suppliers (rationing and the second offer), suppliers that
     do not carry a category, weights with equal remainders (ties go to the first)."""
-    from sim.suppliers import allocate
+    from sim.supply.suppliers import allocate
 
     rng = np.random.default_rng(seed)
     n_p, n_c, n_s = 3, 15, 4

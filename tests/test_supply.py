@@ -9,11 +9,11 @@ import pytest
 from sim.cli import compose
 from sim.coldchain import LOSS_STAGES, leg_of_loss
 from sim.model import GroupBuyingMarket
-from sim.procurement import Forecast, critical_ratio, order_up_to
-from sim.suppliers import Supplier, allocate, ration, split_by_weights
+from sim.supply.procurement import Forecast, critical_ratio, order_up_to
+from sim.supply.suppliers import Supplier, allocate, ration, split_by_weights
 from tests.helpers import SMALL
 
-# --- allocation (sim.suppliers) ---------------------------------------------------------------
+# --- allocation (sim.supply.suppliers) ---------------------------------------------------------
 
 
 def test_split_by_weights_is_exact_and_proportional():
@@ -66,7 +66,7 @@ def test_a_weather_shock_cuts_capacity_for_its_days():
     assert sup.shock_days_total == 1
 
 
-# --- newsvendor (sim.procurement) -------------------------------------------------------------
+# --- newsvendor (sim.supply.procurement) -------------------------------------------------------
 
 
 def test_critical_ratio_is_the_newsvendor_formula():
@@ -112,10 +112,10 @@ def test_goods_are_conserved_and_tables_agree(mode):
                                                "calendar.start_day_of_year=150"]))
     for _ in range(70):
         model.step()
-        g = model.goods
+        g = model.ledger.goods
         # bought = delivered + spoiled + in the chain + in grid-warehouse stock
         assert g["procured"] == g["delivered"] + g["spoiled"] + g["in_chain"] + g["in_stock"]
-        assert g["in_stock"] == sum(len(lots) for row in model.stock for lots in row)
+        assert g["in_stock"] == sum(len(lots) for row in model.supply.stock for lots in row)
         assert min(g.values()) >= 0
     t = model.recorder.tables()
     spo, loss = t["spoilage"], t["losses"]

@@ -11,8 +11,8 @@ from functools import cache
 import numpy as np
 
 from sim.cli import compose
-from sim.metrics import summarise
 from sim.model import GroupBuyingMarket
+from sim.records import summarise
 
 SEEDS = (1, 2, 3)
 SUMMER = ("experiment=smoke", "days=100", "calendar.start_day_of_year=150")  # June-September

@@ -10,10 +10,11 @@ import pytest
 
 from sim.cli import compose
 from sim.config import ConfigError, validate
-from sim.consumers import adoption_probability, decay_complaints, neighbourhood_reach
 from sim.model import GroupBuyingMarket
 from sim.network import build_network
+from sim.wom.phase import decay_complaints, neighbourhood_reach
 from tests.helpers import run_model
+from tests.reference import adoption_probability
 
 SEEDS = [1, 2, 3, 4, 5, 6]
 
@@ -121,7 +122,7 @@ def test_a_scandal_reaches_every_recent_user_of_the_platform():
     c, j = model.consumers, model.platform_names.index("incumbent")
     last_j = c.day_last_order_p[:, j]
     recent = np.flatnonzero((last_j >= 0) & (150 - last_j <= 30))
-    who, plat = model._scandal_complainers(150)
+    who, plat = model.wom._scandal_complainers(150)
     np.testing.assert_array_equal(np.sort(who), recent)
     assert (plat == j).all()
     assert (c.last_platform[recent] != j).any(), "some recent users last ordered elsewhere"

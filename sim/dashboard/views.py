@@ -16,7 +16,7 @@ from matplotlib.collections import EllipseCollection, LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from sim.metrics import SPOILAGE_COLUMNS
+from sim.records.recorder import SPOILAGE_COLUMNS
 
 __all__ = ["NONE_COLOUR", "chart_figure", "draw_charts", "draw_network", "network_figure",
            "platform_colours"]

@@ -20,7 +20,7 @@ runs at the season's ambient temperature; the pickup point is cold only if the l
 Stage of loss. A spoiled unit is charged to the stage where its life ran out
 (:data:`LOSS_STAGES`): ``supplier`` for a defective unit (unusable from the start: seed 004
 §4.1.1), the legs of the chain, and ``grid_storage`` for stock-mode leftovers that expire in the
-grid warehouse (:mod:`sim.procurement`). A unit that reaches the consumer with less than
+grid warehouse (:mod:`sim.supply.procurement`). A unit that reaches the consumer with less than
 ``coldchain.complaint_life_fraction`` of its life left is sold but is a quality complaint.
 """
 

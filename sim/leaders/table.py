@@ -42,7 +42,7 @@ import mesa
 import numpy as np
 from scipy.special import ndtri
 
-from sim import kernels
+from sim.leaders import kernels
 from sim.views import row_property
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "assign_members",
     "due_rows",
     "lognormal_income",
+    "member_cap",
     "month_net_income",
     "month_work_minutes",
     "person_of",
@@ -393,3 +394,10 @@ def lognormal_income(median: np.ndarray, sigma: float, u: np.ndarray) -> np.ndar
     z = ndtri(np.clip(u, 1e-12, 1 - 1e-12))
     return median * np.exp(sigma * z)
 
+
+def member_cap(lc) -> int:
+    """Most members one leader serves for one platform: ``wechat_groups_max`` WeChat groups of
+    at most ``group_cap`` (500) members each. ODD 2 caps each group, not the leader; a leader
+    whose group is full opens another (press: leaders run "a handful of groups on WeChat",
+    Rest of World 2021)."""
+    return int(lc.group_cap * lc.wechat_groups_max)

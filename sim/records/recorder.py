@@ -1,4 +1,4 @@
-"""Metrics: what a run records each day, as tidy long tables (DESIGN §5.5).
+"""Records: what a run records each day, as tidy long tables (ODD 5).
 
 One row per day (``daily``), per day x platform (``platforms``, ``leader_stats``), per day x
 platform x category (``spoilage``), per leader event (``leaders``) and per leader review
@@ -15,7 +15,7 @@ target >= 95%).
 The tables are built from plain lists during the run and turned into pandas DataFrames at the
 end.
 
-Competition metrics (DESIGN §6, issue 4), from the per-household, per-platform day of last order
+Competition metrics (ODD 6), from the per-household, per-platform day of last order
 (``ConsumerState.day_last_order_p``):
 
 * ``hhi_orders`` / ``hhi_gmv``: Herfindahl-Hirschman index of the day's order / GMV shares, in
@@ -37,17 +37,15 @@ who did not order again are exactly those whose last order is still in (d-60, d-
 
 from __future__ import annotations
 
-import math
 from collections import deque
 
 import numpy as np
 import pandas as pd
 
-from sim import kernels
-from sim.coldchain import AREAS, LOSS_STAGES
+from sim.coldchain.formulas import AREAS, LOSS_STAGES
+from sim.records import kernels
 
-__all__ = ["FULL_DAY_HOURS", "REPURCHASE_WINDOW_DAYS", "LastOrderDays", "Recorder", "hhi_points",
-           "leader_calibration_summary", "summarise"]
+__all__ = ["REPURCHASE_WINDOW_DAYS", "LastOrderDays", "Recorder", "hhi_points"]
 
 REPURCHASE_WINDOW_DAYS = 30  # seed 002 l.15 / issue 4: "buy again in the next 30 days"
 
@@ -103,7 +101,7 @@ LEADER_STATS_COLUMNS = [
     "unserved_members",
 ]
 # One row per leader review: the leader's month. Income = platform pay (commission + bonus)
-# + service fees + government subsidy (DESIGN §4.3); net of the value of its time.
+# + service fees + government subsidy (ODD 7.3); net of the value of its time.
 LEADER_REVIEW_COLUMNS = [
     "day", "leader_id", "platform", "platforms_served", "village", "income_yuan",
     "platform_pay_yuan", "outside_yuan", "net_income_yuan", "smoothed_net_income_yuan",
@@ -120,7 +118,8 @@ class LastOrderDays:
     ``by_day[P + 1, t]``: households whose second-latest platform (by day of last order) was
     last ordered from on day ``t``, so that those counted after day ``t`` ordered from two
     platforms or more after it. Counted once from the days of last order, then kept up to
-    date by the orders phase as it records each order (:func:`sim.kernels.record_choices`, the
+    date by the orders phase as it records each order
+    (:func:`sim.choice.kernels.record_choices`, the
     only writer of the days of last order; a day written by other code is not counted): the
     records' 30-day counts are then sums over 30 days instead of a pass over every household
     (at 100k households, ~0.5 ms a day).
@@ -171,7 +170,8 @@ class Recorder:
         self._loss_yuan: list[np.ndarray] = []
         self.events: list[tuple] = []
         self.platform_events: list[dict] = []
-        # households by day of last order, kept by the orders phase (sim.kernels.record_choices)
+        # households by day of last order, kept by the orders phase
+        # (sim.choice.kernels.record_choices)
         self.last_order_days = LastOrderDays(model.consumers.day_last_order_p)
         # (day, buyers per platform, buyers) of the last 31 days: the repurchase cohorts' sizes
         self._cohorts: deque[tuple[int, np.ndarray, int]] = deque()
@@ -265,10 +265,10 @@ class Recorder:
         (adopters, adopters_town, n_town, adopters_village, n_village, aware_any, aware_p,
          leader_p, covered) = kernels.household_counts(c.adopted, c.in_village, c.aware,
                                                        c.leader_of, active)
-        coverage = leader_p / c.n * active  # GroupBuyingMarket.leader_coverage
+        coverage = leader_p / c.n * active  # Leadership.leader_coverage
         flows = [p.flows for p in m.platform_list]
         total_orders = sum(f["orders"] for f in flows)
-        shipped, spoiled = today["shipped"], today["spoiled"]
+        shipped, spoiled = today.shipped, today.spoiled
         comp = self.competition(d)
         gmv = np.array([f["gmv_yuan"] for f in flows])
         orders = np.array([f["orders"] for f in flows])
@@ -276,22 +276,22 @@ class Recorder:
             "day": d,
             "adopters": int(adopters),
             "adoption_rate": adopters / c.n,
-            "new_adopters": today.get("new_adopters", 0),
-            "lapsed": today.get("lapsed", 0),
-            "occasions": today.get("occasions", 0),
+            "new_adopters": today.new_adopters,
+            "lapsed": today.lapsed,
+            "occasions": today.occasions,
             "orders": int(total_orders),
             "gmv_yuan": sum(f["gmv_yuan"] for f in flows),
             "subsidy_yuan": sum(f["subsidy_yuan"] for f in flows),
             "refunds_yuan": sum(f["refunds_yuan"] for f in flows),
             "active_leaders": int((rows_of > 0).sum()),
-            "leader_recruits": today.get("leader_recruits", 0),
-            "leader_quits": today.get("leader_quits", 0),
-            "consumer_surplus_yuan": today.get("consumer_surplus_yuan", 0.0),
+            "leader_recruits": today.leader_recruits,
+            "leader_quits": today.leader_quits,
+            "consumer_surplus_yuan": today.consumer_surplus_yuan,
             "units_shipped": int(shipped.sum()),
             "units_spoiled": int(spoiled.sum()),
-            "complaints": today.get("complaints", 0),
-            "ambient_temp_c": m.conditions.ambient_temp_c,
-            "goods_in_chain": m.goods["in_chain"],
+            "complaints": today.complaints,
+            "ambient_temp_c": today.conditions.ambient_temp_c,
+            "goods_in_chain": m.ledger.goods["in_chain"],
             "aware_any_share": float(aware_any / c.n),
             "hhi_orders": hhi_points(orders),
             "hhi_gmv": hhi_points(gmv),
@@ -300,26 +300,24 @@ class Recorder:
             "repurchase_rate": comp["repurchase"],
             "platforms_active": int(sum(p.active for p in m.platform_list)),
             "fine_yuan": sum(f["fine_yuan"] for f in flows),
-            "quality_complaints": today.get("quality_complaints", 0),
-            "pickups": int(today["pickups"].sum()),
-            "on_time_pickup_rate": (today["pickups_on_time"].sum() / today["pickups"].sum()
-                                    if today["pickups"].sum() else float("nan")),
-            "units_unfilled": int(today["unfilled"].sum()),
-            "goods_in_stock": m.goods["in_stock"],
-            "spoilage_cost_yuan": float(today["spoil_cost"].sum()),
+            "quality_complaints": today.quality_complaints,
+            "pickups": int(today.pickups.sum()),
+            "on_time_pickup_rate": (today.pickups_on_time.sum() / today.pickups.sum()
+                                    if today.pickups.sum() else float("nan")),
+            "units_unfilled": int(today.unfilled.sum()),
+            "goods_in_stock": m.ledger.goods["in_stock"],
+            "spoilage_cost_yuan": float(today.spoil_cost.sum()),
             # Word of mouth: adoption in town and villages (NaN where there are none),
             # complaints from scandals (also counted in complaints), bad news remembered.
             "adoption_rate_town": float(adopters_town / n_town) if n_town else float("nan"),
             "adoption_rate_village": (float(adopters_village / n_village) if n_village
                                       else float("nan")),
-            "scandal_complaints": today.get("scandal_complaints", 0),
+            "scandal_complaints": today.scandal_complaints,
             "complaints_heard_mean": float(c.complaints_heard.mean()),
             "leader_coverage": float(covered / c.n),
             "multi_platform_leaders": int((rows_of > 1).sum()),
         })
-        counts = today.get("leader_counts", np.zeros((n_p, 4), np.int64))
-        pay = today.get("leader_pay", np.zeros((n_p, 3)))
-        mf = today.get("member_flows", np.zeros((n_p, 4), np.int64))
+        counts, pay, mf = today.leader_counts, today.leader_pay, today.member_flows
         for j, p in enumerate(m.platform_list):
             self.leader_stats.append((
                 d, p.name, int(leaders_by_platform[j]), int(multi_by_platform[j]),
@@ -362,25 +360,25 @@ class Recorder:
                 "price_cost_ratio_min": p.price_cost_ratio_min(),
                 "buyers_30d": int(comp["buyers_p"][j]),
                 "repurchase_rate": float(comp["repurchase_p"][j]),
-                "procurement": m.proc_mode[j],
+                "procurement": m.supply.proc_mode[j],
                 "complaints": int(f["complaints"]),
-                "quality_complaints": int(today["quality_complaints_p"][j]),
+                "quality_complaints": int(today.quality_complaints_p[j]),
                 "spoilage_cost_yuan": f["spoilage_cost_yuan"],
-                "pickups": int(today["pickups"][j]),
-                "on_time_pickup_rate": (today["pickups_on_time"][j] / today["pickups"][j]
-                                        if today["pickups"][j] else float("nan")),
-                "units_unfilled": int(today["unfilled"][j].sum()),
+                "pickups": int(today.pickups[j]),
+                "on_time_pickup_rate": (today.pickups_on_time[j] / today.pickups[j]
+                                        if today.pickups[j] else float("nan")),
+                "units_unfilled": int(today.unfilled[j].sum()),
             })
             for ci, cat in enumerate(m.category_names):
                 self.spoilage.append((
                     d, p.name, cat, int(shipped[j, ci]), int(spoiled[j, ci]),
-                    int(shipped[j, ci] - spoiled[j, ci]), int(today["unfilled"][j, ci]),
-                    int(today["low_life"][j, ci]), int(today["bought"][j, ci]),
-                    len(m.stock[j][ci]), float(today["spoil_cost"][j, ci]),
-                    float(today["refunds"][j, ci])))
+                    int(shipped[j, ci] - spoiled[j, ci]), int(today.unfilled[j, ci]),
+                    int(today.low_life[j, ci]), int(today.bought[j, ci]),
+                    len(m.supply.stock[j][ci]), float(today.spoil_cost[j, ci]),
+                    float(today.refunds[j, ci])))
         self._loss_days.append(d)
-        self._loss_units.append(today["losses"].copy())
-        self._loss_yuan.append(today["loss_yuan"].copy())
+        self._loss_units.append(today.losses.copy())
+        self._loss_yuan.append(today.loss_yuan.copy())
 
     def loss_table(self) -> pd.DataFrame:
         """Losses by day, platform, category, area and stage (LOSS_COLUMNS): one row per cell,
@@ -412,172 +410,13 @@ class Recorder:
             "leader_reviews": pd.DataFrame(self.reviews, columns=LEADER_REVIEW_COLUMNS),
         }
 
-
-def _first_day(daily: pd.DataFrame, column: str, level: float) -> int | None:
-    """First day on which ``column`` reaches ``level`` (None if never)."""
-    hit = daily[column] >= level
-    return int(daily.loc[hit, "day"].iloc[0]) if hit.any() else None
-
-
-def _f(x) -> float | None:
-    x = float(x)
-    return None if math.isnan(x) else round(x, 6)
-
-
-def _leader_summary(tables: dict[str, pd.DataFrame], leader_days: float) -> dict:
-    """Leader income distribution, platform payout per leader-month, multi-homing, coverage."""
-    rv, ls, daily = tables["leader_reviews"], tables["leader_stats"], tables["daily"]
-    inc = rv["income_yuan"]
-    pay = float(ls["commission_yuan"].sum() + ls["bonus_yuan"].sum())
-    months = leader_days / 30.0
-
-    def q(x: float) -> float | None:
-        return _f(inc.quantile(x)) if len(inc) else None
-
-    return {
-        "leader_income_mean_yuan_per_month": _f(inc.mean()) if len(inc) else None,
-        "leader_income_p10_yuan_per_month": q(0.1),
-        "leader_income_median_yuan_per_month": q(0.5),
-        "leader_income_p90_yuan_per_month": q(0.9),
-        "leader_platform_pay_total_yuan": _f(pay),
-        "leader_outside_income_total_yuan": _f(ls["service_fees_yuan"].sum()
-                                               + ls["government_subsidy_yuan"].sum()),
-        "leader_payout_per_leader_month_yuan": _f(pay / months) if months else None,
-        "leader_pay_share_of_gmv": _f(pay / daily["gmv_yuan"].sum())
-        if daily["gmv_yuan"].sum() else None,
-        "multi_platform_leader_share": _f(daily["multi_platform_leaders"].sum() / leader_days)
-        if leader_days else None,
-        "leader_coverage_mean": _f(daily["leader_coverage"].mean()),
-        "village_leader_quits": int(rv.loc[rv["village"], "quit"].sum()),
-        "town_leader_quits": int(rv.loc[~rv["village"].astype(bool), "quit"].sum()),
-    }
-
-
-def summarise(model, tables: dict[str, pd.DataFrame]) -> dict:
-    """Headline figures of a run, units in the key names."""
-    daily, plat, spo, ev = (tables[k] for k in ("daily", "platforms", "spoilage", "leaders"))
-    last = daily.iloc[-1]
-    cfg = model.cfg
-    # Monthly churn: leaders quitting per leader-month of activity.
-    leader_days = float(daily["active_leaders"].sum())
-    quits = int(daily["leader_quits"].sum())
-    churn = quits / (leader_days / 30.0) if leader_days else float("nan")
-    produce = [c for c in model.category_names if model.cfg.products[c].produce]
-    sf = spo[spo["category"].isin(produce)]
-    shipped = sf["units_shipped"].sum()
-    last30 = plat[plat["day"] > last["day"] - 30]
-    orders30 = last30.groupby("platform")["orders"].sum()
-    share30 = (orders30 / orders30.sum()) if orders30.sum() else orders30 * 0.0
-    gmv30 = last30.groupby("platform")["gmv_yuan"].sum()
-    gshare30 = (gmv30 / gmv30.sum()) if gmv30.sum() else gmv30 * 0.0
-
-    def margin30(col_num):
-        g = last30.groupby("platform")
-        net = g["gmv_yuan"].sum() - g["subsidy_yuan"].sum() - g["refunds_yuan"].sum()
-        return {k: (_f(v / net[k]) if net[k] > 0 else None) for k, v in col_num(g).items()}
-
-    return {
-        "seed": int(cfg.seed),
-        "days": int(cfg.days),
-        "consumers": int(model.consumers.n),
-        "network": cfg.market.network,
-        "neighbourhoods": int(model.network.n_neighbourhoods),
-        "network_edges": int(model.network.n_edges),
-        "final_adoption_rate": _f(last["adoption_rate"]),
-        "day_half_adopted": (int(daily.loc[daily["adoption_rate"] >= 0.5, "day"].iloc[0])
-                             if (daily["adoption_rate"] >= 0.5).any() else None),
-        "day_half_adopted_town": _first_day(daily, "adoption_rate_town", 0.5),
-        "day_half_adopted_village": _first_day(daily, "adoption_rate_village", 0.5),
-        "day_peak_new_adopters": int(daily.loc[daily["new_adopters"].idxmax(), "day"]),
-        "scandal_complaints_total": int(daily["scandal_complaints"].sum()),
-        "orders_total": int(daily["orders"].sum()),
-        "gmv_total_yuan": _f(daily["gmv_yuan"].sum()),
-        "subsidy_total_yuan": _f(daily["subsidy_yuan"].sum()),
-        "consumer_surplus_total_yuan": _f(daily["consumer_surplus_yuan"].sum()),
-        "active_leaders_final": int(last["active_leaders"]),
-        "leaders_recruited_total": int((ev["event"] == "recruited").sum()),
-        "leader_quits_total": quits,
-        "leader_monthly_churn_rate": _f(churn),
-        **_leader_summary(tables, leader_days),
-        "produce_spoilage_rate": _f(sf["units_spoiled"].sum() / shipped) if shipped else None,
-        "spoilage_rate_all": _f(spo["units_spoiled"].sum() / max(1, spo["units_shipped"].sum())),
-        "complaints_total": int(daily["complaints"].sum()),
-        "platforms_active_final": int(sum(p.active for p in model.platform_list)),
-        "order_share_last_30_days": {k: _f(v) for k, v in share30.items()},
-        "cash_final_yuan": {p.name: _f(p.cash_yuan) for p in model.platform_list},
-        "platform_exits": model.recorder.platform_events,
-        "gmv_share_last_30_days": {k: _f(v) for k, v in gshare30.items()},
-        "hhi_gmv_last_30_days": _f(hhi_points(gmv30.to_numpy())) if gmv30.sum() else None,
-        # The last day's values: each is already over the last 30 days (the buyers of days
-        # d-29..d; the cohort of d-59..d-30 buying again in d-29..d), where a mean of the last
-        # 30 daily values would reach back 59 and 89 days.
-        "user_overlap_last_30_days": _f(last["user_overlap"]),
-        "repurchase_rate_last_30_days": _f(last["repurchase_rate"]),
-        "gross_margin_last_30_days": margin30(
-            lambda g: g["gmv_yuan"].sum() - g["subsidy_yuan"].sum() - g["refunds_yuan"].sum()
-            - g["cogs_yuan"].sum()),
-        "net_margin_last_30_days": margin30(lambda g: g["profit_yuan"].sum()),
-        "fines_total_yuan": _f(daily["fine_yuan"].sum()),
-        **supply_summary(model, tables),
-        **leader_calibration_summary(tables, cfg.leaders.review_days),
-    }
-
-
-# DESIGN §6 (press reports): leaders who work 2+ hours a day earn ~3,000-5,000 yuan a month;
-# large leaders handle 70-100 orders a day.
-FULL_DAY_HOURS = 2.0
-
-
-def leader_calibration_summary(rv_or_tables, review_days: int = 30) -> dict:
-    """The leader-size and income figures DESIGN §6 states, from the monthly reviews.
-
-    One leader-month is one row of ``leader_reviews`` (all platforms a leader serves summed).
-    Hours a day = the month's work minutes (orders, complaints, service work) / 60 /
-    ``review_days``; orders a day likewise. ``leader_income_median_2h_yuan_per_month`` is the
-    median income of the leader-months with at least :data:`FULL_DAY_HOURS` hours a day (the
-    conditional fact: part-time leaders earn less), and ``leader_orders_per_day_p99`` the 99th
-    percentile of orders a day over leader-months: the large leaders.
-    """
-    rv = rv_or_tables["leader_reviews"] if isinstance(rv_or_tables, dict) else rv_or_tables
-    if len(rv) == 0:
-        return {k: None for k in (
-            "leader_orders_per_day_median", "leader_orders_per_day_p99",
-            "leader_orders_per_day_max", "leader_work_hours_per_day_median",
-            "leader_income_per_work_hour_yuan", "leader_months_2h_share",
-            "leader_income_median_2h_yuan_per_month")}
-    opd = rv["orders"] / review_days
-    hours = rv["work_minutes"] / 60.0 / review_days
-    full = rv.loc[hours >= FULL_DAY_HOURS, "income_yuan"]
-    total_h = float(rv["work_minutes"].sum()) / 60.0
-    return {
-        "leader_orders_per_day_median": _f(opd.median()),
-        "leader_orders_per_day_p99": _f(opd.quantile(0.99)),
-        "leader_orders_per_day_max": _f(opd.max()),
-        "leader_work_hours_per_day_median": _f(hours.median()),
-        "leader_income_per_work_hour_yuan": _f(rv["income_yuan"].sum() / total_h)
-        if total_h > 0 else None,
-        "leader_months_2h_share": _f(len(full) / len(rv)),
-        "leader_income_median_2h_yuan_per_month": _f(full.median()) if len(full) else None,
-    }
-
-
-def supply_summary(model, tables: dict[str, pd.DataFrame]) -> dict:
-    """Headline supply figures (issue 9): losses, refunds, complaints, pickups, fill rate."""
-    daily, spo, loss = tables["daily"], tables["spoilage"], tables["losses"]
-    produce = [c for c in model.category_names if model.cfg.products[c].produce]
-    lp = loss[loss["category"].isin(produce)]
-    shipped = spo.loc[spo["category"].isin(produce), "units_shipped"].sum()
-    by_stage = lp.groupby("stage", sort=False)["units_spoiled"].sum()
-    ordered = daily["orders"].sum() * len(model.category_names)  # one unit per category
-    pickups = daily["pickups"].sum()
-    on_time = (daily["on_time_pickup_rate"].fillna(0) * daily["pickups"]).sum()
-    return {
-        "produce_spoilage_rate_by_stage": {
-            k: _f(v / shipped) if shipped else None for k, v in by_stage.items()},
-        "spoilage_cost_total_yuan": _f(spo["spoilage_cost_yuan"].sum()),
-        "refunds_total_yuan": _f(spo["refunds_yuan"].sum()),
-        "quality_complaints_total": int(daily["quality_complaints"].sum()),
-        "on_time_pickup_rate": _f(on_time / pickups) if pickups else None,
-        "fill_rate": _f(1.0 - spo["units_unfilled"].sum() / ordered) if ordered else None,
-        "supplier_shock_days": {s.name: s.shock_days_total for s in model.supplier_list},
-    }
+    def run(self, d: int) -> None:
+        """Phase 9 of the day: one row of daily metrics; the platforms remember the day's orders
+        (what tomorrow's coupon budget and pricing rules read)."""
+        self.record_day(d)
+        platforms = self.model.platform_list
+        total = sum(p.flows["orders"] for p in platforms)
+        for p in platforms:
+            p.orders_yesterday = int(p.flows["orders"])
+            p.new_buyers_yesterday = int(p.flows["new_buyers"])
+            p.order_share_yesterday = p.flows["orders"] / total if total else 0.0

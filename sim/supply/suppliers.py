@@ -30,7 +30,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.kernels import allocate_units
+from sim.supply.kernels import allocate_units
 
 __all__ = ["Supplier", "allocate", "ration", "split_by_weights", "supplier_mix"]
 
@@ -94,7 +94,7 @@ def split_by_weights(total: int, weights: np.ndarray) -> np.ndarray:
     """Split the integer ``total`` in proportion to ``weights`` (largest remainders; exact sum).
 
     This and :func:`ration` state the allocation's arithmetic; :func:`allocate` runs their
-    compiled equivalents (:mod:`sim.kernels`), which tests/test_kernels.py holds to them.
+    compiled equivalents (:mod:`sim.supply.kernels`), which tests/test_kernels.py holds to them.
     """
     w = np.asarray(weights, float)
     out = np.zeros(len(w), np.int64)
@@ -132,7 +132,7 @@ def allocate(demand: np.ndarray, share: np.ndarray, capacity: np.ndarray) -> np.
         The allocation; ``demand - alloc.sum(axis=2)`` is unfilled. The three steps are in the
         module docstring.
     """
-    # One compiled pass (sim.kernels.allocate_units: the steps with split_by_weights and
+    # One compiled pass (sim.supply.kernels.allocate_units: the steps with split_by_weights and
     # ration, the same arithmetic; tests/test_kernels.py checks it against them).
     return allocate_units(np.ascontiguousarray(demand, np.int64),
                           np.ascontiguousarray(share, np.float64),

@@ -1,0 +1,219 @@
+"""Choice and orders' compiled loops: today's occasions and choosers, their logit utilities and
+choices, and the recording of each order on the household's row (ODD 7.2).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.jit import GATHER_AHEAD, ahead, flag_buffer, flagged, jit, prefetch
+
+__all__ = [
+    "choice_probabilities",
+    "choice_utilities_rows",
+    "occasion_choosers",
+    "record_choices",
+]
+
+
+@jit
+def occasion_choosers(adopted, order_rate, in_village, demand_town, demand_village,
+                      leader_of, promotion, u_occ, aware, active):
+    """Today's order occasions and the households that can act on them (DESIGN §4.2).
+
+    Rate ``order_rate_i * demand_i * (1 + promotion * [i has a leader])``; an adopter has an
+    occasion when its uniform is below it. A chooser is a household with an occasion and at
+    least one reachable platform (aware of it, a leader of it, the platform active). Returns
+    (number of occasions, choosers' indices, their reachable platforms (m, P) bool).
+    """
+    n, n_p = leader_of.shape
+    # The adopters with an occasion even at the promoted rate (rounding is monotone), flagged
+    # in one pass without branches; the leader lookup and the rest are done for them alone.
+    ad = adopted.view(np.uint8)
+    flags = flag_buffer(n)
+    if promotion >= 0.0:
+        for i in range(n):
+            demand = demand_village if in_village[i] else demand_town
+            flags[i] = ad[i] & np.uint8(u_occ[i] < order_rate[i] * demand * (1.0 + promotion))
+    else:
+        flags[:n] = ad
+    cand = flagged(flags)
+    idx = np.empty(cand.shape[0], np.int64)
+    reach = np.empty((cand.shape[0], n_p), np.bool_)
+    n_occ = 0
+    m = 0
+    for r in range(cand.shape[0]):
+        ia = ahead(cand, r, GATHER_AHEAD)
+        prefetch(leader_of, ia)
+        prefetch(aware, ia)
+        i = cand[r]
+        demand = demand_village if in_village[i] else demand_town
+        base = order_rate[i] * demand
+        has_leader = False
+        for j in range(n_p):
+            if leader_of[i, j] >= 0:
+                has_leader = True
+        rate = base * (1.0 + promotion * (1.0 if has_leader else 0.0))
+        if not u_occ[i] < rate:
+            continue
+        n_occ += 1
+        can = False
+        for j in range(n_p):
+            ok = aware[i, j] and leader_of[i, j] >= 0 and active[j]
+            reach[m, j] = ok
+            can = can or ok
+        if can:
+            idx[m] = i
+            m += 1
+    return n_occ, idx[:m].copy(), reach[:m].copy()
+
+
+@jit
+def choice_utilities_rows(idx, price_index, coupon_all, coupon_new, reference_basket_yuan,
+                          day_last_order_p, beta_all, trust_all, last_platform, quality,
+                          reach, trust_weight, habit, outside_utility):
+    """Utilities of the choosers ``idx`` less each row's maximum, and their coupons.
+
+    The formula of :func:`sim.consumers.choice_utilities` with the coupon of ``phase_orders``
+    (the everyday coupon plus the first-order coupon for a household that never ordered from the
+    platform): ``V_ij = -beta_i (price_j - coupon_ij / ref) + theta trust_ij + kappa [j ==
+    last_i] + alpha_j``, ``V_i0 = u_outside``, ``-inf`` where unreachable. Returns
+    ``(V - max_k V_ik, max_k V_ik, coupon_yuan)``, to be exponentiated by NumPy.
+    """
+    m, n_p = idx.shape[0], price_index.shape[0]
+    z = np.empty((m, n_p + 1))
+    vmax = np.empty(m)
+    coupon = np.empty((m, n_p))
+    for r in range(m):
+        ia = ahead(idx, r, GATHER_AHEAD)
+        prefetch(day_last_order_p, ia)
+        prefetch(beta_all, ia)
+        prefetch(trust_all, ia)
+        prefetch(last_platform, ia)
+        i = idx[r]
+        b = -beta_all[i]
+        last = last_platform[i]
+        z[r, 0] = outside_utility
+        for j in range(n_p):
+            new_user = 1.0 if day_last_order_p[i, j] < 0 else 0.0
+            cy = coupon_all[j] + coupon_new[j] * new_user
+            coupon[r, j] = cy
+            v = b * (price_index[j] - cy / reference_basket_yuan) \
+                + trust_weight * trust_all[i, j] + quality[j]
+            if habit != 0.0 and last == j:
+                v = v + habit
+            z[r, j + 1] = v if reach[r, j] else -np.inf
+        top = z[r, 0]
+        for k in range(1, n_p + 1):
+            if z[r, k] > top:
+                top = z[r, k]
+        vmax[r] = top
+        for k in range(n_p + 1):
+            z[r, k] = z[r, k] - top
+    return z, vmax, coupon
+
+
+@jit
+def choice_probabilities(w, u):
+    """Logit choice by inversion on ``w = exp(V - max V)``, and each row's sum of ``w``.
+
+    The option of :func:`sim.consumers.choose`: the number of cumulative probabilities
+    ``cumsum(w) / sum(w)`` at or below the chooser's uniform ``u`` (capped at the last option);
+    the sum, left to right as NumPy sums a short row, feeds the logsum
+    (:func:`sim.consumers.logsum_surplus_yuan`).
+    """
+    m, n_o = w.shape
+    k_out = np.empty(m, np.int64)
+    total_out = np.empty(m)
+    for r in range(m):
+        s = w[r, 0]
+        for k in range(1, n_o):
+            s = s + w[r, k]
+        # The partial sums again, in the same order (equal to the first pass's). As w >= 0 they
+        # never decrease, nor do their quotients by s: the last, s / s, cannot count below the
+        # cap, and is left out (a division each).
+        cum = w[r, 0]
+        count = 0
+        for k in range(n_o - 1):
+            if k > 0:
+                cum = cum + w[r, k]
+            count += cum / s <= u[r]
+        k_out[r] = min(count, n_o - 1)
+        total_out[r] = s
+    return k_out, total_out
+
+
+@jit
+def record_choices(idx, k, d, coupon_yuan, leader_of, last_platform, day_last_order,
+                   day_last_order_p, orders, by_day):
+    """Today's buyers (choosers whose option ``k`` is a platform) and their order records.
+
+    Updates each buyer's last platform, day of last order (overall and from the platform) and
+    order count, and the counts of households by day of last order that the records read
+    (``by_day``, :class:`sim.records.LastOrderDays`: per platform, then the latest and the
+    second-latest over the platforms; its days must reach ``d``). Returns the buyers, their
+    platform, leader and coupon, and the number of first orders per platform (buyers who never
+    ordered from it before today).
+    """
+    n_p = day_last_order_p.shape[1]
+    if d < 0 or d >= by_day.shape[1] or by_day.shape[0] != n_p + 2:
+        raise ValueError("record_choices: by_day does not cover today or the platforms")
+    m = 0
+    for r in range(k.shape[0]):
+        if k[r] > 0:
+            m += 1
+    who = np.empty(m, np.int64)
+    plat = np.empty(m, np.int64)
+    leader = np.empty(m, np.int64)
+    coupon = np.empty(m)
+    first = np.zeros(n_p, np.int64)
+    b = 0
+    for r in range(k.shape[0]):
+        if k[r] <= 0:
+            continue
+        ia = ahead(idx, r, GATHER_AHEAD)
+        prefetch(leader_of, ia)
+        prefetch(last_platform, ia)
+        prefetch(day_last_order, ia)
+        prefetch(day_last_order_p, ia)
+        prefetch(orders, ia)
+        i, j = idx[r], k[r] - 1
+        who[b], plat[b] = i, j
+        leader[b] = leader_of[i, j]
+        coupon[b] = coupon_yuan[r, j]
+        old = day_last_order_p[i, j]
+        if old < 0:
+            first[j] += 1
+        a1, a2 = _latest_two(day_last_order_p, i)
+        last_platform[i] = j
+        day_last_order[i] = d
+        day_last_order_p[i, j] = d
+        orders[i] += 1
+        b += 1
+        # The household moves from the count of its old day to today's (-1: counted nowhere).
+        b1, b2 = _latest_two(day_last_order_p, i)
+        if old >= 0:
+            by_day[j, old] -= 1
+        by_day[j, d] += 1
+        if a1 >= 0:
+            by_day[n_p, a1] -= 1
+        by_day[n_p, b1] += 1
+        if a2 >= 0:
+            by_day[n_p + 1, a2] -= 1
+        if b2 >= 0:
+            by_day[n_p + 1, b2] += 1
+    return who, plat, leader, coupon, first
+
+
+@jit
+def _latest_two(day_last_order_p, i):
+    """The latest and the second latest of household ``i``'s days of last order over the
+    platforms, -1 where it has fewer (equal days count twice: the second of ``[5, 5]`` is 5)."""
+    a = b = -1
+    for j in range(day_last_order_p.shape[1]):
+        v = day_last_order_p[i, j]
+        if v > a:
+            a, b = v, a
+        elif v > b:
+            b = v
+    return a, b

@@ -1,0 +1,80 @@
+"""Choice and orders: who has an order occasion today, and which platform each one picks.
+
+Phase 6 of the day (ODD 3, ODD 7.2). An adopter has an order occasion with its segment's daily
+rate, times the season's demand and a push from its leader's WeChat group. A household with an
+occasion and at least one reachable platform (aware of it, a pickup point of it, the platform in
+the market) chooses among them and the outside option (the wet market) by multinomial logit:
+price index less coupon (scaled by the household's price sensitivity), trust, habit (the
+platform it ordered from last), quality. The logsum gives the consumer surplus in yuan (Small
+and Rosen 1981). Each order is recorded on the household's row and in today's order book
+(:class:`sim.day.OrderBook`), which procurement completes and the next day's cold chain delivers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.choice import kernels
+from sim.day import OrderBook
+
+__all__ = ["Choice"]
+
+
+class Choice:
+    """The orders phase for one market."""
+
+    def __init__(self, market):
+        self.m = market
+
+    def run(self, d: int) -> None:
+        """Order occasions and the logit choice of platform (ODD 7.2).
+
+        The loops over today's choosers run compiled (:mod:`sim.choice.kernels`, equal bit for
+        bit to the readable formulas of ``tests/reference.py``: ``choice_utilities``, ``choose``,
+        ``logsum_surplus_yuan``) and NumPy takes the exponentials and logarithms.
+        """
+        m = self.m
+        c, ch = m.consumers, m.cfg.choice
+        cond = m.today.conditions
+        u_occ = m.streams.uniform("orders.occasion", d, c.n)
+        active = np.array([p.active for p in m.platform_list])
+        # Rate order_rate * demand * (1 + promotion [has a leader]); the choosers are the
+        # households with an occasion and a reachable platform (aware of it, a pickup point of
+        # it, platform active).
+        n_occ, idx, reach = kernels.occasion_choosers(
+            c.adopted, c.order_rate, c.in_village, float(cond.demand_multiplier_town),
+            float(cond.demand_multiplier_village), c.leader_of, float(ch.leader_promotion),
+            u_occ, c.aware, active)
+        m.today.occasions = int(n_occ)
+        n_c = len(m.category_names)
+        if len(idx) == 0:
+            m.today.order_book = OrderBook.empty(n_c)
+            m.today.consumer_surplus_yuan = 0.0
+            return
+        price_index = np.array([p.price_index for p in m.platform_list], float)
+        # Coupons per chooser and platform: the everyday coupon plus a first-order coupon for
+        # households that have never ordered from the platform (new_user schedule).
+        coupon_all = np.array([p.coupon_yuan for p in m.platform_list], float)
+        coupon_new = np.array([p.new_user_coupon_yuan for p in m.platform_list], float)
+        quality = np.array([p.cfg.quality for p in m.platform_list], float)
+        z, vmax, coupon_yuan = kernels.choice_utilities_rows(
+            idx, price_index, coupon_all, coupon_new, m.reference_basket_yuan,
+            c.day_last_order_p, c.price_sensitivity, c.trust, c.last_platform, quality, reach,
+            float(ch.trust_weight), float(ch.habit), float(ch.outside_utility))
+        w_exp = np.exp(z)  # shared by the choice and the logsum
+        k, total = kernels.choice_probabilities(
+            w_exp, m.streams.uniform_at("orders.choice", d, idx))  # choosers only
+        # Consumer surplus (Small & Rosen 1981): (ref / beta) (logsum - V_0), summed.
+        beta = c.price_sensitivity[idx]
+        ls = vmax + np.log(total)
+        scale = np.divide(m.reference_basket_yuan, beta, out=np.zeros(len(beta)),
+                          where=beta > 0)
+        m.today.consumer_surplus_yuan = float((scale * (ls - ch.outside_utility)).sum())
+        who, j, leader, coupon, first = kernels.record_choices(
+            idx, k, d, coupon_yuan, c.leader_of, c.last_platform, c.day_last_order,
+            c.day_last_order_p, c.orders, m.recorder.last_order_days.reserve(d))
+        for pj, p in enumerate(m.platform_list):
+            m.ledger.post(p.index, "new_buyers", float(first[pj]))
+        prices = np.stack([p.prices for p in m.platform_list]).take(j, axis=0)
+        m.today.order_book = OrderBook(who, j, leader, prices, coupon)
+

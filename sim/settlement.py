@@ -1,0 +1,66 @@
+"""Settlement: the day's money moves, cash updates, and a platform out of patience exits.
+
+Phase 8 of the day (ODD 3, ODD 7.4). Households pay for what arrived (list prices less their
+coupons); each order's commission goes to its leader under the incentive scheme (the scheme's
+rate, times the platform's multiplier); the leaders' month (orders, sales, income) and the
+neighbourhoods' month of sales move on. Each platform's sales, coupons, payments and
+commissions are posted to the ledger (:class:`sim.ledger.Ledger`) beside the costs the other
+phases posted (goods, logistics, refunds, spoilage, recruiting, fines); each platform then
+settles its day's profit into cash (:meth:`sim.platforms.Platform.settle`), and one whose
+losses pass its patience leaves the market (:meth:`sim.platforms.Terms.exit_platform`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.arrays import sums_by
+
+__all__ = ["Settlement"]
+
+
+class Settlement:
+    """The settlement phase for one market."""
+
+    def __init__(self, market):
+        self.m = market
+
+    def run(self, d: int) -> None:
+        """Money moves; cash and margins update; a platform out of patience exits."""
+        m = self.m
+        book, c, t = m.today.order_book, m.consumers, m.leaders
+        paid = book.paid_yuan
+        c.spend_yuan[book.consumer] += paid
+        commission = m.scheme.order_commission(d, book.value_yuan) * \
+            m.rate_multiplier[book.platform]
+        np.add.at(t.month_income_yuan, book.leader, commission)
+        np.add.at(t.income_to_date_yuan, book.leader, commission)
+        np.add.at(t.month_orders, book.leader, 1)
+        np.add.at(t.month_sales_yuan, book.leader, book.value_yuan)
+        m.leadership.nb_sales_month *= 1.0 - 1.0 / 30.0
+        n_p = len(m.platform_list)
+        # Added at the flat (K * P) cells: the same additions in the same order as with the
+        # (neighbourhood, platform) index pair, which NumPy's add.at does ~6x slower.
+        np.add.at(np.reshape(m.leadership.nb_sales_month, -1, copy=False),
+                  c.neighbourhood[book.consumer] * n_p + book.platform, book.value_yuan)
+        orders = np.bincount(book.platform, minlength=n_p)
+        gmv, subsidy, paid_p, commission_p = (sums_by(x, book.platform, n_p) for x in (
+            book.value_yuan, book.coupon_yuan, paid, commission))
+        ledger = m.ledger
+        for pj in range(n_p):
+            ledger.post(pj, "orders", float(orders[pj]))
+            ledger.post(pj, "gmv_yuan", float(gmv[pj]))
+            ledger.post(pj, "subsidy_yuan", float(subsidy[pj]))
+            ledger.post(pj, "paid_yuan", float(paid_p[pj]))
+            ledger.post(pj, "revenue_yuan", float(paid_p[pj] + subsidy[pj]))
+            ledger.post(pj, "commission_yuan", float(commission_p[pj]))
+        ledger.add_money("consumer_paid", float(paid.sum()))
+        ledger.add_money("subsidy", float(book.coupon_yuan.sum()))
+        ledger.add_money("leader_income", float(commission.sum()))
+        ledger.add_money("platform_revenue", ledger.total("revenue_yuan"))
+        ledger.add_money("commission_paid", ledger.total("commission_yuan"))
+        for p in m.platform_list:
+            p.settle(d)
+            if p.out_of_patience():
+                m.terms.exit_platform(p, d)
+
