@@ -66,7 +66,7 @@ def _peak_rss_mb() -> float:
 
 def bench_model(consumers: int, days: int, seed: int = 0) -> dict:
     """Run the default scenario at ``consumers`` households for ``days`` days (this process)."""
-    from sim.cli import compose
+    from sim.api import compose
     from sim.model import GroupBuyingMarket
 
     cfg = compose([f"market.consumers={consumers}", f"days={days}", f"seed={seed}"])
@@ -205,7 +205,7 @@ class RefModel(mesa.Model):
 
     def __init__(self, consumers: int, seed: int = 0):
         super().__init__(rng=seed)
-        from sim.cli import compose
+        from sim.api import compose
         from sim.model import RECENT_USE_DAYS, GroupBuyingMarket
 
         cfg = compose([f"market.consumers={consumers}", f"seed={seed}"])
@@ -268,7 +268,7 @@ SAME_RULES_PHASES = ("word_of_mouth", "orders")  # the model's phases doing the 
 
 
 def _default_consumers() -> int:
-    from sim.cli import compose
+    from sim.api import compose
 
     return int(compose([]).market.consumers)
 

@@ -12,12 +12,11 @@ import pytest
 from omegaconf import OmegaConf
 
 from sim import kernels
-from sim.cli import compose
+from sim.api import compose, run_one
 from sim.config import PolicyConfig, SubsidyConfig
 from sim.metrics import Recorder, hhi_points, summarise
 from sim.model import GroupBuyingMarket
 from sim.platforms import new_user, price_war
-from sim.study import run_one
 
 # --- rules ------------------------------------------------------------------------------------
 

@@ -557,7 +557,7 @@ def test_each_kernel_is_compiled_once_whatever_the_scenario():
 
     script = (
         "import json\n"
-        "from sim.cli import compose\n"
+        "from sim.api import compose\n"
         "from sim.model import GroupBuyingMarket\n"
         "from sim import kernels\n"
         "for extra in ([], ['market=complete'], ['procurement=stock'], ['coldchain=none'],\n"
