@@ -66,7 +66,7 @@ def _peak_rss_mb() -> float:
 
 def bench_model(consumers: int, days: int, seed: int = 0) -> dict:
     """Run the default scenario at ``consumers`` households for ``days`` days (this process)."""
-    from sim.cli import compose
+    from sim.api import compose
     from sim.model import GroupBuyingMarket
 
     cfg = compose([f"market.consumers={consumers}", f"days={days}", f"seed={seed}"])
@@ -205,7 +205,7 @@ class RefModel(mesa.Model):
 
     def __init__(self, consumers: int, seed: int = 0):
         super().__init__(rng=seed)
-        from sim.cli import compose
+        from sim.api import compose
         from sim.model import GroupBuyingMarket
         from sim.wom.phase import RECENT_USE_DAYS
 
@@ -269,7 +269,7 @@ SAME_RULES_PHASES = ("word_of_mouth", "orders")  # the model's phases doing the 
 
 
 def _default_consumers() -> int:
-    from sim.cli import compose
+    from sim.api import compose
 
     return int(compose([]).market.consumers)
 

@@ -33,9 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sim import figures  # noqa: E402
+from sim.api import run_seeds  # noqa: E402
 from sim.coldchain import LOSS_STAGES  # noqa: E402
 from sim.stats import t_quantile  # noqa: E402
-from sim.study import paired_difference, run_seeds  # noqa: E402
+from sim.study import paired_difference  # noqa: E402
 
 START_DAY_OF_YEAR = 59  # 1 March
 SEASONS = {"summer": (152, 244), "winter": (335, 59)}  # day-of-year windows [from, to)
@@ -74,7 +75,7 @@ def measure(summary: dict, tables: dict, produce: list[str], start: int) -> dict
 
 
 def run_grid(coverages, seeds, base: list[str], workers: int | None = None) -> pd.DataFrame:
-    from sim.cli import compose
+    from sim.api import compose
 
     cfg = compose(base)
     produce = [c for c, v in cfg.products.items() if v.produce]

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from sim import figures
-from sim.study import parse_study_args, run_seeds
+from sim.api import run_seeds
+from sim.study import parse_study_args
 
 OUT = Path(__file__).resolve().parent / "figures" / "consolidation"
 

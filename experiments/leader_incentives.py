@@ -32,7 +32,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sim import figures  # noqa: E402
-from sim.study import paired_difference, run_seeds  # noqa: E402
+from sim.api import run_seeds  # noqa: E402
+from sim.study import paired_difference  # noqa: E402
 
 SCHEMES = ["flat", "tiered", "target_bonus", "differentiated_target", "multi_source",
            "recognition"]
@@ -89,7 +90,7 @@ def main(argv=None) -> dict:
     for scheme in SCHEMES:
         results[scheme], series[scheme] = run_scheme(base, scheme, seeds, workers=workers)
     flat_spend = results["flat"]["spend"].mean()
-    from sim.cli import compose
+    from sim.api import compose
 
     for scheme in SCHEMES:
         rate = float(compose([f"incentive={scheme}"]).incentive.commission_rate)

@@ -23,7 +23,7 @@ CHILD = """
 import json, resource, sys, time
 import numpy as np
 sys.path.insert(0, {root!r})
-from sim.cli import compose
+from sim.api import compose
 from sim.network import build_network
 from sim.streams import RandomStreams
 cfg = compose(["market={preset}", "market.consumers={n}"])

@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from sim import figures
-from sim.study import paired_difference, parse_study_args, platform_series, run_seeds
+from sim.api import run_seeds
+from sim.study import paired_difference, parse_study_args, platform_series
 
 OUT = Path(__file__).resolve().parent / "figures" / "subsidy_war"
 ENTRY, SUB_DAYS = 60, 90

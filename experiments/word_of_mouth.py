@@ -29,7 +29,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sim import figures  # noqa: E402
-from sim.study import paired_difference, run_seeds  # noqa: E402
+from sim.api import run_seeds  # noqa: E402
+from sim.study import paired_difference  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "figures" / "word_of_mouth"
 NETWORKS = ["complete", "small_world", "county", "village_cluster"]
@@ -74,7 +75,7 @@ def fmt_ci(values) -> str:
 
 def dock(seeds, households: int, days: int):
     """Question 1: the pure Bass process on each network."""
-    from sim.cli import compose
+    from sim.api import compose
 
     cfg = compose(["experiment=bass_dock"])
     p, q = cfg.wom.p_external, cfg.wom.q_imitation
@@ -101,7 +102,7 @@ def dock(seeds, households: int, days: int):
 
 def model(seeds, households: int, days: int):
     """Question 2: the full mechanism on each network at the default p and q."""
-    from sim.cli import compose
+    from sim.api import compose
 
     cfg = compose([])
     p, q = cfg.wom.p_external, cfg.wom.q_imitation

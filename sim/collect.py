@@ -90,7 +90,7 @@ def _incomplete_reason(run_dir: Path) -> str | None:
 
 
 def _group_names() -> set[str]:
-    from sim.cli import CONFIG_DIR
+    from sim.api import CONFIG_DIR
 
     return {p.name for p in Path(CONFIG_DIR).iterdir() if p.is_dir() and p.name != "hydra"}
 

@@ -57,7 +57,7 @@ def _run_dir(out_dir: Path, label: str, seed: int) -> Path:
 
 def _run_one(args) -> tuple[str, int, str]:
     """Run (or reuse) one scenario x seed in a worker process; returns its status."""
-    from sim.cli import compose, run
+    from sim.api import compose, run
     from sim.sweeps import is_complete
 
     label, overrides, seed, out = args
@@ -299,7 +299,7 @@ def main(argv: list[str] | None = None) -> None:
                 dirs_b = [d for d in dirs_b if set(args.overrides) <= set(read_overrides(d))]
             check_same_setting(dirs_a, a, dirs_b, b)
         else:
-            from sim.cli import check_overrides
+            from sim.api import check_overrides
 
             check_overrides([*args.overrides, *a])
             check_overrides([*args.overrides, *b])

@@ -1,26 +1,24 @@
-"""Running a scenario over several seeds, for experiments, notebooks and behaviour tests.
+"""What the experiments share around their runs: command line, small market, paired statistics.
 
-A study is a list of overrides (a scenario) run over seeds. Runs are independent processes-worth
-of work, so :func:`run_seeds` spreads them over worker processes (2 cores here); results come
-back in seed order, so the output is the same whatever the number of workers.
+A study is a list of overrides (a scenario) run over seeds with :func:`sim.api.run_seeds` (the
+running itself lives in the run API, :mod:`sim.api`). This module holds what studies add: the
+experiments' common command line (:func:`parse_study_args`: quick or full, seeds, days, figure
+directory), the small market of quick runs, the paired difference of two scenarios over the
+same seeds (common random numbers) and a platform's daily series over runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from sim.stats import t_quantile, unpaired_half_width
 
 __all__ = ["SMALL_MARKET", "StudyArgs", "paired_difference", "parse_study_args",
-           "platform_series", "run_one", "run_seeds"]
+           "platform_series"]
 
 # The smoke market (configs/experiment/smoke.yaml) without its 60-day horizon: what experiments
 # use for --quick.
@@ -45,6 +43,7 @@ class StudyArgs:
 
     @property
     def workers(self) -> int | None:
+        """The ``workers`` of :func:`sim.api.run_seeds`."""
         return 1 if self.quick else None  # quick: one process, no start-up cost per scenario
 
 
@@ -64,36 +63,6 @@ def parse_study_args(argv, doc: str, out: Path, days: int, quick_days: int,
     n = a.seeds or (2 if a.quick else seeds)
     return StudyArgs(a.quick, figures.output_dir(out, a.quick, a.out), range(1, n + 1),
                      quick_days if a.quick else days)
-
-
-def run_one(overrides: list[str], seed: int) -> tuple[dict, dict[str, pd.DataFrame]]:
-    """Run one scenario with ``seed``; return (summary, tables). Nothing is written."""
-    from sim.cli import compose
-    from sim.model import GroupBuyingMarket
-    from sim.records import summarise
-
-    cfg = compose(list(overrides) + [f"seed={seed}"])
-    cfg.progress = False  # runs go in parallel: no bar per run
-    model = GroupBuyingMarket(cfg)
-    model.run()
-    tables = model.recorder.tables()
-    return summarise(model, tables), tables
-
-
-def _run(args):
-    return run_one(*args)
-
-
-def run_seeds(overrides: list[str], seeds, workers: int | None = None):
-    """Run ``overrides`` for every seed; returns [(summary, tables)] in seed order."""
-    seeds = list(seeds)
-    workers = workers or min(len(seeds), os.cpu_count() or 1)
-    if workers <= 1:
-        return [run_one(overrides, s) for s in seeds]
-    # spawn, not fork: forking a process with threads (BLAS, Hydra) can deadlock.
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
-        return list(ex.map(_run, [(list(overrides), s) for s in seeds]))
 
 
 def paired_difference(a, b, level: float = 0.95) -> dict:

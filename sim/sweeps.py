@@ -35,6 +35,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from sim.api import run
 from sim.outputs import atomic_write
 
 __all__ = [
@@ -114,8 +115,6 @@ def _write_status(out_dir: Path, record: dict) -> None:
 
 def run_job(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> str:
     """One job of a sweep: skip it if complete, else run it; never raise. Returns the status."""
-    from sim.cli import run
-
     out_dir = Path(out_dir)
     t0 = time.perf_counter()
     record = {"overrides": list(overrides), "status": "ran"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from omegaconf import OmegaConf
 
-from sim.cli import compose
+from sim.api import compose
 from sim.model import GroupBuyingMarket
 
 SMALL = ["experiment=smoke"]  # 2,000 households, 60 days

@@ -6,7 +6,7 @@ mechanism, not from noise; we require it in the mean and in most seeds.
 
 import numpy as np
 
-from sim.cli import compose, run
+from sim.api import compose, run
 
 SEEDS = [1, 2, 3, 4]
 BASE = ["experiment=smoke", "days=120", "calendar.start_day_of_year=120"]  # into the summer

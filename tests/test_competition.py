@@ -11,13 +11,12 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
+from sim.api import compose, run_one
 from sim.choice import kernels as choice_k
-from sim.cli import compose
 from sim.config import PolicyConfig, SubsidyConfig
 from sim.model import GroupBuyingMarket
 from sim.platforms import new_user, price_war
 from sim.records import Recorder, hhi_points, summarise
-from sim.study import run_one
 
 # --- rules ------------------------------------------------------------------------------------
 
@@ -110,7 +109,8 @@ def test_platforms_set_their_prices_together_whatever_their_order():
 
 def _order(rec, last, i, j, d):
     """Household ``i`` orders from platform ``j`` on day ``d``, recorded as the orders phase
-    records it (sim.kernels.record_choices: its day of last order and the recorder's counts)."""
+    records it (sim.choice.kernels.record_choices: its day of last order and the recorder's
+    counts)."""
     n, n_p = last.shape
     choice_k.record_choices(
         np.array([i]), np.array([j + 1]), d, np.zeros((1, n_p)), np.full((n, n_p), -1, np.int32),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.cli import CONFIG_DIR, check_overrides, compose
+from sim.api import CONFIG_DIR, check_overrides, compose
 from sim.config import ConfigError, validate
 
 # hydra/ holds launcher presets (Hydra's own config group), not a model component.

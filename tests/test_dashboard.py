@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 
-from sim.cli import compose
+from sim.api import compose
 from sim.dashboard import views
 from sim.dashboard.market import (
     BASE_OVERRIDES,

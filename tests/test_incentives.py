@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from sim.cli import compose
+from sim.api import compose
 from sim.config import ConfigError, IncentiveConfig, validate
 from sim.incentives import SCHEMES, make_scheme
 from sim.leaders import LeaderTable, assign_members, due_rows, month_net_income, review

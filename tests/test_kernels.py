@@ -504,10 +504,10 @@ def test_row_sums_equal_numpy(seed):
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_deliveries_equal_the_numpy_code(seed):
-    """Refunds, complaints and trust after delivery (sim.kernels.deliveries) equal the NumPy
-    code of phase_logistics_and_pickup before the kernel, bit for bit. Prices span four orders
-    of magnitude (a refund row's sum is order-sensitive); some orders are worth nothing (paid
-    share 0), some arrive empty (no experience: trust unchanged)."""
+    """Refunds, complaints and trust after delivery (sim.coldchain.kernels.deliveries) equal the
+    NumPy code of the logistics and pickup phase before the kernel, bit for bit. Prices span
+    four orders of magnitude (a refund row's sum is order-sensitive); some orders are worth
+    nothing (paid share 0), some arrive empty (no experience: trust unchanged)."""
     rng = np.random.default_rng(seed)
     m, n_c, n, n_p, n_leaders = 500, 15, 800, 3, 40
     prices = rng.uniform(0.01, 100.0, (m, n_c)) * (rng.random((m, n_c)) < 0.7)
@@ -568,7 +568,7 @@ def test_each_kernel_is_compiled_once_whatever_the_scenario():
 
     script = (
         "import json\n"
-        "from sim.cli import compose\n"
+        "from sim.api import compose\n"
         "from sim.model import GroupBuyingMarket\n"
         "import importlib\n"
         "for extra in ([], ['market=complete'], ['procurement=stock'], ['coldchain=none'],\n"
@@ -588,7 +588,7 @@ def test_each_kernel_is_compiled_once_whatever_the_scenario():
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_leader_selections_equal_the_numpy_code(seed):
-    """The leader phase's household selections (sim.kernels member_counts, unserved,
+    """The leader phase's household selections (sim.leaders.kernels: member_counts, unserved,
     join_candidates, recruit_candidates) equal the NumPy expressions they replaced, on a
     platform column of the (n, P) leader_of table (a strided view, as the model passes it)."""
     rng = np.random.default_rng(seed)
@@ -650,7 +650,7 @@ def _allocate_numpy(demand, share, capacity):
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_allocate_units_equals_the_numpy_rule(seed):
-    """The suppliers' allocation (sim.kernels.allocate_units) equals the NumPy rule unit for
+    """The suppliers' allocation (sim.supply.kernels.allocate_units) equals the NumPy rule unit for
     unit: plenty, shortages at some suppliers (rationing and the second offer), suppliers that
     do not carry a category, weights with equal remainders (ties go to the first)."""
     from sim.supply.suppliers import allocate

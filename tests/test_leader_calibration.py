@@ -14,8 +14,7 @@ from functools import cache
 import numpy as np
 import pytest
 
-from sim.cli import compose
-from sim.study import run_seeds
+from sim.api import compose, run_seeds
 
 SEEDS = [0, 1, 2, 3]
 

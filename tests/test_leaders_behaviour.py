@@ -8,7 +8,7 @@ from functools import cache
 
 import numpy as np
 
-from sim.cli import compose
+from sim.api import compose
 from sim.model import GroupBuyingMarket
 from sim.records import summarise
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.cli import compose
+from sim.api import compose
 from sim.consumers import Consumer
 from sim.leaders import Leader
 from sim.model import GroupBuyingMarket

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sim.cli import compose
+from sim.api import compose
 from sim.network import NeighbourCounts, build_network
 
 

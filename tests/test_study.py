@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from sim import figures
+from sim.api import run_seeds
 from sim.stats import t_quantile, welch_df
-from sim.study import paired_difference, run_seeds
+from sim.study import paired_difference
 
 
 def test_paired_difference_is_exact_on_a_known_case():

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from sim.cli import compose
+from sim.api import compose
 from sim.coldchain import LOSS_STAGES, leg_of_loss
 from sim.model import GroupBuyingMarket
 from sim.supply.procurement import Forecast, critical_ratio, order_up_to

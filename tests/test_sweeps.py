@@ -11,11 +11,10 @@ import pytest
 from omegaconf import OmegaConf
 
 from sim import sweeps
-from sim.cli import compose
+from sim.api import compose, run_one
 from sim.collect import collect
 from sim.outputs import write_run
 from sim.progress import SweepProgress, day_bar
-from sim.study import run_one
 
 SMALL = ["experiment=smoke", "days=12"]  # a sweep job of a second or two
 
@@ -205,7 +204,7 @@ def test_cluster_presets_compose(preset, plugin, target):
     from hydra import compose as h_compose
     from hydra import initialize_config_dir
 
-    from sim.cli import CONFIG_DIR
+    from sim.api import CONFIG_DIR
 
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
         cfg = h_compose("config", overrides=[f"hydra/launcher={preset}"],

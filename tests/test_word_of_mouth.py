@@ -8,7 +8,7 @@ seeds.
 import numpy as np
 import pytest
 
-from sim.cli import compose
+from sim.api import compose
 from sim.config import ConfigError, validate
 from sim.model import GroupBuyingMarket
 from sim.network import build_network

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.cli import CONFIG_DIR, compose
+from sim.api import CONFIG_DIR, compose
 from sim.incentives import SCHEMES
 from sim.model import GroupBuyingMarket
 from sim.platforms import SUBSIDY_SCHEDULES

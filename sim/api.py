@@ -1,0 +1,193 @@
+"""Running the model from Python: compose a config, run it, run it over seeds.
+
+This is the one home of the run API that every front end shares: the command lines (``gbsim``
+in :mod:`sim.cli`, ``gbsim-compare``, ``gbsim-collect``), the sweep jobs (:mod:`sim.sweeps`),
+the dashboard, the experiments, the notebooks and the tests. It depends on no front end and on
+no Hydra runtime (no ``@hydra.main``, no ``HydraConfig``), so that none of them has to import
+another to run a scenario:
+
+* :data:`CONFIG_DIR` and :func:`compose`: the project config, as ``gbsim`` would compose it.
+* :func:`check_overrides`: every override checked against the schema before anything runs (one
+  line naming the key, the value and what is allowed).
+* :func:`run`: one run of a composed config, its outputs written to a directory.
+* :func:`run_one` and :func:`run_seeds`: a scenario (a list of overrides) over seeds, in
+  parallel, results in memory and in seed order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from omegaconf import DictConfig
+
+from sim.config import ConfigError, register_configs, validate
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["CONFIG_DIR", "check_overrides", "compose", "run", "run_one", "run_seeds"]
+
+CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "configs")
+
+# compose() needs the schema in Hydra's ConfigStore (the YAML defaults name it); registering it
+# here, on import, means no caller has to remember to.
+register_configs()
+
+
+# ---------------------------------------------------------------------------------------------
+# composing and checking a config
+
+
+def compose(overrides: list[str] | None = None) -> DictConfig:
+    """Compose the project config with ``overrides`` (Hydra's compose API)."""
+    from hydra import compose as h_compose
+    from hydra import initialize_config_dir
+
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        return h_compose(config_name="config", overrides=list(overrides or []))
+
+
+def _allowed_keys(node) -> str:
+    return ", ".join(str(k) for k in node.keys()) if isinstance(node, DictConfig) else "(none)"
+
+
+def _explain(line: str, key: str, value: str, exc: Exception, base: DictConfig) -> str:
+    """One line for an override that Hydra could not apply."""
+    group_dir = Path(CONFIG_DIR) / key.lstrip("+~")
+    if group_dir.is_dir():
+        options = sorted(p.stem for p in group_dir.glob("*.yaml"))
+        return f"{key}={value}: no such option in config group '{key}'; allowed: " + \
+            ", ".join(options)
+    parts = key.lstrip("+~").split(".")
+    node = base
+    for i, part in enumerate(parts):
+        if not isinstance(node, DictConfig) or part not in node:
+            where = ".".join(parts[:i]) or "the top level"
+            return f"{key}={value}: unknown key '{part}' in {where}; allowed keys: " + \
+                _allowed_keys(node)
+        node = node[part]
+    msg = str(exc).strip().splitlines()
+    cause = exc.__cause__ or exc.__context__
+    detail = str(cause).strip().splitlines()[0] if cause is not None else (msg[0] if msg else "")
+    return f"{key}={value}: {detail}"
+
+
+def check_overrides(overrides: list[str]) -> None:
+    """Compose the config with each override value (sweeps value by value) and validate it.
+
+    Raises:
+        ConfigError: one line naming the key, the value and what is allowed.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    try:
+        parsed = parser.parse_overrides(overrides)
+    except Exception as e:  # Hydra's grammar errors
+        first = str(e).strip().splitlines()[0]
+        raise ConfigError(f"cannot parse overrides {' '.join(overrides)}: {first}") from None
+    fixed, sweeps = [], []
+    for o in parsed:
+        key = o.get_key_element()
+        if key.lstrip("+~").startswith("hydra"):
+            continue
+        if o.is_sweep_override():
+            sweeps.append((key, list(o.sweep_string_iterator())))
+        else:
+            fixed.append((key, o.get_value_element_as_str()))
+    variants = [[f"{k}={v}" for k, v in fixed] + [f"{k}={vals[0]}" for k, vals in sweeps]]
+    for si, (key, vals) in enumerate(sweeps):
+        for v in vals[1:]:
+            lines = list(variants[0])
+            lines[len(fixed) + si] = f"{key}={v}"
+            variants.append(lines)
+    for lines in variants:
+        try:
+            cfg = compose(lines)
+        except Exception as e:
+            # Find the first override that fails on its own (or together with the group choices).
+            groups = [ln for ln in lines
+                      if Path(CONFIG_DIR, ln.split("=")[0].lstrip("+~")).is_dir()]
+            base = compose([])  # the defaults, for the allowed keys of the message
+            for ln in lines:
+                k, _, v = ln.partition("=")
+                try:
+                    compose(groups + [ln] if ln not in groups else groups)
+                except Exception as e1:
+                    raise ConfigError(_explain(ln, k, v, e1, base)) from None
+            raise ConfigError(str(e).strip().splitlines()[0]) from None
+        validate(cfg)
+
+
+# ---------------------------------------------------------------------------------------------
+# running
+
+
+def run(cfg: DictConfig, out_dir: str | Path | None = None, quiet: bool = False) -> dict:
+    """Build the model from ``cfg``, run it, write outputs to ``out_dir``; return the summary."""
+    # The model is imported when a run starts, not with this module: composing and checking a
+    # config (gbsim --help, a rejected override) need not load the model and its kernels.
+    from sim.model import GroupBuyingMarket
+    from sim.outputs import write_run
+    from sim.records import summarise
+
+    validate(cfg)
+    t0 = time.perf_counter()
+    model = GroupBuyingMarket(cfg)
+    t1 = time.perf_counter()
+    model.run()
+    t2 = time.perf_counter()
+    tables = model.recorder.tables()
+    summary = summarise(model, tables)
+    summary["wall_seconds"] = {"setup": round(t1 - t0, 3), "simulate": round(t2 - t1, 3)}
+    if out_dir is not None:
+        write_run(Path(out_dir), cfg, tables, summary)
+    if not quiet:
+        where = f" -> {out_dir}" if out_dir is not None else ""
+        print(f"gbsim: {cfg.days} days, {model.consumers.n} households, seed {cfg.seed}: "
+              f"set-up {t1 - t0:.2f} s, simulation {t2 - t1:.2f} s, "
+              f"total {time.perf_counter() - t0:.2f} s{where}", flush=True)
+    return summary
+
+
+def run_one(overrides: list[str], seed: int) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """Run one scenario with ``seed``; return (summary, tables). Nothing is written.
+
+    The summary has no ``wall_seconds`` (unlike :func:`run`'s), so that the results of the same
+    scenario and seed are equal wherever and however often they are run.
+    """
+    from sim.model import GroupBuyingMarket
+    from sim.records import summarise
+
+    cfg = compose(list(overrides) + [f"seed={seed}"])
+    cfg.progress = False  # runs go in parallel: no bar per run
+    model = GroupBuyingMarket(cfg)
+    model.run()
+    tables = model.recorder.tables()
+    return summarise(model, tables), tables
+
+
+def _run_one(args):
+    return run_one(*args)  # a module-level function: what a worker process can unpickle
+
+
+def run_seeds(overrides: list[str], seeds, workers: int | None = None):
+    """Run ``overrides`` for every seed; returns [(summary, tables)] in seed order.
+
+    Runs are independent, so they are spread over ``workers`` processes (default: one per seed,
+    at most one per core). Results come back in seed order, so the output is the same whatever
+    the number of workers; ``workers=1`` runs in this process, with no start-up cost per run.
+    """
+    seeds = list(seeds)
+    workers = workers or min(len(seeds), os.cpu_count() or 1)
+    if workers <= 1:
+        return [run_one(overrides, s) for s in seeds]
+    # spawn, not fork: forking a process with threads (BLAS, Hydra) can deadlock.
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
+        return list(ex.map(_run_one, [(list(overrides), s) for s in seeds]))
