@@ -14,6 +14,7 @@ import paths: a config from a colleague cannot run code.
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,11 +22,11 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 __all__ = [
-    "CalendarConfig", "CategoryConfig", "ChoiceConfig", "ColdChainConfig", "Config",
-    "CountyConfig", "IncentiveConfig", "LeaderConfig", "MarketConfig", "PlatformConfig",
-    "PolicyConfig", "ProcurementConfig", "SCHEMA_TYPES", "ScandalConfig", "SegmentConfig",
-    "SmallWorldConfig", "SubsidyConfig", "SupplierConfig", "VillageClusterConfig", "WomConfig",
-    "register_configs",
+    "LEVER_GROUPS", "LEVER_OVERRIDES", "SCHEMA_TYPES", "CalendarConfig", "CategoryConfig",
+    "ChoiceConfig", "ColdChainConfig", "Config", "CountyConfig", "IncentiveConfig",
+    "LeaderConfig", "MarketConfig", "PlatformConfig", "PolicyConfig", "ProcurementConfig",
+    "ScandalConfig", "SegmentConfig", "SmallWorldConfig", "StrategyConfig", "SubsidyConfig",
+    "SupplierConfig", "VillageClusterConfig", "WomConfig", "register_configs",
 ]
 
 
@@ -239,38 +240,6 @@ class ProcurementConfig:
 
 
 # ---------------------------------------------------------------------------------------------
-# platforms/
-
-
-@dataclass
-class PlatformConfig:
-    display_name: str = ""
-    entry_day: int = P(0, 0, 100_000)
-    quality: float = P(0.0, -100.0, 100.0)  # alpha_j of DESIGN §4.2
-    pricing: str = P("cost_plus", choices="pricing")
-    markup: float = P(0.25, -0.9, 10.0)  # cost-plus markup on unit cost
-    undercut_step: float = P(0.02, 0.0, 1.0)  # price_war: undercut the cheapest rival by this
-    target_share: float = P(0.4, 0.0, 1.0)  # price_war: undercut while own share is below
-    price_recovery_rate: float = P(0.02, 0.0, 1.0)  # per day, back toward cost-plus
-    min_markup: float = P(-0.2, -0.9, 10.0)  # price_war: lowest markup it will price at
-    coverage: float = P(0.8, 0.0, 1.0)  # share of neighbourhoods where it recruits leaders
-    households_per_leader: int = P(1500, 1, 100_000)  # recruitment target per neighbourhood
-    marketing_reach: float = P(1.0, 0.0, 1.0)  # reach_i of DESIGN §4.1 where it is present
-    awareness_rate_per_day: float = P(0.01, 0.0, 1.0)  # own marketing
-    initial_trust: float = P(0.5, 0.0, 1.0)
-    cold_chain_central: float = P(1.0, 0.0, 1.0)  # share of legs refrigerated, per tier
-    cold_chain_grid: float = P(0.5, 0.0, 1.0)
-    cold_chain_last_mile: float = P(0.0, 0.0, 1.0)
-    suppliers: dict[str, float] = P(factory=dict, lo=0.0, hi=1e9)  # supplier name -> weight
-    procurement: str = P("presale", choices="procurement")  # DESIGN §4.6: presale or stock
-    logistics_cost_yuan_per_order: float = P(1.5, 0.0, 1000.0)
-    fixed_cost_yuan_per_day: float = P(2000.0, 0.0, 1e9)
-    recruit_cost_yuan: float = P(200.0, 0.0, 1e7)
-    initial_cash_yuan: float = P(5e6, 0.0, 1e13)
-    patience_yuan: float = P(1e7, 0.0, 1e13)  # exits when cumulative loss exceeds this
-
-
-# ---------------------------------------------------------------------------------------------
 # incentive/, subsidy/, policy/
 
 
@@ -316,6 +285,105 @@ class PolicyConfig:
     fine_day: int | None = P(None, 0, 100_000)  # the regulator fines past below-cost pricing
     fine_yuan: float = P(0.0, 0.0, 1e10)  # one-off fine per platform found pricing below cost
     fine_lookback_days: int = P(90, 0, 100_000)  # below cost within this many days before fine_day
+
+
+# ---------------------------------------------------------------------------------------------
+# platforms/<name>/strategy: per-platform overrides of the market-wide lever groups
+
+
+# The market-wide groups a platform may override (docs/ODD.md §6, "Per-platform strategy"), with
+# the keys it may not: the special-purpose per-platform overrides of today, which the
+# per-platform strategy replaces (a platform sets its own commission rate rather than a
+# multiplier of the market's; it runs its own coupon schedule rather than joining a list).
+# Mappings keyed by other names (coldchain.late_pickup_segment_multiplier: per household segment)
+# are left out too: OmegaConf cannot add keys to an optional mapping of a composed config, from
+# the command line or from YAML, and a segment's pickup habits are not a platform's choice.
+LEVER_GROUPS: dict[str, tuple[type, tuple[str, ...]]] = {
+    "incentive": (IncentiveConfig, ("platform_rate_multiplier",)),
+    "subsidy": (SubsidyConfig, ("platforms",)),
+    "coldchain": (ColdChainConfig, ("coverage_override",)),
+    "procurement": (ProcurementConfig, ("mode_override",)),
+}
+
+
+def _override_of(group: type, exclude: tuple[str, ...]) -> type:
+    """A dataclass with ``group``'s keys (same ranges and choices), each optional, default null.
+
+    Null means "inherit the market-wide value"; a partial override is any subset of the keys.
+    Typed fields (not a free dict) so that a command-line override needs no ``+`` and an unknown
+    key or a wrong type fails in Hydra, as for every other key.
+    """
+    hints = typing.get_type_hints(group)
+    cls = dataclasses.make_dataclass(
+        group.__name__.replace("Config", "Override"),
+        [(f.name, hints[f.name] | None, field(default=None, metadata=f.metadata))
+         for f in dataclasses.fields(group)
+         if f.name not in exclude and typing.get_origin(hints[f.name]) is not dict],
+    )
+    cls.__module__ = __name__
+    cls.__doc__ = f"A platform's overrides of the market-wide {group.__name__} (null: inherit)."
+    return cls
+
+
+IncentiveOverride = _override_of(*LEVER_GROUPS["incentive"])
+SubsidyOverride = _override_of(*LEVER_GROUPS["subsidy"])
+ColdChainOverride = _override_of(*LEVER_GROUPS["coldchain"])
+ProcurementOverride = _override_of(*LEVER_GROUPS["procurement"])
+LEVER_OVERRIDES: dict[str, type] = {
+    "incentive": IncentiveOverride, "subsidy": SubsidyOverride,
+    "coldchain": ColdChainOverride, "procurement": ProcurementOverride,
+}
+
+
+@dataclass
+class StrategyConfig:
+    """A platform's own strategy: partial overrides of the market-wide lever groups.
+
+    ``platforms.<name>.strategy.<group>.<key>=value``; the merge rule is
+    :func:`sim.strategy.platform_strategy` (a set key wins, a null key inherits).
+    """
+
+    incentive: IncentiveOverride = field(default_factory=IncentiveOverride)
+    subsidy: SubsidyOverride = field(default_factory=SubsidyOverride)
+    coldchain: ColdChainOverride = field(default_factory=ColdChainOverride)
+    procurement: ProcurementOverride = field(default_factory=ProcurementOverride)
+
+
+# ---------------------------------------------------------------------------------------------
+# platforms/
+
+
+@dataclass
+class PlatformConfig:
+    display_name: str = ""
+    entry_day: int = P(0, 0, 100_000)
+    quality: float = P(0.0, -100.0, 100.0)  # alpha_j of DESIGN §4.2
+    pricing: str = P("cost_plus", choices="pricing")
+    markup: float = P(0.25, -0.9, 10.0)  # cost-plus markup on unit cost
+    undercut_step: float = P(0.02, 0.0, 1.0)  # price_war: undercut the cheapest rival by this
+    target_share: float = P(0.4, 0.0, 1.0)  # price_war: undercut while own share is below
+    price_recovery_rate: float = P(0.02, 0.0, 1.0)  # per day, back toward cost-plus
+    min_markup: float = P(-0.2, -0.9, 10.0)  # price_war: lowest markup it will price at
+    coverage: float = P(0.8, 0.0, 1.0)  # share of neighbourhoods where it recruits leaders
+    households_per_leader: int = P(1500, 1, 100_000)  # recruitment target per neighbourhood
+    marketing_reach: float = P(1.0, 0.0, 1.0)  # reach_i of DESIGN §4.1 where it is present
+    awareness_rate_per_day: float = P(0.01, 0.0, 1.0)  # own marketing
+    initial_trust: float = P(0.5, 0.0, 1.0)
+    cold_chain_central: float = P(1.0, 0.0, 1.0)  # share of legs refrigerated, per tier
+    cold_chain_grid: float = P(0.5, 0.0, 1.0)
+    cold_chain_last_mile: float = P(0.0, 0.0, 1.0)
+    suppliers: dict[str, float] = P(factory=dict, lo=0.0, hi=1e9)  # supplier name -> weight
+    procurement: str = P("presale", choices="procurement")  # DESIGN §4.6: presale or stock
+    logistics_cost_yuan_per_order: float = P(1.5, 0.0, 1000.0)
+    fixed_cost_yuan_per_day: float = P(2000.0, 0.0, 1e9)
+    recruit_cost_yuan: float = P(200.0, 0.0, 1e7)
+    initial_cash_yuan: float = P(5e6, 0.0, 1e13)
+    patience_yuan: float = P(1e7, 0.0, 1e13)  # exits when cumulative loss exceeds this
+    strategy: StrategyConfig = field(default_factory=StrategyConfig)  # per-platform levers
+
+
+# ---------------------------------------------------------------------------------------------
+# leaders
 
 
 @dataclass

@@ -116,8 +116,54 @@ def _list_item_dataclass(tp) -> type | None:
     return None
 
 
+def _check_incentive(inc, prefix: str) -> None:
+    """The incentive group's rules between keys; ``prefix`` names where the group is."""
+    tiers, extras = list(inc.tier_sales_yuan), list(inc.tier_extra_rates)
+    if len(tiers) != len(extras) or not tiers or tiers[0] != 0 or \
+            any(b <= a for a, b in zip(tiers, tiers[1:], strict=False)):
+        raise ConfigError(
+            f"{prefix}tier_sales_yuan={tiers}: must start at 0, ascend, and match "
+            f"{prefix}tier_extra_rates={extras} in length"
+        )
+    if inc.target_scale_min > inc.target_scale_max:
+        raise ConfigError(
+            f"{prefix}target_scale_min={inc.target_scale_min}: must not exceed "
+            f"{prefix}target_scale_max={inc.target_scale_max}"
+        )
+
+
+def _check_strategies(c) -> None:
+    """Per-platform overrides: wired in the model (sim.strategy.WIRED), and the merged groups
+    keep the rules between keys (a platform's own tiers must match its own extra rates, ...).
+
+    The overrides' ranges and choices are checked by the walk, under their full dotted keys.
+    """
+    from sim import strategy  # imported here: sim.strategy imports the schema
+
+    for pname in c.platforms:
+        own = strategy.overrides(c, pname)
+        for group, keys in own.items():
+            for key, value in keys.items():
+                if f"{group}.{key}" in strategy.WIRED:
+                    continue
+                wired = sorted(k for k in strategy.WIRED if k.startswith(group + "."))
+                what = (f"per-platform {group}.{key} is not wired yet ({strategy.NOT_WIRED_ISSUE};"
+                        f" wired: {', '.join(wired)})" if wired else
+                        f"per-platform {group} levers are not wired yet "
+                        f"({strategy.NOT_WIRED_ISSUE})")
+                raise ConfigError(f"platforms.{pname}.strategy.{group}.{key}={_fmt(value)}: "
+                                  f"{what}; set the market-wide {group}.{key}")
+        if own["incentive"]:
+            merged = strategy.platform_strategy(c, pname)
+            _check_incentive(merged.incentive, f"platforms.{pname}.strategy.incentive.")
+
+
 def validate(cfg: DictConfig | Config) -> None:
     """Check every range and choice, and the rules that tie keys together.
+
+    Per-platform strategy overrides (``platforms.<name>.strategy.<group>.<key>``) are checked
+    like the market-wide keys they override, under their full dotted keys, and must be wired
+    in the model (:data:`sim.strategy.WIRED`): a key that changes nothing is rejected.
 
     Raises:
         ConfigError: one line naming the key, the value and what is allowed.
@@ -168,18 +214,7 @@ def validate(cfg: DictConfig | Config) -> None:
                     f"{', '.join(c.suppliers)}"
                 )
     inc = c.incentive
-    tiers, extras = list(inc.tier_sales_yuan), list(inc.tier_extra_rates)
-    if len(tiers) != len(extras) or not tiers or tiers[0] != 0 or \
-            any(b <= a for a, b in zip(tiers, tiers[1:], strict=False)):
-        raise ConfigError(
-            f"incentive.tier_sales_yuan={tiers}: must start at 0, ascend, and match "
-            f"incentive.tier_extra_rates={extras} in length"
-        )
-    if inc.target_scale_min > inc.target_scale_max:
-        raise ConfigError(
-            f"incentive.target_scale_min={inc.target_scale_min}: must not exceed "
-            f"incentive.target_scale_max={inc.target_scale_max}"
-        )
+    _check_incentive(inc, "incentive.")
     for pname in inc.platform_rate_multiplier:
         if pname not in c.platforms:
             raise ConfigError(
@@ -214,3 +249,4 @@ def validate(cfg: DictConfig | Config) -> None:
                 f"market.small_world.neighbors={k}: must be even and below market.consumers="
                 f"{c.market.consumers}"
             )
+    _check_strategies(c)
