@@ -94,8 +94,8 @@ def test_cli_run_writes_every_file(tmp_path):
 
 
 def test_the_schema_defaults_are_the_yaml_defaults():
-    # config.py: "the defaults here mirror them so that the schema alone builds a sensible
-    # model". Every scalar both define must agree, except the subsidy fields: the schema's
+    # sim/config/schema.py: "the defaults here mirror them so that the schema alone builds a
+    # sensible model". Every scalar both define must agree, except the subsidy fields: the schema's
     # mirror subsidy/none, the default group is subsidy/launch_war.
     from omegaconf import OmegaConf
 

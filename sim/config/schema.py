@@ -5,30 +5,29 @@ comment; its valid range or choices are in the field metadata (``lo``, ``hi``, `
 The values a run uses are set, with their sources, in the YAML files under ``configs/``; the
 defaults here mirror them so that the schema alone builds a sensible model (a test checks that
 they agree; the subsidy fields mirror ``subsidy/none``, the YAML default group is
-``launch_war``). Unless a comment cites
-a source, a number is a modelling assumption to sweep.
-
-``validate(cfg)`` walks the schema beside a composed config and raises :class:`ConfigError` with
-one line naming the key, the value and what is allowed. Choices of strategies (network preset,
-pricing rule, incentive scheme, subsidy schedule, ...) are names in the project's own registries,
-never dotted import paths: a config from a colleague cannot run code.
+``launch_war``). Unless a comment cites a source, a number is a modelling assumption to sweep.
+Choices of strategies (network preset, pricing rule, incentive scheme, subsidy schedule, ...)
+are names in the project's own registries (checked by :mod:`sim.config.validate`), never dotted
+import paths: a config from a colleague cannot run code.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
+import typing
 from dataclasses import dataclass, field
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
+from omegaconf import MISSING
 
-__all__ = ["Config", "ConfigError", "register_configs", "validate"]
-
-
-class ConfigError(ValueError):
-    """A config value is out of its allowed range (the message is one line)."""
+__all__ = [
+    "LEVER_GROUPS", "LEVER_OVERRIDES", "SCHEMA_TYPES", "CalendarConfig", "CategoryConfig",
+    "ChoiceConfig", "ColdChainConfig", "Config", "CountyConfig", "IncentiveConfig",
+    "LeaderConfig", "MarketConfig", "PlatformConfig", "PolicyConfig", "ProcurementConfig",
+    "ScandalConfig", "SegmentConfig", "SmallWorldConfig", "StrategyConfig", "SubsidyConfig",
+    "SupplierConfig", "VillageClusterConfig", "WomConfig", "register_configs",
+]
 
 
 def P(default: Any = MISSING, lo: float | None = None, hi: float | None = None,
@@ -241,38 +240,6 @@ class ProcurementConfig:
 
 
 # ---------------------------------------------------------------------------------------------
-# platforms/
-
-
-@dataclass
-class PlatformConfig:
-    display_name: str = ""
-    entry_day: int = P(0, 0, 100_000)
-    quality: float = P(0.0, -100.0, 100.0)  # alpha_j of DESIGN §4.2
-    pricing: str = P("cost_plus", choices="pricing")
-    markup: float = P(0.25, -0.9, 10.0)  # cost-plus markup on unit cost
-    undercut_step: float = P(0.02, 0.0, 1.0)  # price_war: undercut the cheapest rival by this
-    target_share: float = P(0.4, 0.0, 1.0)  # price_war: undercut while own share is below
-    price_recovery_rate: float = P(0.02, 0.0, 1.0)  # per day, back toward cost-plus
-    min_markup: float = P(-0.2, -0.9, 10.0)  # price_war: lowest markup it will price at
-    coverage: float = P(0.8, 0.0, 1.0)  # share of neighbourhoods where it recruits leaders
-    households_per_leader: int = P(1500, 1, 100_000)  # recruitment target per neighbourhood
-    marketing_reach: float = P(1.0, 0.0, 1.0)  # reach_i of DESIGN §4.1 where it is present
-    awareness_rate_per_day: float = P(0.01, 0.0, 1.0)  # own marketing
-    initial_trust: float = P(0.5, 0.0, 1.0)
-    cold_chain_central: float = P(1.0, 0.0, 1.0)  # share of legs refrigerated, per tier
-    cold_chain_grid: float = P(0.5, 0.0, 1.0)
-    cold_chain_last_mile: float = P(0.0, 0.0, 1.0)
-    suppliers: dict[str, float] = P(factory=dict, lo=0.0, hi=1e9)  # supplier name -> weight
-    procurement: str = P("presale", choices="procurement")  # DESIGN §4.6: presale or stock
-    logistics_cost_yuan_per_order: float = P(1.5, 0.0, 1000.0)
-    fixed_cost_yuan_per_day: float = P(2000.0, 0.0, 1e9)
-    recruit_cost_yuan: float = P(200.0, 0.0, 1e7)
-    initial_cash_yuan: float = P(5e6, 0.0, 1e13)
-    patience_yuan: float = P(1e7, 0.0, 1e13)  # exits when cumulative loss exceeds this
-
-
-# ---------------------------------------------------------------------------------------------
 # incentive/, subsidy/, policy/
 
 
@@ -318,6 +285,105 @@ class PolicyConfig:
     fine_day: int | None = P(None, 0, 100_000)  # the regulator fines past below-cost pricing
     fine_yuan: float = P(0.0, 0.0, 1e10)  # one-off fine per platform found pricing below cost
     fine_lookback_days: int = P(90, 0, 100_000)  # below cost within this many days before fine_day
+
+
+# ---------------------------------------------------------------------------------------------
+# platforms/<name>/strategy: per-platform overrides of the market-wide lever groups
+
+
+# The market-wide groups a platform may override (docs/ODD.md §6, "Per-platform strategy"), with
+# the keys it may not: the special-purpose per-platform overrides of today, which the
+# per-platform strategy replaces (a platform sets its own commission rate rather than a
+# multiplier of the market's; it runs its own coupon schedule rather than joining a list).
+# Mappings keyed by other names (coldchain.late_pickup_segment_multiplier: per household segment)
+# are left out too: OmegaConf cannot add keys to an optional mapping of a composed config, from
+# the command line or from YAML, and a segment's pickup habits are not a platform's choice.
+LEVER_GROUPS: dict[str, tuple[type, tuple[str, ...]]] = {
+    "incentive": (IncentiveConfig, ("platform_rate_multiplier",)),
+    "subsidy": (SubsidyConfig, ("platforms",)),
+    "coldchain": (ColdChainConfig, ("coverage_override",)),
+    "procurement": (ProcurementConfig, ("mode_override",)),
+}
+
+
+def _override_of(group: type, exclude: tuple[str, ...]) -> type:
+    """A dataclass with ``group``'s keys (same ranges and choices), each optional, default null.
+
+    Null means "inherit the market-wide value"; a partial override is any subset of the keys.
+    Typed fields (not a free dict) so that a command-line override needs no ``+`` and an unknown
+    key or a wrong type fails in Hydra, as for every other key.
+    """
+    hints = typing.get_type_hints(group)
+    cls = dataclasses.make_dataclass(
+        group.__name__.replace("Config", "Override"),
+        [(f.name, hints[f.name] | None, field(default=None, metadata=f.metadata))
+         for f in dataclasses.fields(group)
+         if f.name not in exclude and typing.get_origin(hints[f.name]) is not dict],
+    )
+    cls.__module__ = __name__
+    cls.__doc__ = f"A platform's overrides of the market-wide {group.__name__} (null: inherit)."
+    return cls
+
+
+IncentiveOverride = _override_of(*LEVER_GROUPS["incentive"])
+SubsidyOverride = _override_of(*LEVER_GROUPS["subsidy"])
+ColdChainOverride = _override_of(*LEVER_GROUPS["coldchain"])
+ProcurementOverride = _override_of(*LEVER_GROUPS["procurement"])
+LEVER_OVERRIDES: dict[str, type] = {
+    "incentive": IncentiveOverride, "subsidy": SubsidyOverride,
+    "coldchain": ColdChainOverride, "procurement": ProcurementOverride,
+}
+
+
+@dataclass
+class StrategyConfig:
+    """A platform's own strategy: partial overrides of the market-wide lever groups.
+
+    ``platforms.<name>.strategy.<group>.<key>=value``; the merge rule is
+    :func:`sim.strategy.platform_strategy` (a set key wins, a null key inherits).
+    """
+
+    incentive: IncentiveOverride = field(default_factory=IncentiveOverride)
+    subsidy: SubsidyOverride = field(default_factory=SubsidyOverride)
+    coldchain: ColdChainOverride = field(default_factory=ColdChainOverride)
+    procurement: ProcurementOverride = field(default_factory=ProcurementOverride)
+
+
+# ---------------------------------------------------------------------------------------------
+# platforms/
+
+
+@dataclass
+class PlatformConfig:
+    display_name: str = ""
+    entry_day: int = P(0, 0, 100_000)
+    quality: float = P(0.0, -100.0, 100.0)  # alpha_j of DESIGN §4.2
+    pricing: str = P("cost_plus", choices="pricing")
+    markup: float = P(0.25, -0.9, 10.0)  # cost-plus markup on unit cost
+    undercut_step: float = P(0.02, 0.0, 1.0)  # price_war: undercut the cheapest rival by this
+    target_share: float = P(0.4, 0.0, 1.0)  # price_war: undercut while own share is below
+    price_recovery_rate: float = P(0.02, 0.0, 1.0)  # per day, back toward cost-plus
+    min_markup: float = P(-0.2, -0.9, 10.0)  # price_war: lowest markup it will price at
+    coverage: float = P(0.8, 0.0, 1.0)  # share of neighbourhoods where it recruits leaders
+    households_per_leader: int = P(1500, 1, 100_000)  # recruitment target per neighbourhood
+    marketing_reach: float = P(1.0, 0.0, 1.0)  # reach_i of DESIGN §4.1 where it is present
+    awareness_rate_per_day: float = P(0.01, 0.0, 1.0)  # own marketing
+    initial_trust: float = P(0.5, 0.0, 1.0)
+    cold_chain_central: float = P(1.0, 0.0, 1.0)  # share of legs refrigerated, per tier
+    cold_chain_grid: float = P(0.5, 0.0, 1.0)
+    cold_chain_last_mile: float = P(0.0, 0.0, 1.0)
+    suppliers: dict[str, float] = P(factory=dict, lo=0.0, hi=1e9)  # supplier name -> weight
+    procurement: str = P("presale", choices="procurement")  # DESIGN §4.6: presale or stock
+    logistics_cost_yuan_per_order: float = P(1.5, 0.0, 1000.0)
+    fixed_cost_yuan_per_day: float = P(2000.0, 0.0, 1e9)
+    recruit_cost_yuan: float = P(200.0, 0.0, 1e7)
+    initial_cash_yuan: float = P(5e6, 0.0, 1e13)
+    patience_yuan: float = P(1e7, 0.0, 1e13)  # exits when cumulative loss exceeds this
+    strategy: StrategyConfig = field(default_factory=StrategyConfig)  # per-platform levers
+
+
+# ---------------------------------------------------------------------------------------------
+# leaders
 
 
 @dataclass
@@ -387,209 +453,9 @@ def register_configs() -> None:
     ConfigStore.instance().store(name="schema", node=Config)
 
 
-# ---------------------------------------------------------------------------------------------
-# validation
-
-
-def _choice_set(name: str | tuple) -> tuple:
-    if isinstance(name, tuple):
-        return name
-    # Imported here: the registries live with the rules they name.
-    from sim import incentives, network, platforms
-    from sim.supply import procurement
-
-    return {
-        "network": tuple(network.GENERATORS),
-        "pricing": tuple(platforms.PRICING_RULES),
-        "subsidy": tuple(platforms.SUBSIDY_SCHEDULES),
-        "incentive": tuple(incentives.SCHEMES),
-        "procurement": tuple(procurement.PROCUREMENT_MODES),
-    }[name]
-
-
-def _num(x: float | None) -> str:
-    if x is None:
-        return "unbounded"
-    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
-
-
-def _fmt(v: Any) -> str:
-    return repr(v) if isinstance(v, str) else str(v)
-
-
-def _check_scalar(key: str, value: Any, meta: dict) -> None:
-    if value is None:
-        return
-    choices = meta.get("choices")
-    if choices is not None:
-        allowed = _choice_set(choices)
-        if value not in allowed:
-            raise ConfigError(
-                f"{key}={_fmt(value)}: not allowed; choose one of {', '.join(allowed)}")
-        return
-    lo, hi = meta.get("lo"), meta.get("hi")
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ConfigError(f"{key}={value}: must be a finite number")
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        kind = "an integer" if isinstance(value, int) else "a number"
-        raise ConfigError(
-            f"{key}={value}: out of range; allowed {kind} in [{_num(lo)}, {_num(hi)}]")
-
-
-def _walk(schema_cls, node, prefix: str) -> None:
-    for f in dataclasses.fields(schema_cls):
-        key = f"{prefix}{f.name}"
-        value = node[f.name] if isinstance(node, DictConfig) else getattr(node, f.name)
-        sub = _dataclass_of(f.type)
-        if sub is not None:
-            _walk(sub, value, key + ".")
-            continue
-        item = _dict_value_dataclass(f.type)
-        if item is not None:
-            for name, v in value.items():
-                _walk(item, v, f"{key}.{name}.")
-            continue
-        item = _list_item_dataclass(f.type)
-        if item is not None:
-            for i, v in enumerate(value):
-                _walk(item, v, f"{key}[{i}].")
-            continue
-        if isinstance(value, ListConfig | list | DictConfig | dict):
-            items = value.values() if isinstance(value, DictConfig | dict) else value
-            for v in items:
-                _check_scalar(key, v, f.metadata)
-            continue
-        _check_scalar(key, value, f.metadata)
-
-
-_TYPES = {c.__name__: c for c in (
-    SegmentConfig, SmallWorldConfig, CountyConfig, VillageClusterConfig, MarketConfig,
-    ScandalConfig, WomConfig, ChoiceConfig, CategoryConfig, ColdChainConfig, CalendarConfig,
-    SupplierConfig, ProcurementConfig, PlatformConfig,
-    IncentiveConfig, SubsidyConfig, PolicyConfig, LeaderConfig, Config,
-)}
-
-
-def _dataclass_of(tp) -> type | None:
-    if isinstance(tp, str):
-        return _TYPES.get(tp)
-    return tp if dataclasses.is_dataclass(tp) else None
-
-
-def _dict_value_dataclass(tp) -> type | None:
-    if isinstance(tp, str) and tp.startswith("dict[str, ") and tp.endswith("]"):
-        return _TYPES.get(tp[len("dict[str, "):-1])
-    return None
-
-
-def _list_item_dataclass(tp) -> type | None:
-    if isinstance(tp, str) and tp.startswith("list[") and tp.endswith("]"):
-        return _TYPES.get(tp[len("list["):-1])
-    return None
-
-
-def validate(cfg: DictConfig | Config) -> None:
-    """Check every range and choice, and the rules that tie keys together.
-
-    Raises:
-        ConfigError: one line naming the key, the value and what is allowed.
-    """
-    _walk(Config, cfg, "")
-    c = cfg
-    if len(c.platforms) == 0:
-        raise ConfigError("platforms: empty; at least one platform is needed")
-    if len(c.products) == 0:
-        raise ConfigError("products: empty; at least one product category is needed")
-    if len(c.market.segments) == 0:
-        raise ConfigError("market.segments: empty; at least one segment is needed")
-    for where in ("town", "village"):
-        total = sum(s[f"share_{where}"] for s in c.market.segments.values())
-        if abs(total - 1.0) > 1e-6:
-            raise ConfigError(
-                f"market.segments.*.share_{where}: shares sum to {total:g}; they must sum to 1"
-            )
-    for name, cat in c.products.items():
-        if cat.initial_life_min > cat.initial_life_max:
-            raise ConfigError(
-                f"products.{name}.initial_life_min={cat.initial_life_min}: must not exceed "
-                f"initial_life_max={cat.initial_life_max}"
-            )
-        if len(cat.q10_bands) == 0:
-            raise ConfigError(f"products.{name}.q10_bands=[]: give at least one Q10")
-    for name, sup in c.suppliers.items():
-        for cat in sup.categories:
-            if cat not in c.products:
-                raise ConfigError(
-                    f"suppliers.{name}.categories: {cat!r} is not a product; allowed: "
-                    f"{', '.join(c.products)}"
-                )
-    for cat in c.products:
-        if not any(cat in s.categories for s in c.suppliers.values()):
-            raise ConfigError(f"products.{cat}: no supplier supplies it; add it to a supplier")
-    for seg in c.coldchain.late_pickup_segment_multiplier:
-        if seg not in c.market.segments:
-            raise ConfigError(
-                f"coldchain.late_pickup_segment_multiplier.{seg}: not a segment; allowed: "
-                f"{', '.join(c.market.segments)}"
-            )
-    for pname, pl in c.platforms.items():
-        for sname in pl.suppliers:
-            if sname not in c.suppliers:
-                raise ConfigError(
-                    f"platforms.{pname}.suppliers.{sname}: unknown supplier; allowed: "
-                    f"{', '.join(c.suppliers)}"
-                )
-    inc = c.incentive
-    tiers, extras = list(inc.tier_sales_yuan), list(inc.tier_extra_rates)
-    if len(tiers) != len(extras) or not tiers or tiers[0] != 0 or \
-            any(b <= a for a, b in zip(tiers, tiers[1:], strict=False)):
-        raise ConfigError(
-            f"incentive.tier_sales_yuan={tiers}: must start at 0, ascend, and match "
-            f"incentive.tier_extra_rates={extras} in length"
-        )
-    if inc.target_scale_min > inc.target_scale_max:
-        raise ConfigError(
-            f"incentive.target_scale_min={inc.target_scale_min}: must not exceed "
-            f"incentive.target_scale_max={inc.target_scale_max}"
-        )
-    for pname in inc.platform_rate_multiplier:
-        if pname not in c.platforms:
-            raise ConfigError(
-                f"incentive.platform_rate_multiplier.{pname}: not a platform; allowed: "
-                f"{', '.join(c.platforms)}"
-            )
-    for pname in c.subsidy.platforms:
-        if pname not in c.platforms:
-            raise ConfigError(
-                f"subsidy.platforms={list(c.subsidy.platforms)}: {pname!r} is not a platform; "
-                f"allowed: {', '.join(c.platforms)}"
-            )
-    for i, sc in enumerate(c.wom.scandals):
-        if sc.platform not in c.platforms:
-            raise ConfigError(
-                f"wom.scandals[{i}].platform={sc.platform!r}: not a platform; allowed: "
-                f"{', '.join(c.platforms)}"
-            )
-    # A ring lattice has degree // 2 ties on each side: an odd degree would silently lose one.
-    even = {"county": [("market.county.within_degree_town", c.market.county.within_degree_town),
-                       ("market.county.within_degree_village",
-                        c.market.county.within_degree_village)],
-            "village_cluster": [("market.village_cluster.within_degree",
-                                 c.market.village_cluster.within_degree)]}
-    for key, k in even.get(c.market.network, []):
-        if k % 2:
-            raise ConfigError(f"{key}={k}: must be even (a ring lattice's ties on both sides)")
-    if c.market.network == "small_world":
-        k = c.market.small_world.neighbors
-        if k % 2 or k >= c.market.consumers:
-            raise ConfigError(
-                f"market.small_world.neighbors={k}: must be even and below market.consumers="
-                f"{c.market.consumers}"
-            )
-
-
-def to_container(cfg: DictConfig) -> dict:
-    """The resolved config as plain Python containers (for saving beside results)."""
-    return OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+# Every dataclass of the schema by name: the validation walk resolves the (string) annotations of
+# ``from __future__ import annotations`` through it.
+SCHEMA_TYPES: dict[str, type] = {
+    name: obj for name, obj in list(globals().items())
+    if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == __name__
+}

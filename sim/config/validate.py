@@ -1,0 +1,253 @@
+"""Validation of a composed config: every range and choice, and the rules that tie keys together.
+
+``validate(cfg)`` walks the schema (:mod:`sim.config.schema`) beside a composed config and raises
+:class:`ConfigError` with one line naming the key, the value and what is allowed. Choices are
+names in the project's own registries (network presets, pricing rules, incentive schemes,
+subsidy schedules, procurement modes), looked up where the rules they name live.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+from omegaconf import DictConfig, ListConfig
+
+from sim.config.schema import SCHEMA_TYPES, Config
+
+__all__ = ["ConfigError", "validate"]
+
+
+class ConfigError(ValueError):
+    """A config value is out of its allowed range (the message is one line)."""
+
+
+def _choice_set(name: str | tuple) -> tuple:
+    if isinstance(name, tuple):
+        return name
+    # Imported here: the registries live with the rules they name.
+    from sim import incentives, network, platforms
+    from sim.supply import procurement
+
+    return {
+        "network": tuple(network.GENERATORS),
+        "pricing": tuple(platforms.PRICING_RULES),
+        "subsidy": tuple(platforms.SUBSIDY_SCHEDULES),
+        "incentive": tuple(incentives.SCHEMES),
+        "procurement": tuple(procurement.PROCUREMENT_MODES),
+    }[name]
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return "unbounded"
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
+
+
+def _fmt(v: Any) -> str:
+    return repr(v) if isinstance(v, str) else str(v)
+
+
+def _check_scalar(key: str, value: Any, meta: dict) -> None:
+    if value is None:
+        return
+    choices = meta.get("choices")
+    if choices is not None:
+        allowed = _choice_set(choices)
+        if value not in allowed:
+            raise ConfigError(
+                f"{key}={_fmt(value)}: not allowed; choose one of {', '.join(allowed)}")
+        return
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{key}={value}: must be a finite number")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        kind = "an integer" if isinstance(value, int) else "a number"
+        raise ConfigError(
+            f"{key}={value}: out of range; allowed {kind} in [{_num(lo)}, {_num(hi)}]")
+
+
+def _walk(schema_cls, node, prefix: str) -> None:
+    for f in dataclasses.fields(schema_cls):
+        key = f"{prefix}{f.name}"
+        value = node[f.name] if isinstance(node, DictConfig) else getattr(node, f.name)
+        sub = _dataclass_of(f.type)
+        if sub is not None:
+            _walk(sub, value, key + ".")
+            continue
+        item = _dict_value_dataclass(f.type)
+        if item is not None:
+            for name, v in value.items():
+                _walk(item, v, f"{key}.{name}.")
+            continue
+        item = _list_item_dataclass(f.type)
+        if item is not None:
+            for i, v in enumerate(value):
+                _walk(item, v, f"{key}[{i}].")
+            continue
+        if isinstance(value, ListConfig | list | DictConfig | dict):
+            items = value.values() if isinstance(value, DictConfig | dict) else value
+            for v in items:
+                _check_scalar(key, v, f.metadata)
+            continue
+        _check_scalar(key, value, f.metadata)
+
+
+_TYPES = SCHEMA_TYPES
+
+
+def _dataclass_of(tp) -> type | None:
+    if isinstance(tp, str):
+        return _TYPES.get(tp)
+    return tp if dataclasses.is_dataclass(tp) else None
+
+
+def _dict_value_dataclass(tp) -> type | None:
+    if isinstance(tp, str) and tp.startswith("dict[str, ") and tp.endswith("]"):
+        return _TYPES.get(tp[len("dict[str, "):-1])
+    return None
+
+
+def _list_item_dataclass(tp) -> type | None:
+    if isinstance(tp, str) and tp.startswith("list[") and tp.endswith("]"):
+        return _TYPES.get(tp[len("list["):-1])
+    return None
+
+
+def _check_incentive(inc, prefix: str) -> None:
+    """The incentive group's rules between keys; ``prefix`` names where the group is."""
+    tiers, extras = list(inc.tier_sales_yuan), list(inc.tier_extra_rates)
+    if len(tiers) != len(extras) or not tiers or tiers[0] != 0 or \
+            any(b <= a for a, b in zip(tiers, tiers[1:], strict=False)):
+        raise ConfigError(
+            f"{prefix}tier_sales_yuan={tiers}: must start at 0, ascend, and match "
+            f"{prefix}tier_extra_rates={extras} in length"
+        )
+    if inc.target_scale_min > inc.target_scale_max:
+        raise ConfigError(
+            f"{prefix}target_scale_min={inc.target_scale_min}: must not exceed "
+            f"{prefix}target_scale_max={inc.target_scale_max}"
+        )
+
+
+def _check_strategies(c) -> None:
+    """Per-platform overrides: wired in the model (sim.strategy.WIRED), and the merged groups
+    keep the rules between keys (a platform's own tiers must match its own extra rates, ...).
+
+    The overrides' ranges and choices are checked by the walk, under their full dotted keys.
+    """
+    from sim import strategy  # imported here: sim.strategy imports the schema
+
+    for pname in c.platforms:
+        own = strategy.overrides(c, pname)
+        for group, keys in own.items():
+            for key, value in keys.items():
+                if f"{group}.{key}" in strategy.WIRED:
+                    continue
+                wired = sorted(k for k in strategy.WIRED if k.startswith(group + "."))
+                what = (f"per-platform {group}.{key} is not wired yet ({strategy.NOT_WIRED_ISSUE};"
+                        f" wired: {', '.join(wired)})" if wired else
+                        f"per-platform {group} levers are not wired yet "
+                        f"({strategy.NOT_WIRED_ISSUE})")
+                raise ConfigError(f"platforms.{pname}.strategy.{group}.{key}={_fmt(value)}: "
+                                  f"{what}; set the market-wide {group}.{key}")
+        if own["incentive"]:
+            merged = strategy.platform_strategy(c, pname)
+            _check_incentive(merged.incentive, f"platforms.{pname}.strategy.incentive.")
+
+
+def validate(cfg: DictConfig | Config) -> None:
+    """Check every range and choice, and the rules that tie keys together.
+
+    Per-platform strategy overrides (``platforms.<name>.strategy.<group>.<key>``) are checked
+    like the market-wide keys they override, under their full dotted keys, and must be wired
+    in the model (:data:`sim.strategy.WIRED`): a key that changes nothing is rejected.
+
+    Raises:
+        ConfigError: one line naming the key, the value and what is allowed.
+    """
+    _walk(Config, cfg, "")
+    c = cfg
+    if len(c.platforms) == 0:
+        raise ConfigError("platforms: empty; at least one platform is needed")
+    if len(c.products) == 0:
+        raise ConfigError("products: empty; at least one product category is needed")
+    if len(c.market.segments) == 0:
+        raise ConfigError("market.segments: empty; at least one segment is needed")
+    for where in ("town", "village"):
+        total = sum(s[f"share_{where}"] for s in c.market.segments.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ConfigError(
+                f"market.segments.*.share_{where}: shares sum to {total:g}; they must sum to 1"
+            )
+    for name, cat in c.products.items():
+        if cat.initial_life_min > cat.initial_life_max:
+            raise ConfigError(
+                f"products.{name}.initial_life_min={cat.initial_life_min}: must not exceed "
+                f"initial_life_max={cat.initial_life_max}"
+            )
+        if len(cat.q10_bands) == 0:
+            raise ConfigError(f"products.{name}.q10_bands=[]: give at least one Q10")
+    for name, sup in c.suppliers.items():
+        for cat in sup.categories:
+            if cat not in c.products:
+                raise ConfigError(
+                    f"suppliers.{name}.categories: {cat!r} is not a product; allowed: "
+                    f"{', '.join(c.products)}"
+                )
+    for cat in c.products:
+        if not any(cat in s.categories for s in c.suppliers.values()):
+            raise ConfigError(f"products.{cat}: no supplier supplies it; add it to a supplier")
+    for seg in c.coldchain.late_pickup_segment_multiplier:
+        if seg not in c.market.segments:
+            raise ConfigError(
+                f"coldchain.late_pickup_segment_multiplier.{seg}: not a segment; allowed: "
+                f"{', '.join(c.market.segments)}"
+            )
+    for pname, pl in c.platforms.items():
+        for sname in pl.suppliers:
+            if sname not in c.suppliers:
+                raise ConfigError(
+                    f"platforms.{pname}.suppliers.{sname}: unknown supplier; allowed: "
+                    f"{', '.join(c.suppliers)}"
+                )
+    inc = c.incentive
+    _check_incentive(inc, "incentive.")
+    for pname in inc.platform_rate_multiplier:
+        if pname not in c.platforms:
+            raise ConfigError(
+                f"incentive.platform_rate_multiplier.{pname}: not a platform; allowed: "
+                f"{', '.join(c.platforms)}"
+            )
+    for pname in c.subsidy.platforms:
+        if pname not in c.platforms:
+            raise ConfigError(
+                f"subsidy.platforms={list(c.subsidy.platforms)}: {pname!r} is not a platform; "
+                f"allowed: {', '.join(c.platforms)}"
+            )
+    for i, sc in enumerate(c.wom.scandals):
+        if sc.platform not in c.platforms:
+            raise ConfigError(
+                f"wom.scandals[{i}].platform={sc.platform!r}: not a platform; allowed: "
+                f"{', '.join(c.platforms)}"
+            )
+    # A ring lattice has degree // 2 ties on each side: an odd degree would silently lose one.
+    even = {"county": [("market.county.within_degree_town", c.market.county.within_degree_town),
+                       ("market.county.within_degree_village",
+                        c.market.county.within_degree_village)],
+            "village_cluster": [("market.village_cluster.within_degree",
+                                 c.market.village_cluster.within_degree)]}
+    for key, k in even.get(c.market.network, []):
+        if k % 2:
+            raise ConfigError(f"{key}={k}: must be even (a ring lattice's ties on both sides)")
+    if c.market.network == "small_world":
+        k = c.market.small_world.neighbors
+        if k % 2 or k >= c.market.consumers:
+            raise ConfigError(
+                f"market.small_world.neighbors={k}: must be even and below market.consumers="
+                f"{c.market.consumers}"
+            )
+    _check_strategies(c)
