@@ -246,6 +246,10 @@ class Terms:
     """Phase 2 of the day (ODD 3, ODD 7.4): platforms enter, are fined, set prices and coupons;
     and, when settlement finds one out of patience, a platform's exit."""
 
+    OWNS = ()  # the platforms' own state lives on each Platform agent
+    WRITES = ("platforms (entry, fines, prices, coupons; exit)", "leaders (a leaving platform's",
+              "stop)", "consumers.leader_of (exit)")
+
     def __init__(self, market):
         self.m = market
 

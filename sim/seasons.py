@@ -60,6 +60,9 @@ class Calendar:
     """Phase 1 of the day (ODD 3): today's conditions, handed to the other phases in
     :attr:`sim.day.Day.conditions`."""
 
+    OWNS = ()  # no state of its own
+    WRITES = ("today.conditions",)
+
     def __init__(self, market):
         self.m = market
 

@@ -22,6 +22,10 @@ __all__ = ["Settlement"]
 class Settlement:
     """The settlement phase for one market."""
 
+    OWNS = ()  # no state of its own: it moves the day's money
+    WRITES = ("consumers.spend_yuan", "leaders (month's income, orders, sales)",
+              "leadership.nb_sales_month", "platforms (cash)", "ledger")
+
     def __init__(self, market):
         self.m = market
 

@@ -104,3 +104,25 @@ def test_the_code_map_lists_every_module():
     present = {str(p.relative_to(ROOT)) for p in sim_modules().values()}
     assert listed == present, (f"missing from the code map: {sorted(present - listed)}; "
                                f"listed but gone: {sorted(listed - present)}")
+
+
+def test_each_phase_declares_the_state_it_owns():
+    """A phase object's state is what its ``OWNS`` names, no more, no less, after some days of a
+    market; no state is owned twice. (Its ``WRITES`` names what it changes beyond its own.)"""
+    from sim.api import compose
+    from sim.model import PHASES, GroupBuyingMarket
+    from tests.helpers import SMALL
+
+    model = GroupBuyingMarket(compose(SMALL + ["days=35", "procurement=stock"]))
+    model.run()
+    owned = {}
+    for name, attr in PHASES:
+        phase = getattr(model, attr)
+        state = set(vars(phase)) - {"m", "model"}  # the market it belongs to
+        assert state == set(phase.OWNS), (name, sorted(state ^ set(phase.OWNS)))
+        assert isinstance(getattr(phase, "WRITES", ()), tuple), name
+        for key in phase.OWNS:
+            assert key not in owned, f"{key} owned by {owned[key]} and {name}"
+            owned[key] = name
+    recruiting = model.leadership.recruiting
+    assert set(vars(recruiting)) - {"m"} == set(recruiting.OWNS)

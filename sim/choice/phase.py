@@ -23,6 +23,10 @@ __all__ = ["Choice"]
 class Choice:
     """The orders phase for one market."""
 
+    OWNS = ()  # no state of its own: the order history is the households'
+    WRITES = ("consumers (last_platform, day_last_order, day_last_order_p, orders)",
+              "recorder.last_order_days", "today (occasions, surplus, order_book)", "ledger")
+
     def __init__(self, market):
         self.m = market
 

@@ -25,6 +25,13 @@ __all__ = ["ColdChain"]
 class ColdChain:
     """The cold chain's state and phase (logistics and pickup) for one market."""
 
+    OWNS = ("shelf_ref_days", "shelf_t_ref", "shelf_q10", "shelf_life_cold",
+            "shelf_life_by_day_of_year", "shelf_life_ambient", "_coverage", "late_pickup_prob")
+    # Beyond its own state: a pickup's trust and refunds on the households, complaints on the
+    # leaders' month, the day's delivery counts and complainers, the ledger.
+    WRITES = ("consumers.trust", "consumers.spend_yuan", "leaders.month_complaints",
+              "today (deliveries, losses, complaints, complainers)", "ledger", "pending")
+
     def __init__(self, market):
         self.m = market
         cfg = market.cfg

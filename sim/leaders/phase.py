@@ -27,6 +27,11 @@ __all__ = ["Leadership"]
 class Leadership:
     """Leaders' state and phase for one market."""
 
+    OWNS = ("nb_sales_month", "member_cap", "recruiting", "_orphans")
+    WRITES = ("leaders (the table and agents)", "consumers (leader_of, is_leader, aware,",
+              "adopted, leader_available_day)", "today (leader counts, pay, member flows)",
+              "ledger")
+
     def __init__(self, market):
         self.m = market
         n_p = len(market.platform_names)

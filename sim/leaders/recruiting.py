@@ -27,6 +27,8 @@ __all__ = ["Recruiting"]
 class Recruiting:
     """Recruitment, group formation and re-homing for one market."""
 
+    OWNS = ("member_cap",)
+
     def __init__(self, market, member_cap: int):
         self.m = market
         self.member_cap = member_cap  # most members of one leader for one platform

@@ -158,6 +158,11 @@ class LastOrderDays:
 class Recorder:
     """Collects the model's daily records."""
 
+    OWNS = ("daily", "platforms", "spoilage", "_loss_days", "_loss_units", "_loss_yuan",
+            "events", "platform_events", "last_order_days", "_cohorts", "leader_stats",
+            "reviews")
+    WRITES = ("platforms (yesterday's orders, new buyers, order share)",)
+
     def __init__(self, model):
         self.model = model
         self.daily: list[dict] = []

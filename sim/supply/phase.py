@@ -34,6 +34,13 @@ def _rank(u: np.ndarray) -> np.ndarray:
 class Supply:
     """Procurement's state and phase for one market."""
 
+    OWNS = ("life_min", "life_max", "sup_transit_hours", "sup_cost_mult", "sup_defect",
+            "sup_relabel_prob", "sup_relabel_age", "supplier_share", "proc_mode", "stock",
+            "transit", "forecasts")
+    WRITES = ("today.order_book (supplier, life, defects, cost of each unit)",
+              "today (bought, unfilled, stock losses)", "suppliers (shocks, sales)", "ledger",
+              "pending")
+
     def __init__(self, market):
         self.m = market
         cfg = market.cfg

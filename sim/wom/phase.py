@@ -57,6 +57,12 @@ def decay_complaints(heard: np.ndarray, new: np.ndarray, half_life_days: float) 
 class WordOfMouth:
     """Word of mouth's state and phase for one market."""
 
+    OWNS = ("neighbour_counts", "_nb_state", "_complaint_loss_table", "_complaint_scratch",
+            "_complainers_today")
+    WRITES = ("consumers (adopted, day_adopted, aware, trust, complaints_heard)",
+              "leaders.month_complaints (scandals)", "today (adopters, lapsed, scandal)",
+              "ledger (scandal complaints)")
+
     def __init__(self, market):
         self.m = market
         c, net, w = market.consumers, market.network, market.cfg.wom
