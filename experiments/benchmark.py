@@ -384,7 +384,7 @@ def main(argv=None) -> dict:
             spread = f"  (median of {k}; wall {min(walls):.2f}-{max(walls):.2f})"
         print(f"{n:>11,} {r['setup_s']:>9.2f} {r['simulate_s']:>11.2f} {r['wall_s']:>7.2f} "
               f"{r['consumer_days_per_s']:>12,.0f} {r['peak_rss_mb']:>8.0f}{spread}")
-    print("set-up includes loading the compiled kernels (sim/kernels.py), "
+    print("set-up includes loading the compiled kernels (each mechanism's kernels module), "
           + ", ".join(f"{r['kernels_load_s']:.2f} s" for r in results["model"])
           + "; the first run on a machine also compiles them (once, cached)")
     print("time per phase, seconds (share of the simulation):")
