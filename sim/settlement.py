@@ -2,12 +2,13 @@
 
 Phase 8 of the day (ODD 3, ODD 7.4). Households pay for what arrived (list prices less their
 coupons); each order's commission goes to its leader under the incentive scheme (the scheme's
-rate, times the platform's multiplier); the leaders' month (orders, sales, income) and the
-neighbourhoods' month of sales move on. Each platform's sales, coupons, payments and
-commissions are posted to the ledger (:class:`sim.ledger.Ledger`) beside the costs the other
-phases posted (goods, logistics, refunds, spoilage, recruiting, fines); each platform then
-settles its day's profit into cash (:meth:`sim.platforms.Platform.settle`), and one whose
-losses pass its patience leaves the market (:meth:`sim.platforms.Terms.exit_platform`).
+rate, times the platform's multiplier), booked on the leaders' month by the leaders' own
+mechanism (:meth:`sim.leaders.phase.Leadership.book_orders`). Each platform's sales,
+coupons, payments and commissions are posted to the ledger (:class:`sim.ledger.Ledger`) beside
+the costs the other phases posted (goods, logistics, refunds, spoilage, recruiting, fines);
+each platform then settles its day's profit into cash (:meth:`sim.platforms.Platform.settle`),
+and one whose losses pass its patience leaves the market
+(:meth:`sim.platforms.Terms.exit_platform`).
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ class Settlement:
     """The settlement phase for one market."""
 
     OWNS = ()  # no state of its own: it moves the day's money
-    WRITES = ("consumers.spend_yuan", "leaders (month's income, orders, sales)",
-              "leadership.nb_sales_month", "platforms (cash)", "ledger")
+    WRITES = ("consumers.spend_yuan", "platforms (cash)", "ledger")
 
     def __init__(self, market):
         self.m = market
@@ -32,21 +32,13 @@ class Settlement:
     def run(self, d: int) -> None:
         """Money moves; cash and margins update; a platform out of patience exits."""
         m = self.m
-        book, c, t = m.today.order_book, m.consumers, m.leaders
+        book, c = m.today.order_book, m.consumers
         paid = book.paid_yuan
         c.spend_yuan[book.consumer] += paid
         commission = m.scheme.order_commission(d, book.value_yuan) * \
             m.rate_multiplier[book.platform]
-        np.add.at(t.month_income_yuan, book.leader, commission)
-        np.add.at(t.income_to_date_yuan, book.leader, commission)
-        np.add.at(t.month_orders, book.leader, 1)
-        np.add.at(t.month_sales_yuan, book.leader, book.value_yuan)
-        m.leadership.nb_sales_month *= 1.0 - 1.0 / 30.0
+        m.leadership.book_orders(book, commission)  # the leaders' month, their state
         n_p = len(m.platform_list)
-        # Added at the flat (K * P) cells: the same additions in the same order as with the
-        # (neighbourhood, platform) index pair, which NumPy's add.at does ~6x slower.
-        np.add.at(np.reshape(m.leadership.nb_sales_month, -1, copy=False),
-                  c.neighbourhood[book.consumer] * n_p + book.platform, book.value_yuan)
         orders = np.bincount(book.platform, minlength=n_p)
         gmv, subsidy, paid_p, commission_p = (sums_by(x, book.platform, n_p) for x in (
             book.value_yuan, book.coupon_yuan, paid, commission))

@@ -36,12 +36,29 @@ class Leadership:
         self.m = market
         n_p = len(market.platform_names)
         # Sales per neighbourhood x platform over about the last month (exponential, 30 days):
-        # what a leader considering a platform hears it pays around here. Settlement adds the
-        # day's sales.
+        # what a leader considering a platform hears it pays around here (book_orders, called
+        # by settlement, adds the day's sales).
         self.nb_sales_month = np.zeros((market.network.n_neighbourhoods, n_p))
         self.member_cap = member_cap(market.cfg.leaders)
         self.recruiting = Recruiting(market, self.member_cap)
         self._orphans: list[tuple[int, np.ndarray]] = []
+
+    def book_orders(self, book, commission) -> None:
+        """Settlement's orders on the leaders' month: each order's commission, the order and its
+        value on its leader's row; the neighbourhoods' month of sales (exponential, 30 days)
+        moves on and takes today's sales."""
+        m = self.m
+        t, n_p = m.leaders, len(m.platform_list)
+        np.add.at(t.month_income_yuan, book.leader, commission)
+        np.add.at(t.income_to_date_yuan, book.leader, commission)
+        np.add.at(t.month_orders, book.leader, 1)
+        np.add.at(t.month_sales_yuan, book.leader, book.value_yuan)
+        self.nb_sales_month *= 1.0 - 1.0 / 30.0
+        # Added at the flat (K * P) cells: the same additions in the same order as with the
+        # (neighbourhood, platform) index pair, which NumPy's add.at does ~6x slower.
+        np.add.at(np.reshape(self.nb_sales_month, -1, copy=False),
+                  m.consumers.neighbourhood[book.consumer] * n_p + book.platform,
+                  book.value_yuan)
 
     def run(self, d: int) -> None:
         """Monthly reviews (pay, quit, drop or add a platform), titles, recruitment, re-homing.
