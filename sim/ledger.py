@@ -43,11 +43,6 @@ class Ledger:
         """Add ``amount`` to platform ``platform``'s account ``account`` for today."""
         self.platforms[platform].flows[account] += amount
 
-    def post_each(self, account: str, amounts) -> None:
-        """Post ``amounts[j]`` (as a Python float) to each platform ``j``'s ``account``."""
-        for p, a in zip(self.platforms, amounts, strict=True):
-            p.flows[account] += float(a)
-
     def add_money(self, account: str, amount: float) -> None:
         """Add ``amount`` yuan to the market-wide total ``account``."""
         self.money[account] += amount
