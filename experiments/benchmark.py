@@ -4,8 +4,8 @@ For each size it runs the default scenario (county network, 3 platforms) for ``-
 fresh process and prints: wall seconds (set-up and simulation), household-days per second, peak
 resident memory, and the time per phase of the day. In the same run it times a per-agent Mesa
 reference: households as Mesa agents whose ``step()`` applies the model's consumer rules
-(adoption, lapse and awareness of DESIGN §4.1, the order occasion and the logit choice of DESIGN
-§4.2) one agent at a time on the same network, activated with ``shuffle_do`` (the way Mesa models
+(adoption, lapse and awareness of ODD 7.1, the order occasion and the logit choice of ODD
+7.2) one agent at a time on the same network, activated with ``shuffle_do`` (the way Mesa models
 are usually written), and prints two speed ratios: on the same rules (the reference against the
 model's word-of-mouth and orders phases, which hold those rules) and for the whole day (all nine
 phases, most of which the reference does not do).
@@ -97,11 +97,11 @@ class RefConsumer(mesa.Agent):
     """A household applying the model's consumer rules to itself, one agent at a time.
 
     The rules are those of the vectorised phases, written per agent the way a Mesa model is
-    usually written, each reading its neighbours' agents: adoption (DESIGN §4.1: Bass with the
+    usually written, each reading its neighbours' agents: adoption (ODD 7.1: Bass with the
     neighbourhood's marketing reach, the segment's ``p_scale`` and the leader boost), lapse,
     awareness of each platform (own marketing, neighbours who use it, its leader), the order
     occasion (segment rate, leader promotion) and the logit choice over the platforms it can reach
-    (DESIGN §4.2: price, trust, habit, quality, outside option), then trust learning. What is not a
+    (ODD 7.2: price, trust, habit, quality, outside option), then trust learning. What is not a
     consumer rule is held fixed (see :class:`RefModel`). ``tests/test_benchmark.py`` checks the
     rules against the model's functions.
     """

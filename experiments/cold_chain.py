@@ -106,7 +106,7 @@ def plot(df: pd.DataFrame, out: Path) -> list[Path]:
                               ("winter", "winter (Dec-Feb)")):
             x, (m, lo, hi) = _curve(df, mode, f"spoilage_{season}")
             figures.band(a, x, 100 * m, 100 * lo, 100 * hi, label=label)
-        a.axhspan(20, 30, color="0.85", zorder=0, label="20-30%: no cold chain (DESIGN §6)")
+        a.axhspan(20, 30, color="0.85", zorder=0, label="20-30%: no cold chain (ODD 8)")
         a.axhline(5, color="0.5", ls=":", lw=0.8, label="5%: with a cold chain")
         a.set(title=f"{'Pre-sale' if mode == 'presale' else 'Stock mode'}",
               xlabel="cold-chain coverage (every tier, and fridges)",

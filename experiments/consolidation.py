@@ -1,4 +1,4 @@
-"""Consolidation: two years of competition among five platforms (DESIGN §6; seed 002 l.2).
+"""Consolidation: two years of competition among five platforms (ODD 8; seed 002 l.2).
 
 ``experiment=consolidation``: a regional incumbent, two deep-pocket national entrants, a funded
 challenger with less patient investors and a discounter, all running the price war rule, the

@@ -1,6 +1,6 @@
 """Leader incentive schemes at equal spend: churn, coverage, orders and payout per leader.
 
-The question of DESIGN §1's strategist: "what happens to leader churn if we switch from a flat
+The question of ODD 1's strategist: "what happens to leader churn if we switch from a flat
 10% commission to another scheme?" Every scheme of ``configs/incentive/`` runs on the default
 market over the same seeds (common random numbers), and each is compared with ``flat`` by paired
 differences with 95% intervals (sim/study.py).

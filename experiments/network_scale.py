@@ -3,7 +3,7 @@
 Each preset is built in a fresh process (so the peak resident memory is its own) from the project
 config with ``market.consumers`` set; the script prints build seconds, ties, mean degree, the
 adjacency's size and the process's peak resident memory. No dense matrix is ever built: the
-adjacency is a ``scipy.sparse`` CSR matrix assembled from edge arrays (DESIGN §2.6, §5.2).
+adjacency is a ``scipy.sparse`` CSR matrix assembled from edge arrays (ODD 7.1, 2).
 
 Run: ``python experiments/network_scale.py`` (``--households N``, ``--presets a,b``; ``--quick``
 for 100,000 households). It makes no figure: the numbers are quoted in the README.

@@ -1,4 +1,4 @@
-"""Price war: margins with and without the below-cost ban (DESIGN §4.4, §6; seed 002 l.10).
+"""Price war: margins with and without the below-cost ban (ODD 7.4, 8; seed 002 l.10).
 
 The three-way market; the entrant enters on day 60. Scenarios, paired over seeds (common random
 numbers):

@@ -1,4 +1,4 @@
-"""Subsidy war: an entrant buys share with coupons, then withdraws them (DESIGN §4.4, §6).
+"""Subsidy war: an entrant buys share with coupons, then withdraws them (ODD 7.4, 8).
 
 The three-way market (regional incumbent, deep-pocket entrant entering on day 60, discounter).
 Scenarios, paired over seeds (common random numbers):

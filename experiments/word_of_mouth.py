@@ -1,4 +1,4 @@
-"""Word of mouth on low-tier social networks (issue 3; DESIGN §2.6, §4.1).
+"""Word of mouth on low-tier social networks (issue 3; ODD 7.1).
 
 Three questions, one figure each, confidence bands over seeds:
 

@@ -1,4 +1,4 @@
-"""Paired policy comparison: scenario B minus scenario A over the same seeds (DESIGN §5.3).
+"""Paired policy comparison: scenario B minus scenario A over the same seeds (ODD 4).
 
 ``gbsim-compare`` runs scenarios A and B with the same seeds (or takes their runs from a sweep
 directory with ``--from``) and reports, for each chosen metric of ``summary.json``, the mean
@@ -9,7 +9,7 @@ seed-to-seed noise cancels in the differences and the paired interval is narrowe
 says by how much (``narrowing`` = unpaired / paired half-width).
 
 Default pair: the flat commission at 10% of sales (A, the launch rate of Yicai 2021) against 8%
-(B, a cut towards the ~5% reached within months; DESIGN §6), other settings as configured.
+(B, a cut towards the ~5% reached within months; ODD 8), other settings as configured.
 
 Outputs, in ``--out`` (default ``comparisons/<A>__vs__<B>...``): ``A/seed=k/`` and ``B/seed=k/``
 run directories (complete ones are reused on a second call), ``comparison.csv`` (one row per
@@ -40,7 +40,7 @@ from sim.study import paired_difference
 __all__ = ["DEFAULT_A", "DEFAULT_B", "DEFAULT_METRICS", "compare", "comparison_figure",
            "main", "pair_runs", "run_scenarios"]
 
-DEFAULT_A = ["incentive.commission_rate=0.10"]  # launch rate (Yicai 2021; DESIGN §6)
+DEFAULT_A = ["incentive.commission_rate=0.10"]  # launch rate (Yicai 2021; ODD 8)
 DEFAULT_B = ["incentive.commission_rate=0.08"]  # a first cut towards ~5%
 DEFAULT_METRICS = ["active_leaders_final", "leader_monthly_churn_rate", "orders_total",
                    "gmv_total_yuan", "consumer_surplus_total_yuan"]

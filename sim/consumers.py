@@ -37,7 +37,7 @@ class ConsumerState:
     neighbourhood: np.ndarray  # int32, the household's neighbourhood
     in_village: np.ndarray  # bool
     segment: np.ndarray  # int8, index into the segment list
-    price_sensitivity: np.ndarray  # float64, beta_i of DESIGN §4.2
+    price_sensitivity: np.ndarray  # float64, beta_i of ODD 7.2
     p_scale: np.ndarray  # float64, segment multiplier of p_external
     order_rate: np.ndarray  # float64, order occasions per day
     adopted: np.ndarray  # bool, has adopted group buying

@@ -1,4 +1,4 @@
-"""Leader incentive schemes (DESIGN §4.3): what a group leader (团长) is paid, and by whom.
+"""Leader incentive schemes (ODD 7.3): what a group leader (团长) is paid, and by whom.
 
 A scheme turns a leader's sales into pay in two parts:
 
@@ -6,7 +6,7 @@ A scheme turns a leader's sales into pay in two parts:
   scheme carries the commission decay schedule of ``incentive.decay_*``: the rate falls from
   ``commission_rate`` to ``decay_to_rate`` linearly over ``decay_days`` from ``decay_start_day``
   (0 days: a step cut). Platforms launched at ~10% and cut to ~5% within months (Yicai 2021;
-  DESIGN §6). The seeds give the range: 5-20% of sales, fresh 5-10%, daily goods 15-20% (seed
+  ODD 8). The seeds give the range: 5-20% of sales, fresh 5-10%, daily goods 15-20% (seed
   003 FAQ Q2).
 * **per month**, paid at the leader's monthly review: platform bonuses
   (:meth:`Scheme.monthly_bonus`), and income from outside the platform
@@ -102,7 +102,7 @@ class FlatCommission:
 
 
 class TieredCommission(FlatCommission):
-    """阶梯 commission (seed 003 FAQ Q2; DESIGN §4.3 "e.g. 8% / 10% / 12%").
+    """阶梯 commission (seed 003 FAQ Q2; ODD 7.3 "e.g. 8% / 10% / 12%").
 
     ``tier_sales_yuan`` are ascending monthly-sales thresholds (the first is 0) and
     ``tier_extra_rates`` the rate added to the base rate from each threshold on; the whole

@@ -1,4 +1,4 @@
-"""The social network: households linked inside neighbourhoods and sparsely across (DESIGN §2.6).
+"""The social network: households linked inside neighbourhoods and sparsely across (ODD 7.1).
 
 A neighbourhood is a residential compound (小区) of the county town or a village (村). Households
 are linked densely inside their neighbourhood (neighbours, relatives, the same WeChat groups) and
@@ -182,7 +182,7 @@ def small_world_network(n: int, market, rng: np.random.Generator) -> SocialNetwo
 
 
 def county_network(n: int, market, rng: np.random.Generator) -> SocialNetwork:
-    """A county town of compounds plus villages (DESIGN §2.6; parameters in ``market.county``).
+    """A county town of compounds plus villages (ODD 7.1; parameters in ``market.county``).
 
     ``town_share`` of households live in town compounds of about ``compound_size``; the rest in
     villages of about ``village_size``. Inside a neighbourhood: a ring lattice of degree

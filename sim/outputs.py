@@ -1,4 +1,4 @@
-"""Outputs of a run, written into its run directory (DESIGN §5.5).
+"""Outputs of a run, written into its run directory (ODD 10).
 
 ``config.yaml`` (the resolved config), tidy Parquet tables (``daily``, ``platforms``,
 ``spoilage``, ``leaders``), ``figures/overview.png``, and ``summary.json`` (headline figures,

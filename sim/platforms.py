@@ -1,4 +1,4 @@
-"""Platforms: prices, consumer subsidies, entry, money and exit (DESIGN §2.3, §4.4).
+"""Platforms: prices, consumer subsidies, entry, money and exit (ODD 2, 7.4).
 
 A platform is a Mesa agent. Each day it sets its terms: a price per category from its pricing rule
 and a coupon per order from its subsidy schedule. Rules are chosen by name from the registries
@@ -51,7 +51,7 @@ def cost_plus(platform: Platform, model) -> np.ndarray:
 
 
 def price_war(platform: Platform, model) -> np.ndarray:
-    """Undercut the cheapest active rival while own order share is below target (DESIGN §4.4).
+    """Undercut the cheapest active rival while own order share is below target (ODD 7.4).
 
     ``basket <- min(basket, cheapest rival basket * (1 - undercut_step))`` while yesterday's
     order share is below ``target_share``, never below ``unit_cost * (1 + min_markup)``;

@@ -1,4 +1,4 @@
-"""The calendar: season temperature and festival demand (DESIGN §3, phase 1).
+"""The calendar: season temperature and festival demand (ODD 3, phase 1).
 
 Day 0 of a run is ``calendar.start_day_of_year`` (0 = 1 January). The ambient temperature is a
 cosine over the year peaking on ``warmest_day_of_year``; the defaults are the climate normals of

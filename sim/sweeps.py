@@ -1,4 +1,4 @@
-"""Sweeps: resumable, fault-tolerant jobs under any Hydra launcher (DESIGN §5.6).
+"""Sweeps: resumable, fault-tolerant jobs under any Hydra launcher (ODD 10).
 
 ``gbsim -m ...`` is a Hydra multirun. This module is what each job does and what the command
 reports when the sweep ends; it never depends on which launcher ran the jobs (joblib locally,

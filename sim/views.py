@@ -1,4 +1,4 @@
-"""Mesa agents whose state is a row of the model's arrays (DESIGN §5.2).
+"""Mesa agents whose state is a row of the model's arrays (ODD 2).
 
 The many (households) and the numerous (leaders) keep their state in numpy arrays, one row per
 agent, so phases can update them all at once. Their Mesa agents are views: each attribute made

@@ -1,4 +1,4 @@
-"""Unit tests of the Q10 shelf-life rule (DESIGN §4.5)."""
+"""Unit tests of the Q10 shelf-life rule (ODD 7.5)."""
 
 import numpy as np
 import pytest
@@ -21,7 +21,7 @@ def test_single_q10_is_the_formula(l_ref, q10, t, t_ref):
 
 
 def test_saltveit_bands_give_the_relative_table():
-    # DESIGN §4.5: relative shelf lives 100 / 33 / 13 / 7 / 4 at 0 / 10 / 20 / 30 / 40 °C.
+    # ODD 7.5: relative shelf lives 100 / 33 / 13 / 7 / 4 at 0 / 10 / 20 / 30 / 40 °C.
     rel = 100 * relative_shelf_life([0, 10, 20, 30, 40], SALTVEIT_PRODUCE_Q10_BANDS)
     np.testing.assert_array_equal(np.round(rel), [100, 33, 13, 7, 4])
 

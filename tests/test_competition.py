@@ -185,7 +185,7 @@ def test_competition_counts_equal_a_pass_over_every_household(seed):
     assert 0 < model.recorder.daily[-1]["repurchase_rate"] < 1
 
 
-# --- the logit check (DESIGN §4.2) -------------------------------------------------------------
+# --- the logit check (ODD 7.2) -------------------------------------------------------------
 
 LOGIT = [
     "experiment=smoke", "days=150", "platforms=two_platform", "subsidy=none", "choice.habit=0",

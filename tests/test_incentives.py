@@ -1,5 +1,5 @@
 """Unit tests of every incentive scheme's payout and of the leader rules of issue 5, on
-hand-worked examples (DESIGN §4.3)."""
+hand-worked examples (ODD 7.3)."""
 
 import numpy as np
 import pytest
@@ -33,7 +33,7 @@ def test_flat_pays_only_the_commission():
 
 
 def test_tiered_pays_the_step_up_on_the_whole_month():
-    # 8% / 10% / 12% with thresholds 8,000 and 16,000 yuan a month (DESIGN §4.3 example).
+    # 8% / 10% / 12% with thresholds 8,000 and 16,000 yuan a month (ODD 7.3 example).
     s = _scheme("tiered", commission_rate=0.08, tier_sales_yuan=[0.0, 8000.0, 16000.0],
                 tier_extra_rates=[0.0, 0.02, 0.04])
     sales = np.array([0.0, 7999.0, 8000.0, 12000.0, 16000.0, 20000.0])

@@ -1,6 +1,6 @@
-"""Calibration check of the default scenario's leaders against DESIGN §6 (issue 5), over seeds.
+"""Calibration check of the default scenario's leaders against ODD 8 (issue 5), over seeds.
 
-DESIGN §6: leader churn 25-40% a month (vendor figure); leaders who work 2+ hours a day earn
+ODD 8: leader churn 25-40% a month (vendor figure); leaders who work 2+ hours a day earn
 ~3,000-5,000 yuan a month and large leaders handle 70-100 orders a day (press reports). The
 default run (`make run`: the county market of 20,000 households, three platforms, flat 10%
 commission, a year) is what these facts are about, so the check runs it as it is, on four
@@ -34,7 +34,7 @@ def test_flat_churn_is_in_the_vendor_range_on_every_seed():
     # Churn is quits over ~1,000 leader-months a run; it varies by about a point between seeds
     # (seeds 0-3: 27.2-29.4%), so each seed must land in the range itself: no tolerance.
     assert np.all((churn >= 0.25) & (churn <= 0.40)), (
-        f"flat-commission monthly churn in DESIGN §6's 25-40%: {churn}")
+        f"flat-commission monthly churn in ODD 8's 25-40%: {churn}")
 
 
 def test_leaders_working_two_hours_a_day_earn_3000_to_5000_yuan_a_month():
@@ -45,7 +45,7 @@ def test_leaders_working_two_hours_a_day_earn_3000_to_5000_yuan_a_month():
     # several hundred yuan between seeds (seeds 0-3: 4,464-5,252); the fact is about the
     # typical such leader, so the mean over the seeds must lie in the range (no widening).
     assert 3000 <= full.mean() <= 5000, (
-        f"leaders working 2+ h a day earn 3,000-5,000 yuan a month (DESIGN §6): {full}")
+        f"leaders working 2+ h a day earn 3,000-5,000 yuan a month (ODD 8): {full}")
     # The fact is conditional: most leaders work less and earn less (part-time pickup points).
     assert np.all(share > 0) and np.all(share < 0.5), f"share of 2+ h leader-months: {share}"
     assert np.all(median_all < 3000), f"the median leader earns less: {median_all}"
@@ -55,7 +55,7 @@ def test_the_largest_leaders_handle_70_to_100_orders_a_day():
     top = np.array([s["leader_orders_per_day_p99"] for s in _summaries()])
     # The 99th percentile of ~1,000 leader-months a run is set by ~10 leader-months, so it moves
     # by ~10 orders a day between seeds (seeds 0-3: 78-95); the mean over seeds must be in the
-    # press range (large leaders 70-100 orders a day, DESIGN §6).
+    # press range (large leaders 70-100 orders a day, ODD 8).
     assert 70 <= top.mean() <= 100, f"the largest leaders' orders a day: {top}"
 
 

@@ -1,4 +1,4 @@
-"""Network presets (DESIGN §2.6)."""
+"""Network presets (ODD 7.1)."""
 
 import numpy as np
 import pytest

@@ -11,7 +11,7 @@ from sim.platforms import launch_war, withdrawal
 from tests.helpers import review_config
 from tests.reference import adoption_probability, choice_utilities, choose, logsum_surplus_yuan
 
-# --- adoption (DESIGN §4.1) -------------------------------------------------------------------
+# --- adoption (ODD 7.1) -------------------------------------------------------------------
 
 
 def test_adoption_probability_is_the_bass_formula():
@@ -31,7 +31,7 @@ def test_adoption_segment_scale_multiplies_p_only():
     np.testing.assert_allclose(p, [0.01 + 0.05, 0.04 + 0.05])
 
 
-# --- choice (DESIGN §4.2) ---------------------------------------------------------------------
+# --- choice (ODD 7.2) ---------------------------------------------------------------------
 
 
 def _v(**kw):
@@ -73,7 +73,7 @@ def test_logsum_surplus_in_yuan():
     assert only_outside[0] == pytest.approx(0.0)
 
 
-# --- leaders (DESIGN §4.3) --------------------------------------------------------------------
+# --- leaders (ODD 7.3) --------------------------------------------------------------------
 
 
 def test_quit_probability_is_logistic_and_monotone():

@@ -1,4 +1,4 @@
-"""Named random streams (DESIGN §5.3)."""
+"""Named random streams (ODD 4)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Word of mouth (DESIGN §4.1, issue 3): rules, the Bass dock, and behaviour over seeds.
+"""Word of mouth (ODD 7.1, issue 3): rules, the Bass dock, and behaviour over seeds.
 
 Behaviour tests follow STYLE.md §9b: paired scenarios over the same seeds (common random
 numbers), the expected direction in the message, the direction required in the mean and in most

@@ -19,7 +19,7 @@ __all__ = [
 @jit
 def occasion_choosers(adopted, order_rate, in_village, demand_town, demand_village,
                       leader_of, promotion, u_occ, aware, active):
-    """Today's order occasions and the households that can act on them (DESIGN §4.2).
+    """Today's order occasions and the households that can act on them (ODD 7.2).
 
     Rate ``order_rate_i * demand_i * (1 + promotion * [i has a leader])``; an adopter has an
     occasion when its uniform is below it. A chooser is a household with an occasion and at

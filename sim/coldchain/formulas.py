@@ -1,4 +1,4 @@
-"""Cold chain and spoilage: the Q10 shelf-life rule applied leg by leg (DESIGN §4.5).
+"""Cold chain and spoilage: the Q10 shelf-life rule applied leg by leg (ODD 7.5).
 
 Shelf life at temperature T follows the Q10 rule ``L(T) = L_ref * Q10 ** (-(T - T_ref) / 10)``
 (the temperature coefficient of deterioration; Saltveit, *The Commercial Storage of Fruits,
@@ -128,7 +128,7 @@ def shelf_life_days_banded(l_ref_days, q10_bands: Sequence[float], temp_c, t_ref
 
 
 def life_used(hours, l_ref_days, q10_bands: Sequence[float], temp_c, t_ref_c: float):
-    """Fraction of a unit's shelf life used by ``hours`` at ``temp_c`` (DESIGN §4.5).
+    """Fraction of a unit's shelf life used by ``hours`` at ``temp_c`` (ODD 7.5).
 
     ``hours / 24 / L(T)`` with ``L`` from the banded Q10 rule.
     """

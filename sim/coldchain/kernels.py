@@ -21,7 +21,7 @@ def chain_losses(life0, filled, defect, from_stock, supplier, sup_transit_hours,
                  central_to_grid_hours, grid_to_pickup_hours, dwell_hours, late_extra_hours,
                  village, late, cold, shelf_life_cold, shelf_life_ambient,
                  complaint_life_fraction, leg_loss_stage):
-    """Each order unit's trip down the chain (DESIGN §4.5): spoiled, low on life, stage of loss.
+    """Each order unit's trip down the chain (ODD 7.5): spoiled, low on life, stage of loss.
 
     Leg hours: supplier transit and central -> grid (0 for units from grid stock, which made
     them already), grid -> pickup and the dwell at the pickup point (town or village, index
@@ -90,7 +90,7 @@ def chain_losses(life0, filled, defect, from_stock, supplier, sup_transit_hours,
 @jit
 def deliveries(prices, paid, value, filled, spoiled, low_life, consumer, platform, leader,
                spend_yuan, trust, month_complaints, trust_learning_rate, trust_loss_spoiled):
-    """What today's deliveries do to the households and leaders, in place (DESIGN §4.5).
+    """What today's deliveries do to the households and leaders, in place (ODD 7.5).
 
     Each order's refund is the paid share (``paid / value``, 0 for an order of no value) of its
     spoiled units' prices, ``(price * spoiled) * share`` per unit and the row summed as NumPy

@@ -91,7 +91,7 @@ class VillageClusterConfig:
 
 @dataclass
 class MarketConfig:
-    network: str = P("county", choices="network")  # network preset (DESIGN §2.6)
+    network: str = P("county", choices="network")  # network preset (ODD 7.1)
     consumers: int = P(20_000, 10, 10_000_000)  # households
     neighbourhood_size: int = P(300, 2, 1_000_000)  # block size for complete / small_world
     small_world: SmallWorldConfig = field(default_factory=SmallWorldConfig)
@@ -133,7 +133,7 @@ class WomConfig:
     trust_learning_rate: float = P(0.1, 0.0, 1.0)  # trust moves this far to a good experience
     trust_loss_spoiled: float = P(0.3, 0.0, 1.0)  # trust lost on a spoiled order (fraction)
     complaint_trust_loss: float = P(0.05, 0.0, 1.0)  # neighbours' trust lost per complaint share
-    # Reach, leaders, subsidies and negative word of mouth (DESIGN §4.1; seed 004 §4.2.1)
+    # Reach, leaders, subsidies and negative word of mouth (ODD 7.1; seed 004 §4.2.1)
     reach_without_leader: float = P(0.0, 0.0, 1.0)  # reach where a platform has no leader (x reach)
     reach_village_scale: float = P(1.0, 0.0, 1.0)  # marketing reach in villages x this
     leaders_adopt: bool = True  # a recruited leader adopts group buying at once
@@ -145,8 +145,8 @@ class WomConfig:
 
 @dataclass
 class ChoiceConfig:
-    price_sensitivity: float = P(6.0, 0.0, 50.0)  # base beta of DESIGN §4.2, per unit price index
-    trust_weight: float = P(2.0, 0.0, 100.0)  # theta of DESIGN §4.2
+    price_sensitivity: float = P(6.0, 0.0, 50.0)  # base beta of ODD 7.2, per unit price index
+    trust_weight: float = P(2.0, 0.0, 100.0)  # theta of ODD 7.2
     habit: float = P(1.0, -100.0, 100.0)  # kappa: utility of last platform used (switching cost)
     outside_utility: float = P(-5.0, -100.0, 100.0)  # u_outside: wet market / corner shop
     leader_promotion: float = P(0.2, 0.0, 10.0)  # order occasions x (1 + this) with a leader
@@ -160,7 +160,7 @@ class ChoiceConfig:
 class CategoryConfig:
     """A product category. A unit is the category's quantity in an average order."""
 
-    produce: bool = False  # fruit or vegetables (the loss targets of DESIGN §6 are for these)
+    produce: bool = False  # fruit or vegetables (the loss targets of ODD 8 are for these)
     shelf_life_ref_days: float = P(10.0, 0.01, 100_000.0)  # shelf life at t_ref_c, days
     t_ref_c: float = P(0.0, -40.0, 40.0)  # reference temperature, °C
     q10_bands: list[float] = P(factory=lambda: [3.0, 2.5, 2.0, 1.5], lo=1.0, hi=20.0)
@@ -231,7 +231,7 @@ class SupplierConfig:
 
 @dataclass
 class ProcurementConfig:
-    """Procurement (DESIGN §4.6): pre-sale or stock mode, and the stock mode's newsvendor."""
+    """Procurement (ODD 7.6): pre-sale or stock mode, and the stock mode's newsvendor."""
 
     mode_override: str | None = P(None, choices="procurement")  # if set, for every platform
     forecast_smoothing: float = P(0.3, 0.0, 1.0)  # exponential smoothing of daily orders
@@ -357,7 +357,7 @@ class StrategyConfig:
 class PlatformConfig:
     display_name: str = ""
     entry_day: int = P(0, 0, 100_000)
-    quality: float = P(0.0, -100.0, 100.0)  # alpha_j of DESIGN §4.2
+    quality: float = P(0.0, -100.0, 100.0)  # alpha_j of ODD 7.2
     pricing: str = P("cost_plus", choices="pricing")
     markup: float = P(0.25, -0.9, 10.0)  # cost-plus markup on unit cost
     undercut_step: float = P(0.02, 0.0, 1.0)  # price_war: undercut the cheapest rival by this
@@ -366,14 +366,14 @@ class PlatformConfig:
     min_markup: float = P(-0.2, -0.9, 10.0)  # price_war: lowest markup it will price at
     coverage: float = P(0.8, 0.0, 1.0)  # share of neighbourhoods where it recruits leaders
     households_per_leader: int = P(1500, 1, 100_000)  # recruitment target per neighbourhood
-    marketing_reach: float = P(1.0, 0.0, 1.0)  # reach_i of DESIGN §4.1 where it is present
+    marketing_reach: float = P(1.0, 0.0, 1.0)  # reach_i of ODD 7.1 where it is present
     awareness_rate_per_day: float = P(0.01, 0.0, 1.0)  # own marketing
     initial_trust: float = P(0.5, 0.0, 1.0)
     cold_chain_central: float = P(1.0, 0.0, 1.0)  # share of legs refrigerated, per tier
     cold_chain_grid: float = P(0.5, 0.0, 1.0)
     cold_chain_last_mile: float = P(0.0, 0.0, 1.0)
     suppliers: dict[str, float] = P(factory=dict, lo=0.0, hi=1e9)  # supplier name -> weight
-    procurement: str = P("presale", choices="procurement")  # DESIGN §4.6: presale or stock
+    procurement: str = P("presale", choices="procurement")  # ODD 7.6: presale or stock
     logistics_cost_yuan_per_order: float = P(1.5, 0.0, 1000.0)
     fixed_cost_yuan_per_day: float = P(2000.0, 0.0, 1e9)
     recruit_cost_yuan: float = P(200.0, 0.0, 1e7)
@@ -388,7 +388,7 @@ class PlatformConfig:
 
 @dataclass
 class LeaderConfig:
-    """Leader economics and churn (DESIGN §4.3)."""
+    """Leader economics and churn (ODD 7.3)."""
 
     reservation_income_town_yuan: float = P(900.0, 0.0, 1e6)  # median, per month
     reservation_income_village_yuan: float = P(600.0, 0.0, 1e6)
@@ -411,7 +411,7 @@ class LeaderConfig:
     replace_on_quit: bool = True  # and look for a successor where a leader quit, that day
     group_cap: int = P(500, 1, 100_000)  # a WeChat group holds at most 500 members
     # WeChat groups a leader runs for one platform: its members there are at most
-    # wechat_groups_max x group_cap (DESIGN caps each group, not the leader)
+    # wechat_groups_max x group_cap (ODD 2 caps each group, not the leader)
     wechat_groups_max: int = P(3, 1, 1000)
     # multi-homing: add a platform whose expected pay beats the current pay per platform by
     # this relative margin (with probability add_prob per review); drop a platform whose month

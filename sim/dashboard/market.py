@@ -41,7 +41,7 @@ __all__ = [
 MAX_CONSUMERS = 2_000
 MIN_CONSUMERS = 200
 DEFAULT_CONSUMERS = 1_000  # a step and its drawing take ~0.3 s: a watchable pace
-HORIZON_DAYS = 365  # the default horizon (DESIGN §2: one year); play stops there
+HORIZON_DAYS = 365  # the default horizon (ODD 2: one year); play stops there
 
 # The smoke market's neighbourhoods (configs/experiment/smoke.yaml): compounds of 200 and villages
 # of 150 households, so that a 1,000-household market still has several of each.

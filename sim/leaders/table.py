@@ -1,4 +1,4 @@
-"""Group leaders (团长): income, work, churn, recruitment and multi-homing (DESIGN §2.2, §4.3).
+"""Group leaders (团长): income, work, churn, recruitment and multi-homing (ODD 2, 7.3).
 
 A leader is a resident, a node of the social graph and often a corner-shop owner (seed 003 FAQ
 Q5), who runs a WeChat group and a pickup point for one or more platforms. Leaders are at most
@@ -10,7 +10,7 @@ through ``person``. ``consumers.leader_of[i, j]`` is the service row serving hou
 platform j. Each leader is one Mesa agent (:class:`Leader`) viewing its primary row; the monthly
 review is bulk arithmetic over the table.
 
-Monthly review (DESIGN §4.3). Each leader sums its services' month, income net of the value of
+Monthly review (ODD 7.3). Each leader sums its services' month, income net of the value of
 its time::
 
     income    = commission + bonuses + service fees + government subsidy
@@ -78,7 +78,7 @@ def uniforms_of(u: Uniforms, idx: np.ndarray) -> np.ndarray:
 
 def quit_probability(shortfall, tenure_months, recognised, base_logit: float,
                      shortfall_slope: float, tenure_effect: float, recognition_effect: float):
-    """Monthly probability that a leader quits (DESIGN §4.3): a logistic in the shortfall.
+    """Monthly probability that a leader quits (ODD 7.3): a logistic in the shortfall.
 
     Args:
         shortfall: (reservation income - smoothed net income) / reservation income.
@@ -241,7 +241,7 @@ def due_rows(t: LeaderTable, day: int, review_days: int) -> np.ndarray:
 
 
 def month_work_minutes(t: LeaderTable, idx: np.ndarray, lc) -> np.ndarray:
-    """Minutes of work in the month so far, per row (DESIGN §4.3):
+    """Minutes of work in the month so far, per row (ODD 7.3):
     minutes per order x orders + minutes per complaint x complaints + service minutes."""
     mpo = t.minutes_per_order[idx]
     mpc = t.minutes_per_complaint[idx]
@@ -254,7 +254,7 @@ def month_work_minutes(t: LeaderTable, idx: np.ndarray, lc) -> np.ndarray:
 def month_net_income(t: LeaderTable, idx: np.ndarray, lc) -> np.ndarray:
     """Income of the month just ended net of the value of the leader's time, yuan, per row.
 
-    income = commission + bonuses + service fees + government subsidy (DESIGN §4.3);
+    income = commission + bonuses + service fees + government subsidy (ODD 7.3);
     work = :func:`month_work_minutes`.
     """
     minutes = month_work_minutes(t, idx, lc)
@@ -263,7 +263,7 @@ def month_net_income(t: LeaderTable, idx: np.ndarray, lc) -> np.ndarray:
 
 
 def review(t: LeaderTable, day: int, u: np.ndarray, lc) -> tuple[np.ndarray, np.ndarray]:
-    """Monthly review of the leaders whose month ends today (DESIGN §4.3).
+    """Monthly review of the leaders whose month ends today (ODD 7.3).
 
     Each leader sums the net income of all its service rows (one per platform served), updates
     its smoothed net income, and the month's counters of its rows are reset (the row keeps the

@@ -1,4 +1,4 @@
-"""Records (ODD 5, ODD 6): the daily tables (:mod:`.recorder`, phase 9), the run's summary
+"""Records (ODD 10, ODD 8): the daily tables (:mod:`.recorder`, phase 9), the run's summary
 (:mod:`.summary`) and the records' compiled count (:mod:`.kernels`)."""
 
 from sim.records.recorder import REPURCHASE_WINDOW_DAYS, LastOrderDays, Recorder, hhi_points

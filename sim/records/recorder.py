@@ -1,4 +1,4 @@
-"""Records: what a run records each day, as tidy long tables (ODD 5).
+"""Records: what a run records each day, as tidy long tables (ODD 10).
 
 One row per day (``daily``), per day x platform (``platforms``, ``leader_stats``), per day x
 platform x category (``spoilage``), per leader event (``leaders``) and per leader review
@@ -15,7 +15,7 @@ target >= 95%).
 The tables are built from plain lists during the run and turned into pandas DataFrames at the
 end.
 
-Competition metrics (ODD 6), from the per-household, per-platform day of last order
+Competition metrics (ODD 8), from the per-household, per-platform day of last order
 (``ConsumerState.day_last_order_p``):
 
 * ``hhi_orders`` / ``hhi_gmv``: Herfindahl-Hirschman index of the day's order / GMV shares, in

@@ -126,13 +126,13 @@ def summarise(model, tables: dict[str, pd.DataFrame]) -> dict:
     }
 
 
-# ODD 6 (press reports): leaders who work 2+ hours a day earn ~3,000-5,000 yuan a month;
+# ODD 8 (press reports): leaders who work 2+ hours a day earn ~3,000-5,000 yuan a month;
 # large leaders handle 70-100 orders a day.
 FULL_DAY_HOURS = 2.0
 
 
 def leader_calibration_summary(rv_or_tables, review_days: int = 30) -> dict:
-    """The leader-size and income figures ODD 6 states, from the monthly reviews.
+    """The leader-size and income figures ODD 8 states, from the monthly reviews.
 
     One leader-month is one row of ``leader_reviews`` (all platforms a leader serves summed).
     Hours a day = the month's work minutes (orders, complaints, service work) / 60 /

@@ -1,4 +1,4 @@
-"""Named random streams with common random numbers (DESIGN §5.3).
+"""Named random streams with common random numbers (ODD 4).
 
 Every random decision in the model draws from its own named stream. A stream's generator for a
 given day is seeded from ``(run seed, stable hash of the name, day)`` through

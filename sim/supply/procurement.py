@@ -1,4 +1,4 @@
-"""Procurement: pre-sale versus stock mode, and the stock mode's newsvendor (DESIGN §4.6).
+"""Procurement: pre-sale versus stock mode, and the stock mode's newsvendor (ODD 7.6).
 
 A platform's procurement mode is a name in :data:`PROCUREMENT_MODES` (``platforms.<name>.
 procurement``; ``procurement.mode_override`` sets it for every platform):
@@ -21,8 +21,8 @@ The safety factor ``z`` is the newsvendor's: ``z = Phi^-1(CR)`` with the critica
 (Arrow, Harris & Marschak 1951; e.g. Porteus 2002, ch. 1): underage cost ``C_u = p - c + g``
 (margin plus goodwill ``g`` lost per unit short), overage cost ``C_o = c - salvage`` (a leftover is
 worth ``salvage`` = ``salvage_share_of_cost`` x c: it may still sell tomorrow if it keeps). With
-``g = 0`` this is DESIGN's ``(p - c)/(p - salvage)``. The forecast is exponential smoothing of the
-platform's daily orders (Brown 1959) and ``sigma`` the square root of the smoothed squared
+``g = 0`` this is the classic ``(p - c)/(p - salvage)``. The forecast is exponential smoothing of
+the platform's daily orders (Brown 1959) and ``sigma`` the square root of the smoothed squared
 forecast error; both start at the first day's orders (a Poisson guess for the variance).
 """
 

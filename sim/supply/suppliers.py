@@ -1,4 +1,4 @@
-"""Suppliers: who sells the platforms their goods, at what cost, how fresh (DESIGN §2.4).
+"""Suppliers: who sells the platforms their goods, at what cost, how fresh (ODD 2).
 
 A supplier supplies some categories, is local (short transit to the central warehouse) or remote,
 has a unit cost relative to the category's, a defect rate (units that arrive unusable), and an

@@ -125,7 +125,7 @@ def changed_state_rows(adopted, is_leader, day_last_order_p, d, recent_days, st_
 @jit
 def lapse(adopted, is_leader, day_last_order, day_adopted, trust, d, lapse_days, lapse_trust):
     """Adopters who have not ordered (or adopted) for ``lapse_days`` and trust no platform above
-    ``lapse_trust`` stop using group buying (DESIGN §4.1, ODD §7.1); leaders never lapse. The
+    ``lapse_trust`` stop using group buying (ODD 7.1, ODD §7.1); leaders never lapse. The
     wait starts at the later of the last order and the adoption, so a household that lapsed and
     adopts again has ``lapse_days`` to order before it can lapse again. Returns how many
     lapsed."""
