@@ -26,7 +26,7 @@ class ColdChain:
     """The cold chain's state and phase (logistics and pickup) for one market."""
 
     OWNS = ("shelf_ref_days", "shelf_t_ref", "shelf_q10", "shelf_life_cold",
-            "shelf_life_by_day_of_year", "shelf_life_ambient", "_coverage", "late_pickup_prob")
+            "shelf_life_by_day_of_year", "shelf_life_ambient", "coverage", "late_pickup_prob")
     # Beyond its own state: a pickup's trust and refunds on the households, complaints on the
     # leaders' month, the day's delivery counts and complainers, the ledger.
     WRITES = ("consumers.trust", "consumers.spend_yuan", "leaders.month_complaints",
@@ -56,7 +56,7 @@ class ColdChain:
                               p.cfg.cold_chain_last_mile] for p in market.platform_list])
         if cfg.coldchain.coverage_override is not None:
             coverage[:] = cfg.coldchain.coverage_override
-        self._coverage = coverage
+        self.coverage = coverage
         # Late pickup: by town or village, times the household's segment multiplier.
         cc, c = cfg.coldchain, market.consumers
         mult = np.array([cc.late_pickup_segment_multiplier.get(s, 1.0)
@@ -71,10 +71,6 @@ class ColdChain:
                                          self.shelf_t_ref[c]))
             for c in range(len(self.shelf_ref_days))
         ])
-
-    def coverage(self) -> np.ndarray:
-        """Cold-chain coverage per platform and tier (central, grid, last mile), (P, 3)."""
-        return self._coverage
 
     def run(self, d: int) -> None:
         """Yesterday's orders travel the chain leg by leg; consumers collect (ODD 7.5).
@@ -99,7 +95,7 @@ class ColdChain:
         c = m.consumers
         j = book.platform
         village = c.in_village[book.consumer]
-        coverage = self.coverage()
+        coverage = self.coverage
         # Which legs run cold: one draw per household and leg (the household's parcel). The
         # three legs' streams and the late pickup's are drawn in one pass (column k is stream
         # k's uniform_at: the same numbers as a call per stream).

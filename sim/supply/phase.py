@@ -184,7 +184,7 @@ class Supply:
     def _buy_stock(self, pj: int, alloc: np.ndarray, d: int) -> None:
         """Stock mode: the purchase (units per category x supplier) leaves for the warehouse."""
         m = self.m
-        p, pc = m.platform_list[pj], m.coldchain.coverage()[pj]
+        p, pc = m.platform_list[pj], m.coldchain.coverage[pj]
         for ci, cat in enumerate(m.category_names):
             k = int(alloc[ci].sum())
             if k == 0:
@@ -214,7 +214,7 @@ class Supply:
         m = self.m
         cc = m.cfg.coldchain
         c2g_hours, hold_hours = cc.central_to_grid_hours, cc.grid_hold_hours
-        coverage = m.coldchain.coverage()
+        coverage = m.coldchain.coverage
         grid_stage = LOSS_STAGES.index("grid_storage")
         arrival_stage = np.array([LOSS_STAGES.index(s)
                                   for s in ("to_central", "to_grid", "grid_storage")])

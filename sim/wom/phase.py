@@ -179,7 +179,7 @@ class WordOfMouth:
         m = self.m
         c, w = m.consumers, m.cfg.wom
         n_p = len(m.platform_list)
-        if getattr(self, "_complainers_today", None) is None:
+        if self._complainers_today is None:
             self._todays_complainers(d)  # called on its own (not from phase_word_of_mouth)
         who, plat = self._complainers_today
         self._complainers_today = None
