@@ -1,6 +1,7 @@
 # groupbuy-sim: every target sets itself up on a fresh machine.
 #   make run    set up, then run the default scenario (county, 3 platforms, 365 days)
-#   make test   set up, then ruff and pytest
+#   make test   set up, then ruff and pytest (every test; CI calls it)
+#   make test-fast  the quick tier: no slow, browser or cluster tests
 #   make dashboard  set up, then serve the live dashboard on http://127.0.0.1:8765/ (PORT=...)
 #   make figures  set up, then run every experiments/*.py (each regenerates its figures);
 #                 QUICK=1 passes --quick (few seeds, small market)
@@ -11,7 +12,7 @@ STAMP := $(VENV)/.installed
 ARGS ?=
 PORT ?= 8765
 
-.PHONY: setup run test lint bench figures clean dashboard
+.PHONY: setup run test test-fast lint bench figures clean dashboard
 
 # Find an interpreter >= 3.12: pyenv's python3 honours .python-version; then explicit names.
 PYTHON_CANDIDATES := python3 python3.12 python3.13 python3.14 python
@@ -40,6 +41,11 @@ run: setup
 test: setup
 	$(VENV)/bin/ruff check
 	$(VENV)/bin/pytest
+
+# The quick tier: every test but those marked slow, browser or cluster (pyproject.toml).
+test-fast: setup
+	$(VENV)/bin/ruff check
+	$(VENV)/bin/pytest -m "not slow and not browser and not cluster"
 
 bench: setup
 	$(PY) experiments/benchmark.py $(ARGS)
