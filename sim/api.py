@@ -30,7 +30,8 @@ from sim.config import ConfigError, register_configs, validate
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["CONFIG_DIR", "check_overrides", "compose", "run", "run_one", "run_seeds"]
+__all__ = ["CONFIG_DIR", "check_overrides", "compose", "compose_scenario", "run", "run_one",
+           "run_seeds", "scenario"]
 
 CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "configs")
 
@@ -50,6 +51,32 @@ def compose(overrides: list[str] | None = None) -> DictConfig:
 
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
         return h_compose(config_name="config", overrides=list(overrides or []))
+
+
+def scenario(choices, overrides) -> dict:
+    """What names a run: its config-group choices (Hydra's own groups left out) and overrides.
+
+    Recorded in the run's ``summary.json`` and at the head of its ``config.yaml``, so a result
+    says which scenario made it, not only the values it resolved to.
+    """
+    picked = {str(k): (None if v is None else str(v)) for k, v in dict(choices).items()
+              if not str(k).startswith("hydra/")}
+    return {"choices": dict(sorted(picked.items())), "overrides": [str(o) for o in overrides]}
+
+
+def compose_scenario(overrides: list[str] | None = None) -> tuple[DictConfig, dict]:
+    """:func:`compose`, and the :func:`scenario` the overrides name (group choices included)."""
+    from hydra import compose as h_compose
+    from hydra import initialize_config_dir
+    from omegaconf import open_dict
+
+    overrides = list(overrides or [])
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        cfg = h_compose(config_name="config", overrides=overrides, return_hydra_config=True)
+    named = scenario(cfg.hydra.runtime.choices, overrides)
+    with open_dict(cfg):
+        del cfg["hydra"]
+    return cfg, named
 
 
 def _allowed_keys(node) -> str:
@@ -128,13 +155,20 @@ def check_overrides(overrides: list[str]) -> None:
 # running
 
 
-def run(cfg: DictConfig, out_dir: str | Path | None = None, quiet: bool = False) -> dict:
-    """Build the model from ``cfg``, run it, write outputs to ``out_dir``; return the summary."""
+def run(cfg: DictConfig, out_dir: str | Path | None = None, quiet: bool = False,
+        scenario: dict | None = None) -> dict:
+    """Build the model from ``cfg``, run it, write outputs to ``out_dir``; return the summary.
+
+    The summary records the code version (:func:`sim.version.code_version`) and ``scenario``
+    (:func:`scenario`: group choices and overrides; ``None`` when the caller composed the config
+    itself and did not say).
+    """
     # The model is imported when a run starts, not with this module: composing and checking a
     # config (gbsim --help, a rejected override) need not load the model and its kernels.
     from sim.model import GroupBuyingMarket
     from sim.outputs import write_run
     from sim.records import summarise
+    from sim.version import code_version
 
     validate(cfg)
     t0 = time.perf_counter()
@@ -145,14 +179,28 @@ def run(cfg: DictConfig, out_dir: str | Path | None = None, quiet: bool = False)
     tables = model.recorder.tables()
     summary = summarise(model, tables)
     summary["wall_seconds"] = {"setup": round(t1 - t0, 3), "simulate": round(t2 - t1, 3)}
+    summary["code_version"] = code_version()
+    summary["scenario"] = scenario
     if out_dir is not None:
-        write_run(Path(out_dir), cfg, tables, summary)
+        write_run(Path(out_dir), cfg, tables, summary, header=_config_header(summary))
     if not quiet:
         where = f" -> {out_dir}" if out_dir is not None else ""
         print(f"gbsim: {cfg.days} days, {model.consumers.n} households, seed {cfg.seed}: "
               f"set-up {t1 - t0:.2f} s, simulation {t2 - t1:.2f} s, "
               f"total {time.perf_counter() - t0:.2f} s{where}", flush=True)
     return summary
+
+
+def _config_header(summary: dict) -> str:
+    """The comment lines at the head of a run's ``config.yaml``: code version and scenario."""
+    v, named = summary["code_version"], summary["scenario"]
+    commit = "not a git checkout" if v["commit"] is None else (
+        f"commit {v['commit']}" + (", dirty tree" if v["dirty"] else ""))
+    lines = [f"groupbuy-sim {v['package']}, {commit}"]
+    if named is not None:
+        groups = " ".join(f"{k}={'null' if c is None else c}" for k, c in named["choices"].items())
+        lines += [f"groups: {groups}", f"overrides: {' '.join(named['overrides']) or '(none)'}"]
+    return "".join(f"# {line}\n" for line in lines)
 
 
 def run_one(overrides: list[str], seed: int) -> tuple[dict, dict[str, pd.DataFrame]]:

@@ -24,7 +24,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from sim import sweeps
-from sim.api import CONFIG_DIR, check_overrides, run
+from sim.api import CONFIG_DIR, check_overrides, run, scenario
 from sim.config import ConfigError
 from sim.progress import SweepProgress
 
@@ -35,9 +35,10 @@ __all__ = ["main"]
 def _hydra_app(cfg: DictConfig) -> str | None:
     hc = HydraConfig.get()
     out_dir = hc.runtime.output_dir
+    named = scenario(hc.runtime.choices, hc.overrides.task)
     if hc.mode == RunMode.MULTIRUN:
-        return sweeps.run_job(cfg, Path(out_dir), list(hc.overrides.task))
-    run(cfg, out_dir)
+        return sweeps.run_job(cfg, Path(out_dir), list(hc.overrides.task), scenario=named)
+    run(cfg, out_dir, scenario=named)
     return None
 
 

@@ -63,12 +63,18 @@ def overview_figure(tables: dict[str, pd.DataFrame], path: Path) -> None:
     plt.close(fig)
 
 
-def write_run(out_dir: Path, cfg, tables: dict[str, pd.DataFrame], summary: dict) -> None:
-    """Write config, tables, figure, then ``summary.json`` last (the completion marker)."""
+def write_run(out_dir: Path, cfg, tables: dict[str, pd.DataFrame], summary: dict,
+              header: str = "") -> None:
+    """Write config, tables, figure, then ``summary.json`` last (the completion marker).
+
+    ``header``: comment lines put at the head of ``config.yaml`` (the code version and the
+    scenario); comments, so the file still loads as the run's config.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "summary.json").unlink(missing_ok=True)
-    atomic_write(out_dir / "config.yaml", lambda p: OmegaConf.save(cfg, p, resolve=True))
+    atomic_write(out_dir / "config.yaml",
+                 lambda p: p.write_text(header + OmegaConf.to_yaml(cfg, resolve=True)))
     for name, df in tables.items():
         atomic_write(out_dir / f"{name}.parquet", lambda p, df=df: df.to_parquet(p, index=False))
     atomic_write(out_dir / "figures" / "overview.png", lambda p: overview_figure(tables, p))

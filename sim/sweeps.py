@@ -113,7 +113,8 @@ def _write_status(out_dir: Path, record: dict) -> None:
                  lambda p: p.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n"))
 
 
-def run_job(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> str:
+def run_job(cfg: DictConfig, out_dir: Path, overrides: list[str],
+            scenario: dict | None = None) -> str:
     """One job of a sweep: skip it if complete, else run it; never raise. Returns the status."""
     out_dir = Path(out_dir)
     t0 = time.perf_counter()
@@ -130,7 +131,7 @@ def run_job(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> str:
             (out_dir / "summary.json").unlink(missing_ok=True)
             cfg = cfg.copy()
             cfg.progress = False  # one bar for the whole sweep, drawn by the command
-            run(cfg, out_dir)
+            run(cfg, out_dir, scenario=scenario)
         except Exception as e:
             record.update(status="failed", error=f"{type(e).__name__}: {e}",
                           traceback=traceback.format_exc())
