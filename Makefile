@@ -55,16 +55,22 @@ dashboard: setup
 
 # Every experiment script, discovered (new ones are picked up as they land); all run even if
 # one fails, then the failures are listed and the target fails. The benchmark draws no figures
-# and has its own target (make bench).
-EXPERIMENTS ?= $(sort $(filter-out experiments/benchmark.py,$(wildcard experiments/*.py)))
+# and has its own target (make bench), as has the validation scorecard (make validate);
+# results_doc.py is not an experiment: after full runs it copies each experiment's printed
+# output (experiments/results/<name>.txt) into docs/results.md.
+EXPERIMENTS ?= $(sort $(filter-out experiments/benchmark.py experiments/results_doc.py experiments/validation.py,$(wildcard experiments/*.py)))
 QUICK ?=
+RESULTS ?= experiments/results
+RESULTS_DOC ?= docs/results.md
 figures: setup
 	@if [ -z "$(strip $(EXPERIMENTS))" ]; then echo "figures: no experiments/*.py yet"; exit 0; fi; \
-	failed=""; \
+	set -o pipefail; mkdir -p $(RESULTS); failed=""; \
 	for f in $(EXPERIMENTS); do \
 	  echo "== $$f $(if $(QUICK),--quick)"; \
-	  $(PY) $$f $(if $(QUICK),--quick) || failed="$$failed $$f"; \
+	  if [ -n "$(QUICK)" ]; then $(PY) $$f --quick || failed="$$failed $$f"; \
+	  else $(PY) $$f | tee $(RESULTS)/$$(basename $$f .py).txt || failed="$$failed $$f"; fi; \
 	done; \
+	if [ -z "$(QUICK)" ]; then $(PY) experiments/results_doc.py --results $(RESULTS) --doc $(RESULTS_DOC); fi; \
 	if [ -n "$$failed" ]; then echo "figures: failed:$$failed" >&2; exit 1; fi; \
 	echo "figures: every experiment ran; figures in experiments/figures/"
 
