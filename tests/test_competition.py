@@ -9,14 +9,13 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from omegaconf import OmegaConf
 
 from sim.api import compose, run_one
 from sim.choice import kernels as choice_k
-from sim.config import PolicyConfig, SubsidyConfig
 from sim.model import GroupBuyingMarket
 from sim.platforms import new_user, price_war
 from sim.records import Recorder, hhi_points, summarise
+from tests.helpers import group_config
 
 # --- rules ------------------------------------------------------------------------------------
 
@@ -52,7 +51,7 @@ def test_price_war_recovers_at_or_above_target_share():
 
 
 def test_new_user_schedule_and_hhi():
-    cfg = OmegaConf.structured(SubsidyConfig(days=10))
+    cfg = group_config("subsidy", "none", days=10)
     assert [new_user(d, cfg) for d in (0, 9, 10)] == [1.0, 1.0, 0.0]
     assert hhi_points([1, 1]) == pytest.approx(5000.0)
     assert hhi_points([3, 0, 0]) == pytest.approx(10_000.0)
@@ -63,7 +62,8 @@ def test_new_user_schedule_and_hhi():
 
 def test_fine_only_for_recent_below_cost_pricing():
     from sim.platforms import Platform
-    pol = OmegaConf.structured(PolicyConfig(fine_day=100, fine_yuan=1.5e6, fine_lookback_days=30))
+    pol = group_config("policy", "none", fine_day=100, fine_yuan=1.5e6,
+                       fine_lookback_days=30)
     p = SimpleNamespace(active=True, day_last_below_cost=80, flows={"fine_yuan": 0.0})
     assert Platform.assess_fine(p, 99, pol) == 0.0  # not the fine day
     assert Platform.assess_fine(p, 100, pol) == 1.5e6 and p.flows["fine_yuan"] == 1.5e6

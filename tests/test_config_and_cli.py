@@ -93,24 +93,47 @@ def test_cli_run_writes_every_file(tmp_path):
     assert OmegaConf.load(out / "config.yaml") == saved
 
 
-def test_the_schema_defaults_are_the_yaml_defaults():
-    # sim/config/schema.py: "the defaults here mirror them so that the schema alone builds a
-    # sensible model". Every scalar both define must agree, except the subsidy fields: the schema's
-    # mirror subsidy/none, the default group is subsidy/launch_war.
+def test_each_value_is_stated_once_in_the_yaml():
+    # The schema keeps types, units and ranges; the values and their sources are in the YAML, once
+    # (sim/config/schema.py). So no schema field has a default, except a scandal entry's parts
+    # (no YAML file states them: scandals are entries a user writes)...
+    import dataclasses
+
     from omegaconf import OmegaConf
 
-    from sim.config import Config
-    yaml = OmegaConf.to_container(compose([]), resolve=True)
-    schema = OmegaConf.to_container(OmegaConf.structured(Config()), resolve=True)
-    differ = []
+    from sim.config.schema import LEVER_OVERRIDES, SCHEMA_TYPES, StrategyConfig
 
-    def walk(a, b, path):
-        if isinstance(a, dict) and isinstance(b, dict):
-            for k in set(a) & set(b):
-                walk(a[k], b[k], f"{path}.{k}" if path else k)
-        elif not isinstance(a, dict | list) and not isinstance(b, dict | list) and a != b:
-            differ.append(f"{path}: schema {b}, yaml {a}")
+    structural = {StrategyConfig, *LEVER_OVERRIDES.values()}  # null = inherit; not values
+    stated = []
+    for cls in SCHEMA_TYPES.values():
+        if cls in structural or cls.__name__ == "ScandalConfig":
+            continue
+        for f in dataclasses.fields(cls):
+            nested = dataclasses.is_dataclass(SCHEMA_TYPES.get(str(f.type), None))
+            if f.default is not dataclasses.MISSING and f.default != "???" and not (
+                    f.name == "progress" and cls.__name__ == "Config"):
+                stated.append(f"{cls.__name__}.{f.name} = {f.default!r}")
+            elif f.default_factory is not dataclasses.MISSING and not nested and \
+                    f.default_factory() not in ({}, []):
+                stated.append(f"{cls.__name__}.{f.name} = {f.default_factory()!r}")
+    assert stated == [], stated
+    # ... and every option of every group, composed as a run composes it, gives every key a value.
+    groups = {g.name: sorted(p.stem for p in g.glob("*.yaml"))
+              for g in Path(CONFIG_DIR).iterdir() if g.is_dir() and g.name != "hydra"}
+    for group, options in groups.items():
+        for option in options:
+            cfg = compose([f"{group}={option}"])
+            assert OmegaConf.missing_keys(cfg) == set(), (group, option)
 
-    walk(yaml, schema, "")
-    assert sorted(d for d in differ if not d.startswith("subsidy.")) == [], differ
+
+def test_a_key_no_file_sets_is_a_one_line_error():
+    from omegaconf import OmegaConf, open_dict
+
+    cfg = compose([])
+    with open_dict(cfg):
+        cfg.platforms.entrant.markup = "???"  # as if a scenario file left it out
+    assert OmegaConf.is_missing(cfg.platforms.entrant, "markup")
+    with pytest.raises(ConfigError, match=r"^platforms\.entrant\.markup: no value; set it"):
+        validate(cfg)
+
 

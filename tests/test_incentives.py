@@ -6,15 +6,15 @@ import pytest
 from omegaconf import OmegaConf
 
 from sim.api import compose
-from sim.config import ConfigError, IncentiveConfig, validate
+from sim.config import ConfigError, validate
 from sim.incentives import SCHEMES, make_scheme
 from sim.leaders import LeaderTable, assign_members, due_rows, month_net_income, review
 from sim.model import GroupBuyingMarket
-from tests.helpers import review_config
+from tests.helpers import group_config, review_config
 
 
 def _scheme(name, **kw):
-    return make_scheme(OmegaConf.structured(IncentiveConfig(scheme=name, **kw)))
+    return make_scheme(group_config("incentive", "flat", scheme=name, **kw))
 
 
 def test_every_scheme_has_a_config_file_and_composes():

@@ -2,13 +2,11 @@
 
 import numpy as np
 import pytest
-from omegaconf import OmegaConf
 
-from sim.config import IncentiveConfig, SubsidyConfig
 from sim.incentives import FlatCommission, commission_rate_on
 from sim.leaders import LeaderTable, assign_members, pick_recruits, quit_probability, review
 from sim.platforms import launch_war, withdrawal
-from tests.helpers import review_config
+from tests.helpers import group_config, review_config
 from tests.reference import adoption_probability, choice_utilities, choose, logsum_surplus_yuan
 
 # --- adoption (ODD 7.1) -------------------------------------------------------------------
@@ -130,8 +128,8 @@ def test_review_smooths_net_income_and_resets_the_month():
 
 
 def test_flat_commission_and_decay_schedule():
-    cfg = OmegaConf.structured(IncentiveConfig(commission_rate=0.10, decay_start_day=40,
-                                               decay_to_rate=0.05, decay_days=0))
+    cfg = group_config("incentive", "flat", commission_rate=0.10, decay_start_day=40,
+                       decay_to_rate=0.05, decay_days=0)
     assert commission_rate_on(39, cfg) == 0.10 and commission_rate_on(40, cfg) == 0.05
     cfg.decay_days = 10
     assert commission_rate_on(45, cfg) == pytest.approx(0.075)
@@ -141,6 +139,6 @@ def test_flat_commission_and_decay_schedule():
 
 
 def test_subsidy_schedules():
-    cfg = OmegaConf.structured(SubsidyConfig(days=10, taper_days=4))
+    cfg = group_config("subsidy", "none", days=10, taper_days=4)
     assert [launch_war(d, cfg) for d in (0, 9, 10, 11, 13, 20)] == [1, 1, 0.75, 0.5, 0.0, 0.0]
     assert [withdrawal(d, cfg) for d in (0, 9, 10)] == [1, 1, 0]

@@ -1,14 +1,15 @@
-"""The configuration schema: Hydra structured configs with types, defaults, units and ranges.
+"""The configuration schema: Hydra structured configs with types, units and ranges.
 
-Every parameter is a dataclass field with a type and a default; its unit is in its name or its
-comment; its valid range or choices are in the field metadata (``lo``, ``hi``, ``choices``).
-The values a run uses are set, with their sources, in the YAML files under ``configs/``; the
-defaults here mirror them so that the schema alone builds a sensible model (a test checks that
-they agree; the subsidy fields mirror ``subsidy/none``, the YAML default group is
-``launch_war``). Unless a comment cites a source, a number is a modelling assumption to sweep.
-Choices of strategies (network preset, pricing rule, incentive scheme, subsidy schedule, ...)
-are names in the project's own registries (checked by :mod:`sim.config.validate`), never dotted
-import paths: a config from a colleague cannot run code.
+Every parameter is a dataclass field with a type; its unit is in its name or its comment; its
+valid range or choices are in the field metadata (``lo``, ``hi``, ``choices``). The schema states
+no values: each value is stated once, with its source, in the YAML files under ``configs/`` (a
+group's options extend a base option, e.g. ``incentive/flat``, and state only what they
+change), and a key that no file sets is a one-line error of :func:`sim.config.validate`. The
+exceptions are a scandal entry's parts, which no YAML file states. Unless a YAML comment cites a
+source, a number is a modelling assumption to sweep. Choices of strategies (network preset,
+pricing rule, incentive scheme, subsidy schedule, ...) are names in the project's own registries
+(checked by :mod:`sim.config.validate`), never dotted import paths: a config from a colleague
+cannot run code.
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ __all__ = [
 ]
 
 
-def P(default: Any = MISSING, lo: float | None = None, hi: float | None = None,
-      choices: str | tuple | None = None, factory=None):
-    """A parameter field: default plus allowed range or choices (a tuple or a registry name)."""
-    meta = {"lo": lo, "hi": hi, "choices": choices}
-    if factory is not None:
-        return field(default_factory=factory, metadata=meta)
-    return field(default=default, metadata=meta)
+def P(lo: float | None = None, hi: float | None = None, choices: str | tuple | None = None,
+      default: Any = MISSING):
+    """A parameter field: its allowed range or choices (a tuple or a registry name).
+
+    No default: the value, and its source, are stated once, in the YAML under ``configs/``.
+    ``default`` is only for keys that no YAML file sets (the parts of a scandal entry).
+    """
+    return field(default=default, metadata={"lo": lo, "hi": hi, "choices": choices})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -47,64 +49,64 @@ def P(default: Any = MISSING, lo: float | None = None, hi: float | None = None,
 class SegmentConfig:
     """A household segment (e.g. elderly / working-age / young family)."""
 
-    share_town: float = P(0.33, 0.0, 1.0)  # share of town households in this segment
-    share_village: float = P(0.33, 0.0, 1.0)  # share of village households in this segment
-    p_scale: float = P(1.0, 0.0, 10.0)  # multiplier of wom.p_external (elderly adopt later)
-    price_sensitivity_scale: float = P(1.0, 0.0, 10.0)  # x choice.price_sensitivity (beta_i)
-    order_rate_per_day: float = P(0.3, 0.0, 1.0)  # chance of an order occasion per day
+    share_town: float = P(0.0, 1.0)  # share of town households in this segment
+    share_village: float = P(0.0, 1.0)  # share of village households in this segment
+    p_scale: float = P(0.0, 10.0)  # multiplier of wom.p_external (elderly adopt later)
+    price_sensitivity_scale: float = P(0.0, 10.0)  # x choice.price_sensitivity (beta_i)
+    order_rate_per_day: float = P(0.0, 1.0)  # chance of an order occasion per day
 
 
 @dataclass
 class SmallWorldConfig:
-    neighbors: int = P(10, 2, 1000)  # ring-lattice degree k (even; k/2 each side)
-    rewire_prob: float = P(0.1, 0.0, 1.0)  # Watts-Strogatz rewiring probability
+    neighbors: int = P(2, 1000)  # ring-lattice degree k (even; k/2 each side)
+    rewire_prob: float = P(0.0, 1.0)  # Watts-Strogatz rewiring probability
 
 
 @dataclass
 class CountyConfig:
-    town_share: float = P(0.35, 0.0, 1.0)  # share of households in the county town
-    compound_size: int = P(800, 2, 100_000)  # households per town compound (小区)
-    village_size: int = P(250, 2, 100_000)  # households per village (村)
-    within_degree_town: int = P(8, 0, 1000)  # ties inside a compound per household (even)
-    within_degree_village: int = P(12, 0, 1000)  # ties inside a village per household (even)
-    rewire_prob: float = P(0.1, 0.0, 1.0)  # local rewiring inside the neighbourhood
+    town_share: float = P(0.0, 1.0)  # share of households in the county town
+    compound_size: int = P(2, 100_000)  # households per town compound (小区)
+    village_size: int = P(2, 100_000)  # households per village (村)
+    within_degree_town: int = P(0, 1000)  # ties inside a compound per household (even)
+    within_degree_village: int = P(0, 1000)  # ties inside a village per household (even)
+    rewire_prob: float = P(0.0, 1.0)  # local rewiring inside the neighbourhood
     # Cross ties: mean ties started beyond the ring lattice, per household; the far end is drawn
     # from the town or the whole county, so ~9% of a town household's land in its own compound.
-    cross_ties_town: float = P(1.0, 0.0, 100.0)  # town
-    cross_ties_village: float = P(0.5, 0.0, 100.0)  # village
-    town_hub_bias: float = P(0.6, 0.0, 1.0)  # share of cross ties that land in the town
+    cross_ties_town: float = P(0.0, 100.0)  # town
+    cross_ties_village: float = P(0.0, 100.0)  # village
+    town_hub_bias: float = P(0.0, 1.0)  # share of cross ties that land in the town
 
 
 @dataclass
 class VillageClusterConfig:
     """Villages only, in township clusters, weak ties across (network ``village_cluster``)."""
 
-    village_size: int = P(250, 2, 100_000)  # households per administrative village (村)
-    villages_per_cluster: int = P(10, 1, 100_000)  # villages of one township (乡镇)
-    within_degree: int = P(12, 0, 1000)  # ties inside a village per household (even)
-    rewire_prob: float = P(0.1, 0.0, 1.0)  # local rewiring inside the village
+    village_size: int = P(2, 100_000)  # households per administrative village (村)
+    villages_per_cluster: int = P(1, 100_000)  # villages of one township (乡镇)
+    within_degree: int = P(0, 1000)  # ties inside a village per household (even)
+    rewire_prob: float = P(0.0, 1.0)  # local rewiring inside the village
     # Mean ties started beyond the village's ring lattice, per household; the far end is drawn
     # from the cluster (own village included: ~8.5% of such ties stay in it) or all villages.
-    cross_ties: float = P(0.2, 0.0, 100.0)
-    cluster_bias: float = P(0.8, 0.0, 1.0)  # share of cross ties that stay inside the cluster
+    cross_ties: float = P(0.0, 100.0)
+    cluster_bias: float = P(0.0, 1.0)  # share of cross ties that stay inside the cluster
 
 
 @dataclass
 class MarketConfig:
-    network: str = P("county", choices="network")  # network preset (ODD 7.1)
-    consumers: int = P(20_000, 10, 10_000_000)  # households
-    neighbourhood_size: int = P(300, 2, 1_000_000)  # block size for complete / small_world
+    network: str = P(choices="network")  # network preset (ODD 7.1)
+    consumers: int = P(10, 10_000_000)  # households
+    neighbourhood_size: int = P(2, 1_000_000)  # block size for complete / small_world
     small_world: SmallWorldConfig = field(default_factory=SmallWorldConfig)
     county: CountyConfig = field(default_factory=CountyConfig)
     village_cluster: VillageClusterConfig = field(default_factory=VillageClusterConfig)
     segments: dict[str, SegmentConfig] = field(default_factory=dict)
-    leader_candidate_rate_town: float = P(0.05, 0.0, 1.0)  # households able to run a pickup point
-    leader_candidate_rate_village: float = P(0.03, 0.0, 1.0)  # scarcer in villages
+    leader_candidate_rate_town: float = P(0.0, 1.0)  # households able to run a pickup point
+    leader_candidate_rate_village: float = P(0.0, 1.0)  # scarcer in villages
     # The market size the platforms' cash, patience, fixed cost per day and subsidy budget are
     # stated for (configs/platforms/*, configs/subsidy/*: a 20,000-household slice); they scale by
     # consumers / this, so a bigger market gets a proportionally bigger platform rather than one
     # that runs out of money. Fines stay absolute.
-    platform_money_households: int = P(20_000, 1, 10_000_000)
+    platform_money_households: int = P(1, 10_000_000)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -115,41 +117,41 @@ class MarketConfig:
 class ScandalConfig:
     """A quality scandal (seed 004 §4.2.1: rotten produce exposed at a central warehouse)."""
 
-    day: int = P(0, 0, 100_000)  # the day the scandal breaks
+    day: int = P(0, 100_000, default=0)  # the day the scandal breaks
     platform: str = ""  # the platform it hits (a name in platforms)
-    severity: float = P(0.5, 0.0, 1.0)  # share of the platform's recent users who complain
+    severity: float = P(0.0, 1.0, default=0.5)  # share of the platform's recent users who complain
 
 
 @dataclass
 class WomConfig:
-    p_external: float = P(0.001, 0.0, 1.0)  # Bass innovation rate, per day
-    q_imitation: float = P(0.04, 0.0, 1.0)  # Bass imitation rate, per day
-    leader_boost: float = P(0.002, 0.0, 1.0)  # added adoption probability, leader neighbour
-    lapse: bool = True  # adopters who stop ordering and distrust every platform drop out
-    lapse_days: int = P(60, 1, 10_000)  # days without an order before lapse is possible
-    lapse_trust: float = P(0.3, 0.0, 1.0)  # lapse only if trust in every platform is below
-    awareness_imitation: float = P(0.05, 0.0, 1.0)  # per day, times share of neighbours using j
-    awareness_from_leader: float = P(0.2, 0.0, 1.0)  # per day, if a leader of j serves you
-    trust_learning_rate: float = P(0.1, 0.0, 1.0)  # trust moves this far to a good experience
-    trust_loss_spoiled: float = P(0.3, 0.0, 1.0)  # trust lost on a spoiled order (fraction)
-    complaint_trust_loss: float = P(0.05, 0.0, 1.0)  # neighbours' trust lost per complaint share
+    p_external: float = P(0.0, 1.0)  # Bass innovation rate, per day
+    q_imitation: float = P(0.0, 1.0)  # Bass imitation rate, per day
+    leader_boost: float = P(0.0, 1.0)  # added adoption probability, leader neighbour
+    lapse: bool = P()  # adopters who stop ordering and distrust every platform drop out
+    lapse_days: int = P(1, 10_000)  # days without an order before lapse is possible
+    lapse_trust: float = P(0.0, 1.0)  # lapse only if trust in every platform is below
+    awareness_imitation: float = P(0.0, 1.0)  # per day, times share of neighbours using j
+    awareness_from_leader: float = P(0.0, 1.0)  # per day, if a leader of j serves you
+    trust_learning_rate: float = P(0.0, 1.0)  # trust moves this far to a good experience
+    trust_loss_spoiled: float = P(0.0, 1.0)  # trust lost on a spoiled order (fraction)
+    complaint_trust_loss: float = P(0.0, 1.0)  # neighbours' trust lost per complaint share
     # Reach, leaders, subsidies and negative word of mouth (ODD 7.1; seed 004 §4.2.1)
-    reach_without_leader: float = P(0.0, 0.0, 1.0)  # reach where a platform has no leader (x reach)
-    reach_village_scale: float = P(1.0, 0.0, 1.0)  # marketing reach in villages x this
-    leaders_adopt: bool = True  # a recruited leader adopts group buying at once
-    subsidy_marketing_boost: float = P(1.0, 0.0, 100.0)  # own awareness rate x (1 + this) on coupon
-    complaint_adoption_loss: float = P(0.1, 0.0, 1.0)  # adoption prob x (1 - this) per complaint
-    complaint_memory_days: float = P(30.0, 0.1, 10_000.0)  # half-life of complaints heard, days
-    scandals: list[ScandalConfig] = P(factory=list)  # quality scandals (day, platform, severity)
+    reach_without_leader: float = P(0.0, 1.0)  # reach where a platform has no leader (x reach)
+    reach_village_scale: float = P(0.0, 1.0)  # marketing reach in villages x this
+    leaders_adopt: bool = P()  # a recruited leader adopts group buying at once
+    subsidy_marketing_boost: float = P(0.0, 100.0)  # own awareness rate x (1 + this) on coupon
+    complaint_adoption_loss: float = P(0.0, 1.0)  # adoption prob x (1 - this) per complaint
+    complaint_memory_days: float = P(0.1, 10_000.0)  # half-life of complaints heard, days
+    scandals: list[ScandalConfig] = P()  # quality scandals (day, platform, severity)
 
 
 @dataclass
 class ChoiceConfig:
-    price_sensitivity: float = P(6.0, 0.0, 50.0)  # base beta of ODD 7.2, per unit price index
-    trust_weight: float = P(2.0, 0.0, 100.0)  # theta of ODD 7.2
-    habit: float = P(1.0, -100.0, 100.0)  # kappa: utility of last platform used (switching cost)
-    outside_utility: float = P(-5.0, -100.0, 100.0)  # u_outside: wet market / corner shop
-    leader_promotion: float = P(0.2, 0.0, 10.0)  # order occasions x (1 + this) with a leader
+    price_sensitivity: float = P(0.0, 50.0)  # base beta of ODD 7.2, per unit price index
+    trust_weight: float = P(0.0, 100.0)  # theta of ODD 7.2
+    habit: float = P(-100.0, 100.0)  # kappa: utility of last platform used (switching cost)
+    outside_utility: float = P(-100.0, 100.0)  # u_outside: wet market / corner shop
+    leader_promotion: float = P(0.0, 10.0)  # order occasions x (1 + this) with a leader
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,52 +162,52 @@ class ChoiceConfig:
 class CategoryConfig:
     """A product category. A unit is the category's quantity in an average order."""
 
-    produce: bool = False  # fruit or vegetables (the loss targets of ODD 8 are for these)
-    shelf_life_ref_days: float = P(10.0, 0.01, 100_000.0)  # shelf life at t_ref_c, days
-    t_ref_c: float = P(0.0, -40.0, 40.0)  # reference temperature, °C
-    q10_bands: list[float] = P(factory=lambda: [3.0, 2.5, 2.0, 1.5], lo=1.0, hi=20.0)
-    unit_cost_yuan: float = P(3.0, 0.0, 10_000.0)  # supplier cost of one unit
-    reference_price_yuan: float = P(4.0, 0.01, 10_000.0)  # wet-market price of one unit
-    initial_life_min: float = P(0.6, 0.0, 1.0)  # remaining life fraction at dispatch, lowest
-    initial_life_max: float = P(1.0, 0.0, 1.0)  # remaining life fraction at dispatch, highest
+    produce: bool = P()  # fruit or vegetables (the loss targets of ODD 8 are for these)
+    shelf_life_ref_days: float = P(0.01, 100_000.0)  # shelf life at t_ref_c, days
+    t_ref_c: float = P(-40.0, 40.0)  # reference temperature, °C
+    q10_bands: list[float] = P(lo=1.0, hi=20.0)
+    unit_cost_yuan: float = P(0.0, 10_000.0)  # supplier cost of one unit
+    reference_price_yuan: float = P(0.01, 10_000.0)  # wet-market price of one unit
+    initial_life_min: float = P(0.0, 1.0)  # remaining life fraction at dispatch, lowest
+    initial_life_max: float = P(0.0, 1.0)  # remaining life fraction at dispatch, highest
 
 
 @dataclass
 class ColdChainConfig:
-    t_cold_c: float = P(4.0, -30.0, 20.0)  # temperature of a refrigerated leg, °C
-    central_to_grid_hours: float = P(6.0, 0.0, 240.0)
-    grid_to_pickup_hours_town: float = P(2.0, 0.0, 240.0)
-    grid_to_pickup_hours_village: float = P(4.0, 0.0, 240.0)
-    dwell_hours_town: float = P(6.0, 0.0, 240.0)  # at the pickup point until collected
-    dwell_hours_village: float = P(10.0, 0.0, 240.0)
-    fridge_share_town: float = P(0.5, 0.0, 1.0)  # leaders with a fridge at the pickup point
-    fridge_share_village: float = P(0.2, 0.0, 1.0)
-    coverage_override: float | None = P(None, 0.0, 1.0)  # if set, every platform, every tier
+    t_cold_c: float = P(-30.0, 20.0)  # temperature of a refrigerated leg, °C
+    central_to_grid_hours: float = P(0.0, 240.0)
+    grid_to_pickup_hours_town: float = P(0.0, 240.0)
+    grid_to_pickup_hours_village: float = P(0.0, 240.0)
+    dwell_hours_town: float = P(0.0, 240.0)  # at the pickup point until collected
+    dwell_hours_village: float = P(0.0, 240.0)
+    fridge_share_town: float = P(0.0, 1.0)  # leaders with a fridge at the pickup point
+    fridge_share_village: float = P(0.0, 1.0)
+    coverage_override: float | None = P(0.0, 1.0)  # if set, every platform, every tier
     # Pickup (issue 9): a household that does not collect on its pickup day collects a day later
     # (the goods dwell late_pickup_extra_hours more); on-time pickup rate target >= 95% (seed 002
     # l.28). Probabilities per order; segment multipliers by segment name (elderly, ...).
-    late_pickup_prob_town: float = P(0.03, 0.0, 1.0)
-    late_pickup_prob_village: float = P(0.05, 0.0, 1.0)
-    late_pickup_segment_multiplier: dict[str, float] = P(factory=dict, lo=0.0, hi=100.0)
-    late_pickup_extra_hours: float = P(16.0, 0.0, 240.0)
+    late_pickup_prob_town: float = P(0.0, 1.0)
+    late_pickup_prob_village: float = P(0.0, 1.0)
+    late_pickup_segment_multiplier: dict[str, float] = P(lo=0.0, hi=100.0)
+    late_pickup_extra_hours: float = P(0.0, 240.0)
     # A unit collected with less than this fraction of its shelf life left is a quality complaint.
-    complaint_life_fraction: float = P(0.1, 0.0, 1.0)
-    grid_hold_hours: float = P(12.0, 0.0, 240.0)  # stock mode: grid-warehouse wait to dispatch
-    cold_leg_cost_yuan_per_order: float = P(0.25, 0.0, 100.0)  # extra cost of a refrigerated leg
+    complaint_life_fraction: float = P(0.0, 1.0)
+    grid_hold_hours: float = P(0.0, 240.0)  # stock mode: grid-warehouse wait to dispatch
+    cold_leg_cost_yuan_per_order: float = P(0.0, 100.0)  # extra cost of a refrigerated leg
 
 
 @dataclass
 class CalendarConfig:
-    start_day_of_year: int = P(0, 0, 364)  # 0 = 1 January
-    ambient_mean_c: float = P(17.5, -30.0, 40.0)
-    ambient_amplitude_c: float = P(12.0, 0.0, 30.0)
-    warmest_day_of_year: int = P(196, 0, 364)  # mid-July
-    spring_festival_day_of_year: int = P(35, 0, 364)
-    festival_days_before: int = P(14, 0, 60)
-    festival_demand_multiplier: float = P(1.3, 0.0, 10.0)
-    farming_season_start_days: list[int] = P(factory=lambda: [120, 270], lo=0, hi=364)
-    farming_season_days: int = P(30, 0, 365)
-    farming_demand_multiplier: float = P(1.1, 0.0, 10.0)
+    start_day_of_year: int = P(0, 364)  # 0 = 1 January
+    ambient_mean_c: float = P(-30.0, 40.0)
+    ambient_amplitude_c: float = P(0.0, 30.0)
+    warmest_day_of_year: int = P(0, 364)  # mid-July
+    spring_festival_day_of_year: int = P(0, 364)
+    festival_days_before: int = P(0, 60)
+    festival_demand_multiplier: float = P(0.0, 10.0)
+    farming_season_start_days: list[int] = P(lo=0, hi=364)
+    farming_season_days: int = P(0, 365)
+    farming_demand_multiplier: float = P(0.0, 10.0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -214,29 +216,29 @@ class CalendarConfig:
 
 @dataclass
 class SupplierConfig:
-    categories: list[str] = P(factory=list)  # categories it supplies (names in products)
-    local: bool = True  # local (short transit) or remote
-    transit_hours: float = P(6.0, 0.0, 500.0)  # supplier -> central warehouse
-    cost_multiplier: float = P(1.0, 0.0, 10.0)  # its unit cost relative to the category's
-    defect_rate: float = P(0.01, 0.0, 1.0)  # units that arrive unusable
-    relabel_prob: float = P(0.0, 0.0, 1.0)  # units of old stock relabelled as fresh
-    relabel_age: float = P(0.5, 0.0, 1.0)  # life fraction already gone on a relabelled unit
+    categories: list[str] = P()  # categories it supplies (names in products)
+    local: bool = P()  # local (short transit) or remote
+    transit_hours: float = P(0.0, 500.0)  # supplier -> central warehouse
+    cost_multiplier: float = P(0.0, 10.0)  # its unit cost relative to the category's
+    defect_rate: float = P(0.0, 1.0)  # units that arrive unusable
+    relabel_prob: float = P(0.0, 1.0)  # units of old stock relabelled as fresh
+    relabel_age: float = P(0.0, 1.0)  # life fraction already gone on a relabelled unit
     # Capacity per category it supplies, units a day per household of the simulated market (the
     # slice of its capacity that serves this market; 1.0 = never binding in practice).
-    capacity_units_per_household_day: float = P(1.0, 0.0, 1000.0)
-    shock_prob_per_day: float = P(0.0, 0.0, 1.0)  # chance a weather shock starts on a day
-    shock_days: int = P(3, 1, 365)  # how long a shock lasts
-    shock_capacity_share: float = P(0.3, 0.0, 1.0)  # capacity left during a shock
+    capacity_units_per_household_day: float = P(0.0, 1000.0)
+    shock_prob_per_day: float = P(0.0, 1.0)  # chance a weather shock starts on a day
+    shock_days: int = P(1, 365)  # how long a shock lasts
+    shock_capacity_share: float = P(0.0, 1.0)  # capacity left during a shock
 
 
 @dataclass
 class ProcurementConfig:
     """Procurement (ODD 7.6): pre-sale or stock mode, and the stock mode's newsvendor."""
 
-    mode_override: str | None = P(None, choices="procurement")  # if set, for every platform
-    forecast_smoothing: float = P(0.3, 0.0, 1.0)  # exponential smoothing of daily orders
-    salvage_share_of_cost: float = P(0.5, 0.0, 1.0)  # value of a leftover unit / its unit cost
-    stockout_penalty_share_of_price: float = P(0.5, 0.0, 10.0)  # goodwill lost per unit short
+    mode_override: str | None = P(choices="procurement")  # if set, for every platform
+    forecast_smoothing: float = P(0.0, 1.0)  # exponential smoothing of daily orders
+    salvage_share_of_cost: float = P(0.0, 1.0)  # value of a leftover unit / its unit cost
+    stockout_penalty_share_of_price: float = P(0.0, 10.0)  # goodwill lost per unit short
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,46 +247,46 @@ class ProcurementConfig:
 
 @dataclass
 class IncentiveConfig:
-    scheme: str = P("flat", choices="incentive")
-    commission_rate: float = P(0.10, 0.0, 1.0)  # share of sales (5-20%, seed 003 FAQ Q2)
-    decay_start_day: int | None = P(None, 0, 100_000)  # commission decay starts (None: never)
-    decay_to_rate: float = P(0.05, 0.0, 1.0)  # rate reached at the end of the decay
-    decay_days: int = P(0, 0, 100_000)  # 0: a step cut on decay_start_day
+    scheme: str = P(choices="incentive")
+    commission_rate: float = P(0.0, 1.0)  # share of sales (5-20%, seed 003 FAQ Q2)
+    decay_start_day: int | None = P(0, 100_000)  # commission decay starts (None: never)
+    decay_to_rate: float = P(0.0, 1.0)  # rate reached at the end of the decay
+    decay_days: int = P(0, 100_000)  # 0: a step cut on decay_start_day
     # tiered: ascending monthly-sales thresholds (first 0) and the rate added from each on
-    tier_sales_yuan: list[float] = P(factory=lambda: [0.0], lo=0.0, hi=1e9)
-    tier_extra_rates: list[float] = P(factory=lambda: [0.0], lo=0.0, hi=1.0)
+    tier_sales_yuan: list[float] = P(lo=0.0, hi=1e9)
+    tier_extra_rates: list[float] = P(lo=0.0, hi=1.0)
     # target_bonus / differentiated_target: monthly sales target and the bonus for reaching it
-    target_sales_yuan: float = P(10_000.0, 0.0, 1e9)
-    target_bonus_yuan: float = P(0.0, 0.0, 1e7)
-    target_scale_min: float = P(0.25, 0.0, 100.0)  # differentiated: clip of potential ratio
-    target_scale_max: float = P(4.0, 0.0, 100.0)
+    target_sales_yuan: float = P(0.0, 1e9)
+    target_bonus_yuan: float = P(0.0, 1e7)
+    target_scale_min: float = P(0.0, 100.0)  # differentiated: clip of potential ratio
+    target_scale_max: float = P(0.0, 100.0)
     # multi_source: outside income and the time it takes, per leader per month
-    service_fee_yuan_per_month: float = P(0.0, 0.0, 1e7)
-    government_subsidy_yuan_per_month: float = P(0.0, 0.0, 1e7)
-    service_minutes_per_month: float = P(0.0, 0.0, 44_640.0)
+    service_fee_yuan_per_month: float = P(0.0, 1e7)
+    government_subsidy_yuan_per_month: float = P(0.0, 1e7)
+    service_minutes_per_month: float = P(0.0, 44_640.0)
     # recognition: share of each platform's leaders titled each month, and the prize
-    title_share: float = P(0.1, 0.0, 1.0)
-    title_prize_yuan: float = P(0.0, 0.0, 1e7)
+    title_share: float = P(0.0, 1.0)
+    title_prize_yuan: float = P(0.0, 1e7)
     # platform name -> multiplier of the commission rate (a rival paying more; default 1)
-    platform_rate_multiplier: dict[str, float] = P(factory=dict, lo=0.0, hi=10.0)
+    platform_rate_multiplier: dict[str, float] = P(lo=0.0, hi=10.0)
 
 
 @dataclass
 class SubsidyConfig:
-    schedule: str = P("none", choices="subsidy")
-    platforms: list[str] = P(factory=list)  # platforms that subsidise
-    coupon_yuan_per_order: float = P(0.0, 0.0, 1000.0)
-    daily_budget_yuan: float = P(0.0, 0.0, 1e9)  # per platform, per platform_money_households
-    days: int = P(90, 0, 100_000)  # D: subsidy days after the platform's entry
-    taper_days: int = P(30, 0, 100_000)  # launch_war: linear taper after D
+    schedule: str = P(choices="subsidy")
+    platforms: list[str] = P()  # platforms that subsidise
+    coupon_yuan_per_order: float = P(0.0, 1000.0)
+    daily_budget_yuan: float = P(0.0, 1e9)  # per platform, per platform_money_households
+    days: int = P(0, 100_000)  # D: subsidy days after the platform's entry
+    taper_days: int = P(0, 100_000)  # launch_war: linear taper after D
 
 
 @dataclass
 class PolicyConfig:
-    below_cost_ban_day: int | None = P(None, 0, 100_000)  # ban on below-cost pricing from
-    fine_day: int | None = P(None, 0, 100_000)  # the regulator fines past below-cost pricing
-    fine_yuan: float = P(0.0, 0.0, 1e10)  # one-off fine per platform found pricing below cost
-    fine_lookback_days: int = P(90, 0, 100_000)  # below cost within this many days before fine_day
+    below_cost_ban_day: int | None = P(0, 100_000)  # ban on below-cost pricing from
+    fine_day: int | None = P(0, 100_000)  # the regulator fines past below-cost pricing
+    fine_yuan: float = P(0.0, 1e10)  # one-off fine per platform found pricing below cost
+    fine_lookback_days: int = P(0, 100_000)  # below cost within this many days before fine_day
 
 
 # ---------------------------------------------------------------------------------------------
@@ -355,30 +357,30 @@ class StrategyConfig:
 
 @dataclass
 class PlatformConfig:
-    display_name: str = ""
-    entry_day: int = P(0, 0, 100_000)
-    quality: float = P(0.0, -100.0, 100.0)  # alpha_j of ODD 7.2
-    pricing: str = P("cost_plus", choices="pricing")
-    markup: float = P(0.25, -0.9, 10.0)  # cost-plus markup on unit cost
-    undercut_step: float = P(0.02, 0.0, 1.0)  # price_war: undercut the cheapest rival by this
-    target_share: float = P(0.4, 0.0, 1.0)  # price_war: undercut while own share is below
-    price_recovery_rate: float = P(0.02, 0.0, 1.0)  # per day, back toward cost-plus
-    min_markup: float = P(-0.2, -0.9, 10.0)  # price_war: lowest markup it will price at
-    coverage: float = P(0.8, 0.0, 1.0)  # share of neighbourhoods where it recruits leaders
-    households_per_leader: int = P(1500, 1, 100_000)  # recruitment target per neighbourhood
-    marketing_reach: float = P(1.0, 0.0, 1.0)  # reach_i of ODD 7.1 where it is present
-    awareness_rate_per_day: float = P(0.01, 0.0, 1.0)  # own marketing
-    initial_trust: float = P(0.5, 0.0, 1.0)
-    cold_chain_central: float = P(1.0, 0.0, 1.0)  # share of legs refrigerated, per tier
-    cold_chain_grid: float = P(0.5, 0.0, 1.0)
-    cold_chain_last_mile: float = P(0.0, 0.0, 1.0)
-    suppliers: dict[str, float] = P(factory=dict, lo=0.0, hi=1e9)  # supplier name -> weight
-    procurement: str = P("presale", choices="procurement")  # ODD 7.6: presale or stock
-    logistics_cost_yuan_per_order: float = P(1.5, 0.0, 1000.0)
-    fixed_cost_yuan_per_day: float = P(2000.0, 0.0, 1e9)
-    recruit_cost_yuan: float = P(200.0, 0.0, 1e7)
-    initial_cash_yuan: float = P(5e6, 0.0, 1e13)
-    patience_yuan: float = P(1e7, 0.0, 1e13)  # exits when cumulative loss exceeds this
+    display_name: str = P()
+    entry_day: int = P(0, 100_000)
+    quality: float = P(-100.0, 100.0)  # alpha_j of ODD 7.2
+    pricing: str = P(choices="pricing")
+    markup: float = P(-0.9, 10.0)  # cost-plus markup on unit cost
+    undercut_step: float = P(0.0, 1.0)  # price_war: undercut the cheapest rival by this
+    target_share: float = P(0.0, 1.0)  # price_war: undercut while own share is below
+    price_recovery_rate: float = P(0.0, 1.0)  # per day, back toward cost-plus
+    min_markup: float = P(-0.9, 10.0)  # price_war: lowest markup it will price at
+    coverage: float = P(0.0, 1.0)  # share of neighbourhoods where it recruits leaders
+    households_per_leader: int = P(1, 100_000)  # recruitment target per neighbourhood
+    marketing_reach: float = P(0.0, 1.0)  # reach_i of ODD 7.1 where it is present
+    awareness_rate_per_day: float = P(0.0, 1.0)  # own marketing
+    initial_trust: float = P(0.0, 1.0)
+    cold_chain_central: float = P(0.0, 1.0)  # share of legs refrigerated, per tier
+    cold_chain_grid: float = P(0.0, 1.0)
+    cold_chain_last_mile: float = P(0.0, 1.0)
+    suppliers: dict[str, float] = P(lo=0.0, hi=1e9)  # supplier name -> weight
+    procurement: str = P(choices="procurement")  # ODD 7.6: presale or stock
+    logistics_cost_yuan_per_order: float = P(0.0, 1000.0)
+    fixed_cost_yuan_per_day: float = P(0.0, 1e9)
+    recruit_cost_yuan: float = P(0.0, 1e7)
+    initial_cash_yuan: float = P(0.0, 1e13)
+    patience_yuan: float = P(0.0, 1e13)  # exits when cumulative loss exceeds this
     strategy: StrategyConfig = field(default_factory=StrategyConfig)  # per-platform levers
 
 
@@ -390,37 +392,37 @@ class PlatformConfig:
 class LeaderConfig:
     """Leader economics and churn (ODD 7.3)."""
 
-    reservation_income_town_yuan: float = P(900.0, 0.0, 1e6)  # median, per month
-    reservation_income_village_yuan: float = P(600.0, 0.0, 1e6)
-    reservation_income_sigma: float = P(0.4, 0.0, 5.0)  # lognormal spread
-    minutes_per_order: float = P(2.0, 0.0, 600.0)  # median in town; per leader lognormal
-    minutes_per_complaint: float = P(5.0, 0.0, 6000.0)  # median in town
-    minutes_per_order_village: float = P(1.5, 0.0, 600.0)  # median in villages
-    minutes_per_complaint_village: float = P(3.0, 0.0, 6000.0)
-    minutes_sigma: float = P(0.3, 0.0, 5.0)  # lognormal spread of the minutes
-    wage_yuan_per_hour_town: float = P(12.0, 0.0, 1e4)  # value of the leader's time
-    wage_yuan_per_hour_village: float = P(9.0, 0.0, 1e4)
-    income_smoothing: float = P(0.5, 0.0, 1.0)  # weight of the latest month
-    churn_base_logit: float = P(-0.1, -50.0, 50.0)
-    churn_shortfall_slope: float = P(3.0, 0.0, 100.0)  # per unit shortfall / reservation
-    churn_tenure_effect: float = P(0.3, 0.0, 100.0)  # per ln(1 + tenure months)
-    churn_recognition_effect: float = P(0.7, 0.0, 100.0)
-    review_days: int = P(30, 1, 365)  # a leader reviews every this many days
-    rejoin_cooldown_days: int = P(180, 0, 100_000)  # a quitter is not recruited again before
-    recruit_interval_days: int = P(7, 1, 365)  # platforms fill missing coverage this often
-    replace_on_quit: bool = True  # and look for a successor where a leader quit, that day
-    group_cap: int = P(500, 1, 100_000)  # a WeChat group holds at most 500 members
+    reservation_income_town_yuan: float = P(0.0, 1e6)  # median, per month
+    reservation_income_village_yuan: float = P(0.0, 1e6)
+    reservation_income_sigma: float = P(0.0, 5.0)  # lognormal spread
+    minutes_per_order: float = P(0.0, 600.0)  # median in town; per leader lognormal
+    minutes_per_complaint: float = P(0.0, 6000.0)  # median in town
+    minutes_per_order_village: float = P(0.0, 600.0)  # median in villages
+    minutes_per_complaint_village: float = P(0.0, 6000.0)
+    minutes_sigma: float = P(0.0, 5.0)  # lognormal spread of the minutes
+    wage_yuan_per_hour_town: float = P(0.0, 1e4)  # value of the leader's time
+    wage_yuan_per_hour_village: float = P(0.0, 1e4)
+    income_smoothing: float = P(0.0, 1.0)  # weight of the latest month
+    churn_base_logit: float = P(-50.0, 50.0)
+    churn_shortfall_slope: float = P(0.0, 100.0)  # per unit shortfall / reservation
+    churn_tenure_effect: float = P(0.0, 100.0)  # per ln(1 + tenure months)
+    churn_recognition_effect: float = P(0.0, 100.0)
+    review_days: int = P(1, 365)  # a leader reviews every this many days
+    rejoin_cooldown_days: int = P(0, 100_000)  # a quitter is not recruited again before
+    recruit_interval_days: int = P(1, 365)  # platforms fill missing coverage this often
+    replace_on_quit: bool = P()  # and look for a successor where a leader quit, that day
+    group_cap: int = P(1, 100_000)  # a WeChat group holds at most 500 members
     # WeChat groups a leader runs for one platform: its members there are at most
     # wechat_groups_max x group_cap (ODD 2 caps each group, not the leader)
-    wechat_groups_max: int = P(3, 1, 1000)
+    wechat_groups_max: int = P(1, 1000)
     # multi-homing: add a platform whose expected pay beats the current pay per platform by
     # this relative margin (with probability add_prob per review); drop a platform whose month
     # net of time is below drop_net_below_yuan (keeping the best one)
-    multihoming: bool = True
-    add_margin: float = P(0.5, 0.0, 100.0)
-    add_prob: float = P(0.3, 0.0, 1.0)
-    drop_net_below_yuan: float = P(0.0, -1e6, 1e6)
-    member_follow_share: float = P(0.5, 0.0, 1.0)  # members who follow to the added platform
+    multihoming: bool = P()
+    add_margin: float = P(0.0, 100.0)
+    add_prob: float = P(0.0, 1.0)
+    drop_net_below_yuan: float = P(-1e6, 1e6)
+    member_follow_share: float = P(0.0, 1.0)  # members who follow to the added platform
 
 
 # ---------------------------------------------------------------------------------------------
@@ -429,8 +431,8 @@ class LeaderConfig:
 
 @dataclass
 class Config:
-    seed: int = P(0, 0, 2**32 - 1)
-    days: int = P(365, 1, 3650)
+    seed: int = P(0, 2**32 - 1)
+    days: int = P(1, 3650)
     market: MarketConfig = field(default_factory=MarketConfig)
     wom: WomConfig = field(default_factory=WomConfig)
     choice: ChoiceConfig = field(default_factory=ChoiceConfig)

@@ -12,7 +12,7 @@ import dataclasses
 import math
 from typing import Any
 
-from omegaconf import DictConfig, ListConfig
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from sim.config.schema import SCHEMA_TYPES, Config
 
@@ -73,6 +73,11 @@ def _check_scalar(key: str, value: Any, meta: dict) -> None:
 def _walk(schema_cls, node, prefix: str) -> None:
     for f in dataclasses.fields(schema_cls):
         key = f"{prefix}{f.name}"
+        if isinstance(node, DictConfig) and OmegaConf.is_missing(node, f.name):
+            # The schema states no values (the YAML does): a key no file set is an error here,
+            # not a MissingMandatoryValue deep inside the model.
+            raise ConfigError(f"{key}: no value; set it (every key of a {schema_cls.__name__} "
+                              f"needs one, e.g. copy an existing entry's)")
         value = node[f.name] if isinstance(node, DictConfig) else getattr(node, f.name)
         sub = _dataclass_of(f.type)
         if sub is not None:
