@@ -5,8 +5,11 @@ mechanism, not from noise; we require it in the mean and in most seeds.
 """
 
 import numpy as np
+import pytest
 
 from sim.api import compose, run
+
+pytestmark = pytest.mark.slow  # whole markets over seeds: the quick tier leaves them out
 
 SEEDS = [1, 2, 3, 4]
 BASE = ["experiment=smoke", "days=120", "calendar.start_day_of_year=120"]  # into the summer

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # whole markets over seeds: the quick tier leaves them out
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

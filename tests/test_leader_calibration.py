@@ -16,6 +16,8 @@ import pytest
 
 from sim.api import compose, run_seeds
 
+pytestmark = pytest.mark.slow  # whole markets over seeds: the quick tier leaves them out
+
 SEEDS = [0, 1, 2, 3]
 
 

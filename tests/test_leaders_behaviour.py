@@ -7,10 +7,13 @@ scheme, not from noise; we require it in the mean and in most seeds.
 from functools import cache
 
 import numpy as np
+import pytest
 
 from sim.api import compose
 from sim.model import GroupBuyingMarket
 from sim.records import summarise
+
+pytestmark = pytest.mark.slow  # whole markets over seeds: the quick tier leaves them out
 
 SEEDS = [1, 2, 3, 4]
 BASE = ["experiment=smoke", "days=120"]

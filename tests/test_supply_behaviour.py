@@ -9,10 +9,13 @@ tests/test_behaviour.py.)
 from functools import cache
 
 import numpy as np
+import pytest
 
 from sim.api import compose
 from sim.model import GroupBuyingMarket
 from sim.records import summarise
+
+pytestmark = pytest.mark.slow  # whole markets over seeds: the quick tier leaves them out
 
 SEEDS = (1, 2, 3)
 SUMMER = ("experiment=smoke", "days=100", "calendar.start_day_of_year=150")  # June-September
