@@ -73,6 +73,7 @@ def test_fine_only_for_recent_below_cost_pricing():
     assert Platform.assess_fine(p, 100, pol) == 0.0
 
 
+@pytest.mark.slow
 def test_the_fine_counts_the_days_before_the_fine_day_only():
     # Price war: the entrant prices below cost from soon after its entry (day 60). The fine's
     # window is [fine_day - lookback, fine_day) (ODD 7.4): with lookback 0 it is empty, so
@@ -203,6 +204,7 @@ LOGIT = [
 ]
 
 
+@pytest.mark.slow
 def test_summary_overlap_is_over_the_last_30_days():
     # Consolidation to day 280: platforms exit on day 250 and after, so the market of the last
     # 30 days differs from the month before. The summary's user overlap is the share of the
@@ -265,6 +267,7 @@ def _plat_series(overrides, col, platform, seeds=SEEDS):
     return _col(_runs(overrides, seeds), col, platform)
 
 
+@pytest.mark.slow
 def test_subsidy_raises_the_subsidisers_share():
     base = _plat_series(["days=120", "subsidy=none"], "order_share", "entrant")[:, 70:]
     sub = _plat_series(["days=120", "subsidy=launch_war"], "order_share", "entrant")[:, 70:]
@@ -272,6 +275,7 @@ def test_subsidy_raises_the_subsidisers_share():
     assert np.all(s > b), f"a coupon raises the entrant's order share in every seed: {s} vs {b}"
 
 
+@pytest.mark.slow
 def test_withdrawing_the_subsidy_lowers_repurchase():
     # Coupon from entry (day 60) for 60 days; withdrawn on day 120 or kept. The cohort that
     # bought with the coupon in (d-60, d-30] buys again less in (d-30, d] once it is gone.
@@ -283,6 +287,7 @@ def test_withdrawing_the_subsidy_lowers_repurchase():
     assert np.all(g < k), f"withdrawal lowers the entrant's repurchase in every seed: {g} vs {k}"
 
 
+@pytest.mark.slow
 def test_price_war_lowers_gross_margin_and_the_ban_ends_below_cost_prices():
     war = ["days=130", "experiment=price_war"]
     war_runs = _runs(war)
@@ -298,6 +303,7 @@ def test_price_war_lowers_gross_margin_and_the_ban_ends_below_cost_prices():
     assert (ratio_ban >= 1.0).all(), "with the ban in force no price is below unit cost"
 
 
+@pytest.mark.slow
 def test_an_exiting_platform_loses_its_leaders_and_its_households_order_elsewhere():
     for seed in SEEDS[:3]:
         model = GroupBuyingMarket(compose(

@@ -556,6 +556,7 @@ def test_deliveries_equal_the_numpy_code(seed):
     assert e_quality.any() and any_spoiled.any() and (e_refund > 0).any()
 
 
+@pytest.mark.slow
 def test_each_kernel_is_compiled_once_whatever_the_scenario():
     """Every kernel sees the same argument types in every scenario, so a process compiles one
     version of it. numba's cache keeps one index per kernel; two processes compiling different

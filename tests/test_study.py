@@ -46,6 +46,7 @@ def test_welch_degrees_of_freedom():
     assert t_quantile(3) == pytest.approx(3.182446, rel=1e-6) and np.isnan(t_quantile(0))
 
 
+@pytest.mark.slow
 def test_run_seeds_matches_sequential(tmp_path):
     par = run_seeds(["experiment=smoke", "days=10"], [1, 2], workers=2)
     seq = run_seeds(["experiment=smoke", "days=10"], [1, 2], workers=1)

@@ -163,6 +163,7 @@ def _bass_moments(p, q, n, days):
     return bass, m, v
 
 
+@pytest.mark.slow
 def test_bass_dock_on_the_complete_graph_follows_the_discrete_bass_recursion():
     days = 60
     curves = np.array([
@@ -195,6 +196,7 @@ def test_bass_dock_on_the_complete_graph_follows_the_discrete_bass_recursion():
 # behaviour over seeds (STYLE.md §9b)
 
 
+@pytest.mark.slow
 def test_a_quality_scandal_lowers_the_scandal_platforms_order_share():
     base = ["experiment=smoke", "days=100"]
     scandal = ["wom.scandals=[{day:50,platform:incumbent,severity:0.6}]"]
@@ -211,6 +213,7 @@ def test_a_quality_scandal_lowers_the_scandal_platforms_order_share():
         f"a scandal on the incumbent lowers its order share after day 50: {with_} vs {without}")
 
 
+@pytest.mark.slow
 def test_raising_q_imitation_speeds_adoption():
     base = ["experiment=smoke", "days=90"]
 
@@ -224,6 +227,7 @@ def test_raising_q_imitation_speeds_adoption():
         f"doubling q raises mean adoption over 90 days: {high} vs {low}")
 
 
+@pytest.mark.slow
 def test_village_clusters_with_fewer_cross_ties_adopt_later_than_the_county_town():
     base = ["experiment=smoke", "days=150", "market.consumers=4000"]
 
@@ -237,6 +241,7 @@ def test_village_clusters_with_fewer_cross_ties_adopt_later_than_the_county_town
         f"town: {villages} vs {town}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("subsidy", ["launch_war", "new_user"])
 def test_a_subsidising_platform_becomes_known_faster(subsidy):
     # The entrant hands out coupons from its entry on day 60: to every order (launch_war) or to
