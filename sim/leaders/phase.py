@@ -30,7 +30,7 @@ class Leadership:
     OWNS = ("nb_sales_month", "member_cap", "recruiting", "_orphans")
     WRITES = ("leaders (the table and agents)", "consumers (leader_of, is_leader, aware,",
               "adopted, leader_available_day)", "today (leader counts, pay, member flows)",
-              "ledger")
+              "ledger", "recorder (households that lost a pickup point)")
 
     def __init__(self, market):
         self.m = market
@@ -314,6 +314,7 @@ class Leadership:
             lost = np.flatnonzero(np.isin(col, idx[t.platform[idx] == j]))
             col[lost] = -1
             self._orphans.append((int(j), lost))
+            m.recorder.households_lost_leader(d, lost)
         m.recorder.leader_events(d, idx, t.platform[idx], event, reasons)
 
     def account_orphans(self) -> None:
