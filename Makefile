@@ -5,6 +5,7 @@
 #   make dashboard  set up, then serve the live dashboard on http://127.0.0.1:8765/ (PORT=...)
 #   make figures  set up, then run every experiments/*.py (each regenerates its figures);
 #                 QUICK=1 passes --quick (few seeds, small market)
+#   make validate  set up, then the validation scorecard (ODD 8 facts, analytic docks)
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -12,7 +13,7 @@ STAMP := $(VENV)/.installed
 ARGS ?=
 PORT ?= 8765
 
-.PHONY: setup run test test-fast lint bench figures clean dashboard
+.PHONY: setup run test test-fast lint bench figures clean dashboard validate
 
 # Find an interpreter >= 3.12: pyenv's python3 honours .python-version; then explicit names.
 PYTHON_CANDIDATES := python3 python3.12 python3.13 python3.14 python
@@ -49,6 +50,11 @@ test-fast: setup
 
 bench: setup
 	$(PY) experiments/benchmark.py $(ARGS)
+
+# The validation scorecard (ODD 8's facts over seeds 1-5 at 20,000 households, and the analytic
+# docks): prints the table, writes experiments/results/validation/ (report.md with the score).
+validate: setup
+	$(PY) experiments/validation.py $(ARGS)
 
 dashboard: setup
 	$(VENV)/bin/gbsim-dashboard --port $(PORT)
