@@ -100,7 +100,8 @@ class Fact:
 FACTS = [
     Fact(1, "leader commission", "pay / GMV 5-20%", "platform pay / GMV in [0.05, 0.20]",
          "check", "incentive.commission_rate",
-         "pay / GMV is the commission rate by construction (configs/incentive/flat.yaml, 10%)"),
+         "pay / GMV is the commission rate by construction (configs/incentive/flat.yaml, 10%); "
+         "no category rates exist, so only the 5-20% band applies"),
     Fact(2, "commission after launch", "9-11% at entry, <= 6% by +180 d",
          "each platform's rate at entry in [0.09, 0.11] and <= 0.06 at entry + 180, where a "
          "decay is configured", "check", "incentive.decay_start_day, incentive.decay_to_rate",
@@ -171,6 +172,45 @@ FACTS = [
          "pricing rule is cost-plus)"),
 ]
 
+
+# What keeps a fact off when it misses: diagnosed when the scorecard was built (issue 23; the
+# first full run, seed 1's tables read month by month), printed in the report for missed rows
+# only. A mechanism issue that moves a fact should re-check its note.
+OFF_BY = {
+    3: "a calibration that held on seeds 0-3 (ODD 8: 4,464-5,252 yuan) sits at the band's upper "
+       "edge: the few 2h+ leader-months (~6%) are large town compounds, and in some seeds their "
+       "median passes 5,000 yuan",
+    5: "the launch months: leaders recruited on day 0 earn a median ~60 yuan in their first "
+       "month (adoption ~18% by day 59) against reservation incomes of ~575, so ~70% quit at the "
+       "first review and 30-day churn reaches 65-75% before day 120; once adoption saturates "
+       "(day 180 on) churn is 14-17% a month, below the band. churn_base_logit was calibrated to "
+       "the whole-year mean (28%), which averages the two",
+    6: "outside income of 800 yuan a month (service fees + subsidy) lifts nearly every leader "
+       "above its reservation income (~550-650 yuan), where the logistic in the shortfall is "
+       "near its floor: churn falls ~87% against flat, beyond the seed's 60%",
+    7: "a quitting leader's members are re-homed to a successor the same day "
+       "(leaders.replace_on_quit) and keep their habit and trust, which belong to the platform, "
+       "not the leader (leader loyalty and followed groups, ODD 9, are not built): a halved "
+       "commission raises churn but costs few orders",
+    8: "the price_war rule lets the entrant price below cost for the whole window (min_markup "
+       "-0.15): the incumbent's own gross margin is inside 10-15% (~0.13), the entrant's is "
+       "~-0.26 and the discounter's ~-0.13 although its floor is 5% above unit cost (not "
+       "diagnosed further: refunds and the goods of spoiled orders are candidates), so the "
+       "GMV-weighted mean over the three is below zero",
+    9: "96% of the dense market's buyers can reach 2+ platforms, but a household orders ~2-3 "
+       "times in 30 days and habit (choice.habit) and trust learned from its own orders keep it "
+       "on its last platform; the rotating daily deals that make buyers shop around (ODD 9: "
+       "baskets and deals) are not built",
+    11: "the coupon (4 yuan on a ~25-yuan basket, ~1 unit of utility at beta 6) bought habit "
+        "and trust that outlast it: the withdrawn cohort repurchases ~12% less than with the "
+        "coupon kept, not 20%; targeted coupons and wasted-coupon accounting are not built",
+    13: "three platforms survive in every seed, but their sorted GMV shares miss 47/34/18 by "
+        "3-13 points (not diagnosed further: who survives is decided by patience and cash, and "
+        "no mechanism sets how shares settle among survivors)",
+    14: "gross margin is in band (cost-plus markup 0.22), but commission (~10% of net revenue) "
+        "and logistics at a flat 1.5 yuan an order (~8%) exceed it: net ~-3%. A positive net "
+        "margin needs route costs with economies of density (ODD 9), which are not built",
+}
 
 # ---------------------------------------------------------------------------------------------
 # running: one small function, so that a batch runner (e.g. sim.batch.run_many) can replace it
@@ -288,18 +328,14 @@ def scorecard(res: dict, seeds) -> pd.DataFrame:
 DOCK_P, DOCK_Q = 0.004, 0.11  # per day: Bass peak at ln(q/p)/(p+q) ~ 29 days
 
 
-def bass_runs(seeds, households: int, days: int, network: list[str], workers: int):
-    jobs = [("bass", ["experiment=bass_dock", f"wom.p_external={DOCK_P}",
-                      f"wom.q_imitation={DOCK_Q}", f"market.consumers={households}",
-                      f"days={days}"] + network, s) for s in seeds]
+def bass_runs(seeds, households: int, days: int, network: list[str]) -> np.ndarray:
+    """The Bass dock (experiment=bass_dock) at the dock's p and q: (seeds, days) adopted
+    fractions. Small runs: in this process (a worker pool costs more to start than they take)."""
     from sim.api import run_one
 
-    if workers <= 1:
-        return np.array([run_one(j[1], j[2])[1]["daily"]["adoption_rate"].to_numpy()
-                         for j in jobs])
-    runs = run_jobs([(f"bass{'_' + network[0] if network else ''}", j[1], j[2]) for j in jobs],
-                    workers)
-    return np.array([runs[k]["daily"]["adoption_rate"].to_numpy() for k in sorted(runs)])
+    ov = ["experiment=bass_dock", f"wom.p_external={DOCK_P}", f"wom.q_imitation={DOCK_Q}",
+          f"market.consumers={households}", f"days={days}"] + network
+    return np.array([run_one(ov, s)[1]["daily"]["adoption_rate"].to_numpy() for s in seeds])
 
 
 def exact_bass_process(n: int, p: float, q: float, days: int, reps: int, rng) -> np.ndarray:
@@ -344,8 +380,8 @@ Z_DOCK = 4.0
 DOCK_FLOOR = 0.005
 
 
-def dock_bass(seeds, households, days, workers) -> dict:
-    f = bass_runs(seeds, households, days, ["market=complete"], workers)
+def dock_bass(seeds, households, days) -> dict:
+    f = bass_runs(seeds, households, days, ["market=complete"])
     rng = np.random.default_rng(20231)
     ref = exact_bass_process(households, DOCK_P, DOCK_Q, days, 2000, rng)
     se = np.sqrt(ref.var(axis=0) / len(seeds) + ref.var(axis=0) / len(ref))
@@ -359,8 +395,11 @@ def dock_bass(seeds, households, days, workers) -> dict:
                       f"max |model - recursion| {rec:.4f}"}
 
 
-def dock_fibich_gibori(seeds, households, days, workers) -> dict:
-    f = bass_runs(seeds, households, days, ["market=small_world"], workers)
+def dock_fibich_gibori(seeds, households, days) -> dict:
+    from sim.api import compose
+
+    sw = compose(["market=small_world"]).market.small_world
+    f = bass_runs(seeds, households, days, ["market=small_world"])
     rng = np.random.default_rng(20232)
     low = lattice_1d_process(households, DOCK_P, DOCK_Q, days, 20, rng)
     high = bass_curve(DOCK_P, DOCK_Q, days)
@@ -371,8 +410,9 @@ def dock_fibich_gibori(seeds, households, days, workers) -> dict:
     above = (mean - high).max()
     ok = bool(np.all(mean >= low.mean(axis=0) - tol) and np.all(mean <= high + tol))
     return {"dock": "Fibich-Gibori bounds", "holds": ok,
-            "detail": f"small world (k=10, rewiring 0.1), p={DOCK_P}, q={DOCK_Q}: largest "
-                      f"excursion below the 1-D lattice {below:+.4f}, above Bass {above:+.4f}"}
+            "detail": f"small world (k={sw.neighbors}, rewiring {sw.rewire_prob}), "
+                      f"p={DOCK_P}, q={DOCK_Q}: largest excursion below the 1-D lattice "
+                      f"{below:+.4f}, above Bass {above:+.4f}"}
 
 
 def dock_logit() -> dict:
@@ -468,9 +508,9 @@ def dock_newsvendor() -> dict:
                       f"(+/- {Z_DOCK * se:.4f})"}
 
 
-def docks(seeds, households, days, workers) -> list[dict]:
-    out = [dock_bass(seeds, households, days, workers),
-           dock_fibich_gibori(seeds, households, days, workers),
+def docks(seeds, households, days) -> list[dict]:
+    out = [dock_bass(seeds, households, days),
+           dock_fibich_gibori(seeds, households, days),
            dock_logit(), dock_q10(), dock_newsvendor(),
            {"dock": "logit-Bertrand", "holds": None,
             "detail": "n/a: no best-response pricing rule yet (ODD 9)"}]
@@ -540,6 +580,12 @@ def write_report(out: Path, card, complaints, dk, score, seeds_df, meta) -> None
     for _, r in card.iterrows():
         lines.append(f"- **{r['row']}. {r['fact']}**: {r['criterion']}. "
                      f"{r['also'] + '. ' if r['also'] else ''}Kind: {r['why']}.")
+    missed = card[card["status"] == "missed"]
+    if len(missed):
+        lines += ["", "What keeps each missed fact off (diagnosed when the scorecard was built, "
+                  "issue 23):", ""]
+        lines += [f"- **{r['row']}. {r['fact']}**: {OFF_BY.get(r['row'], 'not diagnosed yet')}."
+                  for _, r in missed.iterrows()]
     lines += ["", "Reported beside the facts (assumptions, not facts; default scenario, "
               "scandals excluded): complaints per order "
               f"{complaints['complaints_per_order'].mean():.3f}, per delivered fresh unit "
@@ -600,15 +646,15 @@ def main(argv=None) -> dict:
     card = scorecard(res, seeds)
     comp = pd.DataFrame(complaints)
     print("docks ...", flush=True)
-    dk = docks(seeds if not a.quick else (1, 2), 3_000 if not a.quick else 1_000,
-               120 if not a.quick else 80, workers)
+    dk = docks(seeds, 3_000 if not a.quick else 1_000, 120 if not a.quick else 80)
     score = score_line(card, dk)
     print_table(card, comp, dk)
     print(f"\nscore: {score}")
     seeds_df = pd.DataFrame([
         {"row": f.row, "fact": f.name, "seed": s, "value": m.value,
          "holds": m.holds, "code": {None: 0, False: 1, True: 2}[m.holds],
-         **{k: x for k, x in m.parts.items() if isinstance(x, (int, float))}}
+         **{k: (x if isinstance(x, (int, float)) else " ".join(map(str, x)))
+            for k, x in m.parts.items()}}
         for f in FACTS for s, m in zip(seeds, res[f.row], strict=True)])
     wall = time.perf_counter() - t0
     meta = {"seeds": f"{seeds[0]}-{seeds[-1]}", "households": households,

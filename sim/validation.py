@@ -199,20 +199,30 @@ def multi_source_churn(flat: dict, multi: dict) -> Measure:
 def commission_cut(base: dict, cut: dict) -> Measure:
     """ODD 8 row 7: the relative fall of orders over days 120-364 with the commission halved
     (same seed), and the share of that fall from households that lost a leader (in the cut run),
-    from the end-of-run household tables."""
+    from the end-of-run household tables.
+
+    A household "lost a leader" when the pickup point of the platform it last ordered from
+    stopped (``usual_leaders_lost``, its usual leader of ODD 7.3): every household of a
+    neighbourhood counts as a member of its points whether or not it orders, so losing any point
+    (``leaders_lost``) covers nearly every household in a year of leader churn and cannot tell
+    the households a cut costs from the others (reported as ``any_leader_lost_share``)."""
     ob = float(_days(base["daily"], CUT_WINDOW)["orders"].sum())
     oc = float(_days(cut["daily"], CUT_WINDOW)["orders"].sum())
     fall = (ob - oc) / ob if ob > 0 else float("nan")
     hb = base["households"].set_index("household")["orders_from_split_day"]
     hc = cut["households"].set_index("household")
-    lost = hc["leaders_lost"] > 0
+    lost = hc["usual_leaders_lost"] > 0
     drop = hb - hc["orders_from_split_day"]
     total = float(drop.sum())
     share = float(drop[lost].sum()) / total if total > 0 else float("nan")
     ok = bool(np.isfinite(fall) and fall >= CUT_FALL_MIN
               and np.isfinite(share) and share > CUT_LOST_SHARE_MIN)
+    any_lost = hc["leaders_lost"] > 0
+    share_any = float(drop[any_lost].sum()) / total if total > 0 else float("nan")
     return Measure(fall, ok, {"lost_leader_share_of_fall": share,
-                              "households_lost_leader_share": float(lost.mean())})
+                              "households_lost_leader_share": float(lost.mean()),
+                              "any_leader_lost_share": float(any_lost.mean()),
+                              "any_leader_lost_share_of_fall": share_any})
 
 
 def _margins(plat: pd.DataFrame) -> pd.DataFrame:

@@ -109,7 +109,8 @@ def test_multi_source_churn():
 def households(orders, lost) -> pd.DataFrame:
     return pd.DataFrame({"household": np.arange(len(orders)),
                          "orders_from_split_day": np.asarray(orders),
-                         "leaders_lost": np.asarray(lost)})
+                         "usual_leaders_lost": np.asarray(lost),
+                         "leaders_lost": np.ones(len(orders), int)})
 
 
 def test_commission_cut():
@@ -209,3 +210,23 @@ def test_quick_scorecard_runs_and_writes_its_files(tmp_path):
         assert (tmp_path / name).exists(), name
     card = pd.read_csv(tmp_path / "scorecard.csv")
     assert list(card["row"]) == list(range(1, 15))
+
+
+def test_household_table_adds_up():
+    """The end-of-run household table (sim/records, issue 23) agrees with the daily table: its
+    orders sum to the run's, those from day 120 to the days from 120, and a household's usual
+    leader is one of the pickup points it lost."""
+    from sim.api import run_one
+    from sim.records.recorder import HOUSEHOLD_COLUMNS, HOUSEHOLD_SPLIT_DAY
+
+    _, t = run_one(["experiment=smoke", "days=150"], 2)
+    h, d = t["households"], t["daily"]
+    assert list(h.columns) == HOUSEHOLD_COLUMNS and len(h) == 2000
+    assert h["orders"].sum() == d["orders"].sum()
+    assert h["orders_from_split_day"].sum() == d.loc[d["day"] >= HOUSEHOLD_SPLIT_DAY,
+                                                     "orders"].sum()
+    assert (h["usual_leaders_lost"] <= h["leaders_lost"]).all()
+    assert (h["leaders_lost"] > 0).any(), "some leader quit in 150 days (churn ~30% a month)"
+    lost = h["leaders_lost"] > 0
+    assert (h.loc[lost, "day_first_leader_lost"] <= h.loc[lost, "day_last_leader_lost"]).all()
+    assert (h.loc[~lost, "day_first_leader_lost"] == -1).all()

@@ -314,7 +314,7 @@ class Leadership:
             lost = np.flatnonzero(np.isin(col, idx[t.platform[idx] == j]))
             col[lost] = -1
             self._orphans.append((int(j), lost))
-            m.recorder.households_lost_leader(d, lost)
+            m.recorder.households_lost_leader(d, lost, int(j))
         m.recorder.leader_events(d, idx, t.platform[idx], event, reasons)
 
     def account_orphans(self) -> None:

@@ -98,12 +98,16 @@ LEADER_EVENT_COLUMNS = ["day", "leader_id", "platform", "event", "reason"]
 # orders comes from, ODD 8 row 7). ``orders_from_split_day``: orders on days >=
 # HOUSEHOLD_SPLIT_DAY; ``leaders_lost``: times a pickup point serving the household stopped (its
 # leader quit, dropped the platform, or the platform exited), with the first and last such day
-# (-1: never); ``platforms_reachable``: active platforms the household is aware of and has a
-# pickup point of on the last day (ODD 7.2's reach).
+# (-1: never). Every household of a neighbourhood is a member of its pickup points whether or
+# not it orders, so ``usual_leaders_lost`` counts only the points of the platform it last ordered
+# from (its usual leader, ODD 7.3) at the time, with the first such day.
+# ``platforms_reachable``: active platforms the household is aware of and has a pickup point of
+# on the last day (ODD 7.2's reach).
 HOUSEHOLD_COLUMNS = [
     "household", "neighbourhood", "village", "segment", "adopted", "day_adopted", "orders",
     "orders_from_split_day", "spend_yuan", "day_last_order", "leaders_lost",
-    "day_first_leader_lost", "day_last_leader_lost", "platforms_reachable",
+    "day_first_leader_lost", "day_last_leader_lost", "usual_leaders_lost",
+    "day_first_usual_leader_lost", "platforms_reachable",
 ]
 # One row per day x platform. Leaders are counted per platform served (a multi-homing leader
 # counts for each); coverage is the share of households with a pickup point of the platform;
@@ -178,7 +182,7 @@ class Recorder:
     OWNS = ("daily", "platforms", "spoilage", "_loss_days", "_loss_units", "_loss_yuan",
             "events", "platform_events", "last_order_days", "_cohorts", "leader_stats",
             "reviews", "leaders_lost", "day_first_leader_lost", "day_last_leader_lost",
-            "_orders_before_split")
+            "usual_leaders_lost", "day_first_usual_leader_lost", "_orders_before_split")
     WRITES = ("platforms (yesterday's orders, new buyers, order share)",)
 
     def __init__(self, model):
@@ -206,14 +210,21 @@ class Recorder:
         self.leaders_lost = np.zeros(n, np.int32)
         self.day_first_leader_lost = np.full(n, -1, np.int32)
         self.day_last_leader_lost = np.full(n, -1, np.int32)
+        self.usual_leaders_lost = np.zeros(n, np.int32)
+        self.day_first_usual_leader_lost = np.full(n, -1, np.int32)
         self._orders_before_split: np.ndarray | None = None
 
-    def households_lost_leader(self, day: int, households: np.ndarray) -> None:
-        """``households`` lost a pickup point today (one count per platform's point lost)."""
-        np.add.at(self.leaders_lost, households, 1)
+    def households_lost_leader(self, day: int, households: np.ndarray, platform: int) -> None:
+        """``households`` lost their pickup point of ``platform`` today (``households`` unique:
+        one platform's members)."""
+        self.leaders_lost[households] += 1
         first = self.day_first_leader_lost[households]
         self.day_first_leader_lost[households] = np.where(first < 0, day, first)
         self.day_last_leader_lost[households] = day
+        usual = households[self.model.consumers.last_platform[households] == platform]
+        self.usual_leaders_lost[usual] += 1
+        first = self.day_first_usual_leader_lost[usual]
+        self.day_first_usual_leader_lost[usual] = np.where(first < 0, day, first)
 
     def household_table(self) -> pd.DataFrame:
         """One row per household at the end of the run (HOUSEHOLD_COLUMNS)."""
@@ -237,6 +248,8 @@ class Recorder:
             "leaders_lost": self.leaders_lost.astype(np.int64),
             "day_first_leader_lost": self.day_first_leader_lost.astype(np.int64),
             "day_last_leader_lost": self.day_last_leader_lost.astype(np.int64),
+            "usual_leaders_lost": self.usual_leaders_lost.astype(np.int64),
+            "day_first_usual_leader_lost": self.day_first_usual_leader_lost.astype(np.int64),
             "platforms_reachable": reach.astype(np.int64),
         }, columns=HOUSEHOLD_COLUMNS)
 
