@@ -552,14 +552,25 @@ def print_table(card: pd.DataFrame, complaints: pd.DataFrame, dk: list[dict]) ->
         print(f"  {x['dock']:40s} {st:6s} {x['detail']}")
 
 
+def _md(text: str) -> str:
+    """Text for a Markdown table cell: a pipe would end the cell."""
+    return str(text).replace("|", "\\|")
+
+
 def write_report(out: Path, card, complaints, dk, score, seeds_df, meta) -> None:
     out.mkdir(parents=True, exist_ok=True)
     card.drop(columns=["unit"]).to_csv(out / "scorecard.csv", index=False)
     seeds_df.to_csv(out / "seeds.csv", index=False)
     figure(seeds_df, out / "facts_by_seed")
+    fitted = card[(card["kind"] == "fitted") & (card["status"] != "n/a")]
+    na = card.loc[card["status"] == "n/a", "row"].tolist()
     lines = [
         "# Validation scorecard (ODD 8; issue 23)", "",
         f"**Score:** {score}", "",
+        f"Not in the score: the fitted facts (calibration targets), held "
+        f"{int((fitted['status'] == 'held').sum())} of {len(fitted)}; not applicable (the "
+        f"mechanism does not exist yet): row{'s' if len(na) != 1 else ''} "
+        f"{', '.join(map(str, na)) or 'none'}. The score counts the facts that apply.", "",
         f"Seeds {meta['seeds']}, {meta['households']:,} households; run "
         f"`{meta['command']}`; wall time {meta['wall_s']:.0f} s on {meta['cores']} cores "
         f"({meta['note']}). Code {meta['version']}.", "",
@@ -572,7 +583,7 @@ def write_report(out: Path, card, complaints, dk, score, seeds_df, meta) -> None
     ]
     for _, r in card.iterrows():
         lines.append(
-            f"| {r['row']} | {r['fact']} | {r['target']} | {r['kind']} | "
+            f"| {r['row']} | {r['fact']} | {_md(r['target'])} | {r['kind']} | "
             f"{_fmt(r['mean'], r['unit'])} | [{_fmt(r['min'], r['unit'])}, "
             f"{_fmt(r['max'], r['unit'])}] | {r['seeds_holding']} | {r['status']} | "
             f"`{r['keys']}` |")
@@ -593,7 +604,7 @@ def write_report(out: Path, card, complaints, dk, score, seeds_df, meta) -> None
               "## Analytic docks", "", "| dock | status | detail |", "|---|---|---|"]
     for x in dk:
         st = {True: "held", False: "missed", None: "n/a"}[x["holds"]]
-        lines.append(f"| {x['dock']} | {st} | {x['detail']} |")
+        lines.append(f"| {x['dock']} | {st} | {_md(x['detail'])} |")
     (out / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
