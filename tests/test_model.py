@@ -75,6 +75,8 @@ def test_a_change_from_day_d_leaves_every_table_identical_before_d():
     base = _tables(["seed=3"])
     cut = _tables(["seed=3", f"incentive.decay_start_day={d}", "incentive.decay_to_rate=0.03"])
     for name, df in base.items():
+        if "day" not in df:  # the end-of-run household table sums the whole run, after D too
+            continue
         before = df[df["day"] < d].reset_index(drop=True)
         other = cut[name][cut[name]["day"] < d].reset_index(drop=True)
         pd.testing.assert_frame_equal(before, other, obj=f"{name} before day {d}")
