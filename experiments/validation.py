@@ -539,8 +539,8 @@ def print_table(card: pd.DataFrame, complaints: pd.DataFrame, dk: list[dict]) ->
         rng = f"[{_fmt(r['min'], r['unit'])}, {_fmt(r['max'], r['unit'])}]"
         print(f"{r['row']:>2} {r['fact']:32s} {r['kind']:8s} {_fmt(r['mean'], r['unit']):>9s} "
               f"{rng:>21s} {r['seeds_holding']:>5s} {r['status']}")
-        print(f"   target {r['target']}; {r['also']}" if r["also"] else
-              f"   target {r['target']}")
+        print(f"   target {r['target']}; criterion: {r['criterion']}")
+        print(f"   keys: {r['keys']}" + (f"; {r['also']}" if r["also"] else ""))
     print(f"\ncomplaints per order {complaints['complaints_per_order'].mean():.3f} "
           f"[{complaints['complaints_per_order'].min():.3f}, "
           f"{complaints['complaints_per_order'].max():.3f}]; per delivered fresh unit "
