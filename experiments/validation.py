@@ -44,8 +44,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sim import figures  # noqa: E402
 from sim import validation as v  # noqa: E402
+from sim.outputs import atomic_write  # noqa: E402
 
-OUT = Path(__file__).resolve().parent / "results" / "validation"
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "experiments" / "results" / "validation"
 
 # ---------------------------------------------------------------------------------------------
 # scenarios: what each fact needs (ODD 8). Runs stop after the last day a fact reads: the model
@@ -623,6 +625,31 @@ def figure(seeds_df: pd.DataFrame, stem: Path) -> None:
     figures.save(fig, stem)
 
 
+def publish(out: Path, score: str) -> None:
+    """Copy the full report to ``docs/validation.md`` (its figure beside it) and put the score
+    line into the README between its ``<!-- score -->`` markers; quick runs never do."""
+    import re
+    import shutil
+
+    docs = ROOT / "docs"
+    report = (out / "report.md").read_text(encoding="utf-8")
+    report = report.replace("# Validation scorecard (ODD 8; issue 23)",
+                            "# Validation scorecard (ODD 8)\n\n"
+                            "Written by `make validate`; the same files, with a CSV per fact and "
+                            "per seed, are in `experiments/results/validation/`.\n\n"
+                            "![Facts by seed](validation.png)", 1)
+    atomic_write(docs / "validation.md", lambda p: p.write_text(report, encoding="utf-8"))
+    shutil.copyfile(out / "facts_by_seed.png", docs / "validation.png")
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    new, n = re.subn(r"<!-- score -->.*?<!-- /score -->", f"<!-- score -->{score}<!-- /score -->",
+                     text, flags=re.S)
+    if n:
+        atomic_write(readme, lambda p: p.write_text(new, encoding="utf-8"))
+    print("published: docs/validation.md, docs/validation.png"
+          + ("; README score line" if n else "; README has no score markers"))
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true",
@@ -671,9 +698,11 @@ def main(argv=None) -> dict:
     meta = {"seeds": f"{seeds[0]}-{seeds[-1]}", "households": households,
             "command": "make validate" if not a.quick else "validation.py --quick",
             "wall_s": wall, "cores": os.cpu_count(), "version": version_line(),
-            "note": "the machine was shared with other jobs"}
+            "note": f"load average {os.getloadavg()[0]:.1f} at the end"}
     write_report(out, card, comp, dk, score, seeds_df, meta)
     print(f"wall time {wall:.0f} s; report in {out}")
+    if not a.quick and a.out is None:  # the full scorecard is the project's: publish it
+        publish(out, score)
     return {"score": score, "card": card, "docks": dk, "out": out}
 
 
