@@ -3,6 +3,8 @@
 #   make test   set up, then ruff and pytest (every test; CI calls it)
 #   make test-fast  the quick tier: no slow, browser or cluster tests
 #   make dashboard  set up, then serve the live dashboard on http://127.0.0.1:8765/ (PORT=...)
+#   make lab    set up (with JupyterLab, the notebooks extra), then open notebooks/ in JupyterLab
+#               on 127.0.0.1:8888 (LAB_PORT=...; JupyterLab prints the address with its token)
 #   make figures  set up, then run every experiments/*.py (each regenerates its figures);
 #                 QUICK=1 passes --quick (few seeds, small market)
 #   make validate  set up, then the validation scorecard (ODD 8 facts, analytic docks)
@@ -13,7 +15,7 @@ STAMP := $(VENV)/.installed
 ARGS ?=
 PORT ?= 8765
 
-.PHONY: setup run test test-fast lint bench figures clean dashboard validate
+.PHONY: setup run test test-fast lint bench figures clean dashboard validate lab notebook
 
 # Find an interpreter >= 3.12: pyenv's python3 honours .python-version; then explicit names.
 PYTHON_CANDIDATES := python3 python3.12 python3.13 python3.14 python
@@ -58,6 +60,21 @@ validate: setup
 
 dashboard: setup
 	$(VENV)/bin/gbsim-dashboard --port $(PORT)
+
+# JupyterLab is an extra installed on first use (make setup leaves it out: see pyproject.toml).
+# The kernel is this .venv's Python, so notebooks import the package as the tests do. As root
+# (a container) JupyterLab refuses to start without --allow-root.
+LAB_STAMP := $(VENV)/.installed-notebooks
+LAB_PORT ?= 8888
+$(LAB_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,viz,notebooks]'
+	@touch $(LAB_STAMP)
+
+lab: $(LAB_STAMP)
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) --no-browser \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/01_tour.ipynb
+
+notebook: lab
 
 # Every experiment script, discovered (new ones are picked up as they land); all run even if
 # one fails, then the failures are listed and the target fails. The benchmark draws no figures

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+# No backend is chosen here (issue 31): pyplot's default is the inline one in a Jupyter kernel (so
+# a notebook shows each figure under its cell) and Agg on a machine without a display. Writing a
+# file needs no particular backend: ``savefig`` renders PNG and PDF with its own canvases.
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from sim.stats import t_quantile  # noqa: E402
+from sim.stats import t_quantile
 
 __all__ = [
     "COLUMN_WIDTH_IN",
@@ -80,7 +80,11 @@ def band(ax, x, mean, lo, hi, label: str | None = None, color=None, alpha: float
 
 
 def save(fig, stem: str | Path) -> list[Path]:
-    """Save ``fig`` as ``stem.png`` and ``stem.pdf``; returns the paths."""
+    """Save ``fig`` as ``stem.png`` and ``stem.pdf``; returns the paths.
+
+    The figure is closed (a script drawing many figures would otherwise keep them all); in a
+    notebook ``fig`` can still be shown afterwards, as the inline backend draws it anew.
+    """
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]

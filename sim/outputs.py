@@ -14,12 +14,9 @@ import os
 import tempfile
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from omegaconf import OmegaConf  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+from omegaconf import OmegaConf
 
 __all__ = ["atomic_write", "overview_figure", "write_run"]
 

@@ -1,5 +1,7 @@
-"""The notebooks run, top to bottom, at small sizes; they are committed without outputs."""
+"""The notebooks run, top to bottom, at small sizes; they are committed without outputs; every
+cell that draws a figure shows it (an image/png output, as JupyterLab would display it)."""
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -9,6 +11,8 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 # Smaller than the notebooks' own sizes: the cell after the "parameters" cell overrides them
 # (papermill's convention), so the test runs every cell in seconds.
+# A cell draws a figure if it makes one: the project's figures.subplots, or pyplot directly.
+DRAWS = re.compile(r"\bsubplots\(|\bplt\.")
 SMALL = {
     "01_tour.ipynb": "HOUSEHOLDS = 1000\nDAYS = 45",
     "02_policy_comparison.ipynb": 'SEEDS = [1, 2, 3]\nCOMMON = ["experiment=smoke", '
@@ -29,6 +33,12 @@ def test_notebook_is_clean_and_runs(name, tmp_path):
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
     assert not errors
+    drawing = [c for c in code if DRAWS.search(c.source)]
+    assert drawing, f"{name}: no cell draws a figure (is DRAWS out of date?)"
+    for c in drawing:
+        images = [o for o in c.outputs if "image/png" in o.get("data", {})]
+        assert images, (f"{name}: a cell draws a figure but shows no image (a non-interactive "
+                        f"backend chosen at import?): {c.source[:80]!r}")
     if name == "02_policy_comparison.ipynb":
         printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
         assert "identical in 3 of 3 seeds" in printed, "common random numbers before the cut"
