@@ -29,7 +29,9 @@ from sim.platforms import SUBSIDY_SCHEDULES
 __all__ = [
     "COVERAGE_CHOICES",
     "MAX_CONSUMERS",
+    "NETWORK_CHOICES",
     "OWN_COVERAGE",
+    "STRATEGY_LEVERS",
     "DashboardMarket",
     "Scene",
     "dashboard_overrides",
@@ -40,7 +42,7 @@ __all__ = [
 # A network view stays readable, and a step fast enough to watch, up to about 2,000 households.
 MAX_CONSUMERS = 2_000
 MIN_CONSUMERS = 200
-DEFAULT_CONSUMERS = 1_000  # a step and its drawing take ~0.3 s: a watchable pace
+DEFAULT_CONSUMERS = 1_000  # a day takes ~2 ms to simulate and ~0.1 s to draw (docs/performance.md)
 HORIZON_DAYS = 365  # the default horizon (ODD 2: one year); play stops there
 
 # The smoke market's neighbourhoods (configs/experiment/smoke.yaml): compounds of 200 and villages
@@ -54,6 +56,16 @@ RING_SPAN = 0.1
 OWN_COVERAGE = "each platform's own"
 COVERAGE_CHOICES = [OWN_COVERAGE, "0.0", "0.25", "0.5", "0.75", "1.0"]
 
+# The network presets (configs/market/) the view can draw: ``complete`` has no ties to lay out.
+NETWORK_CHOICES = ["county", "small_world", "village_cluster"]
+DEFAULT_NETWORK = "county"
+
+# Per-platform strategy levers (a platform's price cut, coupon, leader commission), selectable
+# once the per-platform strategy has landed (issue 31 defers them to it). Each entry is a control
+# name -> (label, Hydra key, allowed values): the page draws a Select for it and
+# dashboard_overrides() writes ``<key>=<value>``; nothing else needs to change. Empty for now.
+STRATEGY_LEVERS: dict[str, tuple[str, str, list]] = {}
+
 
 def _group_option(group: str, name: str) -> bool:
     return (Path(CONFIG_DIR) / group / f"{name}.yaml").is_file()
@@ -62,7 +74,8 @@ def _group_option(group: str, name: str) -> bool:
 def dashboard_overrides(incentive_scheme: str | None = None, subsidy_schedule: str | None = None,
                         coldchain_coverage: str = OWN_COVERAGE, p_external: float | None = None,
                         q_imitation: float | None = None, consumers: int = DEFAULT_CONSUMERS,
-                        seed: int = 0) -> list[str]:
+                        seed: int = 0, network: str = DEFAULT_NETWORK,
+                        levers: dict | None = None) -> list[str]:
     """Hydra overrides for the dashboard's control values.
 
     ``None`` keeps the config's default (``configs/config.yaml``). A scheme or schedule that has
@@ -80,10 +93,17 @@ def dashboard_overrides(incentive_scheme: str | None = None, subsidy_schedule: s
         q_imitation: Bass imitation rate, per day (``wom.q_imitation``).
         consumers: households, at most :data:`MAX_CONSUMERS`.
         seed: the run's seed.
+        network: a network preset, one of :data:`NETWORK_CHOICES` (the ``market`` group).
+        levers: values of :data:`STRATEGY_LEVERS`, by control name.
 
     Raises:
         ValueError: a name not in its registry, or a market too large to draw.
     """
+    if network not in NETWORK_CHOICES:
+        raise ValueError(f"network {network!r}: allowed {', '.join(NETWORK_CHOICES)}")
+    for name, value in (levers or {}).items():
+        if name not in STRATEGY_LEVERS or value not in STRATEGY_LEVERS[name][2]:
+            raise ValueError(f"strategy lever {name}={value!r}: not among {STRATEGY_LEVERS}")
     if incentive_scheme is not None and incentive_scheme not in SCHEMES:
         raise ValueError(f"incentive scheme {incentive_scheme!r}: allowed {', '.join(SCHEMES)}")
     if subsidy_schedule is not None and subsidy_schedule not in SUBSIDY_SCHEDULES:
@@ -93,7 +113,7 @@ def dashboard_overrides(incentive_scheme: str | None = None, subsidy_schedule: s
     if not MIN_CONSUMERS <= consumers <= MAX_CONSUMERS:
         raise ValueError(f"consumers={consumers}: the dashboard draws "
                          f"{MIN_CONSUMERS}-{MAX_CONSUMERS} households")
-    out = list(BASE_OVERRIDES)
+    out = [*BASE_OVERRIDES, f"market={network}"]
     if incentive_scheme is not None:
         out.append(f"incentive={incentive_scheme}" if _group_option("incentive", incentive_scheme)
                    else f"incentive.scheme={incentive_scheme}")
@@ -108,6 +128,7 @@ def dashboard_overrides(incentive_scheme: str | None = None, subsidy_schedule: s
     if q_imitation is not None:
         out.append(f"wom.q_imitation={float(q_imitation)!r}")
     out += [f"market.consumers={consumers}", f"seed={int(seed)}"]
+    out += [f"{STRATEGY_LEVERS[name][1]}={value}" for name, value in (levers or {}).items()]
     return out
 
 
@@ -119,7 +140,9 @@ def default_controls() -> dict:
             "coldchain_coverage": OWN_COVERAGE if cfg.coldchain.coverage_override is None
             else str(float(cfg.coldchain.coverage_override)),
             "p_external": float(cfg.wom.p_external), "q_imitation": float(cfg.wom.q_imitation),
-            "consumers": DEFAULT_CONSUMERS, "seed": int(cfg.seed)}
+            "consumers": DEFAULT_CONSUMERS, "seed": int(cfg.seed),
+            "network": str(cfg.market.network),
+            "levers": {name: lever[2][0] for name, lever in STRATEGY_LEVERS.items()}}
 
 
 @dataclass
@@ -219,10 +242,10 @@ class DashboardMarket(GroupBuyingMarket):
     def __init__(self, incentive_scheme: str | None = None, subsidy_schedule: str | None = None,
                  coldchain_coverage: str = OWN_COVERAGE, p_external: float | None = None,
                  q_imitation: float | None = None, consumers: int = DEFAULT_CONSUMERS,
-                 seed: int = 0):
+                 seed: int = 0, network: str = DEFAULT_NETWORK, levers: dict | None = None):
         self.overrides = dashboard_overrides(incentive_scheme, subsidy_schedule,
                                              coldchain_coverage, p_external, q_imitation,
-                                             consumers, seed)
+                                             consumers, seed, network, levers)
         super().__init__(compose(self.overrides))
         self.scene = neighbourhood_layout(self.network)
 

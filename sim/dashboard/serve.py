@@ -11,11 +11,16 @@ blank page offline: /work/shared/TECH.md, "Dashboard").
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import socket
+import subprocess
 import sys
+import time
+import urllib.request
+from pathlib import Path
 
-__all__ = ["main", "solara_command", "solara_env"]
+__all__ = ["free_port", "main", "serving", "solara_command", "solara_env"]
 
 APP = "sim.dashboard.app"
 DEFAULT_PORT = 8765  # Solara's own default
@@ -31,7 +36,6 @@ def solara_env(base: dict | None = None) -> dict:
     """The environment for the server: ``base`` (default: this one) with telemetry off."""
     env = dict(os.environ if base is None else base)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
-    env.setdefault("MPLBACKEND", "Agg")
     return env
 
 
@@ -42,6 +46,53 @@ def _port_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 that nothing listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(log: Path, port: int | None = None, timeout_s: float = 120.0):
+    """Serve the dashboard in a child process while the ``with`` block runs (tests, benchmark).
+
+    Yields ``(url, process)`` once the page answers; the server's output goes to ``log``.
+
+    Raises:
+        RuntimeError: the server exited, or did not answer in ``timeout_s`` seconds (the
+            message ends with the end of its log).
+    """
+    port = free_port() if port is None else port
+    url = f"http://127.0.0.1:{port}/"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "sim.dashboard.serve", "--port", str(port)],
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"gbsim-dashboard exited ({proc.returncode}):\n"
+                                   f"{Path(log).read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"gbsim-dashboard did not answer at {url} in "
+                                       f"{timeout_s} s:\n{Path(log).read_text()[-3000:]}") from None
+                time.sleep(0.5)
+        yield url, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def main(argv: list[str] | None = None) -> None:
