@@ -5,6 +5,8 @@
 #   make dashboard  set up, then serve the live dashboard on http://127.0.0.1:8765/ (PORT=...)
 #   make lab    set up (with JupyterLab, the notebooks extra), then open notebooks/ in JupyterLab
 #               on 127.0.0.1:8888 (LAB_PORT=...; JupyterLab prints the address with its token)
+#   make bench  set up, then the benchmark (model speed at growing sizes, the dashboard's days per
+#               second in a browser); ARGS=--only-dashboard for the dashboard alone
 #   make figures  set up, then run every experiments/*.py (each regenerates its figures);
 #                 QUICK=1 passes --quick (few seeds, small market)
 #   make validate  set up, then the validation scorecard (ODD 8 facts, analytic docks)

@@ -10,6 +10,13 @@ are usually written), and prints two speed ratios: on the same rules (the refere
 model's word-of-mouth and orders phases, which hold those rules) and for the whole day (all nine
 phases, most of which the reference does not do).
 
+It then measures the dashboard as a student sees it: the served page (``gbsim-dashboard``,
+default controls, 1,000 households) played in headless Chromium for ``--dashboard-seconds``,
+``--dashboard-runs`` times, printing the simulated days per second and how often the charts
+were redrawn (issue 31's target: at least 10 days a second, redrawn at least twice a second), and
+the server's CPU per day. ``--only-dashboard`` measures only that. It needs the viz extra,
+Playwright and Debian's Chromium, and says so if one is missing.
+
 Results are also written as JSON (with the git commit) to ``experiments/results/benchmark.json``
 so they can be compared across commits.
 
@@ -28,6 +35,7 @@ the machine and its load; the targets are for a 2-core box.
     python experiments/benchmark.py --sizes 10000 100000 --reference-sizes 10000
     python experiments/benchmark.py --quick         # a small check (used by the tests)
     python experiments/benchmark.py --repeat 5 --reference-repeat 3   # more runs, medians
+    python experiments/benchmark.py --only-dashboard   # the dashboard's days per second
 """
 
 from __future__ import annotations
@@ -35,9 +43,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -268,6 +278,104 @@ def bench_reference(consumers: int, days: int, seed: int = 0) -> dict:
 SAME_RULES_PHASES = ("word_of_mouth", "orders")  # the model's phases doing the reference's rules
 
 
+# Records, in the page, when the day counter and the charts' caption change (both are redrawn in
+# the same pass as the drawings they sit with), with the browser's clock.
+DAY_WATCH_JS = r"""
+window.gbsimWatch = {days: [], charts: []};
+const note = (list, text, pattern) => {
+  const m = text && text.match(pattern);
+  const last = list.length ? list[list.length - 1][1] : null;
+  if (m && last !== +m[1]) list.push([performance.now(), +m[1]]);
+};
+new MutationObserver(() => {
+  const d = document.querySelector('.gbsim-day'), c = document.querySelector('.gbsim-charts-day');
+  note(window.gbsimWatch.days, d && d.textContent, /Day (\d+) of/);
+  note(window.gbsimWatch.charts, c && c.textContent, /day (\d+)/);
+}).observe(document.body, {subtree: true, childList: true, characterData: true});
+"""
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of process ``pid`` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_dashboard(seconds: float, runs: int, chromium: str = "/usr/bin/chromium") -> dict:
+    """Play the served dashboard (default controls: 1,000 households) in a headless browser.
+
+    Each run presses Reset, then Play for ``seconds``, then Pause, and reads from the page how
+    many days passed and how many times the charts were redrawn, and from the server how much
+    CPU it used. The page is what a student sees: the days and redraws counted are those that
+    reached the browser.
+    """
+    try:
+        import solara  # noqa: F401
+        from playwright.sync_api import expect, sync_playwright
+    except ImportError as e:
+        return {"skipped": f"{e.name} is not installed (make setup installs it)"}
+    if not Path(chromium).exists():
+        return {"skipped": f"no Chromium at {chromium} (apt-get install chromium)"}
+    from sim.dashboard.serve import serving
+
+    out = {"households": 1_000, "seconds": seconds, "runs": []}
+    with tempfile.TemporaryDirectory() as tmp, serving(Path(tmp) / "server.log") as (url, proc):
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, headless=True, args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            try:
+                page = browser.new_page(viewport={"width": 1500, "height": 1000})
+                page.goto(url)
+                expect(page.locator(".gbsim-day")).to_contain_text("Day 0 of", timeout=120_000)
+                page.evaluate(DAY_WATCH_JS)
+                for _ in range(runs):
+                    page.get_by_role("button", name="Reset").click()
+                    expect(page.locator(".gbsim-day")).to_contain_text("Day 0 of",
+                                                                       timeout=60_000)
+                    time.sleep(1.0)
+                    page.evaluate("window.gbsimWatch.days = []; window.gbsimWatch.charts = []")
+                    cpu0 = _cpu_s(proc.pid)
+                    page.get_by_role("button", name="▶").click()
+                    time.sleep(seconds)
+                    page.get_by_role("button", name="❚❚").click()
+                    cpu = _cpu_s(proc.pid) - cpu0
+                    time.sleep(1.0)
+                    w = page.evaluate("window.gbsimWatch")
+                    days, charts = w["days"], w["charts"]
+                    if len(days) < 2 or len(charts) < 2:
+                        out["runs"].append({"days_per_s": 0.0, "redraws_per_s": 0.0})
+                        continue
+                    span = (days[-1][0] - days[0][0]) / 1000
+                    n_days = days[-1][1] - days[0][1]
+                    out["runs"].append({
+                        "days": n_days, "span_s": round(span, 2),
+                        "days_per_s": n_days / span,
+                        "redraws_per_s": (len(charts) - 1) / ((charts[-1][0] - charts[0][0])
+                                                              / 1000),
+                        "server_cpu_ms_per_day": 1000 * cpu / max(n_days, 1)})
+            finally:
+                browser.close()
+    for key in ("days_per_s", "redraws_per_s"):
+        values = sorted(r[key] for r in out["runs"])
+        out[f"{key}_best"], out[f"{key}_median"] = values[-1], float(np.median(values))
+    return out
+
+
+def _print_dashboard(d: dict) -> None:
+    if "skipped" in d:
+        print(f"dashboard: skipped: {d['skipped']}")
+        return
+    print(f"dashboard (served page in headless Chromium, {d['households']:,} households, "
+          f"{len(d['runs'])} runs of {d['seconds']:g} s of Play):")
+    for r in d["runs"]:
+        print(f"  {r['days_per_s']:5.1f} days/s, charts redrawn {r['redraws_per_s']:4.1f}/s"
+              + (f", server CPU {r['server_cpu_ms_per_day']:.0f} ms per day"
+                 if "server_cpu_ms_per_day" in r else ""))
+    print(f"  best {d['days_per_s_best']:.1f} days/s (median {d['days_per_s_median']:.1f}); "
+          f"redraws best {d['redraws_per_s_best']:.1f}/s (median "
+          f"{d['redraws_per_s_median']:.1f}); target: >= 10 days/s, redrawn >= 2/s")
+
+
 def _default_consumers() -> int:
     from sim.api import compose
 
@@ -349,6 +457,12 @@ def main(argv=None) -> dict:
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     ap.add_argument("--out", type=Path, default=ROOT / "experiments" / "results" /
                     "benchmark.json")
+    ap.add_argument("--dashboard-seconds", type=float, default=None,
+                    help="seconds of Play per dashboard run (default 15; 0 skips the dashboard; "
+                         "--quick skips it unless given)")
+    ap.add_argument("--dashboard-runs", type=int, default=3)
+    ap.add_argument("--only-dashboard", action="store_true",
+                    help="measure the dashboard only (days per second in a browser)")
     ap.add_argument("--one", nargs=3, metavar=("KIND", "N", "DAYS"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     for name in ("repeat", "reference_repeat"):
@@ -360,6 +474,12 @@ def main(argv=None) -> dict:
         res = bench_model(n, days) if kind == "model" else bench_reference(n, days)
         print(json.dumps(res))
         return res
+    if args.dashboard_seconds is None:
+        args.dashboard_seconds = 0.0 if args.quick else 15.0
+    if args.only_dashboard:
+        d = bench_dashboard(args.dashboard_seconds or 15.0, args.dashboard_runs)
+        _print_dashboard(d)
+        return {"dashboard": d}
     default_n = _default_consumers()
     if args.sizes is None:
         args.sizes = sorted({10_000, default_n, 100_000, 1_000_000})
@@ -422,6 +542,9 @@ def main(argv=None) -> dict:
                          f"({' + '.join(SAME_RULES_PHASES)} phases), "
                          f"x{r['speed_ratio']:.0f} for the whole day")
         print(line)
+    if args.dashboard_seconds > 0:
+        results["dashboard"] = bench_dashboard(args.dashboard_seconds, args.dashboard_runs)
+        _print_dashboard(results["dashboard"])
     results["targets"] = _targets(results, default_n, args.days)
     if results["targets"]:
         print("targets (issue 7, on a 2-core machine):")

@@ -28,7 +28,7 @@ from mesa.visualization.utils import force_update
 
 __all__ = ["DEFAULT_DAYS_PER_SECOND", "MAX_DAYS_PER_SECOND", "RunControls"]
 
-DEFAULT_DAYS_PER_SECOND = 15  # a year in ~25 s; at 1,000 households a day takes ~2 ms
+DEFAULT_DAYS_PER_SECOND = 20  # a year in ~18 s; at 1,000 households a day takes ~2 ms to simulate
 MAX_DAYS_PER_SECOND = 60
 REDRAW_POLL_S = 0.5  # how often an idle redraw task checks whether play has stopped
 
