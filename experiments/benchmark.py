@@ -337,8 +337,10 @@ def bench_dashboard(seconds: float, runs: int, chromium: str = "/usr/bin/chromiu
                     cpu0 = _cpu_s(proc.pid)
                     page.get_by_role("button", name="▶").click()
                     time.sleep(seconds)
-                    page.get_by_role("button", name="❚❚").click()
                     cpu = _cpu_s(proc.pid) - cpu0
+                    pause = page.get_by_role("button", name="❚❚")
+                    if pause.count():  # gone if the model reached its horizon
+                        pause.click()
                     time.sleep(1.0)
                     w = page.evaluate("window.gbsimWatch")
                     days, charts = w["days"], w["charts"]

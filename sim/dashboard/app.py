@@ -109,10 +109,12 @@ def Inspector(model, selected: solara.Reactive[tuple[str, int]]):
     """The selected household's or leader's state, with selectors for either."""
     update_counter.get()
     kind, k = selected.value
-    t = model.leaders
-    # A leader is its primary row (its first service; other services point back to it).
-    primary = np.flatnonzero(t.view("active") & (person_of(t) == np.arange(t.n)))
-    leaders = [str(r) for r in primary]
+    with model.lock:  # the model may be stepping (sim.dashboard.player)
+        t = model.leaders
+        # A leader is its primary row (its first service; other services point back to it).
+        primary = np.flatnonzero(t.view("active") & (person_of(t) == np.arange(t.n)))
+        leaders = [str(r) for r in primary]
+        state = household_state(model, k) if kind == "household" else leader_state(model, k)
     with solara.Row():
         solara.InputInt("Household", value=k if kind == "household" else 0,
                         on_value=lambda i: selected.set(("household", int(i))),
@@ -120,7 +122,6 @@ def Inspector(model, selected: solara.Reactive[tuple[str, int]]):
         solara.Select("Group leader", value=str(k) if kind == "leader" else None,
                       values=leaders, on_value=lambda r: r is not None and selected.set(
                           ("leader", int(r))), classes=["gbsim-pick-leader"])
-    state = household_state(model, k) if kind == "household" else leader_state(model, k)
     with solara.Column(classes=["gbsim-inspector"]):
         if state is None:
             solara.Text(f"No {kind} {k} in this market.")
@@ -158,7 +159,7 @@ def Network(model, selected: solara.Reactive[tuple[str, int]]):
     use_options({"back": back}, lambda: {"back": scene}, [scene])
     use_options({"front": front},
                 lambda: {"front": views.network_option(model, scene, selected.value)},
-                [model, model.day, selected.value])
+                [model, model.day, selected.value], model.lock)
 
 
 @solara.component
@@ -174,13 +175,15 @@ def Charts(model):
         with solara.GridFixed(columns=2):
             for key, _title in views.CHARTS:
                 solara.Column(classes=[f"gbsim-chart-{key}"], children=[charts[key]])
-    use_options(charts, lambda: views.chart_options(model), [model, model.day])
+    use_options(charts, lambda: views.chart_options(model), [model, model.day], model.lock)
 
 
 @solara.component
 def Status(model):
     update_counter.get()
-    solara.Text(status_line(model), classes=["gbsim-day"], style={"font-size": "14px"})
+    with model.lock:
+        status = status_line(model)
+    solara.Text(status, classes=["gbsim-day"], style={"font-size": "14px"})
     solara.Text(scenario_line(model), classes=["gbsim-scenario"],
                 style={"font-size": "12px", "color": "#555"})
 

@@ -12,6 +12,7 @@ in an effect, instead of passed through the component's props.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 
@@ -42,17 +43,19 @@ def use_chart(attributes: dict, on_click: Callable | None = None) -> EchartsJson
 
 
 def use_options(widgets: dict[str, EchartsJson], make: Callable[[], dict],
-                dependencies: list) -> None:
+                dependencies: list, lock=None) -> None:
     """A hook: after a render in which ``dependencies`` changed, draw ``make()`` on the widgets.
 
     Args:
         widgets: the widgets by key.
         make: returns an ECharts option (a dict of JSON types, no NaN) for each key.
         dependencies: redraw when one of these changes (the model, its day, a selection).
+        lock: held while ``make`` runs (the model's, while it may be stepping meanwhile).
     """
 
     def draw():
-        options = make()
+        with lock or contextlib.nullcontext():
+            options = make()
         for key, w in widgets.items():
             w.option_json = json.dumps(options[key], allow_nan=False, separators=(",", ":"))
 

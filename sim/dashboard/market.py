@@ -16,6 +16,7 @@ around them, as a county town sits among its villages.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -236,7 +237,9 @@ class DashboardMarket(GroupBuyingMarket):
     """The model as the dashboard builds it: keyword arguments in, a composed config inside.
 
     The arguments are those of :func:`dashboard_overrides`. The model stops (``running`` turns
-    False, which stops SolaraViz's play) at the config's horizon, ``days``.
+    False, which stops play) at the config's horizon, ``days``. ``lock`` is held for each day:
+    the page draws while the next day is simulated (:mod:`sim.dashboard.player`) and reads the
+    model under it, so that no reading sees a day half done (a leader table of two lengths).
     """
 
     def __init__(self, incentive_scheme: str | None = None, subsidy_schedule: str | None = None,
@@ -248,7 +251,9 @@ class DashboardMarket(GroupBuyingMarket):
                                              consumers, seed, network, levers)
         super().__init__(compose(self.overrides))
         self.scene = neighbourhood_layout(self.network)
+        self.lock = threading.Lock()
 
     def step(self) -> None:
-        super().step()
-        self.running = self.day < self.cfg.days
+        with self.lock:
+            super().step()
+            self.running = self.day < self.cfg.days

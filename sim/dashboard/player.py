@@ -2,8 +2,8 @@
 
 Playing runs two background tasks. One steps the model at the chosen pace and never waits for
 a drawing; the other redraws the page whenever a day has passed since its last redraw, showing
-the latest day. A slow browser or a busy machine then slows the pictures, not the simulation,
-and every redraw is as fresh as it can be.
+the latest day (at most :data:`MAX_REDRAWS_PER_SECOND`). A slow browser or a busy machine then
+slows the pictures, not the simulation, and every redraw is as fresh as it can be.
 
 Mesa's own controller (``mesa.visualization.solara_viz.ModelController``) steps and draws in
 turn (each day waits for its drawing), or, in its threaded mode, redraws from a
@@ -31,6 +31,10 @@ __all__ = ["DEFAULT_DAYS_PER_SECOND", "MAX_DAYS_PER_SECOND", "RunControls"]
 DEFAULT_DAYS_PER_SECOND = 20  # a year in ~18 s; at 1,000 households a day takes ~2 ms to simulate
 MAX_DAYS_PER_SECOND = 60
 REDRAW_POLL_S = 0.5  # how often an idle redraw task checks whether play has stopped
+# At most this many redraws a second. A redraw from the play task's side during every pass of a
+# render that a click started (Pause, a control) keeps that render from settling, and reacton
+# stops it after a few passes ("Too many renders triggered"): a gap between redraws lets it end.
+MAX_REDRAWS_PER_SECOND = 8
 
 
 @solara.component
@@ -64,7 +68,9 @@ def RunControls(model: solara.Reactive, make_model, speed: solara.Reactive[int])
         while playing.value:
             if day_passed.wait(REDRAW_POLL_S):
                 day_passed.clear()
+                start = time.perf_counter()
                 force_update()
+                time.sleep(max(0.0, 1.0 / MAX_REDRAWS_PER_SECOND - (time.perf_counter() - start)))
         force_update()  # the last day played
 
     solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
