@@ -176,6 +176,9 @@ def test_charts_show_every_day_so_far(market):
         assert [s["name"] for s in options[key]["series"]] == names, key
     for key in ("margin", "churn"):  # two lines a platform: solid and dashed
         assert [s["name"] for s in options[key]["series"]] == [n for n in names for _ in "ab"]
+    # A margin is a fraction of revenue: its axis is fixed to [-1, 1] so that the -30 of a
+    # platform's first days without revenue does not flatten the rest.
+    assert (options["margin"]["yAxis"]["min"], options["margin"]["yAxis"]["max"]) == (-1, 1)
     tables = market.recorder.tables()
     leaders = tables["platforms"].pivot(index="day", columns="platform", values="active_leaders")
     for s in options["leaders"]["series"]:

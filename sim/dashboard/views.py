@@ -274,30 +274,34 @@ def chart_options(model) -> dict[str, dict]:
                              where=shipped > 0)
             series["spoilage"].append(_line(name, np.arange(first, first + len(rate)), rate, c))
     horizon = max(int(model.day), 10)
-    shares = {"adoption", "share"}
-    return {key: chart_option(title, series[key], horizon, unit=key in shares)
+    # Shares run from 0 to 1. Margins are fractions of revenue: from -1 to 1, since a platform
+    # with almost no revenue in its first days has a margin of -30 that would flatten the rest.
+    y_range = {"adoption": (0, 1), "share": (0, 1), "margin": (-1, 1)}
+    return {key: chart_option(title, series[key], horizon, y_range.get(key))
             for key, title in CHARTS}
 
 
-def chart_option(title: str, series: list[dict], horizon: int, unit: bool = False) -> dict:
+def chart_option(title: str, series: list[dict], horizon: int,
+                 y_range: tuple[float, float] | None = None) -> dict:
     """One chart: ``series`` against the day, from day 0 to ``horizon``.
 
     Args:
-        unit: the values are shares: the y axis runs from 0 to 1.
+        y_range: the y axis's (min, max), lines clipped to it; None fits the data.
     """
     names = list(dict.fromkeys(s["name"] for s in series))  # each name once (margins, churn)
-    y = {"type": "value", "scale": not unit, "axisLabel": {"fontSize": 10},
+    y = {"type": "value", "scale": y_range is None, "axisLabel": {"fontSize": 10},
          "splitLine": {"lineStyle": {"color": "#eee"}}}
-    if unit:
-        y.update(min=0, max=1)
+    if y_range is not None:
+        y.update(min=y_range[0], max=y_range[1])
     return {
         "animation": False,
         "title": {"text": title, "textStyle": {"fontSize": 12}},
         "legend": {"top": 22, "data": names, "textStyle": {"fontSize": 10}, "itemHeight": 8},
-        "grid": {"left": 46, "right": 14, "top": 52, "bottom": 28},
+        "grid": {"left": 46, "right": 14, "top": 52, "bottom": 40},
         "tooltip": {"trigger": "axis"},
         "xAxis": {"type": "category", "data": list(range(horizon + 1)), "boundaryGap": False,
-                  "name": "day", "nameGap": 4, "axisLabel": {"fontSize": 10}},
+                  "name": "day", "nameLocation": "middle", "nameGap": 22,
+                  "axisLabel": {"fontSize": 10}},
         "yAxis": y,
         "series": series,
     }
