@@ -39,6 +39,9 @@ def test_notebook_is_clean_and_runs(name, tmp_path):
         images = [o for o in c.outputs if "image/png" in o.get("data", {})]
         assert images, (f"{name}: a cell draws a figure but shows no image (a non-interactive "
                         f"backend chosen at import?): {c.source[:80]!r}")
+        shown = [o["data"]["image/png"] for o in images]
+        assert len(set(shown)) == len(shown), (f"{name}: a figure shown twice (a trailing `fig` "
+                                               f"as well as the inline backend): {c.source[:80]!r}")
     if name == "02_policy_comparison.ipynb":
         printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
         assert "identical in 3 of 3 seeds" in printed, "common random numbers before the cut"
