@@ -20,6 +20,7 @@ SMALL = {
 }
 
 
+@pytest.mark.slow  # runs every cell: small markets over seeds
 @pytest.mark.parametrize("name", sorted(SMALL))
 def test_notebook_is_clean_and_runs(name, tmp_path):
     nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
