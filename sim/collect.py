@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import OmegaConf
 
-from sim.outputs import atomic_write
+from sim.outputs import atomic_write, read_overrides
 
 __all__ = ["Collection", "collect", "find_runs", "main", "read_overrides", "write_collection"]
 
@@ -65,14 +65,6 @@ def find_runs(root: Path) -> list[Path]:
 def _natural(p: Path):
     # Job directories are numbered: 2 before 10.
     return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in p.parts]
-
-
-def read_overrides(run_dir: Path) -> list[str]:
-    """The overrides that made this run (Hydra's record, or gbsim-compare's)."""
-    for f in (Path(run_dir) / ".hydra" / "overrides.yaml", Path(run_dir) / "overrides.yaml"):
-        if f.is_file():
-            return [str(x) for x in OmegaConf.to_container(OmegaConf.load(f))]
-    return []
 
 
 def _incomplete_reason(run_dir: Path) -> str | None:

@@ -20,7 +20,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from omegaconf import OmegaConf
 
-__all__ = ["atomic_write", "overview_figure", "write_run"]
+__all__ = ["atomic_write", "overview_figure", "read_overrides", "write_run"]
 
 
 @functools.cache
@@ -51,6 +51,15 @@ def atomic_write(path: Path, write) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def read_overrides(run_dir: Path) -> list[str]:
+    """The overrides that made this run (Hydra's record, or gbsim-compare's), written before
+    it started; ``gbsim-collect`` reads them too."""
+    for f in (Path(run_dir) / ".hydra" / "overrides.yaml", Path(run_dir) / "overrides.yaml"):
+        if f.is_file():
+            return [str(x) for x in OmegaConf.to_container(OmegaConf.load(f))]
+    return []
 
 
 def _title(cfg, overrides: list[str] | None) -> str:
@@ -110,8 +119,6 @@ def write_run(out_dir: Path, cfg, tables: dict[str, pd.DataFrame], summary: dict
                  lambda p: p.write_text(header + OmegaConf.to_yaml(cfg, resolve=True)))
     for name, df in tables.items():
         atomic_write(out_dir / f"{name}.parquet", lambda p, df=df: df.to_parquet(p, index=False))
-    from sim.collect import read_overrides  # the run's overrides, written before it started
-
     title = _title(cfg, read_overrides(out_dir))
     atomic_write(out_dir / "figures" / "overview.png",
                  lambda p: overview_figure(tables, p, title))

@@ -26,9 +26,8 @@ GLOBAL_HEADER = "# @package _global_"
 
 
 def _project_dir() -> Path:
-    from sim.api import CONFIG_DIR
-
-    return Path(CONFIG_DIR)
+    # sim.api.CONFIG_DIR, found the same way here: sim.api imports this module.
+    return Path(__file__).resolve().parents[2] / "configs"
 
 
 def searchpath_overrides(lines: list[str]) -> list[str]:
