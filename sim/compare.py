@@ -268,7 +268,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(
         prog="gbsim-compare",
         description="Scenario B minus scenario A over the same seeds: mean differences with "
-                    "paired 95%% intervals (common random numbers) against unpaired ones.",
+                    "paired 95% intervals (common random numbers) against unpaired ones.",
         epilog="examples:\n"
                "  gbsim-compare --a 'incentive.commission_rate=0.10' "
                "--b 'incentive.commission_rate=0.08' --seeds 1-10 market.consumers=5000\n"
@@ -285,7 +285,7 @@ def main(argv: list[str] | None = None) -> None:
                     help="scenario B's overrides (default: %(default)s)")
     ap.add_argument("--seeds", default="1-10", help="e.g. 1-10 or 1,2,5 (default: %(default)s)")
     ap.add_argument("--metrics", default=None,
-                    help=METRICS_HELP % ",".join(DEFAULT_METRICS).replace("%", "%%"))
+                    help=METRICS_HELP % ", ".join(DEFAULT_METRICS).replace("%", "%%"))
     ap.add_argument("--daily-metric", default=DEFAULT_DAILY,
                     help="a daily-table COLUMN or a platforms-table COLUMN.PLATFORM to plot as "
                          "B - A over time (default: %(default)s; 'none' for no plot)")

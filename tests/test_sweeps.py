@@ -198,7 +198,12 @@ def test_gbsim_collect_command_writes_tables(tmp_path):
         write_run(out, cfg, tables, {"seed": seed, "x_total": float(seed)})
     (tmp_path / "sweep" / "9").mkdir()
     (tmp_path / "sweep" / "9" / "config.yaml").write_text("seed: 9\n")  # interrupted run
-    r = subprocess.run([sys.executable, "-m", "sim.collect", str(tmp_path / "sweep")],
+    bad = subprocess.run([sys.executable, "-m", "sim.collect", str(tmp_path / "sweep"),
+                          "--metrics", "share.entrnt@2-5"], capture_output=True, text=True,
+                         timeout=300)
+    assert bad.returncode == 2 and "no platform 'entrnt'" in bad.stderr, bad.stderr
+    r = subprocess.run([sys.executable, "-m", "sim.collect", str(tmp_path / "sweep"),
+                        "--metrics", "share.incumbent@2-5,adoption_rate@0-"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert "skipped incomplete run" in r.stderr and "/9" in r.stderr
@@ -207,6 +212,12 @@ def test_gbsim_collect_command_writes_tables(tmp_path):
     assert set(daily["incentive"]) == {"flat"} and len(daily) == 2 * 12
     runs = pd.read_parquet(tmp_path / "sweep" / "collected" / "runs.parquet")
     assert runs[["seed", "x_total"]].values.tolist() == [[4, 4.0], [5, 5.0]]
+    # Named metrics as columns: the window mean of the run's own daily table.
+    plat = pd.read_parquet(tmp_path / "sweep" / "5" / "platforms.parquet")
+    inc = plat[(plat["platform"] == "incumbent") & plat["day"].between(2, 5)]
+    assert runs.loc[runs["seed"] == 5, "share.incumbent@2-5"].item() == pytest.approx(
+        inc["order_share"].mean())
+    assert runs["adoption_rate@0-"].notna().all()
 
 
 # ---------------------------------------------------------------------------------------------
