@@ -323,8 +323,13 @@ def main(argv: list[str] | None = None) -> None:
             check_overrides([*common, *b])
             cfgs = [compose([*common, *a]), compose([*common, *b])]
         metrics = _metrics(args.metrics, cfgs)
-        daily = (None if args.daily_metric.lower() == "none"
-                 else parse_metric(f"{args.daily_metric}@0-", cfgs))
+        daily = None
+        if args.daily_metric.lower() != "none":
+            try:  # a daily series is the window metric over the whole run
+                daily = parse_metric(f"{args.daily_metric}@0-", cfgs)
+            except MetricError as e:
+                raise MetricError(f"--daily-metric {args.daily_metric}: "
+                                  + str(e).split(": ", 1)[1]) from None
         if args.source is None:
             seeds = _seeds(args.seeds)
             out = args.out or Path("comparisons") / (

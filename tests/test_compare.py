@@ -71,7 +71,8 @@ def test_paired_interval_is_narrower_on_the_default_pair(tmp_path, capsys):
     ("--metrics", "share.entrant@90-150", "the runs have days 0-89"),
     ("--metrics", "shar.entrant@10-20", "no column 'shar' in the platforms table"),
     ("--metrics", "orders total", "not a metric name; write NAME"),
-    ("--daily-metric", "active_leaderz", "no column 'active_leaderz' in the daily table"),
+    ("--daily-metric", "active_leaderz",
+     "--daily-metric active_leaderz: no column 'active_leaderz' in the daily table"),
     ("--b", "incentive.commission_rate=2", "incentive.commission_rate=2"),
     ("--a", "experiment=none", "experiment is set twice: experiment=smoke (common)"),
 ])
