@@ -66,19 +66,19 @@ def _run_dir(out_dir: Path, label: str, seed: int) -> Path:
 
 def _run_one(args) -> tuple[str, int, str]:
     """Run (or reuse) one scenario x seed in a worker process; returns its status."""
-    from sim.api import compose, run
+    from sim.api import compose_scenario, run
     from sim.sweeps import is_complete
 
     label, overrides, seed, out = args
     out = Path(out)
     lines = [*overrides, f"seed={seed}"]
-    cfg = compose(lines)
+    cfg, named = compose_scenario(lines)  # the scenario is recorded in the run's summary
     if is_complete(out, cfg):
         return label, seed, "skipped"
     cfg.progress = False
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / "overrides.yaml", lambda p: OmegaConf.save(OmegaConf.create(lines), p))
-    run(cfg, out, quiet=True)
+    run(cfg, out, quiet=True, scenario=named)
     return label, seed, "ran"
 
 
