@@ -83,14 +83,29 @@ def _allowed_keys(node) -> str:
     return ", ".join(str(k) for k in node.keys()) if isinstance(node, DictConfig) else "(none)"
 
 
-def _explain(line: str, key: str, value: str, exc: Exception, base: DictConfig) -> str:
+def _explain(line: str, key: str, value: str, exc: Exception, base: DictConfig,
+             dirs: list[Path]) -> str:
     """One line for an override that Hydra could not apply."""
-    group_dir = Path(CONFIG_DIR) / key.lstrip("+~")
-    if group_dir.is_dir():
-        options = sorted(p.stem for p in group_dir.glob("*.yaml"))
-        return f"{key}={value}: no such option in config group '{key}'; allowed: " + \
-            ", ".join(options)
-    parts = key.lstrip("+~").split(".")
+    from sim.config import sources
+
+    group = key.lstrip("+~")
+    if sources.is_group(group, dirs):
+        if value == "null":  # Hydra's grammar: a group choice cannot be set to null
+            named = " (the baseline: experiment=none)" if group == "experiment" else ""
+            return (f"{key}={value}: a config group cannot be set to null; choose an option"
+                    f"{named} or drop it with ~{group}; allowed: "
+                    + ", ".join(sources.group_options(group, dirs)))
+        if sources.option_file(group, value, dirs) is not None:
+            # The file exists: the trouble is inside it (YAML, a key, the package header).
+            why = sources.diagnose_option(group, value, dirs, base)
+            if why is None:
+                why = str(exc).strip().splitlines()[0]
+            return f"{key}={value}: {why}"
+        return f"{key}={value}: no such option in config group '{group}'; allowed: " + \
+            ", ".join(sources.group_options(group, dirs)) + \
+            ("" if len(dirs) > 1 else " (your own files: add --config-dir DIR; see "
+             "docs/scenarios.md)")
+    parts = group.split(".")
     node = base
     for i, part in enumerate(parts):
         if not isinstance(node, DictConfig) or part not in node:
@@ -107,10 +122,17 @@ def _explain(line: str, key: str, value: str, exc: Exception, base: DictConfig) 
 def check_overrides(overrides: list[str]) -> None:
     """Compose the config with each override value (sweeps value by value) and validate it.
 
+    ``hydra.searchpath=[file:///dir]`` (what ``--config-dir`` becomes) is kept in every compose,
+    so that options in the user's own directories are found; other ``hydra.*`` overrides are
+    Hydra's business and are not checked here.
+
     Raises:
-        ConfigError: one line naming the key, the value and what is allowed.
+        ConfigError: one line naming the key, the value and what is allowed; for an option
+            whose file does not compose, the file and what is wrong in it.
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from sim.config import sources
 
     parser = OverridesParser.create()
     try:
@@ -118,6 +140,8 @@ def check_overrides(overrides: list[str]) -> None:
     except Exception as e:  # Hydra's grammar errors
         first = str(e).strip().splitlines()[0]
         raise ConfigError(f"cannot parse overrides {' '.join(overrides)}: {first}") from None
+    search = sources.searchpath_overrides(overrides)
+    dirs = sources.search_dirs(overrides)
     fixed, sweeps = [], []
     for o in parsed:
         key = o.get_key_element()
@@ -135,20 +159,45 @@ def check_overrides(overrides: list[str]) -> None:
             variants.append(lines)
     for lines in variants:
         try:
-            cfg = compose(lines)
+            cfg = compose(search + lines)
         except Exception as e:
-            # Find the first override that fails on its own (or together with the group choices).
-            groups = [ln for ln in lines
-                      if Path(CONFIG_DIR, ln.split("=")[0].lstrip("+~")).is_dir()]
-            base = compose([])  # the defaults, for the allowed keys of the message
-            for ln in lines:
-                k, _, v = ln.partition("=")
-                try:
-                    compose(groups + [ln] if ln not in groups else groups)
-                except Exception as e1:
-                    raise ConfigError(_explain(ln, k, v, e1, base)) from None
-            raise ConfigError(str(e).strip().splitlines()[0]) from None
-        validate(cfg)
+            raise ConfigError(_blame(lines, search, dirs, e)) from None
+        try:
+            validate(cfg)
+        except ConfigError as e:
+            # A bad value set inside a scenario file: say which file.
+            key = str(e).split("=", 1)[0]
+            f = sources.where_set(key, [ln for ln in lines if sources.is_group(
+                ln.split("=")[0], dirs)], dirs)
+            raise ConfigError(f"{e} (set in {f})" if f else str(e)) from None
+
+
+def _blame(lines: list[str], search: list[str], dirs: list[Path], exc: Exception) -> str:
+    """The first override of ``lines`` that fails, explained in one line.
+
+    Group options are tried one at a time on the defaults first (a broken scenario file is
+    blamed on its own override, not on the next override composed with it), then every other
+    override on top of the group options that compose.
+    """
+    from sim.config import sources
+
+    base = compose(search)  # the defaults, for the allowed keys of the message
+    groups = [ln for ln in lines if sources.is_group(ln.split("=")[0], dirs)]
+    for ln in groups:
+        k, _, v = ln.partition("=")
+        try:
+            compose(search + [ln])
+        except Exception as e1:
+            return _explain(ln, k, v, e1, base, dirs)
+    for ln in lines:
+        if ln in groups:
+            continue
+        k, _, v = ln.partition("=")
+        try:
+            compose(search + groups + [ln])
+        except Exception as e1:
+            return _explain(ln, k, v, e1, compose(search + groups), dirs)
+    return str(exc).strip().splitlines()[0]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,10 +11,18 @@ and running a config, shared with the other front ends, which never import this 
 Hydra task is a thin wrapper around :func:`sim.api.run`. In a sweep each job goes through
 :func:`sim.sweeps.run_job` (skip if complete, record failures), and the command ends with the
 sweep's report: the failed jobs listed, exit status 1 if any.
+
+What is gbsim's own, before Hydra sees the command line: ``--help`` (short: what to type, where
+the config groups are, how to see the config; ``--help-config`` is Hydra's full help with the
+config), ``--version`` (the code version), ``--config-dir``/``-cd`` (a directory of the user's
+own scenario files, also checked before the run; docs/scenarios.md), and Ctrl-C (one line: how
+many jobs of a sweep finished, and that the same command resumes; exit status 130).
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 from pathlib import Path
 
@@ -30,16 +38,101 @@ from sim.progress import SweepProgress
 
 __all__ = ["main"]
 
+log = logging.getLogger("gbsim")
+INTERRUPTED = 130  # the shell's status for a command stopped by Ctrl-C (128 + SIGINT)
+
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def _hydra_app(cfg: DictConfig) -> str | None:
+    from sim.version import version_line
+
     hc = HydraConfig.get()
     out_dir = hc.runtime.output_dir
+    task = list(hc.overrides.task)
     named = scenario(hc.runtime.choices, hc.overrides.task)
+    # The record in <run dir>/gbsim.log (configs/hydra/job_logging/gbsim.yaml).
+    log.info("%s; overrides: %s", version_line(), " ".join(task) or "(none)")
     if hc.mode == RunMode.MULTIRUN:
-        return sweeps.run_job(cfg, Path(out_dir), list(hc.overrides.task), scenario=named)
-    run(cfg, out_dir, scenario=named)
+        status = sweeps.run_job(cfg, Path(out_dir), task, scenario=named)
+        log.info("job %s", status)
+        return status
+    summary = run(cfg, out_dir, scenario=named)
+    log.info("done: %s days, seed %s, wall seconds %s", cfg.days, cfg.seed,
+             summary.get("wall_seconds"))
     return None
+
+
+def _config_dirs(argv: list[str]) -> tuple[list[Path], list[str]]:
+    """The directories given with ``--config-dir``/``-cd``; argv with relative ones made absolute.
+
+    Hydra takes one such directory; it is on the search path after the project's ``configs``.
+    """
+    dirs, out, i = [], [], 0
+    while i < len(argv):
+        a = argv[i]
+        if a in ("--config-dir", "-cd") and i + 1 < len(argv):
+            value, i = argv[i + 1], i + 2
+        elif a.startswith("--config-dir="):
+            value, i = a.partition("=")[2], i + 1
+        else:
+            out.append(a)
+            i += 1
+            continue
+        d = Path(value).expanduser().resolve()
+        if not d.is_dir():
+            raise ConfigError(f"--config-dir {value}: not a directory; give a directory holding "
+                              "config groups, e.g. DIR/experiment/mine.yaml")
+        dirs.append(d)
+        out += ["--config-dir", str(d)]
+    return dirs, out
+
+
+def _with_search_path(overrides: list[str], dirs: list[Path]) -> list[str]:
+    """``overrides`` with one ``hydra.searchpath`` holding the user's and ``--config-dir``'s."""
+    from sim.config.sources import searchpath_overrides
+
+    given = searchpath_overrides(overrides)
+    if not dirs:
+        return overrides
+    items = [f"file://{d}" for d in dirs]
+    for g in given:
+        items += [x.strip().strip("'\"") for x in g.partition("=")[2].strip("[]").split(",")
+                  if x.strip()]
+    rest = [o for o in overrides if o not in given]
+    return [*rest, "hydra.searchpath=[" + ",".join(items) + "]"]
+
+
+def short_help(dirs: list[Path] | None = None) -> str:
+    """``gbsim --help``: what to type, where the config groups are, how to list options."""
+    from sim.config.sources import group_options
+
+    search = [Path(CONFIG_DIR), *(dirs or [])]
+    groups = sorted({p.name for d in search for p in d.iterdir()
+                     if p.is_dir() and p.name != "hydra"})
+    width = max(len(g) for g in groups)
+    lines = [
+        "gbsim: run the group-buying model, one scenario or a sweep.",
+        "",
+        "usage:",
+        "  gbsim [KEY=VALUE ...]                  one run; outputs in outputs/<date>/<time>/",
+        "  gbsim experiment=commission_cut        a named scenario (configs/experiment/*.yaml)",
+        "  gbsim -m incentive.commission_rate=0.05,0.1 'seed=range(1,6)'",
+        "                                         a sweep: every combination, in parallel;",
+        "                                         the same command again resumes it",
+        "  gbsim -cd DIR experiment=mine          your own scenario, DIR/experiment/mine.yaml",
+        "",
+        f"config groups (GROUP=OPTION), files in {CONFIG_DIR}/GROUP/"
+        + (" and " + ", ".join(str(d) for d in dirs) if dirs else "") + ":",
+        *(f"  {g:<{width}}  {', '.join(group_options(g, search))}" for g in groups),
+        "any other value: KEY=VALUE, e.g. days=90 market.consumers=5000 seed=3",
+        "",
+        "  gbsim --cfg job [overrides]   print the config a run would use (to find a KEY)",
+        "  gbsim --help-config           the full help with every default (Hydra's)",
+        "  gbsim --version               the code version",
+        "  gbsim-compare --help          compare two scenarios over seeds",
+        "  docs/scenarios.md             writing scenarios, your own config directory",
+    ]
+    return "\n".join(lines)
 
 
 def _quoted(value: str) -> str:
@@ -81,9 +174,23 @@ def main(argv: list[str] | None = None) -> None:
     A sweep (``-m``) ends with a report of its jobs; exit status 1 if any failed.
     """
     argv = sys.argv[1:] if argv is None else argv
+    if "--version" in argv:
+        from sim.version import version_line
+
+        print(version_line())
+        return
+    try:
+        dirs, argv = _config_dirs(argv)
+    except ConfigError as e:
+        print(f"gbsim: error: {e}", file=sys.stderr)
+        sys.exit(2)
+    if any(a in ("-h", "--help") for a in argv):
+        print(short_help(dirs))
+        return
+    argv = ["--help" if a == "--help-config" else a for a in argv]
     overrides = [a for a in argv if "=" in a and not a.startswith("-")]
     try:
-        check_overrides(overrides)
+        check_overrides(_with_search_path(overrides, dirs))
     except ConfigError as e:
         print(f"gbsim: error: {e}", file=sys.stderr)
         sys.exit(2)
@@ -99,11 +206,27 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(2)
     sys.argv = [sys.argv[0], *argv]
     if sweep_dir is None:
-        _hydra_app()
+        try:
+            _hydra_app()
+        except KeyboardInterrupt:
+            # write_run writes summary.json last: an interrupted run is never taken as complete.
+            print("\ngbsim: interrupted; the run is incomplete (no summary.json)",
+                  file=sys.stderr)
+            sys.exit(INTERRUPTED)
         return
     jobs = sweeps.expected_jobs(overrides)
+    # Jobs in worker processes leave Ctrl-C to this process (sweeps.run_job): one line, below,
+    # instead of a traceback from every worker.
+    os.environ[sweeps.COMMAND_PID_ENV] = str(os.getpid())
     with SweepProgress(sweep_dir, len(jobs)) as progress:
-        _hydra_app()
+        try:
+            _hydra_app()
+        except KeyboardInterrupt:
+            done = sweeps.finished_jobs(sweep_dir, jobs)
+            print(f"\ngbsim: interrupted: {done} of {len(jobs)} jobs finished in {sweep_dir}; "
+                  "run the same command again to resume (finished jobs are skipped)",
+                  file=sys.stderr, flush=True)
+            sys.exit(INTERRUPTED)
     status = sweeps.report(sweep_dir, jobs, since=progress.since)
     if status:
         sys.exit(status)

@@ -9,6 +9,9 @@ directories), and writes into ``DIR/collected/`` (or ``--out``):
   ``summary.json`` (nested groups flattened as ``group.key``).
 * ``runs_by_platform.parquet``: one row per run x platform for the summary's per-platform
   figures (``order_share_last_30_days``, ``cash_final_yuan``): long, never a column per platform.
+* ``--metrics share.entrant@90-150,...``: named metrics (:mod:`sim.metrics`, as
+  ``gbsim-compare`` reads them) as extra columns of ``runs.parquet``; the names are checked
+  against the first run's config before anything is read.
 
 A run is a directory with ``config.yaml`` (or a sweep job's ``job_status.json``); it is complete
 when ``summary.json`` exists (written last) and its ``job_status.json``, if any, does not say it
@@ -29,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import OmegaConf
 
-from sim.outputs import atomic_write
+from sim.outputs import atomic_write, read_overrides
 
 __all__ = ["Collection", "collect", "find_runs", "main", "read_overrides", "write_collection"]
 
@@ -65,14 +68,6 @@ def find_runs(root: Path) -> list[Path]:
 def _natural(p: Path):
     # Job directories are numbered: 2 before 10.
     return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in p.parts]
-
-
-def read_overrides(run_dir: Path) -> list[str]:
-    """The overrides that made this run (Hydra's record, or gbsim-compare's)."""
-    for f in (Path(run_dir) / ".hydra" / "overrides.yaml", Path(run_dir) / "overrides.yaml"):
-        if f.is_file():
-            return [str(x) for x in OmegaConf.to_container(OmegaConf.load(f))]
-    return []
 
 
 def _incomplete_reason(run_dir: Path) -> str | None:
@@ -130,8 +125,13 @@ def _flatten(d: dict, platforms: set[str], prefix: str = "") -> tuple[dict, dict
     return flat, per_platform
 
 
-def collect(root: Path, tables=TABLES) -> Collection:
-    """Gather the complete runs under ``root`` (see the module docstring)."""
+def collect(root: Path, tables=TABLES, metrics=()) -> Collection:
+    """Gather the complete runs under ``root`` (see the module docstring).
+
+    ``metrics``: parsed :class:`sim.metrics.Metric` s, each added as a column of ``runs``.
+    """
+    from sim.metrics import read_metric
+
     root = Path(root)
     groups = _group_names()
     out = Collection()
@@ -150,7 +150,9 @@ def collect(root: Path, tables=TABLES) -> Collection:
         flat, per_platform = _flatten(summary, set(cfg.platforms))
         for k in ident:
             flat.pop(k, None)
-        rows.append({**ident, **flat})
+        cache: dict = {}
+        rows.append({**ident, **flat, **{m.text: read_metric(m, run_dir, cache)
+                                         for m in metrics}})
         names = sorted({p for v in per_platform.values() for p in v})
         for p in names:
             plat_rows.append({**ident, "platform": p,
@@ -202,11 +204,28 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("directory", type=Path, help="a sweep directory (multirun/...)")
     ap.add_argument("--out", type=Path, default=None,
                     help=f"where to write (default: DIRECTORY/{OUT_NAME})")
+    ap.add_argument("--metrics", default="",
+                    help="named metrics to add to runs.parquet, comma-separated, as "
+                         "gbsim-compare reads them: NAME, NAME.PLATFORM, COLUMN@FROM-TO, "
+                         "COLUMN.PLATFORM@FROM-TO (e.g. share.entrant@90-150)")
     args = ap.parse_args(argv)
     if not args.directory.is_dir():
         print(f"gbsim-collect: error: {args.directory}: not a directory", file=sys.stderr)
         sys.exit(2)
-    c = collect(args.directory)
+    metrics = []
+    names = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    if names:
+        from sim.metrics import parse_metric
+
+        configs = [d / "config.yaml" for d in find_runs(args.directory)
+                   if (d / "summary.json").is_file()]
+        try:
+            cfgs = [OmegaConf.load(configs[0])] if configs else []
+            metrics = [parse_metric(m, cfgs) for m in names]
+        except ValueError as e:
+            print(f"gbsim-collect: error: {e}", file=sys.stderr)
+            sys.exit(2)
+    c = collect(args.directory, metrics=metrics)
     for run_dir, why in c.incomplete:
         print(f"gbsim-collect: skipped incomplete run {run_dir}: {why}", file=sys.stderr)
     if c.runs.empty:

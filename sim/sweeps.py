@@ -12,6 +12,9 @@ Ray or Slurm on a cluster), only on the job directories they leave behind:
 * **Failures.** A job that raises is logged with its overrides; its traceback is kept in
   ``job_status.json`` and the sweep goes on. When the sweep ends the command lists the failed
   jobs and exits with status 1.
+* **Ctrl-C.** The command prints one line (how many jobs finished; the same command resumes).
+  Jobs in worker processes ignore Ctrl-C (SIGINT reaches the whole process group): the command
+  stops the workers, so that each does not print its own traceback.
 * **Status.** Every job writes ``job_status.json`` (``ran``, ``skipped`` or ``failed``, with its
   overrides and wall time), atomically, as its last act.
 
@@ -27,6 +30,7 @@ import json
 import logging
 import os
 import re
+import signal
 import sys
 import time
 import traceback
@@ -39,14 +43,16 @@ from sim.api import run
 from sim.outputs import atomic_write
 
 __all__ = [
-    "FAIL_ENV", "STATUS_FILE", "JobRecord", "expected_jobs", "is_complete", "job_status",
-    "report", "run_job", "sweep_dir_for",
+    "COMMAND_PID_ENV", "FAIL_ENV", "STATUS_FILE", "JobRecord", "expected_jobs",
+    "finished_jobs", "is_complete", "job_status", "report", "run_job", "sweep_dir_for",
 ]
 
 log = logging.getLogger(__name__)
 
 STATUS_FILE = "job_status.json"
 FAIL_ENV = "GBSIM_FAIL_JOBS"
+# The process id of the gbsim command, set by it for its workers (they inherit the environment).
+COMMAND_PID_ENV = "GBSIM_COMMAND_PID"
 # Keys that change how a run is shown, not what it computes: ignored when matching configs.
 NOT_MODEL_KEYS = ("progress",)
 
@@ -113,9 +119,25 @@ def _write_status(out_dir: Path, record: dict) -> None:
                  lambda p: p.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n"))
 
 
+def _leave_ctrl_c_to_the_command() -> None:
+    """In a worker process of the command, ignore SIGINT: the command handles Ctrl-C.
+
+    Only in a worker: a job run in the command's own process (the basic launcher) must stay
+    interruptible. The killed job leaves no status record and runs again on resume.
+    """
+    pid = os.environ.get(COMMAND_PID_ENV)
+    if pid is None or pid == str(os.getpid()):
+        return
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread of the worker: nothing to do
+        pass
+
+
 def run_job(cfg: DictConfig, out_dir: Path, overrides: list[str],
             scenario: dict | None = None) -> str:
     """One job of a sweep: skip it if complete, else run it; never raise. Returns the status."""
+    _leave_ctrl_c_to_the_command()
     out_dir = Path(out_dir)
     t0 = time.perf_counter()
     record = {"overrides": list(overrides), "status": "ran"}
@@ -174,6 +196,17 @@ def _job_dirs(sweep_dir: Path) -> dict[frozenset, Path]:
             continue
         found[frozenset(ov)] = f.parent.parent
     return found
+
+
+def finished_jobs(sweep_dir: Path, jobs: list[list[str]]) -> int:
+    """How many of ``jobs`` are finished (ran or skipped) in ``sweep_dir``, this time or before."""
+    dirs = _job_dirs(sweep_dir)
+    n = 0
+    for ov in jobs:
+        d = dirs.get(frozenset(ov))
+        rec = job_status(d) if d is not None else None
+        n += rec is not None and rec.get("status") in ("ran", "skipped")
+    return n
 
 
 def report(sweep_dir: Path, jobs: list[list[str]], since: float | None = None,

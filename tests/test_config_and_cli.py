@@ -1,6 +1,7 @@
 """Every config group composes; bad input fails with one line; a run writes its files."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -57,7 +58,7 @@ def test_each_sweep_value_is_checked():
 
 def _gbsim(*args, cwd):
     return subprocess.run([sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=300, preexec_fn=lambda: os.umask(0o022))
 
 
 @pytest.mark.parametrize("bad", ["market.consumers=-5", "days=0", "market.netwrk=county"])
@@ -76,6 +77,13 @@ def test_cli_run_writes_every_file(tmp_path):
     out = tmp_path / "run"
     r = _gbsim("experiment=smoke", "days=30", "seed=5", f"hydra.run.dir={out}", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
+    # Readable by the group on a shared disk: the umask's mode (022 here), not mkstemp's 0600.
+    for f in [*out.glob("*.parquet"), out / "summary.json", out / "config.yaml",
+              out / "figures" / "overview.png"]:
+        assert f.stat().st_mode & 0o777 == 0o644, f"{f.name}: {oct(f.stat().st_mode & 0o777)}"
+    log = (out / "gbsim.log").read_text()
+    assert "groupbuy-sim" in log and "experiment=smoke days=30 seed=5" in log and "done" in log
+    assert not (out / "cli.log").exists()
     assert "simulation" in r.stdout  # the wall time is printed
     cols = {
         "daily": ["day", "adopters", "adoption_rate", "orders", "gmv_yuan", "active_leaders",
@@ -134,3 +142,92 @@ def test_a_key_no_file_sets_is_a_one_line_error():
         validate(cfg)
 
 
+
+
+# ---------------------------------------------------------------------------------------------
+# scenario files anywhere (issue 31, points 3 and 4)
+
+SCENARIOS = {
+    "mine": "# @package _global_\nincentive:\n  commission_rate: 0.07\n",
+    "typo": "# @package _global_\nincentiv:\n  commission_rate: 0.07\n",
+    "typo_inner": "# @package _global_\nincentive:\n  comission_rate: 0.07\n",
+    "indent": "# @package _global_\nincentive:\n  decay_start_day: 120\n   decay_to_rate: 0.05\n",
+    "no_header": "incentive:\n  commission_rate: 0.07\n",
+    "bad_value": "# @package _global_\ndays: -3\n",
+}
+
+
+@pytest.fixture
+def own_dir(tmp_path):
+    d = tmp_path / "my_configs"
+    (d / "experiment").mkdir(parents=True)
+    for name, text in SCENARIOS.items():
+        (d / "experiment" / f"{name}.yaml").write_text(text)
+    return d
+
+
+def test_a_scenario_file_in_my_own_directory_composes(own_dir):
+    sp = f"hydra.searchpath=[file://{own_dir}]"
+    check_overrides([sp, "experiment=mine"])
+    assert compose([sp, "experiment=mine"]).incentive.commission_rate == 0.07
+
+
+@pytest.mark.parametrize("name,needle", [
+    ("typo", "unknown key 'incentiv' at the top level (did you mean 'incentive'?)"),
+    ("typo_inner", "unknown key 'comission_rate' in 'incentive' (did you mean 'commission_rate'"),
+    ("indent", "line 4, column 17: mapping values are not allowed here"),
+    ("no_header", "no '# @package _global_' line at the top"),
+    ("bad_value", "days=-3: out of range; allowed an integer in [1, 3650] (set in "),
+])
+def test_errors_inside_a_scenario_file_name_the_file_and_the_problem(own_dir, name, needle):
+    f = own_dir / "experiment" / f"{name}.yaml"
+    with pytest.raises(ConfigError) as e:
+        check_overrides([f"hydra.searchpath=[file://{own_dir}]", f"experiment={name}"])
+    msg = str(e.value)
+    assert needle in msg and str(f) in msg and "\n" not in msg, msg
+    assert "no such option" not in msg
+
+
+def test_the_baseline_has_a_name():
+    assert compose(["experiment=none"]) == compose([])
+    with pytest.raises(ConfigError, match=r"experiment=null: .*the baseline: experiment=none"):
+        check_overrides(["experiment=null"])
+
+
+def test_a_sweep_blames_the_override_at_fault():
+    # The unknown option used to be composed with each other override in turn, and the first of
+    # those (seed=1) took the blame.
+    with pytest.raises(ConfigError) as e:
+        check_overrides(["seed=1,2", "days=5", "experiment=smoke,nosuch"])
+    assert str(e.value).startswith("experiment=nosuch: no such option in config group "
+                                   "'experiment'; allowed: bass_dock"), str(e.value)
+
+
+def test_cli_finds_my_scenario_with_config_dir_and_names_a_broken_one(tmp_path, own_dir):
+    r = _gbsim("-cd", str(own_dir), "experiment=typo", cwd=tmp_path)
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.returncode == 2 and len(lines) == 1, r.stderr
+    assert str(own_dir / "experiment" / "typo.yaml") in lines[0] and "'incentiv'" in lines[0]
+    out = tmp_path / "run"
+    r = _gbsim("--config-dir", str(own_dir), "experiment=mine", "days=2",
+               "market.consumers=500", f"hydra.run.dir={out}", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    r = _gbsim(f"hydra.searchpath=[file://{own_dir}]", "experiment=mine", "days=2",
+               "market.consumers=500", f"hydra.run.dir={tmp_path / 'run2'}", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    from omegaconf import OmegaConf
+    for run in (out, tmp_path / "run2"):
+        assert OmegaConf.load(run / "config.yaml").incentive.commission_rate == 0.07
+
+
+def test_help_is_short_and_version_is_the_code_version(tmp_path):
+    r = _gbsim("--help", cwd=tmp_path)
+    assert r.returncode == 0 and len(r.stdout.splitlines()) < 40, r.stdout
+    for needle in ("gbsim -m", "experiment", "--help-config", "--cfg job", CONFIG_DIR, "-cd"):
+        assert needle in r.stdout, needle
+    assert "wom:" not in r.stdout  # the config dump is behind --help-config
+    full = _gbsim("--help-config", cwd=tmp_path)
+    assert full.returncode == 0 and "wom:" in full.stdout
+    from sim.version import version_line
+    v = _gbsim("--version", cwd=tmp_path)
+    assert v.returncode == 0 and v.stdout.strip() == version_line()

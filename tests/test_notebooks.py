@@ -17,6 +17,10 @@ SMALL = {
     "01_tour.ipynb": "HOUSEHOLDS = 1000\nDAYS = 45",
     "02_policy_comparison.ipynb": 'SEEDS = [1, 2, 3]\nCOMMON = ["experiment=smoke", '
                                   '"market.consumers=1000", "days=70"]\nCUT_DAY = 40',
+    # Runs and files in a temporary directory; days 70-99 are after the entrant's entry (day 60).
+    "03_strategist.ipynb": 'import tempfile\nSEEDS = "1-3"\nCOMMON = ["market.consumers=1000", '
+                           '"market.county.compound_size=200", "market.county.village_size=150"]'
+                           '\nDAYS = 100\nWINDOW = "70-99"\nOUT = tempfile.mkdtemp()',
 }
 
 
@@ -46,3 +50,7 @@ def test_notebook_is_clean_and_runs(name, tmp_path):
     if name == "02_policy_comparison.ipynb":
         printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
         assert "identical in 3 of 3 seeds" in printed, "common random numbers before the cut"
+    if name == "03_strategist.ipynb":
+        printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+        assert "unknown key 'coupon_yuan_per_ordr'" in printed, "the typo is named"
+        assert "share.entrant@70-99" in printed and "95% CI" in printed

@@ -2,8 +2,10 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -139,6 +141,52 @@ def test_sweep_lists_a_failure_resumes_and_collects(tmp_path):
                                   tables["daily"])
 
 
+def test_ctrl_c_on_a_sweep_prints_one_line_and_the_same_command_resumes(tmp_path):
+    args = ["-m", "experiment=smoke", "days=120", "seed=1,2,3,4",
+            "hydra.launcher.n_jobs=2"]
+    sweep = sweeps.sweep_dir_for(args[1:], root=tmp_path / "multirun")
+    # A terminal's Ctrl-C: SIGINT to the whole process group (the command and its workers).
+    # SIGINT restored to its default: a shell's background job inherits it ignored.
+    p = subprocess.Popen([sys.executable, "-m", "sim", *args], cwd=tmp_path, text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 300
+    while not list(sweep.glob("*/job_status.json")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os.killpg(p.pid, signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert p.returncode == 130, err
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert "run the same command again to resume" in lines[0]
+    finished = int(lines[0].split("interrupted: ")[1].split(" of 4")[0])
+    assert 1 <= finished < 4, lines[0]
+
+    again = _gbsim(*args, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert f"4 jobs, {4 - finished} ran, {finished} skipped" in again.stderr, again.stderr
+
+
+def test_a_sweep_finds_scenarios_in_my_own_directory(tmp_path):
+    own = tmp_path / "my_configs" / "experiment"
+    own.mkdir(parents=True)
+    (own / "mine.yaml").write_text("# @package _global_\nincentive:\n  commission_rate: 0.07\n")
+    args = ["-m", "-cd", str(own.parent), "experiment=mine,none", "days=3",
+            "market.consumers=500"]
+    r = _gbsim(*args, cwd=tmp_path)
+    assert r.returncode == 0 and "2 jobs, 2 ran" in r.stderr, r.stderr
+    sweep = sweeps.sweep_dir_for(["experiment=mine,none", "days=3", "market.consumers=500"],
+                                 root=tmp_path / "multirun")
+    rates = sorted(OmegaConf.load(d / "config.yaml").incentive.commission_rate
+                   for d in sweep.iterdir() if d.is_dir())
+    assert rates == [0.07, 0.1]
+    # A broken option in a sweep is blamed on itself, not on a neighbouring override.
+    bad = _gbsim("-m", "-cd", str(own.parent), "seed=1,2", "experiment=mine,nosuch",
+                 cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stderr.startswith(
+        "gbsim: error: experiment=nosuch: no such option"), bad.stderr
+
+
 def test_gbsim_collect_command_writes_tables(tmp_path):
     for seed in (4, 5):
         cfg = compose(SMALL + [f"seed={seed}"])
@@ -150,7 +198,12 @@ def test_gbsim_collect_command_writes_tables(tmp_path):
         write_run(out, cfg, tables, {"seed": seed, "x_total": float(seed)})
     (tmp_path / "sweep" / "9").mkdir()
     (tmp_path / "sweep" / "9" / "config.yaml").write_text("seed: 9\n")  # interrupted run
-    r = subprocess.run([sys.executable, "-m", "sim.collect", str(tmp_path / "sweep")],
+    bad = subprocess.run([sys.executable, "-m", "sim.collect", str(tmp_path / "sweep"),
+                          "--metrics", "share.entrnt@2-5"], capture_output=True, text=True,
+                         timeout=300)
+    assert bad.returncode == 2 and "no platform 'entrnt'" in bad.stderr, bad.stderr
+    r = subprocess.run([sys.executable, "-m", "sim.collect", str(tmp_path / "sweep"),
+                        "--metrics", "share.incumbent@2-5,adoption_rate@0-"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert "skipped incomplete run" in r.stderr and "/9" in r.stderr
@@ -159,6 +212,12 @@ def test_gbsim_collect_command_writes_tables(tmp_path):
     assert set(daily["incentive"]) == {"flat"} and len(daily) == 2 * 12
     runs = pd.read_parquet(tmp_path / "sweep" / "collected" / "runs.parquet")
     assert runs[["seed", "x_total"]].values.tolist() == [[4, 4.0], [5, 5.0]]
+    # Named metrics as columns: the window mean of the run's own daily table.
+    plat = pd.read_parquet(tmp_path / "sweep" / "5" / "platforms.parquet")
+    inc = plat[(plat["platform"] == "incumbent") & plat["day"].between(2, 5)]
+    assert runs.loc[runs["seed"] == 5, "share.incumbent@2-5"].item() == pytest.approx(
+        inc["order_share"].mean())
+    assert runs["adoption_rate@0-"].notna().all()
 
 
 # ---------------------------------------------------------------------------------------------
