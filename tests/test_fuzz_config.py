@@ -46,8 +46,11 @@ from tests.schema_fuzz import (
 )
 
 REPO = Path(__file__).resolve().parent.parent
-# What a message says is allowed: a range, a set of choices or keys, a rule, or a type.
+# What a message says is allowed: a range, a set of choices or keys, a rule, or a type. Hydra's
+# own type messages say it by what the value is not ("... is not a ListConfig, list or tuple":
+# a list is wanted), which sim.api passes on as they are.
 ALLOWED = re.compile(r"allowed|must|choose one of|could not be converted to|not a valid|"
+                     r"is not a ListConfig, list or tuple|"
                      r"not a subclass|not in '|give at least|at least one|no supplier|"
                      r"not wired|not a platform|not a segment|not a product")
 
