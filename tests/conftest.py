@@ -34,7 +34,7 @@ schema_fuzz.SCALE = {"ci": 1.0, "nightly": 10.0, "dev": 0.05}.get(PROFILE, 1.0)
 
 
 def pytest_terminal_summary(terminalreporter):
-    if not schema_fuzz.COUNTS:
+    if not (schema_fuzz.COUNTS or schema_fuzz.REPORT):
         return
     tr = terminalreporter
     tr.section(f"property tests (hypothesis profile {PROFILE})")

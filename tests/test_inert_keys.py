@@ -333,6 +333,7 @@ def test_every_numeric_key_moves_a_headline_figure():
             inert.append(rows[-1])
         elif r <= 1 and not exc:
             weak.append(rows[-1])
+    schema_fuzz.count("numeric keys moved to the far end of their range", len(cases))
     schema_fuzz.REPORT.append(f"numeric keys checked for effect: {len(cases)}; bitwise inert "
                               f"and not listed: {len(inert)}; within the paired seed noise: "
                               f"{len(weak)}")
