@@ -164,6 +164,7 @@ def bad_config(draw):
     return cfg, what
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(180))
 @given(bad_config())
 def test_bad_values_are_refused_in_one_line_by_validate(case):
