@@ -183,7 +183,8 @@ def validate(cfg: DictConfig | Config) -> None:
     if len(c.market.segments) == 0:
         raise ConfigError("market.segments: empty; at least one segment is needed")
     for where in ("town", "village"):
-        total = sum(s[f"share_{where}"] for s in c.market.segments.values())
+        # getattr, not s[...]: the model validates the dataclass config it is given too
+        total = sum(getattr(s, f"share_{where}") for s in c.market.segments.values())
         if abs(total - 1.0) > 1e-6:
             raise ConfigError(
                 f"market.segments.*.share_{where}: shares sum to {total:g}; they must sum to 1"
