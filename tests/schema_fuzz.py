@@ -65,7 +65,7 @@ class Leaf:
     lo: float | None
     hi: float | None
     choices: tuple | None
-    default: Any  # the schema's default (MISSING for a factory)
+    default: Any  # the value the YAML gives (the schema states none)
     value: Any  # the composed config's value
 
     @property
@@ -108,9 +108,9 @@ def leaves(cfg, schema=Config, prefix: str = "") -> list[Leaf]:
             continue  # lists of records (wom.scandals): drawn whole, see scandals()
         kind, optional = _kind(tp)
         ch = f.metadata.get("choices")
-        default = f.default if f.default is not dataclasses.MISSING else None
         value = OmegaConf.to_container(node) if isinstance(node, DictConfig | ListConfig) \
             else node
+        default = value  # the schema states no values: the YAML's value is the default
         out.append(Leaf(key, kind, optional, f.metadata.get("lo"), f.metadata.get("hi"),
                         _choice_set(ch) if ch is not None else None, default, value))
     return out
