@@ -31,7 +31,6 @@ each job again (~0.4 s a job against ~0.45 s of simulation for 5,000 households)
 from __future__ import annotations
 
 import argparse
-import copy
 import hashlib
 import json
 import os
@@ -39,6 +38,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,18 +91,38 @@ def _py(v):
     return v
 
 
-def _config(base: DictConfig, values) -> DictConfig:
-    """``base`` with each ``key=value`` set; the keys must exist (no new keys, as ``gbsim``)."""
-    cfg = copy.deepcopy(base)
-    for key, value in values:
-        OmegaConf.update(cfg, key, value, merge=False, force_add=False)
-    return cfg
+@contextmanager
+def _applied(base: DictConfig, values):
+    """``base`` with each ``key=value`` set, restored on exit; read-only meanwhile.
+
+    Copying a composed config costs ~40 ms (OmegaConf's deepcopy), most of a run's overhead:
+    setting a few values and putting them back costs microseconds. The config is read-only
+    while lent out, so a run that tried to change it would fail loudly rather than leak into
+    the next run.
+    """
+    saved = []
+    try:
+        for key, value in values:
+            old = OmegaConf.select(base, key)
+            saved.append((key, OmegaConf.to_container(old) if OmegaConf.is_config(old) else old))
+            OmegaConf.update(base, key, value, merge=False, force_add=False)
+        OmegaConf.set_readonly(base, True)
+        yield base
+    finally:
+        OmegaConf.set_readonly(base, None)
+        for key, old in reversed(saved):
+            OmegaConf.update(base, key, old, merge=False)
 
 
-def _run_key(container: dict) -> str:
-    model = {k: v for k, v in container.items() if k not in NOT_MODEL_KEYS}
-    text = json.dumps(model, sort_keys=True, default=str, ensure_ascii=False)
+def _digest(obj) -> str:
+    text = json.dumps(obj, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def _base_digest(cfg: DictConfig) -> str:
+    """The resolved composed config, display keys left out: a changed YAML, a new key."""
+    container = OmegaConf.to_container(cfg, resolve=True)
+    return _digest({k: v for k, v in container.items() if k not in NOT_MODEL_KEYS})
 
 
 def _check_value(base: DictConfig, key: str, value, where: str) -> None:
@@ -117,7 +137,8 @@ def _check_value(base: DictConfig, key: str, value, where: str) -> None:
                               f"allowed keys: {allowed or '(none)'}")
         node = node[part] if i < len(parts) - 1 else node
     try:
-        _config(base, [(key, value)])
+        with _applied(base, [(key, value)]):
+            pass
     except Exception as e:
         raise ConfigError(f"{where}{key}={value}: {str(e).strip().splitlines()[0]}") from None
 
@@ -146,30 +167,40 @@ def plan(base: Sequence[str] = (), design: pd.DataFrame | None = None, seeds=Non
         raise ConfigError("seeds: the design has a seed column; give the seeds one way only")
     seed_lists = [[int(s)] for s in design["seed"]] if "seed" in design.columns else \
         [[int(s) for s in ((0,) if seeds is None else seeds)]] * len(design)
-    composed: dict[tuple, DictConfig] = {}
+    composed: dict[tuple, tuple[DictConfig, str]] = {}
     ident, tasks, seen = [], [], set()
     for sname, overrides in scen.items():
-        for i, row in design.iterrows():
+        # Row dicts, not iterrows(): a row Series would turn an integer column into floats
+        # when another column holds floats.
+        for i, row in enumerate(design[cols].to_dict("records")):
             where = f"design row {i}{f' (scenario {sname})' if sname else ''}: "
             g = tuple(overrides) + tuple(f"{c}={row[c]}" for c in cols if c in groups)
             vals = tuple((c, _py(row[c])) for c in cols if c not in groups)
+            for c in cols:
+                if c in groups and not (Path(CONFIG_DIR) / c / f"{row[c]}.yaml").is_file():
+                    options = sorted(q.stem for q in (Path(CONFIG_DIR) / c).glob("*.yaml"))
+                    raise ConfigError(f"{where}{c}={row[c]}: no such option in config group "
+                                      f"'{c}'; allowed: {', '.join(options)}")
             if g not in composed:
                 try:
                     check_overrides(list(g))  # gbsim's own check: one line per bad override
                 except ConfigError as e:
                     raise ConfigError(f"{where}{e}") from None
-                composed[g] = compose(list(g))
+                cfg = compose(list(g))
+                composed[g] = cfg, _base_digest(cfg)
+            cfg, digest = composed[g]
             for c, v in vals:
-                _check_value(composed[g], c, v, where)
-            cfg = _config(composed[g], vals)
-            try:
-                validate(cfg)
-            except ConfigError as e:
-                raise ConfigError(f"{where}{e}") from None
-            container = OmegaConf.to_container(cfg, resolve=True)
+                _check_value(cfg, c, v, where)
+            with _applied(cfg, vals):
+                try:
+                    validate(cfg)
+                except ConfigError as e:
+                    raise ConfigError(f"{where}{e}") from None
             for seed in seed_lists[i]:
-                container["seed"] = seed
-                key = _run_key(container)
+                # A run's key: the composed config (its YAML and group choices), the values set
+                # on it, and the seed. The same key, the same run (ODD 10: same seed and config,
+                # the same tables).
+                key = _digest([digest, [[c, v] for c, v in vals], seed])
                 if key in seen:
                     continue  # the same run twice (a repeated design row): run it once
                 seen.add(key)
@@ -186,33 +217,43 @@ def plan(base: Sequence[str] = (), design: pd.DataFrame | None = None, seeds=Non
 # the worker: warm between tasks
 
 
-_BASES: dict[tuple, DictConfig] = {}  # per worker process: each set of group choices composed once
+_BASES: dict[tuple, DictConfig] = {}
+# The worker's CPU clock when its last task ended: a task is charged the CPU spent since then
+# (a fresh worker's first task: its start, imports and kernels too; a warm worker's: only
+# what it did since its last task, in this batch or an earlier one).
+_CPU_MARK = 0.0  # per worker process: each set of group choices composed once
 
 
 def _work(task: Task) -> dict:
     """Run one task in a worker; returns its summary, series and timings (seconds)."""
+    global _CPU_MARK
     from sim.model import GroupBuyingMarket
     from sim.records import summarise
 
     t0 = time.perf_counter()
     if task.groups not in _BASES:
         _BASES[task.groups] = compose(list(task.groups))
-    cfg = _config(_BASES[task.groups], task.values)
-    cfg.seed, cfg.progress = task.seed, False
-    t1 = time.perf_counter()
-    model = GroupBuyingMarket(cfg)
-    t2 = time.perf_counter()
-    model.run()
-    t3 = time.perf_counter()
-    tables = model.recorder.tables()
-    summary = summarise(model, tables)
-    flat, per_platform = _flatten(summary, set(cfg.platforms))
+    values = (*task.values, ("seed", task.seed), ("progress", False))
+    with _applied(_BASES[task.groups], values) as cfg:
+        t1, c1 = time.perf_counter(), time.process_time()
+        model = GroupBuyingMarket(cfg)
+        t2 = time.perf_counter()
+        model.run()
+        t3, c3 = time.perf_counter(), time.process_time()
+        tables = model.recorder.tables()
+        summary = summarise(model, tables)
+        platforms = set(cfg.platforms)
+    flat, per_platform = _flatten(summary, platforms)
     flat.pop("seed", None)
-    t4 = time.perf_counter()
+    t4, c4 = time.perf_counter(), time.process_time()
+    since, _CPU_MARK = c4 - _CPU_MARK, c4
     return {"key": task.key, "flat": flat, "per_platform": per_platform,
             "series": {s: tables[s] for s in task.series},
             "seconds": {"prepare": t1 - t0, "setup": t2 - t1, "simulate": t3 - t2,
-                        "summarise": t4 - t3}, "pid": os.getpid()}
+                        "summarise": t4 - t3},
+            # CPU seconds: what the overhead is measured in when other work shares the cores
+            # (wall clocks then run on for everyone).
+            "cpu": {"since_last": since, "model": c3 - c1}, "pid": os.getpid()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -265,7 +306,19 @@ class Batch:
     plan_seconds: float = 0.0  # composing and validating every row
     model_seconds: float = 0.0  # set-up + simulation inside the workers, summed (runs of this call)
     simulate_seconds: float = 0.0  # simulation only, summed
+    # inside the workers, summed: prepare (compose, set values), setup, simulate, summarise
+    worker_seconds: dict = field(default_factory=dict)
+    model_cpu_seconds: float = 0.0  # CPU seconds of set-up + simulation, summed
+    runner_cpu_seconds: float = 0.0  # CPU seconds of everything else: this process (planning,
+    # the store, the tables) and the workers' lives beyond the model (start, imports, compose,
+    # summaries, pickling)
     out: Path | None = None
+
+    @property
+    def overhead_cpu(self) -> float:
+        """The runner's CPU seconds as a share of the model's: robust to a shared machine."""
+        return self.runner_cpu_seconds / self.model_cpu_seconds if self.model_cpu_seconds \
+            else float("nan")
 
     @property
     def overhead(self) -> float:
@@ -352,7 +405,7 @@ def run_many(base: Sequence[str] = (), design: pd.DataFrame | None = None, seeds
     Raises:
         ConfigError: a bad row, before any run starts (one line: row, key, value, allowed).
     """
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     ident, tasks = plan(base, design, seeds, scenarios=scenarios, series=series)
     t_plan = time.perf_counter() - t0
     workers = workers or os.cpu_count() or 1
@@ -361,7 +414,8 @@ def run_many(base: Sequence[str] = (), design: pd.DataFrame | None = None, seeds
         store = Store(root)
         done = store.finished()
         todo = [t for t in tasks if t.key not in done]
-        model_s = sim_s = 0.0
+        spent: dict[str, float] = {}
+        model_cpu = workers_cpu = 0.0
         if todo:
             config, parallel = _executor(backend, workers)
             from joblib import delayed
@@ -369,8 +423,10 @@ def run_many(base: Sequence[str] = (), design: pd.DataFrame | None = None, seeds
             with config, _bar(len(tasks), len(tasks) - len(todo), progress) as bar:
                 for res in parallel(delayed(_work)(t) for t in todo):
                     store.put(res)  # at once: a finished run is never lost to a kill
-                    model_s += res["seconds"]["setup"] + res["seconds"]["simulate"]
-                    sim_s += res["seconds"]["simulate"]
+                    for k, v in res["seconds"].items():
+                        spent[k] = spent.get(k, 0.0) + v
+                    model_cpu += res["cpu"]["model"]
+                    workers_cpu += res["cpu"]["since_last"]
                     bar.update(1)
         runs, by_platform, tables = _assemble(ident, store, series)
         if out is not None:
@@ -378,10 +434,16 @@ def run_many(base: Sequence[str] = (), design: pd.DataFrame | None = None, seeds
             for name, df in named.items():
                 atomic_write(root / f"{name}.parquet",
                              lambda p, df=df: df.to_parquet(p, index=False))
+    # In sequential mode the tasks ran in this process: their CPU is in both counts.
+    if backend == "sequential" or workers <= 1:
+        workers_cpu = 0.0
+    runner_cpu = time.process_time() - c0 + workers_cpu - model_cpu
     return Batch(runs, by_platform, tables, ran=len(todo), skipped=len(tasks) - len(todo),
                  workers=1 if backend == "sequential" else workers,
                  wall_seconds=time.perf_counter() - t0, plan_seconds=t_plan,
-                 model_seconds=model_s, simulate_seconds=sim_s,
+                 model_seconds=spent.get("setup", 0.0) + spent.get("simulate", 0.0),
+                 simulate_seconds=spent.get("simulate", 0.0), worker_seconds=spent,
+                 model_cpu_seconds=model_cpu, runner_cpu_seconds=runner_cpu,
                  out=Path(out) if out is not None else None)
 
 
