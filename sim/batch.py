@@ -49,6 +49,7 @@ from sim.api import CONFIG_DIR, check_overrides, compose
 from sim.collect import RUN_COLUMN, _flatten  # the flattening of gbsim-collect: same columns
 from sim.config import ConfigError, validate
 from sim.outputs import atomic_write
+from sim.progress import run_bar
 from sim.version import code_version
 
 __all__ = ["BACKENDS", "SERIES", "Batch", "main", "plan", "run_many"]
@@ -86,9 +87,7 @@ def _py(v):
     """A design cell as a plain Python value (OmegaConf rejects numpy scalars)."""
     if hasattr(v, "item") and not isinstance(v, str | bytes):
         return v.item()
-    if isinstance(v, list | tuple):
-        return [_py(x) for x in v]
-    return v
+    return [_py(x) for x in v] if isinstance(v, list | tuple) else v
 
 
 @contextmanager
@@ -125,22 +124,22 @@ def _base_digest(cfg: DictConfig) -> str:
     return _digest({k: v for k, v in container.items() if k not in NOT_MODEL_KEYS})
 
 
-def _check_value(base: DictConfig, key: str, value, where: str) -> None:
-    """One line for a design value that cannot be set: an unknown key or a wrong type."""
-    parts = key.split(".")
-    node = base
-    for i, part in enumerate(parts):
-        if not isinstance(node, DictConfig) or part not in node:
-            at = ".".join(parts[:i]) or "the top level"
-            allowed = ", ".join(map(str, node.keys())) if isinstance(node, DictConfig) else ""
-            raise ConfigError(f"{where}{key}={value}: unknown key '{part}' in {at}; "
-                              f"allowed keys: {allowed or '(none)'}")
-        node = node[part] if i < len(parts) - 1 else node
-    try:
-        with _applied(base, [(key, value)]):
-            pass
-    except Exception as e:
-        raise ConfigError(f"{where}{key}={value}: {str(e).strip().splitlines()[0]}") from None
+def _check_values(base: DictConfig, values, where: str) -> None:
+    """One line for the first value that cannot be set (unknown key, wrong type); on failure."""
+    for key, value in values:
+        parts, node = key.split("."), base
+        for i, part in enumerate(parts):
+            if not isinstance(node, DictConfig) or part not in node:
+                at = ".".join(parts[:i]) or "the top level"
+                allowed = ", ".join(map(str, node.keys())) if isinstance(node, DictConfig) else ""
+                raise ConfigError(f"{where}{key}={value}: unknown key '{part}' in {at}; "
+                                  f"allowed keys: {allowed or '(none)'}")
+            node = node[part]
+        try:
+            with _applied(base, [(key, value)]):
+                pass
+        except Exception as e:
+            raise ConfigError(f"{where}{key}={value}: {str(e).strip().splitlines()[0]}") from None
 
 
 def plan(base: Sequence[str] = (), design: pd.DataFrame | None = None, seeds=None, *,
@@ -189,13 +188,14 @@ def plan(base: Sequence[str] = (), design: pd.DataFrame | None = None, seeds=Non
                 cfg = compose(list(g))
                 composed[g] = cfg, _base_digest(cfg)
             cfg, digest = composed[g]
-            for c, v in vals:
-                _check_value(cfg, c, v, where)
-            with _applied(cfg, vals):
-                try:
+            try:
+                with _applied(cfg, vals):
                     validate(cfg)
-                except ConfigError as e:
-                    raise ConfigError(f"{where}{e}") from None
+            except ConfigError as e:
+                raise ConfigError(f"{where}{e}") from None
+            except Exception:  # OmegaConf's: an unknown key, a value of the wrong type
+                _check_values(cfg, vals, where)
+                raise
             for seed in seed_lists[i]:
                 # A run's key: the composed config (its YAML and group choices), the values set
                 # on it, and the seed. The same key, the same run (ODD 10: same seed and config,
@@ -253,7 +253,8 @@ def _work(task: Task) -> dict:
                         "summarise": t4 - t3},
             # CPU seconds: what the overhead is measured in when other work shares the cores
             # (wall clocks then run on for everyone).
-            "cpu": {"since_last": since, "model": c3 - c1}, "pid": os.getpid()}
+            "cpu": {"since_last": since, "model": c3 - c1, "summary": c4 - c3},
+            "pid": os.getpid()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -304,14 +305,17 @@ class Batch:
     workers: int = 1
     wall_seconds: float = 0.0  # the call, planning and writing included
     plan_seconds: float = 0.0  # composing and validating every row
-    model_seconds: float = 0.0  # set-up + simulation inside the workers, summed (runs of this call)
-    simulate_seconds: float = 0.0  # simulation only, summed
-    # inside the workers, summed: prepare (compose, set values), setup, simulate, summarise
+    # Seconds inside the workers, summed over this call's runs: wall clock (prepare: compose
+    # and set values; setup; simulate; summarise) and CPU. Model = set-up + simulation;
+    # summary = the run's tables and summary (sim.records, paid by every run, gbsim's too);
+    # runner = the rest: this process (plan, store, tables) and the workers' start, imports,
+    # composing, pickling.
+    model_seconds: float = 0.0
+    simulate_seconds: float = 0.0
     worker_seconds: dict = field(default_factory=dict)
-    model_cpu_seconds: float = 0.0  # CPU seconds of set-up + simulation, summed
-    runner_cpu_seconds: float = 0.0  # CPU seconds of everything else: this process (planning,
-    # the store, the tables) and the workers' lives beyond the model (start, imports, compose,
-    # summaries, pickling)
+    model_cpu_seconds: float = 0.0
+    summary_cpu_seconds: float = 0.0
+    runner_cpu_seconds: float = 0.0
     out: Path | None = None
 
     @property
@@ -347,14 +351,6 @@ def _executor(backend: str, workers: int):
     # the stamps; the workers are loky's reusable ones, warm from one call to the next.
     return (parallel_config(backend="loky", n_jobs=workers),
             Parallel(batch_size=1, return_as="generator_unordered"))
-
-
-def _bar(total: int, initial: int, enabled: bool | None):
-    from tqdm import tqdm
-
-    on = sys.stderr.isatty() if enabled is None else enabled
-    return tqdm(total=total, initial=initial, desc="batch", unit="run", file=sys.stderr,
-                disable=not on)
 
 
 def _assemble(ident: pd.DataFrame, store: Store, series: Sequence[str]):
@@ -415,17 +411,18 @@ def run_many(base: Sequence[str] = (), design: pd.DataFrame | None = None, seeds
         done = store.finished()
         todo = [t for t in tasks if t.key not in done]
         spent: dict[str, float] = {}
-        model_cpu = workers_cpu = 0.0
+        model_cpu = workers_cpu = summary_cpu = 0.0
         if todo:
             config, parallel = _executor(backend, workers)
             from joblib import delayed
 
-            with config, _bar(len(tasks), len(tasks) - len(todo), progress) as bar:
+            with config, run_bar(len(tasks), len(tasks) - len(todo), progress) as bar:
                 for res in parallel(delayed(_work)(t) for t in todo):
                     store.put(res)  # at once: a finished run is never lost to a kill
                     for k, v in res["seconds"].items():
                         spent[k] = spent.get(k, 0.0) + v
                     model_cpu += res["cpu"]["model"]
+                    summary_cpu += res["cpu"]["summary"]
                     workers_cpu += res["cpu"]["since_last"]
                     bar.update(1)
         runs, by_platform, tables = _assemble(ident, store, series)
@@ -437,43 +434,29 @@ def run_many(base: Sequence[str] = (), design: pd.DataFrame | None = None, seeds
     # In sequential mode the tasks ran in this process: their CPU is in both counts.
     if backend == "sequential" or workers <= 1:
         workers_cpu = 0.0
-    runner_cpu = time.process_time() - c0 + workers_cpu - model_cpu
+    runner_cpu = time.process_time() - c0 + workers_cpu - model_cpu - summary_cpu
     return Batch(runs, by_platform, tables, ran=len(todo), skipped=len(tasks) - len(todo),
                  workers=1 if backend == "sequential" else workers,
                  wall_seconds=time.perf_counter() - t0, plan_seconds=t_plan,
                  model_seconds=spent.get("setup", 0.0) + spent.get("simulate", 0.0),
                  simulate_seconds=spent.get("simulate", 0.0), worker_seconds=spent,
-                 model_cpu_seconds=model_cpu, runner_cpu_seconds=runner_cpu,
-                 out=Path(out) if out is not None else None)
+                 model_cpu_seconds=model_cpu, summary_cpu_seconds=summary_cpu,
+                 runner_cpu_seconds=runner_cpu, out=Path(out) if out is not None else None)
 
 
 # ---------------------------------------------------------------------------------------------
 # the command
 
-
-def _read_design(path: Path) -> pd.DataFrame:
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    if path.suffix == ".csv":
-        return pd.read_csv(path)
-    raise ConfigError(f"--design {path}: not allowed; give a .csv or .parquet table")
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``gbsim-batch``."""
     ap = argparse.ArgumentParser(
         prog="gbsim-batch",
-        description="Run a design (parameter sets x seeds) on warm worker processes; resumable. "
-                    "Writes OUT/runs.parquet (one row per run, the schema of gbsim-collect), "
-                    "OUT/runs_by_platform.parquet and the chosen series.",
-        epilog="example: gbsim-batch --out batch/lhs50 --sample default --n 50 --seeds 0 1 2 "
-               "market.consumers=5000")
+        description="Run a design (parameter sets x seeds) on warm workers, resumably, into "
+                    "OUT/runs.parquet (gbsim-collect's schema) and chosen series (docs/batch.md)")
     ap.add_argument("overrides", nargs="*", help="overrides every run shares (as for gbsim)")
-    ap.add_argument("--out", type=Path, required=True,
-                    help="the batch directory (run the same command again to resume)")
+    ap.add_argument("--out", type=Path, required=True, help="the batch directory (again: resume)")
     src = ap.add_mutually_exclusive_group()
-    src.add_argument("--design", type=Path, help="a design table (.csv or .parquet): columns "
-                     "are config keys or groups (and optionally seed)")
+    src.add_argument("--design", type=Path, help="a .csv or .parquet table: config keys, groups")
     src.add_argument("--sample", metavar="REGISTRY",
                      help="sample the design from configs/uncertainty/REGISTRY.yaml")
     ap.add_argument("--method", default="lhs", help="sampler: lhs, sobol or morris (SALib)")
@@ -481,8 +464,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--sample-seed", type=int, default=0, help="the sampler's seed")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0], help="model seeds per row")
     ap.add_argument("--scenario", nargs=2, action="append", metavar=("NAME", "OVERRIDES"),
-                    help="a paired scenario: every row and seed runs under each "
-                         "(e.g. --scenario A incentive=flat --scenario B incentive=tiered)")
+                    help="paired: --scenario A incentive=flat --scenario B incentive=tiered")
     ap.add_argument("--series", nargs="*", default=[], help=f"tables to keep: {', '.join(SERIES)}")
     ap.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
     ap.add_argument("--backend", default="loky", help=f"one of {', '.join(BACKENDS)}")
@@ -494,7 +476,10 @@ def main(argv: list[str] | None = None) -> None:
             reg = uncertainty.load(args.sample, base=args.overrides)
             design = uncertainty.sample(reg, args.method, args.n, seed=args.sample_seed)
         else:
-            design = _read_design(args.design) if args.design else None
+            readers = {".csv": pd.read_csv, ".parquet": pd.read_parquet}
+            if args.design and args.design.suffix not in readers:
+                raise ConfigError(f"--design {args.design}: give a .csv or .parquet table")
+            design = readers[args.design.suffix](args.design) if args.design else None
         scenarios = {name: ov.split() for name, ov in args.scenario} if args.scenario else None
         seeds = None if design is not None and "seed" in design.columns else args.seeds
         b = run_many(args.overrides, design, seeds, scenarios=scenarios, out=args.out,
@@ -503,8 +488,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"gbsim-batch: error: {e}", file=sys.stderr)
         sys.exit(2)
     print(f"gbsim-batch: {b.ran + b.skipped} runs ({b.ran} ran, {b.skipped} already done) in "
-          f"{b.wall_seconds:.1f} s on {b.workers} workers; model time {b.model_seconds:.1f} s, "
-          f"runner overhead {b.overhead:.0%} of it" if b.ran else
+          f"{b.wall_seconds:.1f} s on {b.workers} workers; the runner's CPU "
+          f"{b.overhead_cpu:.0%} of the model's" if b.ran else
           f"gbsim-batch: {b.skipped} runs, all already done")
     for name in ("runs", "runs_by_platform", *args.series):
         print(f"  {args.out / (name + '.parquet')}")
