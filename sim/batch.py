@@ -1,31 +1,25 @@
 """Many runs, fast: a design of parameter sets x seeds on warm worker processes (``gbsim-batch``).
 
-A strategist asks "does B beat A across what we do not know?": thousands of runs. A ``gbsim``
-process per run spends most of its time starting up, and a Hydra multirun composes and checks
-each job again (~0.4 s a job against ~0.45 s of simulation for 5,000 households). Here:
+"Does B beat A across what we do not know?" takes thousands of runs; a ``gbsim`` process or a
+Hydra multirun job spends ~0.4 s starting, composing and checking, against ~0.45 s of simulation
+for 5,000 households. Here (docs/batch.md):
 
-* **A design** is a table (a DataFrame) whose columns are config keys (``choice.habit``) or
-  config groups (``incentive``) and whose rows are parameter sets; each row runs once per seed
-  (or the design has its own ``seed`` column). ``scenarios={"A": [...], "B": [...]}`` runs every
-  row and seed under each scenario's overrides: a paired design in one call (common random
-  numbers, ODD 4: A's and B's runs of a seed share their random numbers).
-* **Checked first.** Every row's config is built and validated (:func:`sim.config.validate`, the
-  check of ``gbsim``; the base and scenario overrides through :func:`sim.api.check_overrides`)
-  before any run starts; a bad row stops the batch with one line naming the row, the key, the
-  value and what is allowed.
-* **Composed once.** Hydra composes each distinct set of group choices once per process; a
-  row's values are then set on a copy with OmegaConf. Workers are joblib's reusable (loky)
-  processes: they stay warm across tasks, their compiled kernels loaded once.
-  ``backend="ray"`` sends the same tasks to a Ray cluster through joblib's Ray backend.
-* **Resumable.** A run is keyed by a hash of its resolved config (seed included). Each finished
-  run is stored at once under ``OUT/rows/``: its series first, then ``<key>.json`` (its summary),
-  written atomically and last: the completion stamp. Running the same call again skips every
-  stamped run, so a killed batch loses only the runs in flight and redoes none that finished.
-* **Tidy results.** ``OUT/runs.parquet`` has the schema of ``gbsim-collect``'s: ``run`` (the
-  key), the design columns (and ``scenario``), ``seed``, the summary's scalars flattened as
-  ``group.key``, and ``code_version.*`` (:func:`sim.version.code_version`). Per-platform figures
-  go to ``runs_by_platform.parquet``; the chosen series (``series=("daily",)``) to
-  ``<table>.parquet``, long, with the same identifying columns.
+* **A design** is a DataFrame whose columns are config keys (``choice.habit``) or groups
+  (``incentive``); each row runs once per seed (or by its own ``seed`` column), under each of
+  ``scenarios={"A": [...], "B": [...]}`` if given: a paired design, common random numbers (ODD 4).
+* **Checked first.** Every row's config is built and validated (:func:`sim.config.validate`;
+  the base and scenario overrides by :func:`sim.api.check_overrides`) before any run starts; a
+  bad row stops the batch with one line naming the row, the key, the value and what is allowed.
+* **Composed once.** Hydra composes each distinct set of group choices once per process; a row's
+  values are set on it in place with OmegaConf. Workers are joblib's reusable (loky) processes,
+  warm across tasks; ``backend="ray"`` sends the tasks to a Ray cluster (joblib's Ray backend).
+* **Resumable.** A run's key hashes its composed config, values and seed. Each finished run is
+  stored at once under ``OUT/rows/``: its series, then ``<key>.json`` (its summary), written
+  atomically and last: the completion stamp. The same call again skips every stamped run: a
+  killed batch loses only the runs in flight and redoes none that finished.
+* **Tidy results.** ``OUT/runs.parquet`` has ``gbsim-collect``'s schema: ``run`` (the key), the
+  design columns (and ``scenario``), ``seed``, the summary's scalars as ``group.key`` and
+  ``code_version.*``; ``runs_by_platform.parquet``; chosen series (``series=("daily",)``) long.
 """
 
 from __future__ import annotations
@@ -335,16 +329,12 @@ class Batch:
 def _executor(backend: str, workers: int):
     from joblib import Parallel, parallel_config
 
-    if backend not in BACKENDS:
-        raise ConfigError(f"backend={backend}: not allowed; choose one of {', '.join(BACKENDS)}")
     if backend == "ray":
-        try:
-            from ray.util.joblib import register_ray
-        except ImportError:
-            raise ConfigError("backend=ray: Ray is not installed; install the cluster extra "
-                              "(pip install -e '.[cluster]')") from None
-        register_ray()
-        return parallel_config(backend="ray"), Parallel(return_as="generator_unordered")
+        from ray.util.joblib import register_ray
+
+        register_ray()  # joblib's Ray backend: the tasks go to the cluster's workers
+        return (parallel_config(backend="ray", n_jobs=workers),
+                Parallel(return_as="generator_unordered"))
     if backend == "sequential" or workers <= 1:
         return parallel_config(backend="sequential"), Parallel(return_as="generator_unordered")
     # One task at a time: runs take ~0.5 s or more, so batching would only delay the bar and
@@ -402,13 +392,24 @@ def run_many(base: Sequence[str] = (), design: pd.DataFrame | None = None, seeds
         ConfigError: a bad row, before any run starts (one line: row, key, value, allowed).
     """
     t0, c0 = time.perf_counter(), time.process_time()
+    if backend not in BACKENDS:
+        raise ConfigError(f"backend={backend}: not allowed; choose one of {', '.join(BACKENDS)}")
+    if backend == "ray":
+        try:
+            import ray.util.joblib  # noqa: F401
+        except ImportError:
+            raise ConfigError("backend=ray: Ray is not installed; install the cluster extra "
+                              "(pip install -e '.[cluster]')") from None
     ident, tasks = plan(base, design, seeds, scenarios=scenarios, series=series)
     t_plan = time.perf_counter() - t0
-    workers = workers or os.cpu_count() or 1
+    # Ray: every CPU of the cluster (-1) unless told; locally one worker per core.
+    workers = workers or (-1 if backend == "ray" else os.cpu_count() or 1)
     with tempfile.TemporaryDirectory(prefix="gbsim-batch-") as tmp:
         root = Path(out) if out is not None else Path(tmp)
         store = Store(root)
-        done = store.finished()
+        # Finished: stamped, with every series asked for now (an earlier call may not have).
+        done = {k for k in store.finished()
+                if all((store.rows / f"{k}.{s}.parquet").is_file() for s in series)}
         todo = [t for t in tasks if t.key not in done]
         spent: dict[str, float] = {}
         model_cpu = workers_cpu = summary_cpu = 0.0
