@@ -259,3 +259,18 @@ def test_a_sampled_design_passes_the_batch_check():
     ident, tasks = plan(SMALL, d, [0, 1])
     assert len(tasks) == 12 and list(ident.columns[1:-1]) == list(d.columns)
     json.dumps([t.values for t in tasks])  # plain Python values, no numpy scalars
+
+
+def test_the_command_refuses_a_bad_design_in_one_line(tmp_path, capsys):
+    from sim.batch import main
+
+    f = tmp_path / "d.csv"
+    pd.DataFrame({"choice.habit": [1.0, 999.0]}).to_csv(f, index=False)
+    with pytest.raises(SystemExit) as e:
+        main(["--out", str(tmp_path / "o"), "--design", str(f), *SMALL])
+    err = capsys.readouterr().err.strip()
+    assert e.value.code == 2 and err.count("\n") == 0, err
+    assert err.startswith("gbsim-batch: error: design row 1: choice.habit=999.0: out of range")
+    with pytest.raises(SystemExit):
+        main(["--out", str(tmp_path / "o"), "--design", str(tmp_path / "d.txt")])
+    assert "give a .csv or .parquet table" in capsys.readouterr().err
