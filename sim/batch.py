@@ -39,7 +39,7 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from sim.api import CONFIG_DIR, check_overrides, compose
+from sim.api import CONFIG_DIR, check_overrides, compose, compose_scenario
 from sim.collect import RUN_COLUMN, _flatten  # the flattening of gbsim-collect: same columns
 from sim.config import ConfigError, validate
 from sim.outputs import atomic_write
@@ -64,17 +64,15 @@ NOT_MODEL_KEYS = ("progress",)
 class Task:
     """One run as a worker receives it: small, so that it pickles in microseconds."""
 
-    key: str  # hash of the resolved config, seed included (the run's name in the store)
+    key: str  # hash of the composed config, values and seed (the run's name in the store)
     groups: tuple[str, ...]  # the overrides Hydra composes (base, scenario, group columns)
     values: tuple[tuple[str, object], ...]  # key=value set with OmegaConf after composing
     seed: int
     series: tuple[str, ...]
 
 
-def _groups() -> set[str]:
-    # configs/uncertainty holds registries of assumed ranges (sim.uncertainty), not a group.
-    return {p.name for p in Path(CONFIG_DIR).iterdir()
-            if p.is_dir() and p.name not in ("hydra", "uncertainty")}
+def _groups() -> set[str]:  # configs/uncertainty: registries (sim.uncertainty), not a group
+    return {p.name for p in Path(CONFIG_DIR).iterdir() if p.is_dir()} - {"hydra", "uncertainty"}
 
 
 def _py(v):
@@ -160,8 +158,8 @@ def plan(base: Sequence[str] = (), design: pd.DataFrame | None = None, seeds=Non
         raise ConfigError("seeds: the design has a seed column; give the seeds one way only")
     seed_lists = [[int(s)] for s in design["seed"]] if "seed" in design.columns else \
         [[int(s) for s in ((0,) if seeds is None else seeds)]] * len(design)
-    composed: dict[tuple, tuple[DictConfig, str]] = {}
-    ident, tasks, seen = [], [], set()
+    composed: dict[tuple, tuple[DictConfig, str, dict]] = {}
+    ident, tasks, seen, chosen = [], [], set(), {}
     for sname, overrides in scen.items():
         # Row dicts, not iterrows(): a row Series would turn an integer column into floats
         # when another column holds floats.
@@ -179,9 +177,9 @@ def plan(base: Sequence[str] = (), design: pd.DataFrame | None = None, seeds=Non
                     check_overrides(list(g))  # gbsim's own check: one line per bad override
                 except ConfigError as e:
                     raise ConfigError(f"{where}{e}") from None
-                cfg = compose(list(g))
-                composed[g] = cfg, _base_digest(cfg)
-            cfg, digest = composed[g]
+                cfg, named = compose_scenario(list(g))  # and its group choices, as run() records
+                composed[g] = cfg, _base_digest(cfg), named["choices"]
+            cfg, digest, choices = composed[g]
             try:
                 with _applied(cfg, vals):
                     validate(cfg)
@@ -198,13 +196,16 @@ def plan(base: Sequence[str] = (), design: pd.DataFrame | None = None, seeds=Non
                 if key in seen:
                     continue  # the same run twice (a repeated design row): run it once
                 seen.add(key)
+                chosen[key] = choices
                 rec = {RUN_COLUMN: key, **({"scenario": sname} if scenarios else {}),
                        **{c: _py(row[c]) for c in cols}, "seed": seed}
                 ident.append(rec)
                 tasks.append(Task(key, g, vals, seed, tuple(series)))
     if any(not (0 <= t.seed <= 2**32 - 1) for t in tasks):
         raise ConfigError("seed: out of range; allowed an integer in [0, 4294967295]")
-    return pd.DataFrame(ident), tasks
+    table = pd.DataFrame(ident)
+    table.attrs["choices"] = chosen  # each run's group choices: scenario.choices.* columns
+    return table, tasks
 
 
 # ---------------------------------------------------------------------------------------------
@@ -239,6 +240,8 @@ def _work(task: Task) -> dict:
         platforms = set(cfg.platforms)
     flat, per_platform = _flatten(summary, platforms)
     flat.pop("seed", None)
+    flat.update({"wall_seconds.setup": round(t2 - t1, 3),  # as run() records them
+                 "wall_seconds.simulate": round(t3 - t2, 3)})
     t4, c4 = time.perf_counter(), time.process_time()
     since, _CPU_MARK = c4 - _CPU_MARK, c4
     return {"key": task.key, "flat": flat, "per_platform": per_platform,
@@ -251,10 +254,6 @@ def _work(task: Task) -> dict:
             "pid": os.getpid()}
 
 
-# ---------------------------------------------------------------------------------------------
-# the store: one stamp per finished run
-
-
 class Store:
     """Finished runs under ``root/rows``: ``<key>.<table>.parquet`` first, ``<key>.json`` last."""
 
@@ -262,7 +261,7 @@ class Store:
         self.rows = Path(root) / ROWS_DIR
         self.rows.mkdir(parents=True, exist_ok=True)
 
-    def finished(self) -> set[str]:
+    def finished(self) -> set[str]:  # the stamped runs' keys
         return {p.stem for p in self.rows.glob("*.json")}
 
     def put(self, res: dict) -> None:
@@ -279,8 +278,7 @@ class Store:
         return json.loads((self.rows / f"{key}.json").read_text())
 
     def series(self, key: str, name: str) -> pd.DataFrame | None:
-        f = self.rows / f"{key}.{name}.parquet"
-        return pd.read_parquet(f) if f.is_file() else None
+        return pd.read_parquet(f) if (f := self.rows / f"{key}.{name}.parquet").is_file() else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -350,7 +348,8 @@ def _assemble(ident: pd.DataFrame, store: Store, series: Sequence[str]):
         got = store.get(rec[RUN_COLUMN])
         flat = {k: v for k, v in got["flat"].items() if k not in rec}
         ver = {f"code_version.{k}": v for k, v in got["code_version"].items()}
-        rows.append({**rec, **flat, **ver})
+        ch = ident.attrs["choices"][rec[RUN_COLUMN]]
+        rows.append({**rec, **flat, **ver, **{f"scenario.choices.{k}": v for k, v in ch.items()}})
         pp = got["per_platform"]
         for p in sorted({p for v in pp.values() for p in v}):
             plat.append({**rec, "platform": p, **{k: v.get(p) for k, v in pp.items()}})

@@ -274,3 +274,24 @@ def test_the_command_refuses_a_bad_design_in_one_line(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--out", str(tmp_path / "o"), "--design", str(tmp_path / "d.txt")])
     assert "give a .csv or .parquet table" in capsys.readouterr().err
+
+
+def test_runs_have_the_columns_of_gbsim_collect(tmp_path):
+    """runs.parquet has gbsim-collect's columns for the same run (summary.json's figures, code
+    version, the scenario's group choices, wall seconds), and the same values."""
+    from sim.api import compose_scenario, run
+    from sim.collect import collect
+
+    cfg, named = compose_scenario(SMALL + ["incentive=tiered", "seed=0"])
+    run(cfg, tmp_path / "runs" / "r0", quiet=True, scenario=named)
+    want = collect(tmp_path / "runs").runs.iloc[0].drop("run")
+    got = run_many(SMALL, pd.DataFrame({"incentive": ["tiered"]}), seeds=[0],
+                   backend="sequential").runs.iloc[0].drop("run")
+    # the design column, as gbsim-collect gives a sweep's override columns (none here: one run)
+    assert got["incentive"] == "tiered"
+    got = got.drop("incentive")
+    assert set(got.index) == set(want.index), (set(got.index) ^ set(want.index))
+    assert got["scenario.choices.incentive"] == "tiered"
+    same = [k for k in want.index if k.startswith("wall_seconds") or k == "code_version.dirty"
+            or _same(got[k], want[k])]  # wall clocks differ; the tree may change between runs
+    assert len(same) == len(want), [k for k in want.index if k not in same]
