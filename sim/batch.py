@@ -50,7 +50,8 @@ __all__ = ["BACKENDS", "SERIES", "Batch", "main", "plan", "run_many"]
 
 BACKENDS = ("loky", "ray", "sequential")
 # The tables a run records (sim.records.recorder) that can be kept as series, long format.
-SERIES = ("daily", "platforms", "spoilage", "losses", "leaders", "leader_stats", "leader_reviews")
+SERIES = ("daily", "platforms", "spoilage", "losses", "leaders", "leader_stats", "leader_reviews",
+          "households")
 ROWS_DIR = "rows"
 # Keys that change how a run is shown, not what it computes: left out of a run's key.
 NOT_MODEL_KEYS = ("progress",)

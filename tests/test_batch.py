@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from sim.api import run_one
-from sim.batch import ROWS_DIR, plan, run_many
+from sim.batch import ROWS_DIR, SERIES, plan, run_many
 from sim.collect import _flatten
 from sim.config import ConfigError
 from sim.uncertainty import load, sample
@@ -114,6 +114,11 @@ def test_batch_runs_equal_run_one_and_are_tidy(tmp_path):
     assert len(daily) == 2 * 20 and list(daily.columns[:4]) == list(runs.columns[:4])
     by_p = pd.read_parquet(tmp_path / "b" / "runs_by_platform.parquet")
     assert sorted(by_p["platform"].unique()) == ["discounter", "entrant", "incumbent"]
+
+
+def test_every_table_of_a_run_can_be_kept():
+    _, tables = run_one(SMALL, 0)
+    assert set(SERIES) == set(tables), "sim.batch.SERIES must list the recorder's tables"
 
 
 def test_paired_scenarios_share_seeds(tmp_path):
