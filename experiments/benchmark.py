@@ -17,6 +17,17 @@ were redrawn (issue 31's target: at least 10 days a second, redrawn at least twi
 the server's CPU per day. ``--only-dashboard`` measures only that. It needs the viz extra,
 Playwright and Debian's Chromium, and says so if one is missing.
 
+The batch section (issue 24) runs ``--batch-runs`` 5,000-household years through
+:func:`sim.batch.run_many` on ``--batch-workers`` workers (2: the project's machines have 2 cores),
+as a strategist would: a Latin-hypercube design from the uncertainty registry, 3 seeds a point.
+It prints the pace (runs per minute, and the minutes 1,000 runs would take at it) and the
+runner's overhead as a share of model time (set-up + simulation, measured inside the workers),
+in CPU seconds: on a machine shared with other work the wall clocks of every process run on
+while it waits for a core, so a wall-clock ratio there measures the neighbours. The wall-clock
+ratio, ``(workers x wall - model) / model``, is printed too: it holds when the machine is quiet.
+The run's tables and summary (``sim.records``, paid by every run, ``gbsim``'s too) are shown
+apart. Targets: overhead <= 15%, 1,000 runs under 10 minutes.
+
 Results are also written as JSON (with the git commit) to ``experiments/results/benchmark.json``
 so they can be compared across commits.
 
@@ -36,6 +47,7 @@ the machine and its load; the targets are for a 2-core box.
     python experiments/benchmark.py --quick         # a small check (used by the tests)
     python experiments/benchmark.py --repeat 5 --reference-repeat 3   # more runs, medians
     python experiments/benchmark.py --only-dashboard   # the dashboard's days per second
+    python experiments/benchmark.py --only-batch --batch-runs 1000    # the batch pace alone
 """
 
 from __future__ import annotations
@@ -273,6 +285,54 @@ def bench_reference(consumers: int, days: int, seed: int = 0) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
+# the batch runner (issue 24)
+
+
+def bench_batch(runs: int, consumers: int, days: int, workers: int) -> dict:
+    """``runs`` runs of a registry-sampled design (3 seeds a point) through run_many."""
+    from sim.batch import run_many
+    from sim.uncertainty import sample
+
+    seeds = [0, 1, 2]
+    points = max(1, math.ceil(runs / len(seeds)))
+    design = sample("default", "lhs", points, seed=0)
+    # the first `runs` runs: whole points x 3 seeds, the last point with fewer seeds
+    design = design.loc[design.index.repeat(len(seeds))].assign(
+        seed=seeds * points).iloc[:runs].reset_index(drop=True)
+    b = run_many([f"market.consumers={consumers}", f"days={days}"], design, workers=workers,
+                 progress=False)
+    return {"runs": b.ran, "consumers": consumers, "days": days, "workers": b.workers,
+            "wall_s": b.wall_seconds, "plan_s": b.plan_seconds,
+            "runs_per_min": 60.0 * b.ran / b.wall_seconds,
+            "minutes_per_1000": b.wall_seconds / b.ran * 1000 / 60.0,
+            "model_cpu_s": b.model_cpu_seconds, "summary_cpu_s": b.summary_cpu_seconds,
+            "runner_cpu_s": b.runner_cpu_seconds, "overhead_cpu": b.overhead_cpu,
+            "overhead_wall": b.overhead, "worker_s": b.worker_seconds,
+            "load_avg_1min": os.getloadavg()[0]}
+
+
+def _print_batch(r: dict) -> list[dict]:
+    print(f"batch runner ({r['runs']} runs of {r['consumers']:,} households x {r['days']} days, "
+          f"registry LHS design x 3 seeds, {r['workers']} workers; load average "
+          f"{r['load_avg_1min']:.1f}):")
+    print(f"  {r['runs_per_min']:.0f} runs/min ({r['minutes_per_1000']:.1f} min per 1,000 runs); "
+          f"wall {r['wall_s']:.1f} s, of which planning (compose, validate every row) "
+          f"{r['plan_s']:.1f} s")
+    print(f"  runner overhead: {r['overhead_cpu']:.1%} of model time in CPU seconds "
+          f"(runner {r['runner_cpu_s']:.1f} s, model {r['model_cpu_s']:.1f} s); "
+          f"tables and summary {r['summary_cpu_s'] / r['model_cpu_s']:.1%} more; "
+          f"wall-clock ratio {r['overhead_wall']:.1%} (valid on a quiet machine)")
+    out = []
+    if r["consumers"] == 5000 and r["days"] == 365 and r["workers"] == 2:
+        out.append({"target": "batch runner overhead <= 15% of model time (CPU)",
+                    "measured": f"{r['overhead_cpu']:.1%}", "holds": r["overhead_cpu"] <= 0.15})
+        out.append({"target": "1,000 five-thousand-household years < 10 min on 2 workers",
+                    "measured": f"{r['minutes_per_1000']:.1f} min",
+                    "holds": r["minutes_per_1000"] < 10})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 SAME_RULES_PHASES = ("word_of_mouth", "orders")  # the model's phases doing the reference's rules
@@ -465,6 +525,11 @@ def main(argv=None) -> dict:
     ap.add_argument("--dashboard-runs", type=int, default=3)
     ap.add_argument("--only-dashboard", action="store_true",
                     help="measure the dashboard only (days per second in a browser)")
+    ap.add_argument("--batch-runs", type=int, default=60,
+                    help="runs of the batch section (default 60, ~1 min; 0: none)")
+    ap.add_argument("--batch-workers", type=int, default=2)
+    ap.add_argument("--batch-consumers", type=int, default=5000)
+    ap.add_argument("--only-batch", action="store_true", help="the batch section alone")
     ap.add_argument("--one", nargs=3, metavar=("KIND", "N", "DAYS"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     for name in ("repeat", "reference_repeat"):
@@ -487,11 +552,14 @@ def main(argv=None) -> dict:
         args.sizes = sorted({10_000, default_n, 100_000, 1_000_000})
     if args.quick:
         args.sizes, args.days = [1_000, 3_000], 20
+        args.batch_runs, args.batch_consumers = min(args.batch_runs, 4), 1_000
         args.reference_sizes = [1_000]
         args.repeat, args.repeat_max = min(args.repeat, 2), 1_000  # both paths, briefly
     args.reference_days = args.reference_days or args.days
 
     results = {"commit": _git_commit(), "days": args.days, "model": [], "reference": []}
+    if args.only_batch:
+        args.sizes, args.reference_sizes, args.dashboard_seconds = [], [], 0.0
     print(f"groupbuy-sim benchmark (commit {results['commit']}), default scenario, "
           f"{args.days} days")
     print(f"{'households':>11} {'set-up s':>9} {'simulate s':>11} {'wall s':>7} "
@@ -548,6 +616,10 @@ def main(argv=None) -> dict:
         results["dashboard"] = bench_dashboard(args.dashboard_seconds, args.dashboard_runs)
         _print_dashboard(results["dashboard"])
     results["targets"] = _targets(results, default_n, args.days)
+    if args.batch_runs > 0:
+        results["batch"] = bench_batch(args.batch_runs, args.batch_consumers, args.days,
+                                       args.batch_workers)
+        results["targets"] += _print_batch(results["batch"])
     if results["targets"]:
         print("targets (issue 7, on a 2-core machine):")
         for t in results["targets"]:

@@ -12,6 +12,10 @@ another to run a scenario:
 * :func:`run`: one run of a composed config, its outputs written to a directory.
 * :func:`run_one` and :func:`run_seeds`: a scenario (a list of overrides) over seeds, in
   parallel, results in memory and in seed order.
+
+Many runs (a design of parameter sets x seeds, resumable, on warm workers) are
+:func:`sim.batch.run_many`: it builds on this module, so it lives beside it (importing it back
+here would close an import cycle, which ``tests/test_architecture.py`` forbids).
 """
 
 from __future__ import annotations

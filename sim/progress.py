@@ -1,4 +1,4 @@
-"""Progress bars: one over the jobs of a sweep, one over the days of a long run.
+"""Progress bars: one over the jobs of a sweep or the runs of a batch, one over the days of a run.
 
 Both are drawn on stderr with tqdm, and only when stderr is a terminal: logs, CI and notebooks
 stay clean. ``cfg.progress`` chooses for a single run: ``null`` (default) draws the bar on a
@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["SweepProgress", "day_bar"]
+__all__ = ["SweepProgress", "day_bar", "run_bar"]
 
 MONTH_DAYS = 30
 
@@ -51,6 +51,15 @@ def day_bar(total: int, setting: bool | None, desc: str = ""):
             yield bar
     else:
         yield _Lines(total, desc)
+
+
+def run_bar(total: int, initial: int = 0, enabled: bool | None = None):
+    """A bar over a batch's runs (``initial`` already done), drawn by the batch's process."""
+    from tqdm import tqdm
+
+    on = sys.stderr.isatty() if enabled is None else enabled
+    return tqdm(total=total, initial=initial, desc="batch", unit="run", file=sys.stderr,
+                disable=not on)
 
 
 class SweepProgress:

@@ -13,7 +13,9 @@ from sim.api import CONFIG_DIR, check_overrides, compose
 from sim.config import ConfigError, validate
 
 # hydra/ holds launcher presets (Hydra's own config group), not a model component.
-GROUPS = sorted(p.name for p in Path(CONFIG_DIR).iterdir() if p.is_dir() and p.name != "hydra")
+# configs/uncertainty holds registries of assumed ranges (sim.uncertainty), not a config group.
+GROUPS = sorted(p.name for p in Path(CONFIG_DIR).iterdir()
+                if p.is_dir() and p.name not in ("hydra", "uncertainty"))
 OPTIONS = [(g, y.stem) for g in GROUPS for y in sorted(Path(CONFIG_DIR, g).glob("*.yaml"))]
 
 
