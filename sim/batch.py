@@ -73,7 +73,9 @@ class Task:
 
 
 def _groups() -> set[str]:  # configs/uncertainty: registries (sim.uncertainty), not a group
-    return {p.name for p in Path(CONFIG_DIR).iterdir() if p.is_dir()} - {"hydra", "uncertainty"}
+    from sim.config.sources import NOT_GROUPS
+
+    return {p.name for p in Path(CONFIG_DIR).iterdir() if p.is_dir()} - set(NOT_GROUPS)
 
 
 def _py(v):

@@ -104,11 +104,11 @@ def _with_search_path(overrides: list[str], dirs: list[Path]) -> list[str]:
 
 def short_help(dirs: list[Path] | None = None) -> str:
     """``gbsim --help``: what to type, where the config groups are, how to list options."""
-    from sim.config.sources import group_options
+    from sim.config.sources import NOT_GROUPS, group_options
 
     search = [Path(CONFIG_DIR), *(dirs or [])]
     groups = sorted({p.name for d in search for p in d.iterdir()
-                     if p.is_dir() and p.name != "hydra"})
+                     if p.is_dir() and p.name not in NOT_GROUPS})
     width = max(len(g) for g in groups)
     lines = [
         "gbsim: run the group-buying model, one scenario or a sweep.",

@@ -4,7 +4,8 @@
 directories), and writes into ``DIR/collected/`` (or ``--out``):
 
 * ``daily.parquet``: one row per run x day: the run's override columns and ``seed``, then the
-  columns of the run's ``daily`` table. Likewise ``platforms``, ``spoilage`` and ``leaders``.
+  columns of the run's ``daily`` table. Likewise every other table a run writes (``platforms``,
+  ``spoilage``, ``losses``, ``leaders``, ``leader_stats``, ``leader_reviews``, ``households``).
 * ``runs.parquet``: one row per run: override columns, seed and the scalar figures of its
   ``summary.json`` (nested groups flattened as ``group.key``).
 * ``runs_by_platform.parquet``: one row per run x platform for the summary's per-platform
@@ -36,7 +37,8 @@ from sim.outputs import atomic_write, read_overrides
 
 __all__ = ["Collection", "collect", "find_runs", "main", "read_overrides", "write_collection"]
 
-TABLES = ("daily", "platforms", "spoilage", "leaders")
+TABLES = ("daily", "platforms", "spoilage", "losses", "leaders", "leader_stats", "leader_reviews",
+          "households")  # every table a run writes
 OUT_NAME = "collected"
 RUN_COLUMN = "run"  # the run's directory, relative to the collected directory
 
@@ -86,8 +88,9 @@ def _incomplete_reason(run_dir: Path) -> str | None:
 
 def _group_names() -> set[str]:
     from sim.api import CONFIG_DIR
+    from sim.config.sources import NOT_GROUPS
 
-    return {p.name for p in Path(CONFIG_DIR).iterdir() if p.is_dir() and p.name != "hydra"}
+    return {p.name for p in Path(CONFIG_DIR).iterdir() if p.is_dir() and p.name not in NOT_GROUPS}
 
 
 def _override_values(overrides: list[str], cfg, groups: set[str]) -> dict:

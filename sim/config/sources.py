@@ -45,9 +45,14 @@ def search_dirs(lines: list[str]) -> list[Path]:
     return dirs
 
 
+# Directories of configs/ that are not config groups of a run: Hydra's own settings and the
+# uncertainty registry (configs/uncertainty/, read by sim.uncertainty for batch designs).
+NOT_GROUPS = ("hydra", "uncertainty")
+
+
 def is_group(key: str, dirs: list[Path]) -> bool:
     key = key.lstrip("+~")
-    return key != "hydra" and any((d / key).is_dir() for d in dirs)
+    return key not in NOT_GROUPS and any((d / key).is_dir() for d in dirs)
 
 
 def group_options(group: str, dirs: list[Path]) -> list[str]:
