@@ -162,7 +162,7 @@ def plan(base: Sequence[str] = (), design: pd.DataFrame | None = None, seeds=Non
     seed_lists = [[int(s)] for s in design["seed"]] if "seed" in design.columns else \
         [[int(s) for s in ((0,) if seeds is None else seeds)]] * len(design)
     composed: dict[tuple, tuple[DictConfig, str, dict]] = {}
-    ident, tasks, seen, chosen = [], [], set(), {}
+    ident, tasks, seen, listed, chosen = [], [], set(), set(), {}
     for sname, overrides in scen.items():
         # Row dicts, not iterrows(): a row Series would turn an integer column into floats
         # when another column holds floats.
@@ -191,13 +191,17 @@ def plan(base: Sequence[str] = (), design: pd.DataFrame | None = None, seeds=Non
                 # on it, and the seed. The same key, the same run (ODD 10: same seed and config,
                 # the same tables).
                 key = _digest([digest, [[c, v] for c, v in vals], seed])
+                # Each scenario keeps its row even when its run is another's (B changing
+                # nothing A does not, or a design column setting the scenario's key): a paired
+                # table needs both. A repeated design row within a scenario is one row.
+                if (sname, key) not in listed:
+                    listed.add((sname, key))
+                    ident.append({RUN_COLUMN: key, **({"scenario": sname} if scenarios else {}),
+                                  **{c: _py(row[c]) for c in cols}, "seed": seed})
                 if key in seen:
-                    continue  # the same run twice (a repeated design row): run it once
+                    continue  # the same run twice: run it once
                 seen.add(key)
                 chosen[key] = choices
-                rec = {RUN_COLUMN: key, **({"scenario": sname} if scenarios else {}),
-                       **{c: _py(row[c]) for c in cols}, "seed": seed}
-                ident.append(rec)
                 tasks.append(Task(key, g, vals, seed, tuple(series)))
     if any(not (0 <= t.seed <= 2**32 - 1) for t in tasks):
         raise ConfigError("seed: out of range; allowed an integer in [0, 4294967295]")
@@ -401,6 +405,8 @@ def run_many(base: Sequence[str] = (), design: pd.DataFrame | None = None, seeds
     t_plan = time.perf_counter() - t0
     # Ray: every CPU of the cluster (-1) unless told; locally one worker per core.
     workers = workers or (-1 if backend == "ray" else os.cpu_count() or 1)
+    if workers < 0 and backend != "ray":  # joblib's -1: every core
+        workers = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="gbsim-batch-") as tmp:
         root = Path(out) if out is not None else Path(tmp)
         store = Store(root)

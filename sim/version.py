@@ -1,8 +1,8 @@
 """The code version of a run: the package version, the git commit and whether the tree was dirty.
 
-Every run records it (``summary.json``'s ``code_version``, ``config.yaml``'s ``meta``) and
-``gbsim --version`` prints it, so a figure can always be traced to the code that made it. Outside
-a git checkout (an installed wheel) the commit is ``None``.
+Every run records it (``summary.json``'s ``code_version``, the comment lines at the head of
+``config.yaml``) and ``gbsim --version`` prints it, so a figure can always be traced to the code
+that made it. Outside a git checkout (an installed wheel) the commit is ``None``.
 """
 
 from __future__ import annotations

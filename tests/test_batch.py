@@ -134,6 +134,18 @@ def test_paired_scenarios_share_seeds(tmp_path):
     assert not np.array_equal(a_, b_, equal_nan=True), "each scenario's overrides are applied"
 
 
+def test_a_scenario_whose_runs_are_anothers_keeps_its_rows():
+    # B sets what A's design column sets anyway: the same runs, run once, but the paired table
+    # needs a B row for every A row (the plan, no run needed).
+    d = pd.DataFrame({"incentive.commission_rate": [0.08, 0.12]})
+    ident, tasks = plan(SMALL, d, seeds=[1, 2],
+                        scenarios={"A": [], "B": ["incentive.commission_rate=0.10"]})
+    assert ident["scenario"].tolist() == ["A"] * 4 + ["B"] * 4
+    assert len(tasks) == 4, "identical runs run once"
+    assert ident[ident.scenario == "A"]["run"].tolist() == ident[ident.scenario == "B"][
+        "run"].tolist()
+
+
 def test_a_finished_batch_is_not_rerun(tmp_path):
     d = pd.DataFrame({"choice.habit": [0.5, 1.5]})
     first = run_many(SMALL, d, seeds=[0], out=tmp_path / "r", backend="sequential")

@@ -122,7 +122,7 @@ def _order(rec, last, i, j, d):
 def test_overlap_and_repurchase_from_last_order_days():
     # 4 households, 2 platforms; the recorder needs only day_last_order_p and the orders.
     last = np.full((4, 2), -1, np.int32)
-    model = SimpleNamespace(consumers=SimpleNamespace(day_last_order_p=last))
+    model = SimpleNamespace(consumers=SimpleNamespace(day_last_order_p=last, n=len(last)))
     rec = Recorder(model)
     orders = {5: [(0, 0)], 6: [(0, 1)], 10: [(1, 0)], 20: [(2, 1)], 40: [(1, 0)]}
     for d in range(0, 55):
