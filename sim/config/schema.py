@@ -5,11 +5,11 @@ valid range or choices are in the field metadata (``lo``, ``hi``, ``choices``). 
 no values: each value is stated once, with its source, in the YAML files under ``configs/`` (a
 group's options extend a base option, e.g. ``incentive/flat``, and state only what they
 change), and a key that no file sets is a one-line error of :func:`sim.config.validate`. The
-exceptions, which no YAML file states: a scandal entry's parts and ``progress`` (the bar). Unless a YAML comment cites a
-source, a number is a modelling assumption to sweep. Choices of strategies (network preset,
-pricing rule, incentive scheme, subsidy schedule, ...) are names in the project's own registries
-(checked by :mod:`sim.config.validate`), never dotted import paths: a config from a colleague
-cannot run code.
+exceptions, which no YAML file states: a scandal entry's parts and ``progress`` (the bar).
+Unless a YAML comment cites a source, a number is a modelling assumption to sweep. Choices of
+strategies (network preset, pricing rule, incentive scheme, subsidy schedule, ...) are names in
+the project's own registries (checked by :mod:`sim.config.validate`), never dotted import paths:
+a config from a colleague cannot run code.
 """
 
 from __future__ import annotations
