@@ -5,10 +5,12 @@
 #   make dashboard  set up, then serve the live dashboard on http://127.0.0.1:8765/ (PORT=...)
 #   make lab    set up (with JupyterLab, the notebooks extra), then open notebooks/ in JupyterLab
 #               on 127.0.0.1:8888 (LAB_PORT=...; JupyterLab prints the address with its token)
-#   make bench  set up, then the benchmark (model speed at growing sizes, the dashboard's days per
-#               second in a browser); ARGS=--only-dashboard for the dashboard alone
-#   make figures  set up, then run every experiments/*.py (each regenerates its figures);
-#                 QUICK=1 passes --quick (few seeds, small market)
+#   make bench  set up, then the benchmark (model speed at growing sizes, the batch runner's pace,
+#               the dashboard's days per second in a browser); ARGS=--only-dashboard or
+#               --only-batch for one part
+#   make figures  set up, then run every experiments/*.py (each regenerates its figures) and
+#                 rewrite their outputs in docs/results.md; QUICK=1 passes --quick (few seeds,
+#                 small market) and leaves docs/results.md alone
 #   make validate  set up, then the validation scorecard (ODD 8 facts, analytic docks)
 SHELL := /bin/bash
 VENV := .venv
