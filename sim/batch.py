@@ -1,8 +1,7 @@
 """Many runs, fast: a design of parameter sets x seeds on warm worker processes (``gbsim-batch``).
 
-"Does B beat A across what we do not know?" takes thousands of runs; a ``gbsim`` process or a
-Hydra multirun job spends ~0.4 s starting, composing and checking, against ~0.45 s of simulation
-for 5,000 households. Here (docs/batch.md):
+"Does B beat A across what we do not know?" takes thousands of runs, and a ``gbsim`` process
+spends about as long starting and composing as a small run simulates. Here (docs/batch.md):
 
 * **A design** is a DataFrame whose columns are config keys (``choice.habit``) or groups
   (``incentive``); each row runs once per seed (or by its own ``seed`` column), under each of
@@ -191,9 +190,8 @@ def plan(base: Sequence[str] = (), design: pd.DataFrame | None = None, seeds=Non
                 # on it, and the seed. The same key, the same run (ODD 10: same seed and config,
                 # the same tables).
                 key = _digest([digest, [[c, v] for c, v in vals], seed])
-                # Each scenario keeps its row even when its run is another's (B changing
-                # nothing A does not, or a design column setting the scenario's key): a paired
-                # table needs both. A repeated design row within a scenario is one row.
+                # A scenario keeps its rows when its runs are another's (a paired table needs
+                # both); a repeated design row within a scenario is one row.
                 if (sname, key) not in listed:
                     listed.add((sname, key))
                     ident.append({RUN_COLUMN: key, **({"scenario": sname} if scenarios else {}),
@@ -419,7 +417,6 @@ def run_many(base: Sequence[str] = (), design: pd.DataFrame | None = None, seeds
         if todo:
             config, parallel = _executor(backend, workers)
             from joblib import delayed
-
             with config, run_bar(len(tasks), len(tasks) - len(todo), progress) as bar:
                 for res in parallel(delayed(_work)(t) for t in todo):
                     store.put(res)  # at once: a finished run is never lost to a kill
@@ -495,8 +492,8 @@ def main(argv: list[str] | None = None) -> None:
           f"{b.wall_seconds:.1f} s on {b.workers} workers; the runner's CPU "
           f"{b.overhead_cpu:.0%} of the model's" if b.ran else
           f"gbsim-batch: {b.skipped} runs, all already done")
-    for name in ("runs", "runs_by_platform", *args.series):
-        print(f"  {args.out / (name + '.parquet')}")
+    print("\n".join(f"  {p}" for n in ("runs", "runs_by_platform", *args.series)
+                     if (p := args.out / f"{n}.parquet").is_file()))  # what was written
 
 
 if __name__ == "__main__":

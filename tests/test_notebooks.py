@@ -11,8 +11,9 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 # Smaller than the notebooks' own sizes: the cell after the "parameters" cell overrides them
 # (papermill's convention), so the test runs every cell in seconds.
-# A cell draws a figure if it makes one: the project's figures.subplots, or pyplot directly.
-DRAWS = re.compile(r"\bsubplots\(|\bplt\.")
+# A cell draws a figure if it makes one (the project's figures.subplots, or pyplot directly) or
+# shows a saved one (IPython's Image: the strategist's notebook shows gbsim-compare's PNG).
+DRAWS = re.compile(r"\bsubplots\(|\bplt\.|\bImage\(")
 SMALL = {
     "01_tour.ipynb": "HOUSEHOLDS = 1000\nDAYS = 45",
     "02_policy_comparison.ipynb": 'SEEDS = [1, 2, 3]\nCOMMON = ["experiment=smoke", '
