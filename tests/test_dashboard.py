@@ -350,7 +350,16 @@ def test_dashboard_in_a_real_browser(dashboard_server, tmp_path):
                                         timeout=2 * wait_ms)
             page.get_by_role("button", name="❚❚").click()  # pause
             expect(page.get_by_role("button", name="▶")).to_be_visible(timeout=wait_ms)
+            # A step in flight when Pause was pressed may still land, and the page shows it at
+            # its next redraw (<= 1/8 s): wait until the day holds for half a second. Were the
+            # model still playing (~17 days a second) it would never hold, and the check after
+            # the sleep below fails.
             played_to = _day(page)
+            for _ in range(20):
+                time.sleep(0.5)
+                if (now := _day(page)) == played_to:
+                    break
+                played_to = now
             assert played_to >= 20, f"play advanced the model to day {played_to} only"
             expect(page.locator(".gbsim-charts-day")).to_contain_text(f"day {played_to}",
                                                                       timeout=wait_ms)
