@@ -121,6 +121,7 @@ def test_every_table_of_a_run_can_be_kept():
     assert set(SERIES) == set(tables), "sim.batch.SERIES must list the recorder's tables"
 
 
+@pytest.mark.slow
 def test_paired_scenarios_share_seeds(tmp_path):
     a, b_ = ["incentive.commission_rate=0.10"], ["incentive.commission_rate=0.06"]
     b = run_many(SMALL, None, seeds=[5, 6], scenarios={"A": a, "B": b_},

@@ -18,6 +18,7 @@ SMOKE_MARKET = ["market.consumers=2000", "market.county.compound_size=200",
                 "market.county.village_size=150"]
 
 
+@pytest.mark.slow
 def test_paired_interval_is_narrower_on_the_default_pair(tmp_path, capsys):
     out = tmp_path / "cmp"
     compare.main([*SMALL, "--seeds", "1-4", "--out", str(out), "--workers", "2"])

@@ -205,6 +205,7 @@ def test_a_sweep_blames_the_override_at_fault():
                                    "'experiment'; allowed: bass_dock"), str(e.value)
 
 
+@pytest.mark.slow
 def test_cli_finds_my_scenario_with_config_dir_and_names_a_broken_one(tmp_path, own_dir):
     r = _gbsim("-cd", str(own_dir), "experiment=typo", cwd=tmp_path)
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
@@ -222,6 +223,7 @@ def test_cli_finds_my_scenario_with_config_dir_and_names_a_broken_one(tmp_path, 
         assert OmegaConf.load(run / "config.yaml").incentive.commission_rate == 0.07
 
 
+@pytest.mark.slow
 def test_help_is_short_and_version_is_the_code_version(tmp_path):
     r = _gbsim("--help", cwd=tmp_path)
     assert r.returncode == 0 and len(r.stdout.splitlines()) < 40, r.stdout

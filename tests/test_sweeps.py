@@ -94,6 +94,7 @@ def test_sweep_progress_counts_fresh_job_records(tmp_path):
 # a real multirun
 
 
+@pytest.mark.slow
 def test_sweep_lists_a_failure_resumes_and_collects(tmp_path):
     # One sweep, two calls (each call costs seconds of process start-up): the first with an
     # injected failure, the second retries it and skips the complete jobs.
@@ -141,6 +142,7 @@ def test_sweep_lists_a_failure_resumes_and_collects(tmp_path):
                                   tables["daily"])
 
 
+@pytest.mark.slow
 def test_ctrl_c_on_a_sweep_prints_one_line_and_the_same_command_resumes(tmp_path):
     args = ["-m", "experiment=smoke", "days=120", "seed=1,2,3,4",
             "hydra.launcher.n_jobs=2"]
@@ -167,6 +169,7 @@ def test_ctrl_c_on_a_sweep_prints_one_line_and_the_same_command_resumes(tmp_path
     assert f"4 jobs, {4 - finished} ran, {finished} skipped" in again.stderr, again.stderr
 
 
+@pytest.mark.slow
 def test_a_sweep_finds_scenarios_in_my_own_directory(tmp_path):
     own = tmp_path / "my_configs" / "experiment"
     own.mkdir(parents=True)
@@ -187,6 +190,7 @@ def test_a_sweep_finds_scenarios_in_my_own_directory(tmp_path):
         "gbsim: error: experiment=nosuch: no such option"), bad.stderr
 
 
+@pytest.mark.slow
 def test_gbsim_collect_command_writes_tables(tmp_path):
     for seed in (4, 5):
         cfg = compose(SMALL + [f"seed={seed}"])
