@@ -366,15 +366,6 @@ def lattice_1d_process(n: int, p: float, q: float, days: int, reps: int, rng) ->
     return out
 
 
-def bass_curve(p: float, q: float, days: int) -> np.ndarray:
-    """The discrete Bass recursion F(t+1) = F + (p + qF)(1 - F), F(0) = 0 (Bass 1969)."""
-    f, out = 0.0, np.zeros(days)
-    for t in range(days):
-        f = f + (p + q * f) * (1 - f)
-        out[t] = f
-    return out
-
-
 # A dock holds when the model's 5-seed mean stays within Z_DOCK standard errors of the reference
 # on every day (plus a floor): with ~100 correlated days a 4-SE band keeps the false alarm rate
 # of a correct model small, and is still far narrower than the gaps a wrong formula makes.
@@ -390,7 +381,7 @@ def dock_bass(seeds, households, days) -> dict:
     gap = np.abs(f.mean(axis=0) - ref.mean(axis=0))
     allowed = Z_DOCK * se + DOCK_FLOOR
     ok = bool(np.all(gap <= allowed))
-    rec = np.abs(f.mean(axis=0) - bass_curve(DOCK_P, DOCK_Q, days)).max()
+    rec = np.abs(f.mean(axis=0) - v.bass_curve(DOCK_P, DOCK_Q, days)).max()
     return {"dock": "Bass, complete graph", "holds": ok,
             "detail": f"p={DOCK_P}, q={DOCK_Q}, N={households}: max |model - exact finite-N| "
                       f"{gap.max():.4f} (allowed {float(allowed[gap.argmax()]):.4f}); "
@@ -404,7 +395,7 @@ def dock_fibich_gibori(seeds, households, days) -> dict:
     f = bass_runs(seeds, households, days, ["market=small_world"])
     rng = np.random.default_rng(20232)
     low = lattice_1d_process(households, DOCK_P, DOCK_Q, days, 20, rng)
-    high = bass_curve(DOCK_P, DOCK_Q, days)
+    high = v.bass_curve(DOCK_P, DOCK_Q, days)
     mean = f.mean(axis=0)
     se = f.std(axis=0, ddof=1) / np.sqrt(len(seeds)) if len(seeds) > 1 else 0.0
     tol = Z_DOCK * se + DOCK_FLOOR

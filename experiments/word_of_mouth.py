@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sim import figures  # noqa: E402
 from sim.api import run_seeds  # noqa: E402
 from sim.study import paired_difference  # noqa: E402
+from sim.validation import bass_curve  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "figures" / "word_of_mouth"
 NETWORKS = ["complete", "small_world", "county", "village_cluster"]
@@ -42,15 +43,6 @@ WORKERS: int | None = None  # None: one process per core; --quick runs in this p
 
 def run_seeds_w(overrides, seeds):
     return run_seeds(overrides, seeds, workers=WORKERS)
-
-
-def bass_curve(p: float, q: float, days: int) -> np.ndarray:
-    """The discrete Bass recursion F(t+1) = F + (p + qF)(1 - F), F(0) = 0 (Bass 1969)."""
-    f, out = 0.0, np.zeros(days)
-    for t in range(days):
-        f = f + (p + q * f) * (1 - f)
-        out[t] = f
-    return out
 
 
 def first_day(curve: np.ndarray, level: float = 0.5) -> float:

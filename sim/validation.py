@@ -22,7 +22,7 @@ import pandas as pd
 
 __all__ = [
     "CHURN_WINDOW", "CUT_WINDOW", "HOLD_SEEDS", "HOUSEHOLDS", "SEEDS", "Measure",
-    "commission_after_launch", "commission_cut", "complaint_rates", "fact_holds",
+    "bass_curve", "commission_after_launch", "commission_cut", "complaint_rates", "fact_holds",
     "fresh_losses", "incumbent_margins", "leader_churn", "leader_commission",
     "leader_earnings", "market_end_state", "multi_source_churn", "on_time_pickup",
     "pickup_point_income", "price_war_margin", "subsidy_withdrawal", "user_overlap",
@@ -344,3 +344,16 @@ def complaint_rates(tables: dict, produce: list[str]) -> dict:
     delivered = float(s.loc[s["category"].isin(produce), "units_delivered"].sum())
     return {"complaints_per_order": complaints / orders if orders else float("nan"),
             "complaints_per_fresh_unit": complaints / delivered if delivered else float("nan")}
+
+
+# ---------------------------------------------------------------------------------------------
+# analytic references of the docks
+
+
+def bass_curve(p: float, q: float, days: int) -> np.ndarray:
+    """The discrete Bass recursion F(t+1) = F + (p + qF)(1 - F), F(0) = 0 (Bass 1969)."""
+    f, out = 0.0, np.zeros(days)
+    for t in range(days):
+        f = f + (p + q * f) * (1 - f)
+        out[t] = f
+    return out
