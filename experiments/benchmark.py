@@ -621,7 +621,7 @@ def main(argv=None) -> dict:
                                        args.batch_workers)
         results["targets"] += _print_batch(results["batch"])
     if results["targets"]:
-        print("targets (issue 7, on a 2-core machine):")
+        print("targets (issues 7 and 24, on a 2-core machine):")
         for t in results["targets"]:
             print(f"  [{'holds' if t['holds'] else 'MISSED'}] {t['target']}: {t['measured']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from omegaconf import DictConfig
 
 from sim.config import ConfigError, register_configs, validate
+from sim.config.validate import check_override_value
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -138,6 +139,9 @@ def check_overrides(overrides: list[str]) -> None:
 
     from sim.config import sources
 
+    for o in overrides:
+        if not o.split("=", 1)[0].strip():
+            raise ConfigError(f"{o}: no key before '='; an override is KEY=VALUE (e.g. days=90)")
     parser = OverridesParser.create()
     try:
         parsed = parser.parse_overrides(overrides)
@@ -155,6 +159,8 @@ def check_overrides(overrides: list[str]) -> None:
             sweeps.append((key, list(o.sweep_string_iterator())))
         else:
             fixed.append((key, o.get_value_element_as_str()))
+    for key, value in fixed + [(k, v) for k, vals in sweeps for v in vals]:
+        check_override_value(key, value)
     variants = [[f"{k}={v}" for k, v in fixed] + [f"{k}={vals[0]}" for k, vals in sweeps]]
     for si, (key, vals) in enumerate(sweeps):
         for v in vals[1:]:

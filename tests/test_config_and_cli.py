@@ -11,6 +11,7 @@ import pytest
 
 from sim.api import CONFIG_DIR, check_overrides, compose
 from sim.config import ConfigError, validate
+from sim.config.validate import declared_type
 
 # hydra/ holds launcher presets (Hydra's own config group), not a model component.
 # configs/uncertainty holds registries of assumed ranges (sim.uncertainty), not a config group.
@@ -44,6 +45,12 @@ def test_every_group_option_composes_and_validates(group, option):
     ("subsidy.platforms=[ghost]", "'ghost' is not a platform"),
     ("products.leafy_veg.q10_bands=[0.5]", "products.leafy_veg.q10_bands=0.5: out of range"),
     ("market.county.within_degree_village=7", "market.county.within_degree_village=7: must be"),
+    # OmegaConf alone would read 3 as true and "off" as false
+    ("wom.lapse=3", "wom.lapse=3: must be true or false"),
+    ("leaders.multihoming=off", "leaders.multihoming=off: must be true or false"),
+    ("progress=1", "progress=1: must be true or false or null"),
+    ("=3", "=3: no key before '='; an override is KEY=VALUE"),
+    ("products.leafy_veg.produce=0", "products.leafy_veg.produce=0: must be true or false"),
 ])
 def test_bad_values_raise_one_line(override, needle):
     with pytest.raises(ConfigError) as e:
@@ -56,6 +63,17 @@ def test_each_sweep_value_is_checked():
     check_overrides(["seed=1,2", "incentive.commission_rate=0.05,0.1"])
     with pytest.raises(ConfigError, match=r"days=0"):
         check_overrides(["seed=1,2", "days=5,0"])
+    with pytest.raises(ConfigError, match=r"wom.lapse=2: must be true or false"):
+        check_overrides(["wom.lapse=true,2"])
+
+
+def test_declared_types_follow_entries_and_groups():
+    assert declared_type("wom.lapse") == "bool"
+    assert declared_type("platforms.entrant.markup") == "float"
+    assert declared_type("suppliers.local_coop.local") == "bool"
+    assert declared_type("progress") == "bool | None"
+    assert declared_type("platforms.entrant") is None  # an entry, not a scalar
+    assert declared_type("market.nothing") is None
 
 
 def _gbsim(*args, cwd):

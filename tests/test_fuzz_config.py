@@ -188,8 +188,8 @@ def bad_override(draw):
     """(override, the key the message must name): a wrong type, an unknown key or group option,
     a malformed list; keys drawn from the schema (the default scenario's config)."""
     every = leaves(with_options({}))
-    kind = draw(st.sampled_from(["type", "type", "int_float", "unknown_key", "group_option",
-                                 "list", "scandals"]))
+    kind = draw(st.sampled_from(["type", "type", "int_float", "bool_word", "unknown_key",
+                                 "group_option", "list", "scandals"]))
     if kind == "type":
         lf = draw(st.sampled_from([x for x in every if x.kind in ("float", "int", "bool")
                                    and x.choices is None]))
@@ -198,6 +198,12 @@ def bad_override(draw):
     if kind == "int_float":
         lf = draw(st.sampled_from([x for x in every if x.kind == "int"]))
         return f"{lf.key}={draw(st.integers(0, 100))}.5", lf.key
+    if kind == "bool_word":
+        # OmegaConf would read these as a bool (3 -> true, "off" -> false) without a word
+        lf = draw(st.sampled_from([x for x in every if x.kind == "bool"]))
+        value = draw(st.one_of(st.integers(-5, 5).map(str),
+                               st.sampled_from(["yes", "no", "on", "off", "y", "n", "1.0"])))
+        return f"{lf.key}={value}", lf.key
     if kind == "unknown_key":
         lf = draw(st.sampled_from(every))
         parent = lf.key.rpartition(".")[0]

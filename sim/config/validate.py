@@ -16,7 +16,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from sim.config.schema import SCHEMA_TYPES, Config
 
-__all__ = ["ConfigError", "validate"]
+__all__ = ["ConfigError", "check_override_value", "declared_type", "validate"]
 
 
 class ConfigError(ValueError):
@@ -257,3 +257,47 @@ def validate(cfg: DictConfig | Config) -> None:
                 f"{c.market.consumers}"
             )
     _check_strategies(c)
+
+
+def declared_type(key: str) -> str | None:
+    """The schema's declared type of the dotted ``key`` (``"bool"``, ``"float | None"``, ...).
+
+    A ``dict[str, X]`` field takes the next part of the key as an entry's name
+    (``platforms.entrant.markup``). None where the key is not in the schema.
+    """
+    cls: type | None = Config
+    parts = key.lstrip("+~").split(".")
+    i = 0
+    while cls is not None and i < len(parts):
+        f = next((f for f in dataclasses.fields(cls) if f.name == parts[i]), None)
+        if f is None:
+            return None
+        i += 1
+        if i == len(parts):
+            return f.type if isinstance(f.type, str) else getattr(f.type, "__name__", None)
+        item = _dict_value_dataclass(f.type)
+        if item is not None:
+            i += 1  # the entry's name
+            cls = item
+            if i == len(parts):
+                return None  # a whole entry, not a scalar
+            continue
+        cls = _dataclass_of(f.type)
+    return None
+
+
+def check_override_value(key: str, raw: str) -> None:
+    """An override's value as written, checked where composing would convert it silently.
+
+    OmegaConf turns ``3`` into ``True`` for a bool key (any non-zero number is true): a
+    ``wom.lapse=3`` would run as ``wom.lapse=true`` without a word.
+
+    Raises:
+        ConfigError: a bool key given anything but true or false.
+    """
+    tp = declared_type(key)
+    if tp is None or tp.replace(" ", "") not in ("bool", "bool|None"):
+        return
+    allowed = ("true", "false", "null") if "None" in tp else ("true", "false")
+    if raw.strip().lower() not in allowed:
+        raise ConfigError(f"{key.lstrip('+~')}={raw}: must be {' or '.join(allowed)}")
