@@ -11,7 +11,7 @@ spends about as long starting and composing as a small run simulates. Here (docs
   bad row stops the batch with one line naming the row, the key, the value and what is allowed.
 * **Composed once.** Hydra composes each distinct set of group choices once per process; a row's
   values are set on it in place with OmegaConf. Workers are joblib's reusable (loky) processes,
-  warm across tasks; ``backend="ray"`` sends the tasks to a Ray cluster (joblib's Ray backend).
+  warm across tasks; ``backend="ray"`` sends the tasks to a Ray cluster (:mod:`sim.workers`).
 * **Resumable.** A run's key hashes its composed config, values and seed. Each finished run is
   stored at once under ``OUT/rows/``: its series, then ``<key>.json`` (its summary), written
   atomically and last: the completion stamp. The same call again skips every stamped run: a
@@ -31,23 +31,22 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from sim.api import CONFIG_DIR, check_overrides, compose, compose_scenario
-from sim.collect import RUN_COLUMN, _flatten  # the flattening of gbsim-collect: same columns
+from sim.api import CONFIG_DIR, check_overrides, compose_scenario
+from sim.collect import RUN_COLUMN
 from sim.config import ConfigError, validate
 from sim.outputs import atomic_write
 from sim.progress import run_bar
 from sim.version import code_version
+from sim.workers import BACKENDS, Task, applied, executor
 
 __all__ = ["BACKENDS", "SERIES", "Batch", "main", "plan", "run_many"]
 
-BACKENDS = ("loky", "ray", "sequential")
 # The tables a run records (sim.records.recorder) that can be kept as series, long format.
 SERIES = ("daily", "platforms", "spoilage", "losses", "leaders", "leader_stats", "leader_reviews",
           "households")
@@ -58,17 +57,6 @@ NOT_MODEL_KEYS = ("progress",)
 
 # ---------------------------------------------------------------------------------------------
 # the plan: every run's config, built and checked before any run starts
-
-
-@dataclass(frozen=True)
-class Task:
-    """One run as a worker receives it: small, so that it pickles in microseconds."""
-
-    key: str  # hash of the composed config, values and seed (the run's name in the store)
-    groups: tuple[str, ...]  # the overrides Hydra composes (base, scenario, group columns)
-    values: tuple[tuple[str, object], ...]  # key=value set with OmegaConf after composing
-    seed: int
-    series: tuple[str, ...]
 
 
 def _groups() -> set[str]:  # configs/uncertainty: registries (sim.uncertainty), not a group
@@ -82,29 +70,6 @@ def _py(v):
     if hasattr(v, "item") and not isinstance(v, str | bytes):
         return v.item()
     return [_py(x) for x in v] if isinstance(v, list | tuple) else v
-
-
-@contextmanager
-def _applied(base: DictConfig, values):
-    """``base`` with each ``key=value`` set, restored on exit; read-only meanwhile.
-
-    Copying a composed config costs ~40 ms (OmegaConf's deepcopy), most of a run's overhead:
-    setting a few values and putting them back costs microseconds. The config is read-only
-    while lent out, so a run that tried to change it would fail loudly rather than leak into
-    the next run.
-    """
-    saved = []
-    try:
-        for key, value in values:
-            old = OmegaConf.select(base, key)
-            saved.append((key, OmegaConf.to_container(old) if OmegaConf.is_config(old) else old))
-            OmegaConf.update(base, key, value, merge=False, force_add=False)
-        OmegaConf.set_readonly(base, True)
-        yield base
-    finally:
-        OmegaConf.set_readonly(base, None)
-        for key, old in reversed(saved):
-            OmegaConf.update(base, key, old, merge=False)
 
 
 def _digest(obj) -> str:
@@ -130,7 +95,7 @@ def _check_values(base: DictConfig, values, where: str) -> None:
                                   f"allowed keys: {allowed or '(none)'}")
             node = node[part]
         try:
-            with _applied(base, [(key, value)]):
+            with applied(base, [(key, value)]):
                 pass
         except Exception as e:
             raise ConfigError(f"{where}{key}={value}: {str(e).strip().splitlines()[0]}") from None
@@ -178,7 +143,7 @@ def plan(base: Sequence[str] = (), design: pd.DataFrame | None = None, seeds=Non
                 composed[g] = cfg, _base_digest(cfg), named["choices"]
             cfg, digest, choices = composed[g]
             try:
-                with _applied(cfg, vals):
+                with applied(cfg, vals):
                     validate(cfg)
             except ConfigError as e:
                 raise ConfigError(f"{where}{e}") from None
@@ -210,48 +175,6 @@ def plan(base: Sequence[str] = (), design: pd.DataFrame | None = None, seeds=Non
 
 # ---------------------------------------------------------------------------------------------
 # the worker: warm between tasks
-
-
-_BASES: dict[tuple, DictConfig] = {}
-# The worker's CPU clock when its last task ended: a task is charged the CPU spent since then
-# (a fresh worker's first task: its start, imports and kernels too; a warm worker's: only
-# what it did since its last task, in this batch or an earlier one).
-_CPU_MARK = 0.0  # per worker process: each set of group choices composed once
-
-
-def _work(task: Task) -> dict:
-    """Run one task in a worker; returns its summary, series and timings (seconds)."""
-    global _CPU_MARK
-    from sim.model import GroupBuyingMarket
-    from sim.records import summarise
-
-    t0 = time.perf_counter()
-    if task.groups not in _BASES:
-        _BASES[task.groups] = compose(list(task.groups))
-    values = (*task.values, ("seed", task.seed), ("progress", False))
-    with _applied(_BASES[task.groups], values) as cfg:
-        t1, c1 = time.perf_counter(), time.process_time()
-        model = GroupBuyingMarket(cfg)
-        t2 = time.perf_counter()
-        model.run()
-        t3, c3 = time.perf_counter(), time.process_time()
-        tables = model.recorder.tables()
-        summary = summarise(model, tables)
-        platforms = set(cfg.platforms)
-    flat, per_platform = _flatten(summary, platforms)
-    flat.pop("seed", None)
-    flat.update({"wall_seconds.setup": round(t2 - t1, 3),  # as run() records them
-                 "wall_seconds.simulate": round(t3 - t2, 3)})
-    t4, c4 = time.perf_counter(), time.process_time()
-    since, _CPU_MARK = c4 - _CPU_MARK, c4
-    return {"key": task.key, "flat": flat, "per_platform": per_platform,
-            "series": {s: tables[s] for s in task.series},
-            "seconds": {"prepare": t1 - t0, "setup": t2 - t1, "simulate": t3 - t2,
-                        "summarise": t4 - t3},
-            # CPU seconds: what the overhead is measured in when other work shares the cores
-            # (wall clocks then run on for everyone).
-            "cpu": {"since_last": since, "model": c3 - c1, "summary": c4 - c3},
-            "pid": os.getpid()}
 
 
 class Store:
@@ -322,23 +245,6 @@ class Batch:
         if not self.model_seconds:
             return float("nan")
         return (self.workers * self.wall_seconds - self.model_seconds) / self.model_seconds
-
-
-def _executor(backend: str, workers: int):
-    from joblib import Parallel, parallel_config
-
-    if backend == "ray":
-        from ray.util.joblib import register_ray
-
-        register_ray()  # joblib's Ray backend: the tasks go to the cluster's workers
-        return (parallel_config(backend="ray", n_jobs=workers),
-                Parallel(return_as="generator_unordered"))
-    if backend == "sequential" or workers <= 1:
-        return parallel_config(backend="sequential"), Parallel(return_as="generator_unordered")
-    # One task at a time: runs take ~0.5 s or more, so batching would only delay the bar and
-    # the stamps; the workers are loky's reusable ones, warm from one call to the next.
-    return (parallel_config(backend="loky", n_jobs=workers),
-            Parallel(batch_size=1, return_as="generator_unordered"))
 
 
 def _assemble(ident: pd.DataFrame, store: Store, series: Sequence[str]):
@@ -415,10 +321,9 @@ def run_many(base: Sequence[str] = (), design: pd.DataFrame | None = None, seeds
         spent: dict[str, float] = {}
         model_cpu = workers_cpu = summary_cpu = 0.0
         if todo:
-            config, parallel = _executor(backend, workers)
-            from joblib import delayed
+            config, results = executor(backend, workers)
             with config, run_bar(len(tasks), len(tasks) - len(todo), progress) as bar:
-                for res in parallel(delayed(_work)(t) for t in todo):
+                for res in results(todo):
                     store.put(res)  # at once: a finished run is never lost to a kill
                     for k, v in res["seconds"].items():
                         spent[k] = spent.get(k, 0.0) + v

@@ -313,3 +313,48 @@ def test_runs_have_the_columns_of_gbsim_collect(tmp_path):
     same = [k for k in want.index if k.startswith("wall_seconds") or k == "code_version.dirty"
             or _same(got[k], want[k])]  # wall clocks differ; the tree may change between runs
     assert len(same) == len(want), [k for k in want.index if k not in same]
+
+
+# ---------------------------------------------------------------------------------------------
+# the cluster path: joblib's Ray backend on a local Ray instance
+
+_RAY_SCRIPT = """
+import json, sys
+import ray
+from sim.batch import run_many
+import pandas as pd
+ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+d = pd.DataFrame({"choice.habit": [2.0, 0.0]})
+b = run_many(sys.argv[1:], d, seeds=[1], backend="ray", workers=2, progress=False)
+print(json.dumps(b.runs.drop(columns=["run"]).to_dict(orient="records"), default=str))
+ray.shutdown()
+"""
+
+
+@pytest.mark.cluster
+@pytest.mark.slow
+def test_ray_backend_runs_the_same_runs_as_local_workers():
+    """``backend="ray"`` (a Ray cluster; here a local one of 2 CPUs) runs what the local
+    workers run: the same rows, equal to sequential runs in this process."""
+    try:
+        import ray.util.joblib  # noqa: F401
+    except ImportError as e:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI requires Ray (the `cluster` extra; .ci/run installs it): {e}")
+        pytest.skip(f"Ray is not installed (pip install -e '.[cluster]'): {e}")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_USAGE_STATS_ENABLED": "0"}
+    r = subprocess.run([sys.executable, "-c", _RAY_SCRIPT, *SMALL], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    got = pd.DataFrame(json.loads(r.stdout.strip().splitlines()[-1]))
+    want = run_many(SMALL, pd.DataFrame({"choice.habit": [2.0, 0.0]}), seeds=[1],
+                    backend="sequential").runs.drop(columns=["run"])
+    assert len(got) == 2
+    got = got.sort_values("choice.habit").reset_index(drop=True)
+    want = want.sort_values("choice.habit").reset_index(drop=True)
+    # every figure the model computes (the wall clocks differ, of course)
+    numeric = [c for c in want.columns if pd.api.types.is_numeric_dtype(want[c])
+               and not c.startswith("wall_seconds.")]
+    assert len(numeric) > 40
+    np.testing.assert_array_equal(got[numeric].astype(float).to_numpy(),
+                                  want[numeric].astype(float).to_numpy())
