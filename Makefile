@@ -49,10 +49,12 @@ test: setup
 	$(VENV)/bin/ruff check
 	$(VENV)/bin/pytest
 
-# The quick tier: every test but those marked slow, browser or cluster (pyproject.toml).
+# The quick tier: every test but those marked slow, browser or cluster (pyproject.toml), on one
+# pytest-xdist worker per core (the full suite stays in one process: its browser and cluster
+# tests start servers of their own).
 test-fast: setup
 	$(VENV)/bin/ruff check
-	$(VENV)/bin/pytest -m "not slow and not browser and not cluster"
+	$(VENV)/bin/pytest -m "not slow and not browser and not cluster" -n auto
 
 bench: setup
 	$(PY) experiments/benchmark.py $(ARGS)

@@ -12,13 +12,15 @@
 * ``dev``: derandomized, a twentieth of the examples, for editing the tests.
 
 Each property test asks :func:`tests.schema_fuzz.examples` for its count, scaled by the profile.
-The counts of examples run are printed at the end of the session.
+The counts of examples run are printed at the end of the session; under pytest-xdist
+(``make test-fast``) each worker sends its counts to the controller, which prints their sums.
 """
 
 from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 from tests import schema_fuzz
@@ -31,6 +33,24 @@ settings.register_profile("dev", derandomize=True, **_COMMON)
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 settings.load_profile(PROFILE)
 schema_fuzz.SCALE = {"ci": 1.0, "nightly": 10.0, "dev": 0.05}.get(PROFILE, 1.0)
+
+
+def pytest_sessionfinish(session):
+    # an xdist worker: its counts go to the controller with the worker's output
+    out = getattr(session.config, "workeroutput", None)
+    if out is not None:
+        out["schema_fuzz"] = {"counts": dict(schema_fuzz.COUNTS),
+                              "found": list(schema_fuzz.FOUND), "report": list(schema_fuzz.REPORT)}
+
+
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: known only where xdist is installed
+def pytest_testnodedown(node, error):  # on the controller: a worker is done
+    got = getattr(node, "workeroutput", {}).get("schema_fuzz")
+    if got:
+        for name, n in got["counts"].items():
+            schema_fuzz.COUNTS[name] = schema_fuzz.COUNTS.get(name, 0) + n
+        schema_fuzz.FOUND.extend(x for x in got["found"] if x not in schema_fuzz.FOUND)
+        schema_fuzz.REPORT.extend(got["report"])
 
 
 def pytest_terminal_summary(terminalreporter):

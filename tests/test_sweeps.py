@@ -237,6 +237,7 @@ def _ray_available() -> str | None:
     return None
 
 
+@pytest.mark.cluster
 def test_ray_launcher_runs_a_sweep_end_to_end(tmp_path):
     missing = _ray_available()
     if missing is not None:
