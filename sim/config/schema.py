@@ -165,7 +165,7 @@ class CategoryConfig:
     produce: bool = P()  # fruit or vegetables (the loss targets of ODD 8 are for these)
     shelf_life_ref_days: float = P(0.01, 100_000.0)  # shelf life at t_ref_c, days
     t_ref_c: float = P(-40.0, 40.0)  # reference temperature, °C
-    q10_bands: list[float] = P(lo=1.0, hi=20.0)
+    q10_bands: list[float] = P(lo=1.0, hi=20.0)  # Q10 per 10 °C band from t_ref_c, coldest first
     unit_cost_yuan: float = P(0.0, 10_000.0)  # supplier cost of one unit
     reference_price_yuan: float = P(0.01, 10_000.0)  # wet-market price of one unit
     initial_life_min: float = P(0.0, 1.0)  # remaining life fraction at dispatch, lowest
@@ -199,15 +199,15 @@ class ColdChainConfig:
 @dataclass
 class CalendarConfig:
     start_day_of_year: int = P(0, 364)  # 0 = 1 January
-    ambient_mean_c: float = P(-30.0, 40.0)
-    ambient_amplitude_c: float = P(0.0, 30.0)
+    ambient_mean_c: float = P(-30.0, 40.0)  # yearly mean of the ambient temperature, °C
+    ambient_amplitude_c: float = P(0.0, 30.0)  # half the summer-winter swing of the cosine, °C
     warmest_day_of_year: int = P(0, 364)  # mid-July
-    spring_festival_day_of_year: int = P(0, 364)
-    festival_days_before: int = P(0, 60)
-    festival_demand_multiplier: float = P(0.0, 10.0)
-    farming_season_start_days: list[int] = P(lo=0, hi=364)
-    farming_season_days: int = P(0, 365)
-    farming_demand_multiplier: float = P(0.0, 10.0)
+    spring_festival_day_of_year: int = P(0, 364)  # the festival's day (demand peaks before it)
+    festival_days_before: int = P(0, 60)  # festival demand starts this many days before it
+    festival_demand_multiplier: float = P(0.0, 10.0)  # occasions x this, until a week after
+    farming_season_start_days: list[int] = P(lo=0, hi=364)  # days of the year a season starts
+    farming_season_days: int = P(0, 365)  # length of each farming season, days
+    farming_demand_multiplier: float = P(0.0, 10.0)  # village order occasions x this in season
 
 
 # ---------------------------------------------------------------------------------------------
@@ -431,8 +431,8 @@ class LeaderConfig:
 
 @dataclass
 class Config:
-    seed: int = P(0, 2**32 - 1)
-    days: int = P(1, 3650)
+    seed: int = P(0, 2**32 - 1)  # the run's seed: every named random stream derives from it
+    days: int = P(1, 3650)  # simulated days (one step a day)
     market: MarketConfig = field(default_factory=MarketConfig)
     wom: WomConfig = field(default_factory=WomConfig)
     choice: ChoiceConfig = field(default_factory=ChoiceConfig)
