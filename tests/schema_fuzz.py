@@ -262,12 +262,9 @@ def _repair(cfg: dict) -> None:
         for a, b in ORDERED:
             if a in node and node[a] > node[b]:
                 node[a], node[b] = node[b], node[a]
-    names = list(cfg["platforms"])
-    sub = cfg["subsidy"]
-    sub["platforms"] = [p for p in sub["platforms"] if p in names] or names[-1:]
     inc = cfg["incentive"]
-    inc["platform_rate_multiplier"] = {
-        k: v for k, v in inc["platform_rate_multiplier"].items() if k in names}
+    inc["category_rate_multiplier"] = {
+        k: v for k, v in inc["category_rate_multiplier"].items() if k in cfg["products"]}
 
 
 @st.composite
