@@ -75,8 +75,8 @@ WIRED: frozenset[str] = frozenset({
     "procurement.stockout_penalty_share_of_price",
 })
 
-# Where an unwired lever would be wired (named in the validation message).
-NOT_WIRED_ISSUE = "issue 26"
+# Named in the validation message of a lever on the form that the model does not read yet.
+NOT_WIRED_ISSUE = "sim.strategy.WIRED"
 
 
 def every_platform(platform_names, **keys) -> list[str]:

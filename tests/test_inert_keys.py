@@ -15,8 +15,8 @@ t with n - 1 degrees of freedom, that excludes zero; or every pair differs by th
 amount. A bitwise-inert key has every difference exactly zero and fails.
 
 :data:`SHORT_RUN` names the keys that cannot matter in a run this short, each with why;
-:data:`UNTIL_ISSUE_26` the known inert keys that the per-platform strategy issue gives their
-meaning. Their effects are printed too.
+:data:`UNTIL_ISSUE_26` the known weak keys still waiting for their role (issue 26 gave cash its
+role through funding and exit and removed ``suppliers.*.local``). Their effects are printed too.
 """
 
 from __future__ import annotations
@@ -40,7 +40,10 @@ SEEDS = (1, 2, 3)  # three pairs: t(2) = 4.30, wide enough that rounding noise n
 SIZE = {"market.consumers": 500, "days": 60, "market.county.compound_size": 200,
         "market.county.village_size": 150, "platforms.entrant.entry_day": 20}
 
-# Keys known weak until word of mouth gives them a role where no leader is present yet.
+# Keys known weak: own marketing makes a household aware of a platform, but it cannot order
+# where the platform has no leader yet, and where it has one the leader makes it aware within
+# days (wom.awareness_from_leader 0.2 a day); they matter once a household can reach a group in
+# a tie's neighbourhood (followed groups, ODD §7.1 of the second wave), not before.
 UNTIL_ISSUE_26 = {
     "wom.subsidy_marketing_boost": "under 0.3 share points in practice (issue 32)",
     "platforms.*.awareness_rate_per_day": "under 0.3 share points in practice (issue 32)",
@@ -66,7 +69,8 @@ NOT_MOVABLE = {
     "market.segments.*.share_village": "a segment's shares sum to 1 over segments",
 }
 # Not moved: the run's size and identity (moved, they change everything, trivially), and the
-# per-platform strategy overrides (rejected until issue 26 wires them).
+# per-platform strategy overrides (each moves its market-wide key's mechanism for one platform:
+# tests/test_levers.py checks that every wired override reaches it).
 NOT_MOVED = {"seed", "days", "market.consumers", "progress"}
 
 
@@ -81,7 +85,7 @@ def _pattern(key: str, cfg: dict | None = None) -> str:
 
 
 # The platform whose keys stand for every platform's: one code path reads a key for every
-# platform (per-platform levers are issue 26), and this one is in the market from day 0.
+# platform, and this one is in the market from day 0.
 PLATFORM = "incumbent"
 _SUPPLIERS = ("local_coop", "regional_wholesale", "brand_distributor")  # suppliers/standard
 # Scenario (group options and overrides) where a key acts, by key prefix; first match wins.
