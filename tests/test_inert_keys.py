@@ -105,6 +105,8 @@ SCENARIOS = [
     ("leaders.churn_recognition_effect", {"incentive": "recognition"}, {"days": 100}),
     ("incentive.decay_", {}, {"incentive.decay_start_day": 20, "incentive.decay_days": 10}),
     ("procurement.", {"procurement": "stock"}, {}),
+    # a chilled leg differs from an ambient one when it is warm: the run starts in June
+    ("coldchain.coverage_", {}, {"calendar.start_day_of_year": 152}),
     ("coldchain.grid_hold_hours", {"procurement": "stock"}, {}),
     # the policy acts on pricing below cost: a price war (consolidation's platforms) before
     # the ban on day 45, a fine on day 50 for the 40 days before it

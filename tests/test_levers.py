@@ -79,6 +79,18 @@ def test_the_entrants_commission_decay_starts_at_its_entry_in_a_run():
     assert p.loc[34, "entrant"] == 0.10 and p.loc[35, "entrant"] == 0.05
 
 
+def test_row_2_holds_for_every_platform_under_a_decay_from_entry():
+    # the scorecard's criterion (sim.validation): 9-11% at each platform's entry, <= 6% by its
+    # entry + 180 days; the entrant enters on day 60, so a market clock would fail it
+    from sim import validation as v
+
+    m = _model(["incentive.decay_start_day=30", "incentive.decay_days=120", "days=250"])
+    tables = m.recorder.tables()
+    entries = {p.name: p.cfg.entry_day for p in m.platform_list}
+    got = v.commission_after_launch(tables, entries, decay_configured=True)
+    assert got.holds, got.parts
+
+
 def test_titles_go_only_to_a_recognition_platforms_leaders():
     m = _model(["platforms.discounter.strategy.incentive.scheme=recognition",
                 "platforms.discounter.strategy.incentive.title_prize_yuan=100"], days=61)
