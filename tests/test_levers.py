@@ -113,6 +113,14 @@ def test_a_platform_joins_the_coupon_war_with_its_own_programme():
     assert first.loc["discounter", "coupon_yuan"] == 0.0
 
 
+def test_a_playbook_equals_the_market_wide_option_for_its_platform():
+    # the scorecard's row 11 runs subsidy=withdrawal, which the entrant inherits
+    via_group = strategy.strategies(compose(["subsidy=withdrawal"]))
+    via_playbook = strategy.strategies(compose(["+playbook@platforms.entrant.strategy=withdrawal"]))
+    assert via_playbook["entrant"].subsidy == via_group["entrant"].subsidy
+    assert via_playbook["incumbent"].subsidy.schedule == "none"
+
+
 def test_procurement_mode_per_platform():
     m = _model(["platforms.discounter.strategy.procurement.mode=stock"], days=10)
     assert m.supply.proc_mode == ["presale", "presale", "stock"]
