@@ -39,21 +39,26 @@ def economics_summary(model, tables: dict[str, pd.DataFrame]) -> dict:
            "route_orders_town", "route_orders_village"]].sum()
     last = plat[plat["day"] > plat["day"].max() - 30].groupby("platform", sort=False)
     burn = -last["profit_yuan"].mean()
-    out: dict[str, dict] = {k: {} for k in (
-        "contribution_margin", "net_margin", "cash_runway_days", "funding_drawn_yuan",
-        "route_cost_per_order_town_yuan", "route_cost_per_order_village_yuan")}
+    # per platform: (contribution, net, runway, funding, town route cost, village route cost)
+    one = {}
     for p in model.platform_list:
         r = s.loc[p.name]
         net = r["gmv_yuan"] - r["subsidy_yuan"] - r["refunds_yuan"]
-        contribution = net - r["cogs_yuan"] - r["commission_yuan"] - r["logistics_yuan"]
-        out["contribution_margin"][p.name] = _ratio(contribution, net)
-        out["net_margin"][p.name] = _ratio(r["profit_yuan"], net)
         b = float(burn.get(p.name, float("nan")))
-        out["cash_runway_days"][p.name] = (_f(max(p.cash_yuan, 0.0) / b)
-                                           if p.active and b > 0 else None)
-        out["funding_drawn_yuan"][p.name] = _f(p.funding_drawn_yuan)
-        out["route_cost_per_order_town_yuan"][p.name] = _ratio(r["route_cost_town_yuan"],
-                                                               r["route_orders_town"])
-        out["route_cost_per_order_village_yuan"][p.name] = _ratio(r["route_cost_village_yuan"],
-                                                                  r["route_orders_village"])
-    return out
+        one[p.name] = (
+            _ratio(net - r["cogs_yuan"] - r["commission_yuan"] - r["logistics_yuan"], net),
+            _ratio(r["profit_yuan"], net),
+            _f(max(p.cash_yuan, 0.0) / b) if p.active and b > 0 else None,
+            _f(p.funding_drawn_yuan),
+            _ratio(r["route_cost_town_yuan"], r["route_orders_town"]),
+            _ratio(r["route_cost_village_yuan"], r["route_orders_village"]),
+        )
+    # one dict per figure, keyed by platform (sim.metrics reads these keys from this source)
+    return {
+        "contribution_margin": {k: v[0] for k, v in one.items()},
+        "net_margin": {k: v[1] for k, v in one.items()},
+        "cash_runway_days": {k: v[2] for k, v in one.items()},
+        "funding_drawn_yuan": {k: v[3] for k, v in one.items()},
+        "route_cost_per_order_town_yuan": {k: v[4] for k, v in one.items()},
+        "route_cost_per_order_village_yuan": {k: v[5] for k, v in one.items()},
+    }
