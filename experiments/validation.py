@@ -200,7 +200,8 @@ FACTS = [
 OFF_BY = {
     3: "a calibration that held on seeds 0-3 (ODD 8: 4,464-5,252 yuan) sits at the band's upper "
        "edge: the few 2h+ leader-months (~6%) are large town compounds, and in some seeds their "
-       "median passes 5,000 yuan",
+       "median passes 5,000 yuan; route costs (issue 26) push it further: the thin discounter "
+       "leaves earlier and its members join the large compound leaders (seeds 1-5: mean 5,397)",
     5: "the launch months: leaders recruited on day 0 earn a median ~60 yuan in their first "
        "month (adoption ~18% by day 59) against reservation incomes of ~575, so ~70% quit at the "
        "first review and 30-day churn reaches 65-75% before day 120; once adoption saturates "
