@@ -192,7 +192,7 @@ class Supply:
             if k == 0:
                 continue
             s = np.repeat(np.arange(len(m.supplier_list)), alloc[ci])
-            g = m.streams.generator(f"stock.{p.name}.{cat}.buy", d).random((4, k))
+            g = m.streams.generator(f"stock.{p.name}.{cat}.buy", d).random((3, k))
             lots = Lots(life=self._initial_life(ci, g[0], g[1], s),
                         supplier=s, defect=g[2] < self.sup_defect[s],
                         cost_yuan=m.unit_cost_ref[ci] * self.sup_cost_mult[s],
