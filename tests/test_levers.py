@@ -115,6 +115,19 @@ def test_the_entrants_multi_source_scheme_cuts_its_own_leaders_churn():
             "service_fees_yuan"].sum() == 0
 
 
+def test_an_entrants_strategy_leaves_the_days_before_its_entry_identical():
+    # common random numbers: the entrant's own levers act from its entry (day 60) only
+    base = _model(["days=64"])
+    own = _model(["days=64", "+playbook@platforms.entrant.strategy=multi_source",
+                  "platforms.entrant.strategy.subsidy.coupon_yuan_per_order=1.0",
+                  "platforms.entrant.strategy.coldchain.coverage_last_mile=1.0"])
+    for name in ("daily", "platforms", "spoilage"):
+        a, b = base.recorder.tables()[name], own.recorder.tables()[name]
+        before = a["day"] < 60
+        assert a[before].equals(b[b["day"] < 60]), name
+        assert not a[~before].equals(b[b["day"] >= 60]), f"{name}: the levers act from entry"
+
+
 def test_titles_go_only_to_a_recognition_platforms_leaders():
     m = _model(["platforms.discounter.strategy.incentive.scheme=recognition",
                 "platforms.discounter.strategy.incentive.title_prize_yuan=100"], days=61)
