@@ -70,6 +70,22 @@ def test_one_command_runs_the_entrant_on_multi_source_while_the_incumbent_stays_
     assert ls["incumbent"] == ls["discounter"] == 0, "flat platforms' leaders earn none"
 
 
+def test_a_platforms_group_option_is_one_command_too_and_the_short_form_says_how():
+    from sim.api import check_overrides
+    from sim.config import ConfigError
+
+    cfg = compose(["+incentive@platforms.entrant.strategy.incentive=multi_source"])
+    s = strategy.strategies(cfg)
+    assert (s["entrant"].incentive.scheme, s["incumbent"].incentive.scheme) == (
+        "multi_source", "flat")
+    with pytest.raises(ConfigError) as e:
+        check_overrides(["platforms.entrant.strategy.incentive=multi_source"])
+    assert str(e.value) == (
+        "platforms.entrant.strategy.incentive=multi_source: choose a platform's incentive "
+        "option with +incentive@platforms.entrant.strategy.incentive=multi_source, or a "
+        "playbook with +playbook@platforms.entrant.strategy=<name> (configs/playbook/)")
+
+
 def test_the_entrants_commission_decay_starts_at_its_entry_in_a_run():
     m = _model(["incentive=flat", "incentive.decay_start_day=5", "incentive.decay_days=0",
                 "platforms.entrant.entry_day=30"], days=40)
