@@ -5,7 +5,8 @@ in winter, under pre-sale (以销定采) and under stock-mode procurement, and w
 margin, complaints and the share of shopping that goes to group buying?
 
 Design: cold-chain coverage x in {0, 0.25, 0.5, 0.75, 1} applied to every tier of every platform
-(``coldchain.coverage_override=x``) with the same share of pickup points holding a fridge
+(``coldchain.coverage_*=x`` market-wide and in every platform's strategy,
+:func:`sim.strategy.every_platform`) with the same share of pickup points holding a fridge
 (``coldchain.fridge_share_*=x``); procurement mode for every platform (``procurement=presale`` or
 ``stock``); the same seeds in every cell (common random numbers). Runs start on 1 March so that
 adoption has ramped up before summer (June-August, days 92-183) and winter (December-February,
@@ -36,6 +37,7 @@ from sim import figures  # noqa: E402
 from sim.api import run_seeds  # noqa: E402
 from sim.coldchain import LOSS_STAGES  # noqa: E402
 from sim.stats import t_quantile  # noqa: E402
+from sim.strategy import every_platform  # noqa: E402
 from sim.study import paired_difference  # noqa: E402
 
 START_DAY_OF_YEAR = 59  # 1 March
@@ -83,7 +85,10 @@ def run_grid(coverages, seeds, base: list[str], workers: int | None = None) -> p
     rows = []
     for mode in MODES:
         for x in coverages:
-            overrides = base + [f"procurement={mode}", f"coldchain.coverage_override={x}",
+            overrides = base + [f"procurement={mode}", *every_platform(
+                                    list(cfg.platforms), **{f"coldchain__coverage_{t}": x
+                                                            for t in ("central", "grid",
+                                                                      "last_mile")}),
                                 f"coldchain.fridge_share_town={x}",
                                 f"coldchain.fridge_share_village={x}"]
             for seed, (summary, tables) in zip(seeds, run_seeds(overrides, seeds), strict=True):

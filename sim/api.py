@@ -111,6 +111,12 @@ def _explain(line: str, key: str, value: str, exc: Exception, base: DictConfig,
             ("" if len(dirs) > 1 else " (your own files: add --config-dir DIR; see "
              "docs/scenarios.md)")
     parts = group.split(".")
+    if len(parts) == 4 and parts[0] == "platforms" and parts[2] == "strategy" and \
+            sources.is_group(parts[3], dirs):
+        # a platform's whole lever group is an option file, composed under its strategy
+        return (f"{key}={value}: choose a platform's {parts[3]} option with "
+                f"+{parts[3]}@{group}={value}, or a playbook with "
+                f"+playbook@{'.'.join(parts[:3])}=<name> (configs/playbook/)")
     node = base
     for i, part in enumerate(parts):
         if not isinstance(node, DictConfig) or part not in node:

@@ -2,12 +2,13 @@
 
 A scheme turns a leader's sales into pay in two parts:
 
-* **per order**, the base commission ``rate(day) * order value`` paid with each order. Every
-  scheme carries the commission decay schedule of ``incentive.decay_*``: the rate falls from
-  ``commission_rate`` to ``decay_to_rate`` linearly over ``decay_days`` from ``decay_start_day``
-  (0 days: a step cut). Platforms launched at ~10% and cut to ~5% within months (Yicai 2021;
-  ODD 8). The seeds give the range: 5-20% of sales, fresh 5-10%, daily goods 15-20% (seed
-  003 FAQ Q2).
+* **per order**, the base commission ``rate(t) * order value`` paid with each order, ``t`` the
+  days since the platform's entry. Every scheme carries the commission decay schedule of
+  ``incentive.decay_*``: the rate falls from ``commission_rate`` to ``decay_to_rate`` linearly
+  over ``decay_days`` from ``decay_start_day`` days after the platform's own entry (0 days: a
+  step cut). Platforms launched at ~10% and cut to ~5% within months of their launch (Yicai
+  2021; ODD 8). The seeds give the range: 5-20% of sales, fresh 5-10%, daily goods 15-20%
+  (seed 003 FAQ Q2): a category's rate is ``rate(t) * category_rate_multiplier[category]``.
 * **per month**, paid at the leader's monthly review: platform bonuses
   (:meth:`Scheme.monthly_bonus`), and income from outside the platform
   (:meth:`Scheme.outside_income`: service fees and government subsidies), which costs the
@@ -31,7 +32,10 @@ The schemes, all from the seeds (digest §C):
   each platform's leaders by last month's sales, with a small prize; a title lowers the quit
   logit by ``leaders.churn_recognition_effect``.
 
-Schemes are chosen by name from :data:`SCHEMES` (a config never names code to import).
+Schemes are chosen by name from :data:`SCHEMES` (a config never names code to import). Each
+platform runs its own scheme (its strategy, :func:`sim.strategy.platform_strategy`): the
+market's schemes are :class:`Incentives`, one per platform, which the leaders and settlement ask
+with each row's platform.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ __all__ = [
     "SCHEMES",
     "DifferentiatedTarget",
     "FlatCommission",
+    "Incentives",
     "MultiSource",
     "Recognition",
     "TargetBonus",
@@ -52,7 +57,11 @@ __all__ = [
 
 
 def commission_rate_on(day: int, cfg) -> float:
-    """The scheme's base commission rate on ``day`` with its decay schedule applied."""
+    """The scheme's base commission rate ``day`` days after the platform's entry, decay applied.
+
+    ``decay_start_day`` counts from the platform's entry too (the platform's own launch, not the
+    market's day 0).
+    """
     start = cfg.decay_start_day
     if start is None or day < start:
         return float(cfg.commission_rate)
@@ -75,10 +84,11 @@ class FlatCommission:
         self.cfg = cfg
 
     def rate(self, day: int) -> float:
+        """The base rate ``day`` days after the platform's entry."""
         return commission_rate_on(day, self.cfg)
 
     def order_commission(self, day: int, order_value_yuan: np.ndarray) -> np.ndarray:
-        """Commission on each order, yuan: ``rate(day) * value``."""
+        """Commission on each order, yuan: ``rate(day) * value`` (``day`` since entry)."""
         return self.rate(day) * order_value_yuan
 
     def monthly_bonus(self, day: int, sales_yuan: np.ndarray,
@@ -205,3 +215,93 @@ SCHEMES = {
 def make_scheme(cfg):
     """The scheme named by ``cfg.scheme``."""
     return SCHEMES[cfg.scheme](cfg)
+
+
+class Incentives:
+    """Every platform's scheme (each its own incentive strategy), asked with rows' platforms.
+
+    Args:
+        cfgs: each platform's incentive group, in platform order (``platform_strategy``).
+        entry_days: each platform's entry day; its schedule counts days from it.
+        category_names: the product categories, in the model's order.
+        basket_weights: each category's share of the reference basket's value (for
+            :meth:`basket_rates`); equal shares if not given.
+    """
+
+    def __init__(self, cfgs, entry_days, category_names, basket_weights=None):
+        self.schemes = [make_scheme(c) for c in cfgs]
+        self.entry_day = np.asarray(entry_days, np.int64)
+        # (P, C): each category's multiplier of the platform's rate (absent: 1)
+        self.category_multiplier = np.array(
+            [[float(c.category_rate_multiplier.get(cat, 1.0)) for cat in category_names]
+             for c in cfgs], float).reshape(len(cfgs), len(category_names))
+        self.by_category = bool(np.any(self.category_multiplier != 1.0))
+        self.awards_titles = any(s.awards_titles for s in self.schemes)
+        w = (np.ones(len(category_names)) if basket_weights is None
+             else np.asarray(basket_weights, float))
+        self.basket_weights = w / w.sum()
+
+    def rates(self, day: int) -> np.ndarray:
+        """Each platform's base rate on market day ``day`` (its decay from its own entry)."""
+        return np.array([s.rate(day - int(e)) for s, e in zip(self.schemes, self.entry_day,
+                                                                strict=True)])
+
+    def basket_rates(self, day: int) -> np.ndarray:
+        """Each platform's rate on a reference basket (its category rates weighted by value)."""
+        return self.category_rates(day) @ self.basket_weights
+
+    def category_rates(self, day: int) -> np.ndarray:
+        """(P, C) rate of each platform on each category on market day ``day``."""
+        return self.rates(day)[:, None] * self.category_multiplier
+
+    def order_commission(self, day: int, platform: np.ndarray, prices: np.ndarray,
+                         value_yuan: np.ndarray | None = None) -> np.ndarray:
+        """Commission on each order, yuan: its units' prices times their categories' rates.
+
+        Args:
+            platform: each order's platform index, (m,).
+            prices: each order's unit prices, (m, C) yuan.
+            value_yuan: ``prices.sum(axis=1)`` if already summed (used when every category is
+                at the platform's rate).
+        """
+        if not self.by_category:
+            value = prices.sum(axis=1) if value_yuan is None else value_yuan
+            return self.rates(day)[platform] * value
+        return (prices * self.category_rates(day)[platform]).sum(axis=1)
+
+    def _per_platform(self, platform: np.ndarray, call) -> np.ndarray:
+        platform = np.asarray(platform, np.int64)
+        out = np.zeros(len(platform))
+        for j, s in enumerate(self.schemes):
+            sel = platform == j
+            if sel.any():
+                out[sel] = call(j, s, sel)
+        return out
+
+    def monthly_bonus(self, day: int, platform: np.ndarray, sales_yuan: np.ndarray,
+                      potential_ratio: np.ndarray | None = None) -> np.ndarray:
+        """Each row's bonus at its review under its platform's scheme, yuan."""
+        sales = np.asarray(sales_yuan, float)
+        return self._per_platform(platform, lambda j, s, sel: s.monthly_bonus(
+            day - int(self.entry_day[j]), sales[sel],
+            None if potential_ratio is None else np.asarray(potential_ratio)[sel]))
+
+    def outside_income(self, platform: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(service fees, government subsidy) per row for the month under its platform's scheme."""
+        fees = self._per_platform(platform, lambda j, s, sel: s.outside_income(int(sel.sum()))[0])
+        gov = self._per_platform(platform, lambda j, s, sel: s.outside_income(int(sel.sum()))[1])
+        return fees, gov
+
+    def service_minutes(self, platform: np.ndarray) -> np.ndarray:
+        """Minutes of service work per row for the month under its platform's scheme."""
+        return self._per_platform(platform, lambda j, s, sel: s.service_minutes(int(sel.sum())))
+
+    def title_winners(self, j: int, sales_yuan: np.ndarray) -> np.ndarray:
+        """Platform ``j``'s titled leaders (none unless its scheme awards titles)."""
+        s = self.schemes[j]
+        if not s.awards_titles:
+            return np.zeros(len(sales_yuan), bool)
+        return s.title_winners(sales_yuan)
+
+    def title_prize_yuan(self, j: int) -> float:
+        return float(self.schemes[j].cfg.title_prize_yuan)

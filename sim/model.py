@@ -45,7 +45,7 @@ from sim.coldchain.phase import ColdChain
 from sim.config import validate
 from sim.consumers import Consumer, ConsumerState
 from sim.day import Day
-from sim.incentives import make_scheme
+from sim.incentives import Incentives
 from sim.leaders.phase import Leadership
 from sim.leaders.table import LeaderTable
 from sim.ledger import Ledger
@@ -55,6 +55,7 @@ from sim.progress import day_bar
 from sim.records import Recorder
 from sim.seasons import Calendar
 from sim.settlement import Settlement
+from sim.strategy import platform_strategy
 from sim.streams import RandomStreams
 from sim.supply.phase import Supply
 from sim.supply.suppliers import Supplier, supplier_mix
@@ -108,6 +109,8 @@ class GroupBuyingMarket(mesa.Model):
         self.network = build_network(cfg.market, self.streams.generator("network"))
         self.segment_names = list(cfg.market.segments)
         self.platform_names = list(cfg.platforms)
+        # Each platform's levers: the market-wide groups with its own strategy on top.
+        self.strategies = [platform_strategy(cfg, name) for name in self.platform_names]
         n, n_p = self.network.n, len(self.platform_names)
         self.consumers = ConsumerState.empty(n, n_p)
         self._init_population()
@@ -140,9 +143,9 @@ class GroupBuyingMarket(mesa.Model):
 
         # Leaders, the incentive scheme, money and goods, the day's hand-offs.
         self.leaders = LeaderTable()
-        self.scheme = make_scheme(cfg.incentive)
-        mult = cfg.incentive.platform_rate_multiplier
-        self.rate_multiplier = np.array([float(mult.get(nm, 1.0)) for nm in self.platform_names])
+        self.incentives = Incentives([s.incentive for s in self.strategies],
+                                     [cfg.platforms[nm].entry_day for nm in self.platform_names],
+                                     self.category_names, self.reference_prices)
         self.ledger = Ledger(self.platform_list)
         self.pending = None  # the order book on its way (procurement -> tomorrow's pickup)
         self.today = Day(0, n_p, len(self.category_names))

@@ -1,8 +1,9 @@
 """Platforms: prices, consumer subsidies, entry, money and exit (ODD 2, 7.4).
 
 A platform is a Mesa agent. Each day it sets its terms: a price per category from its pricing rule
-and a coupon per order from its subsidy schedule. Rules are chosen by name from the registries
-:data:`PRICING_RULES` and :data:`SUBSIDY_SCHEDULES`.
+and a coupon per order from its own coupon programme (its strategy's ``subsidy`` group: schedule,
+coupon, daily budget; :func:`sim.strategy.platform_strategy`). Rules are chosen by name from the
+registries :data:`PRICING_RULES` and :data:`SUBSIDY_SCHEDULES`.
 
 Pricing rules:
 
@@ -32,15 +33,20 @@ intensity times ``coupon_yuan_per_order``, capped by a daily budget spread over 
 * ``new_user``: the coupon for ``days`` after entry, on a household's first order from the
   platform only (新人专享 first-order coupons; the budget is spread over yesterday's new buyers).
 
-Exit: a platform whose cumulative loss exceeds ``patience_yuan`` exits; its leaders stop (and may
-be recruited by the remaining platforms at once) and its households re-home to the remaining
-platforms.
+Cash and exit (ODD 7.4): each day's profit goes into cash. When cash falls below zero the platform
+draws its next funding round (``funding_yuan``, up to ``funding_rounds`` rounds, as many as it
+takes to get back above zero); with none left and cash still below zero it exits. Patience is a
+second rule: a platform whose cumulative loss exceeds ``patience_yuan`` exits however much cash
+it has (its backers stop). On exit its leaders stop (and may be recruited by the remaining
+platforms at once) and its households re-home to the remaining platforms.
 """
 
 from __future__ import annotations
 
 import mesa
 import numpy as np
+
+from sim.ledger import ECONOMICS
 
 __all__ = ["NEW_USER_SCHEDULES", "PRICING_RULES", "SUBSIDY_SCHEDULES", "Platform"]
 
@@ -102,7 +108,8 @@ NEW_USER_SCHEDULES = ("new_user",)  # schedules whose coupon is for a first orde
 # Daily money flows a platform accumulates; reset every day.
 FLOWS = ("orders", "units", "gmv_yuan", "subsidy_yuan", "paid_yuan", "revenue_yuan",
          "refunds_yuan", "cogs_yuan", "commission_yuan", "logistics_yuan", "fixed_yuan",
-         "recruit_yuan", "spoilage_cost_yuan", "complaints", "fine_yuan", "new_buyers")
+         "recruit_yuan", "spoilage_cost_yuan", "complaints", "fine_yuan", "new_buyers",
+         *ECONOMICS)
 
 
 class Platform(mesa.Agent):
@@ -114,6 +121,7 @@ class Platform(mesa.Agent):
         self.index = index
         self.name = name
         self.cfg = cfg
+        self.strategy = model.strategies[index]  # its levers (sim.strategy)
         self.unit_cost = unit_cost  # yuan per unit, per category (its supplier mix)
         self.reference_basket_yuan = float(reference_prices.sum())
         self.prices = unit_cost * (1.0 + cfg.markup)
@@ -128,6 +136,9 @@ class Platform(mesa.Agent):
         self.money_scale = market.consumers / market.platform_money_households
         self.cash_yuan = float(cfg.initial_cash_yuan) * self.money_scale
         self.cumulative_profit_yuan = 0.0
+        self.funding_rounds_left = int(cfg.funding_rounds)
+        self.funding_drawn_yuan = 0.0  # to date
+        self.exit_reason = ""  # "cash" or "patience" once it has exited
         self.entered = False
         self.exited = False
         self.day_exited = -1
@@ -165,15 +176,13 @@ class Platform(mesa.Agent):
         if np.any(self.prices < self.unit_cost):
             self.day_last_below_cost = day
         coupon = self._coupon(day)
-        if self.model.cfg.subsidy.schedule in NEW_USER_SCHEDULES:
+        if self.strategy.subsidy.schedule in NEW_USER_SCHEDULES:
             self.coupon_yuan, self.new_user_coupon_yuan = 0.0, coupon
         else:
             self.coupon_yuan, self.new_user_coupon_yuan = coupon, 0.0
 
     def _coupon(self, day: int) -> float:
-        sub = self.model.cfg.subsidy
-        if self.name not in sub.platforms:
-            return 0.0
+        sub = self.strategy.subsidy
         intensity = SUBSIDY_SCHEDULES[sub.schedule](day - self.cfg.entry_day, sub)
         if intensity <= 0:
             return 0.0
@@ -203,14 +212,36 @@ class Platform(mesa.Agent):
         self.flows = dict.fromkeys(FLOWS, 0.0)
 
     def settle(self, day: int) -> float:
-        """Phase 8: today's profit into cash; returns today's profit, yuan."""
+        """Phase 8: today's profit into cash, and funding rounds while cash is below zero.
+
+        Returns today's profit, yuan.
+        """
         f = self.flows
         if self.active:
             f["fixed_yuan"] += self.cfg.fixed_cost_yuan_per_day * self.money_scale
         profit = self.profit_yuan()
         self.cash_yuan += profit
         self.cumulative_profit_yuan += profit
+        while self.active and self.cash_yuan < 0 and self.funding_rounds_left > 0:
+            self.draw_funding()
         return profit
+
+    def draw_funding(self) -> float:
+        """Draw the next funding round into cash (``funding_yuan``, scaled like cash), yuan."""
+        amount = float(self.cfg.funding_yuan) * self.money_scale
+        self.funding_rounds_left -= 1
+        self.funding_drawn_yuan += amount
+        self.cash_yuan += amount
+        self.flows["funding_yuan"] += amount
+        return amount
+
+    def exit_due(self) -> str:
+        """Why it must exit today: "cash" (below zero, no round left), "patience", or ""."""
+        if not self.active:
+            return ""
+        if self.cash_yuan < 0 and self.funding_rounds_left == 0:
+            return "cash"
+        return "patience" if self.out_of_patience() else ""
 
     def profit_yuan(self) -> float:
         """Today's profit: paid - refunds - goods - commission - logistics - fixed - recruiting
@@ -244,7 +275,7 @@ class Platform(mesa.Agent):
 
 class Terms:
     """Phase 2 of the day (ODD 3, ODD 7.4): platforms enter, are fined, set prices and coupons;
-    and, when settlement finds one out of patience, a platform's exit."""
+    and, when settlement finds one out of cash or patience, a platform's exit."""
 
     OWNS = ()  # the platforms' own state lives on each Platform agent
     WRITES = ("platforms (entry, fines, prices, coupons; exit)", "leaders (a leaving platform's",
@@ -271,10 +302,11 @@ class Terms:
         for p, pr in zip(active, prices, strict=True):
             p.set_terms(d, pr)
 
-    def exit_platform(self, p: Platform, d: int) -> None:
+    def exit_platform(self, p: Platform, d: int, reason: str = "patience") -> None:
         """The platform leaves: its leaders stop, its consumers lose their pickup points."""
         m = self.m
         p.exited = True
+        p.exit_reason = reason
         p.day_exited = d
         t = m.leaders
         idx = np.flatnonzero(t.view("active") & (t.view("platform") == p.index))

@@ -1,14 +1,14 @@
-"""Settlement: the day's money moves, cash updates, and a platform out of patience exits.
+"""Settlement: the day's money moves, cash updates, and a platform out of cash or patience exits.
 
 Phase 8 of the day (ODD 3, ODD 7.4). Households pay for what arrived (list prices less their
-coupons); each order's commission goes to its leader under the incentive scheme (the scheme's
-rate, times the platform's multiplier), booked on the leaders' month by the leaders' own
-mechanism (:meth:`sim.leaders.phase.Leadership.book_orders`). Each platform's sales,
-coupons, payments and commissions are posted to the ledger (:class:`sim.ledger.Ledger`) beside
-the costs the other phases posted (goods, logistics, refunds, spoilage, recruiting, fines);
-each platform then settles its day's profit into cash (:meth:`sim.platforms.Platform.settle`),
-and one whose losses pass its patience leaves the market
-(:meth:`sim.platforms.Terms.exit_platform`).
+coupons); each order's commission goes to its leader under its platform's incentive scheme (the
+rate of each unit's category, :class:`sim.incentives.Incentives`), booked on the leaders' month by
+the leaders' own mechanism (:meth:`sim.leaders.phase.Leadership.book_orders`). Each platform's
+sales, coupons, payments and commissions are posted to the ledger (:class:`sim.ledger.Ledger`)
+beside the costs the other phases posted (goods, logistics, refunds, spoilage, recruiting, fines);
+each platform then settles its day's profit into cash (:meth:`sim.platforms.Platform.settle`,
+drawing funding rounds while cash is below zero), and one out of cash with no round left, or whose
+losses pass its patience, leaves the market (:meth:`sim.platforms.Terms.exit_platform`).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ class Settlement:
         book, c = m.today.order_book, m.consumers
         paid = book.paid_yuan
         c.spend_yuan[book.consumer] += paid
-        commission = m.scheme.order_commission(d, book.value_yuan) * \
-            m.rate_multiplier[book.platform]
+        commission = m.incentives.order_commission(d, book.platform, book.prices,
+                                                   book.value_yuan)
         m.leadership.book_orders(book, commission)  # the leaders' month, their state
         n_p = len(m.platform_list)
         orders = np.bincount(book.platform, minlength=n_p)
@@ -57,6 +57,7 @@ class Settlement:
         ledger.add_money("commission_paid", ledger.total("commission_yuan"))
         for p in m.platform_list:
             p.settle(d)
-            if p.out_of_patience():
-                m.terms.exit_platform(p, d)
+            reason = p.exit_due()
+            if reason:
+                m.terms.exit_platform(p, d, reason)
 

@@ -13,17 +13,20 @@ rule, the only one, is :func:`platform_strategy`:
 
 Null therefore means "inherit", never "none": a platform cannot set ``decay_start_day`` back to
 null (no decay) under a market-wide decay; it sets ``decay_to_rate`` equal to its
-``commission_rate`` instead. Keys that exist only to single platforms out in the market-wide
-groups (``incentive.platform_rate_multiplier``, ``subsidy.platforms``,
-``coldchain.coverage_override``, ``procurement.mode_override``) have no per-platform form: the
-per-platform strategy replaces them (:data:`sim.config.schema.LEVER_GROUPS`).
+``commission_rate`` instead. Keys that describe the county and its people rather than a
+platform's choice (leg hours, pickup habits, the leaders' fridges) have no per-platform form
+(:data:`sim.config.schema.LEVER_GROUPS`).
 
-Every config key must change something. The model reads a lever per platform only once it is
-wired (the strategy issue, :data:`NOT_WIRED_ISSUE`); until then ``sim.config.validate`` rejects
-an override of a key missing from :data:`WIRED`, with one line that names it and the market-wide
-key to set instead. Wiring a lever is: read ``platform_strategy(cfg, name).<group>.<key>`` in
-the model where it reads ``cfg.<group>.<key>`` today, add ``"<group>.<key>"`` to :data:`WIRED`,
-and test that the override changes the run.
+A named playbook (``configs/playbook/<name>.yaml``) is a platform strategy in a file: it
+composes under one platform's ``strategy`` with Hydra's package syntax,
+``+playbook@platforms.entrant.strategy=multi_source``, and states the groups it changes whole
+(the group's option file, e.g. ``incentive/multi_source``), leaving the others to inherit.
+
+Every config key must change something. The model reads a lever per platform once it is wired
+(:data:`WIRED`); ``sim.config.validate`` rejects an override of a key missing from it, with one
+line that names it and the market-wide key to set instead. Wiring a lever is: read
+``platform_strategy(cfg, name).<group>.<key>`` in the model where it reads ``cfg.<group>.<key>``,
+add ``"<group>.<key>"`` to :data:`WIRED`, and test that the override changes the run.
 """
 
 from __future__ import annotations
@@ -44,17 +47,51 @@ from sim.config.schema import (
     SubsidyConfig,
 )
 
-__all__ = ["LEVERS", "NOT_WIRED_ISSUE", "WIRED", "PlatformStrategy", "overrides",
-           "platform_strategy", "strategies"]
+__all__ = ["LEVERS", "NOT_WIRED_ISSUE", "WIRED", "PlatformStrategy", "every_platform",
+           "overrides", "platform_strategy", "strategies"]
 
 LEVERS: tuple[str, ...] = tuple(LEVER_GROUPS)  # incentive, subsidy, coldchain, procurement
 
-# The override keys the model reads per platform, as "group.key". Empty: the model reads every
-# lever market-wide today; wiring them is the strategy issue's (see the module docstring).
-WIRED: frozenset[str] = frozenset()
+# The override keys the model reads per platform, as "group.key" (each read through
+# platform_strategy; tests/test_strategy.py runs each against the market-wide value).
+WIRED: frozenset[str] = frozenset({
+    # sim.incentives.Incentives: one scheme per platform, its decay from the platform's entry
+    "incentive.scheme", "incentive.commission_rate", "incentive.decay_start_day",
+    "incentive.decay_to_rate", "incentive.decay_days", "incentive.tier_sales_yuan",
+    "incentive.tier_extra_rates", "incentive.target_sales_yuan", "incentive.target_bonus_yuan",
+    "incentive.target_scale_min", "incentive.target_scale_max",
+    "incentive.service_fee_yuan_per_month", "incentive.government_subsidy_yuan_per_month",
+    "incentive.service_minutes_per_month", "incentive.title_share", "incentive.title_prize_yuan",
+    "incentive.category_rate_multiplier",
+    # sim.platforms.Platform: the coupon programme
+    "subsidy.schedule", "subsidy.coupon_yuan_per_order", "subsidy.daily_budget_yuan",
+    "subsidy.days", "subsidy.taper_days",
+    # sim.coldchain.routes: cold routes and route costs; sim.supply: the grid-warehouse hold
+    "coldchain.coverage_central", "coldchain.coverage_grid", "coldchain.coverage_last_mile",
+    "coldchain.route_cost_yuan_per_day_town", "coldchain.route_cost_yuan_per_day_village",
+    "coldchain.cold_route_premium", "coldchain.grid_hold_hours",
+    # sim.supply.phase.Supply: mode, forecast and newsvendor per platform
+    "procurement.mode", "procurement.forecast_smoothing", "procurement.salvage_share_of_cost",
+    "procurement.stockout_penalty_share_of_price",
+})
 
-# Where the unwired levers will be wired (named in the validation message).
-NOT_WIRED_ISSUE = "issue 26"
+# Named in the validation message of a lever on the form that the model does not read yet.
+NOT_WIRED_ISSUE = "sim.strategy.WIRED"
+
+
+def every_platform(platform_names, **keys) -> list[str]:
+    """Command-line overrides that set ``group.key=value`` market-wide and in every platform's
+    own strategy.
+
+    The market-wide group is only a default: a platform that sets a key keeps it. A scenario
+    meant for the whole market ("no cold chain anywhere") sets the key for every platform too,
+    e.g. ``every_platform(names, coldchain__coverage_grid=0.0)`` (``__`` for the dot).
+    """
+    keys = {k.replace("__", "."): v for k, v in keys.items()}
+    out = [f"{key}={value}" for key, value in keys.items()]
+    out += [f"platforms.{name}.strategy.{key}={value}"
+            for name in platform_names for key, value in keys.items()]
+    return out
 
 
 @dataclass(frozen=True)
@@ -75,6 +112,10 @@ def _plain(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
+def _is_mapping(value: Any) -> bool:
+    return isinstance(value, dict) or (OmegaConf.is_config(value) and OmegaConf.is_dict(value))
+
+
 def overrides(cfg, name: str) -> dict[str, dict[str, Any]]:
     """The keys platform ``name`` sets, per lever group (null keys, which inherit, left out).
 
@@ -86,9 +127,12 @@ def overrides(cfg, name: str) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for group in LEVERS:
         node = getattr(st, group)
+        # null inherits; so does an empty mapping (a mapping's override defaults to {})
         out[group] = {f.name: _plain(getattr(node, f.name))
                       for f in dataclasses.fields(LEVER_OVERRIDES[group])
-                      if getattr(node, f.name) is not None}
+                      if getattr(node, f.name) is not None
+                      and not (_is_mapping(getattr(node, f.name))
+                               and len(getattr(node, f.name)) == 0)}
     return out
 
 

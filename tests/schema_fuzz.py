@@ -193,7 +193,7 @@ SIZE = {"market.consumers": (100, 400), "days": (5, 40)}
 # Not drawn: display settings, names, and what set the market's shape rather than its numbers
 # (segment shares must sum to 1: they are renormalised, not drawn key by key; supplier
 # categories and platform supplier weights name other entries). Per-platform strategy
-# overrides are rejected until issue 26 wires them (sim.strategy.WIRED is empty).
+# overrides are drawn by their own tests (tests/test_strategy.py, tests/test_levers.py).
 NOT_DRAWN = ("progress", "market.platform_money_households")
 NOT_DRAWN_PARTS = (".strategy.", ".display_name", ".categories", ".share_town", ".share_village")
 # The rules between keys (sim.config.validate) that a draw key by key can break: each is
@@ -262,12 +262,9 @@ def _repair(cfg: dict) -> None:
         for a, b in ORDERED:
             if a in node and node[a] > node[b]:
                 node[a], node[b] = node[b], node[a]
-    names = list(cfg["platforms"])
-    sub = cfg["subsidy"]
-    sub["platforms"] = [p for p in sub["platforms"] if p in names] or names[-1:]
     inc = cfg["incentive"]
-    inc["platform_rate_multiplier"] = {
-        k: v for k, v in inc["platform_rate_multiplier"].items() if k in names}
+    inc["category_rate_multiplier"] = {
+        k: v for k, v in inc["category_rate_multiplier"].items() if k in cfg["products"]}
 
 
 @st.composite

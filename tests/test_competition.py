@@ -307,7 +307,9 @@ def test_price_war_lowers_gross_margin_and_the_ban_ends_below_cost_prices():
 def test_an_exiting_platform_loses_its_leaders_and_its_households_order_elsewhere():
     for seed in SEEDS[:3]:
         model = GroupBuyingMarket(compose(
-            SMOKE + ["days=150", f"seed={seed}", "platforms.discounter.patience_yuan=20000"]))
+            # patience for ~30 days of the discounter's losses (route costs included), so that it
+            # has a month of buyers to lose when it exits
+            SMOKE + ["days=150", f"seed={seed}", "platforms.discounter.patience_yuan=40000"]))
         model.run(100)
         disc = model.platform_list[2]
         assert disc.exited, "the discounter runs out of patience within 100 days"

@@ -28,7 +28,13 @@ def test_groups_exist():
 @pytest.mark.parametrize("group,option", OPTIONS)
 def test_every_group_option_composes_and_validates(group, option):
     from omegaconf import OmegaConf
-    cfg = compose([f"{group}={option}"])
+
+    from sim import strategy
+    if group == "playbook":  # a playbook composes under one platform's strategy
+        cfg = compose([f"+playbook@platforms.entrant.strategy={option}"])
+        assert strategy.overrides(cfg, "entrant") != strategy.overrides(compose([]), "entrant")
+    else:
+        cfg = compose([f"{group}={option}"])
     assert OmegaConf.missing_keys(cfg) == set()  # every key has a value from the YAML
     validate(cfg)
 
@@ -42,7 +48,7 @@ def test_every_group_option_composes_and_validates(group, option):
      "no such option in config group 'incentive'; allowed: differentiated_target, flat"),
     ("market.consumers=abc", "market.consumers=abc"),
     ("platforms.nobody.markup=0.1", "unknown key 'nobody' in platforms"),
-    ("subsidy.platforms=[ghost]", "'ghost' is not a platform"),
+    ("+incentive.category_rate_multiplier.ghost=2.0", "ghost: not a product category"),
     ("products.leafy_veg.q10_bands=[0.5]", "products.leafy_veg.q10_bands=0.5: out of range"),
     ("market.county.within_degree_village=7", "market.county.within_degree_village=7: must be"),
     # OmegaConf alone would read 3 as true and "off" as false

@@ -23,6 +23,7 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 
+from sim import strategy
 from sim.api import compose
 from sim.dashboard import views
 from sim.dashboard.inspector import household_state, leader_state
@@ -51,16 +52,21 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 def test_overrides_of_the_controls():
     got = dashboard_overrides("flat", "withdrawal", "0.5", 0.002, 0.05, 800, 7, "village_cluster")
+    tiers = [f"coldchain.coverage_{t}=0.5" for t in ("central", "grid", "last_mile")]
+    names = list(compose(BASE_OVERRIDES).platforms)
     assert got == [*BASE_OVERRIDES, "market=village_cluster", "incentive=flat",
-                   "subsidy=withdrawal", "coldchain.coverage_override=0.5",
+                   "subsidy=withdrawal", *tiers,
+                   *[f"platforms.{n}.strategy.{t}" for n in names for t in tiers],
                    "wom.p_external=0.002", "wom.q_imitation=0.05", "market.consumers=800",
                    "seed=7"]
     cfg = compose(got)
-    assert (cfg.subsidy.schedule, cfg.coldchain.coverage_override) == ("withdrawal", 0.5)
+    assert cfg.subsidy.schedule == "withdrawal"
+    # every platform's routes at the chosen coverage, its own coverage included
+    for s in strategy.strategies(cfg).values():
+        c = s.coldchain
+        assert (c.coverage_central, c.coverage_grid, c.coverage_last_mile) == (0.5, 0.5, 0.5)
     assert (cfg.wom.p_external, cfg.wom.q_imitation) == (0.002, 0.05)
     assert (cfg.market.consumers, cfg.seed, cfg.market.network) == (800, 7, "village_cluster")
-    # The subsidising platforms come with the group option, not just the schedule's name.
-    assert list(cfg.subsidy.platforms) == list(compose(["subsidy=withdrawal"]).subsidy.platforms)
 
 
 def test_default_controls_are_the_default_scenario():
@@ -69,7 +75,7 @@ def test_default_controls_are_the_default_scenario():
     assert d["incentive_scheme"] == cfg.incentive.scheme
     assert d["subsidy_schedule"] == cfg.subsidy.schedule
     assert (d["p_external"], d["q_imitation"]) == (cfg.wom.p_external, cfg.wom.q_imitation)
-    assert d["coldchain_coverage"] == OWN_COVERAGE and cfg.coldchain.coverage_override is None
+    assert d["coldchain_coverage"] == OWN_COVERAGE
     assert d["network"] == cfg.market.network
     # Reset builds the model from exactly these values, as keyword arguments.
     assert set(d) == set(inspect.signature(DashboardMarket.__init__).parameters) - {"self"}
@@ -80,6 +86,17 @@ def test_a_name_known_only_to_the_registry_is_set_by_name(monkeypatch):
     monkeypatch.setitem(market.SCHEMES, "tiered_test_only", object)
     got = dashboard_overrides(incentive_scheme="tiered_test_only")
     assert "incentive.scheme=tiered_test_only" in got
+
+
+def test_the_default_levers_are_the_default_scenario_and_a_lever_moves_one_platform():
+    d = default_controls()
+    base = strategy.strategies(compose(dashboard_overrides()))
+    same = strategy.strategies(compose(dashboard_overrides(levers=d["levers"])))
+    assert same == base
+    moved = strategy.strategies(compose(dashboard_overrides(
+        levers={**d["levers"], "incumbent_commission": 0.15})))
+    assert moved["incumbent"].incentive.commission_rate == 0.15
+    assert moved["entrant"] == base["entrant"] and moved["discounter"] == base["discounter"]
 
 
 def test_a_strategy_lever_becomes_an_override(monkeypatch):

@@ -88,7 +88,7 @@ def bad_config(draw):
     cfg = with_options({g: draw(st.sampled_from(_OPTIONS[g])) for g in GROUPS})
     every = leaves(cfg)
     kind = draw(st.sampled_from(["range", "range", "range", "nonfinite", "choice", "list_item",
-                                 "tiers", "scandal", "subsidy_platforms", "odd_degree",
+                                 "tiers", "scandal", "category_rates", "odd_degree",
                                  "segments", "life", "empty"]))
     if kind == "range":
         lf = draw(st.sampled_from([x for x in every if x.numeric and
@@ -130,9 +130,10 @@ def bad_config(draw):
                      "severity": 1.0 + draw(st.floats(0.01, 100.0))}[field]
         cfg["wom"]["scandals"] = [{"day": 3, "platform": names[-1], "severity": 0.1}, sc]
         return cfg, f"wom.scandals[1].{field}"
-    if kind == "subsidy_platforms":
-        cfg["subsidy"]["platforms"] = [draw(_WORD.filter(lambda w: w not in cfg["platforms"]))]
-        return cfg, "subsidy.platforms"
+    if kind == "category_rates":
+        cat = draw(_WORD.filter(lambda w: w not in cfg["products"]))
+        cfg["incentive"]["category_rate_multiplier"] = {cat: 1.5}
+        return cfg, f"incentive.category_rate_multiplier.{cat}"
     if kind == "odd_degree":
         key = draw(st.sampled_from(EVEN))
         net = key.split(".")[1]
@@ -158,9 +159,6 @@ def bad_config(draw):
         cfg["products"][cat]["q10_bands"] = []
         return cfg, f"products.{cat}.q10_bands"
     cfg[what] = {}
-    if what == "platforms":
-        cfg["subsidy"]["platforms"] = []
-        cfg["incentive"]["platform_rate_multiplier"] = {}
     return cfg, what
 
 

@@ -15,8 +15,8 @@ t with n - 1 degrees of freedom, that excludes zero; or every pair differs by th
 amount. A bitwise-inert key has every difference exactly zero and fails.
 
 :data:`SHORT_RUN` names the keys that cannot matter in a run this short, each with why;
-:data:`UNTIL_ISSUE_26` the known inert keys that the per-platform strategy issue gives their
-meaning. Their effects are printed too.
+:data:`UNTIL_ISSUE_26` the known weak keys still waiting for their role (issue 26 gave cash its
+role through funding and exit and removed ``suppliers.*.local``). Their effects are printed too.
 """
 
 from __future__ import annotations
@@ -40,10 +40,11 @@ SEEDS = (1, 2, 3)  # three pairs: t(2) = 4.30, wide enough that rounding noise n
 SIZE = {"market.consumers": 500, "days": 60, "market.county.compound_size": 200,
         "market.county.village_size": 150, "platforms.entrant.entry_day": 20}
 
-# Keys known inert until the per-platform strategy issue (issue 26) gives them their meaning.
+# Keys known weak: own marketing makes a household aware of a platform, but it cannot order
+# where the platform has no leader yet, and where it has one the leader makes it aware within
+# days (wom.awareness_from_leader 0.2 a day); they matter once a household can reach a group in
+# a tie's neighbourhood (followed groups, ODD §7.1 of the second wave), not before.
 UNTIL_ISSUE_26 = {
-    "platforms.*.initial_cash_yuan": "read into the platform's cash, which no rule reads",
-    "suppliers.*.local": "read, never used (a bool: not moved by this test)",
     "wom.subsidy_marketing_boost": "under 0.3 share points in practice (issue 32)",
     "platforms.*.awareness_rate_per_day": "under 0.3 share points in practice (issue 32)",
 }
@@ -68,7 +69,8 @@ NOT_MOVABLE = {
     "market.segments.*.share_village": "a segment's shares sum to 1 over segments",
 }
 # Not moved: the run's size and identity (moved, they change everything, trivially), and the
-# per-platform strategy overrides (rejected until issue 26 wires them).
+# per-platform strategy overrides (each moves its market-wide key's mechanism for one platform:
+# tests/test_levers.py checks that every wired override reaches it).
 NOT_MOVED = {"seed", "days", "market.consumers", "progress"}
 
 
@@ -83,7 +85,7 @@ def _pattern(key: str, cfg: dict | None = None) -> str:
 
 
 # The platform whose keys stand for every platform's: one code path reads a key for every
-# platform (per-platform levers are issue 26), and this one is in the market from day 0.
+# platform, and this one is in the market from day 0.
 PLATFORM = "incumbent"
 _SUPPLIERS = ("local_coop", "regional_wholesale", "brand_distributor")  # suppliers/standard
 # Scenario (group options and overrides) where a key acts, by key prefix; first match wins.
@@ -103,6 +105,8 @@ SCENARIOS = [
     ("leaders.churn_recognition_effect", {"incentive": "recognition"}, {"days": 100}),
     ("incentive.decay_", {}, {"incentive.decay_start_day": 20, "incentive.decay_days": 10}),
     ("procurement.", {"procurement": "stock"}, {}),
+    # a chilled leg differs from an ambient one when it is warm: the run starts in June
+    ("coldchain.coverage_", {}, {"calendar.start_day_of_year": 152}),
     ("coldchain.grid_hold_hours", {"procurement": "stock"}, {}),
     # the policy acts on pricing below cost: a price war (consolidation's platforms) before
     # the ban on day 45, a fine on day 50 for the 40 days before it
@@ -141,6 +145,10 @@ SCENARIOS = [
     ("market.neighbourhood_size", {"market": "small_world"}, {}),
     ("market.village_cluster.", {"market": "village_cluster"}, {}),
     ("subsidy.", {"subsidy": "launch_war"}, {}),
+    # cash matters once it runs out: with no funding round a platform out of cash exits; rounds
+    # matter once its cash is gone
+    ("platforms.*.initial_cash_yuan", {}, {f"platforms.{PLATFORM}.funding_rounds": 0}),
+    ("platforms.*.funding_", {}, {f"platforms.{PLATFORM}.initial_cash_yuan": 0.0}),
     # the farming seasons start on days 120 and 270 of the year: start the run before one, and
     # make the season's demand visible for the keys that place it
     ("calendar.farming_demand_multiplier", {}, {"calendar.start_day_of_year": 110}),

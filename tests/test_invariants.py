@@ -70,10 +70,13 @@ def state_violations(model: GroupBuyingMarket) -> list[str]:
         # cash carries the starting cash (up to 1e13 yuan): each day's addition rounds to
         # within an ulp of that magnitude, so the tolerance grows by one ulp a day
         ulps = (model.day + 1) * np.spacing(max(abs(start), abs(p.cash_yuan)))
-        if abs(p.cash_yuan - start - p.cumulative_profit_yuan) > \
-                ulps + REL * abs(p.cumulative_profit_yuan) + ABS:
+        # cash moves by profit and by the funding rounds drawn (not profit)
+        moved = p.cumulative_profit_yuan + p.funding_drawn_yuan
+        if abs(p.cash_yuan - start - moved) > ulps + REL * abs(moved) + ABS:
             bad.append(f"{p.name}: cash moved {p.cash_yuan - start} != profits "
-                       f"{p.cumulative_profit_yuan}")
+                       f"{p.cumulative_profit_yuan} + funding {p.funding_drawn_yuan}")
+        if p.active and p.cash_yuan < 0:
+            bad.append(f"{p.name}: in the market with cash {p.cash_yuan} below zero")
     c = model.consumers
     if c.orders.min(initial=0) < 0:
         bad.append("a household with negative orders")

@@ -41,8 +41,8 @@ def test_a_platform_override_wins_and_every_other_key_inherits():
     # everything else is the market-wide group, a market-wide change included (decay_to_rate)
     assert own.incentive == dataclasses.replace(market, commission_rate=0.12)
     assert own.incentive.decay_to_rate == 0.03
-    for group in ("subsidy", "coldchain", "procurement"):
-        assert getattr(own, group) == OmegaConf.to_object(cfg[group]), group
+    assert own.subsidy == OmegaConf.to_object(cfg.subsidy)  # the entrant runs the market's war
+    assert own.procurement == OmegaConf.to_object(cfg.procurement)
 
 
 def test_platforms_are_independent():
@@ -56,6 +56,7 @@ def test_platforms_are_independent():
     assert s["incumbent"].incentive.commission_rate == cfg.incentive.commission_rate == 0.10
     assert s["discounter"].subsidy.days == 30
     assert s["entrant"].subsidy.days == s["incumbent"].subsidy.days == cfg.subsidy.days != 30
+    assert s["incumbent"].subsidy.schedule == "none" != s["entrant"].subsidy.schedule
 
 
 def test_a_list_is_replaced_whole_and_the_result_is_typed():
@@ -75,41 +76,55 @@ def test_a_list_is_replaced_whole_and_the_result_is_typed():
 
 
 def test_the_rule_is_the_same_on_the_models_dataclass_config():
-    cfg = compose([f"{ENTRANT}.coldchain.dwell_hours_village=4",
+    cfg = compose([f"{ENTRANT}.coldchain.grid_hold_hours=4",
                    f"{ENTRANT}.procurement.forecast_smoothing=0.5"])
     objects = OmegaConf.to_object(cfg)  # what the model holds
     assert strategy.strategies(objects) == strategy.strategies(cfg)
     saved = OmegaConf.create(OmegaConf.to_yaml(cfg))  # a run's config.yaml, without the schema
     assert strategy.strategies(saved) == strategy.strategies(cfg)
     own = strategy.platform_strategy(objects, "entrant")
-    assert own.coldchain.dwell_hours_village == 4.0
+    assert own.coldchain.grid_hold_hours == 4.0
     assert own.procurement.forecast_smoothing == 0.5
     assert strategy.overrides(objects, "entrant") == {
-        "incentive": {}, "subsidy": {}, "coldchain": {"dwell_hours_village": 4.0},
+        "incentive": {}, "subsidy": {},
+        "coldchain": {"coverage_grid": 0.6, "coverage_last_mile": 0.1, "grid_hold_hours": 4.0},
         "procurement": {"forecast_smoothing": 0.5}}
     # the merge copies: changing a platform's levers leaves the market-wide group alone
     own.incentive.tier_sales_yuan.append(99.0)
     assert objects.incentive.tier_sales_yuan == [0.0]
 
 
-def test_the_default_scenario_sets_no_override():
+def test_the_default_scenario_sets_only_the_presets_own_levers():
     cfg = compose([])
-    for name in cfg.platforms:
-        assert strategy.overrides(cfg, name) == {g: {} for g in strategy.LEVERS}
+    own = {name: strategy.overrides(cfg, name) for name in cfg.platforms}
+    none = {g: {} for g in strategy.LEVERS}
+    # the incumbents opt out of the market's coupon war; the entrant and the discounter run
+    # their own cold chains (configs/platforms/three_way.yaml)
+    assert own["incumbent"] == {**none, "subsidy": {"schedule": "none"}}
+    assert own["entrant"] == {**none, "coldchain": {"coverage_grid": 0.6,
+                                                    "coverage_last_mile": 0.1}}
+    assert own["discounter"] == {**none, "subsidy": {"schedule": "none"}, "coldchain": {
+        "coverage_central": 0.6, "coverage_grid": 0.2, "coverage_last_mile": 0.0}}
     assert strategy.LEVERS == ("incentive", "subsidy", "coldchain", "procurement")
 
 
 def test_the_form_mirrors_each_market_wide_group():
-    # Every key of the group but the special-purpose overrides the strategy replaces and the
-    # per-segment mapping (sim/config/schema.py says why).
-    left_out = {"incentive": {"platform_rate_multiplier"}, "subsidy": {"platforms"},
-                "coldchain": {"coverage_override", "late_pickup_segment_multiplier"},
-                "procurement": {"mode_override"}}
+    # Every key of the group but those of the county and its people (sim/config/schema.py).
+    left_out = {"incentive": set(), "subsidy": set(), "procurement": set(),
+                "coldchain": {"t_cold_c", "central_to_grid_hours", "grid_to_pickup_hours_town",
+                              "grid_to_pickup_hours_village", "dwell_hours_town",
+                              "dwell_hours_village", "fridge_share_town", "fridge_share_village",
+                              "late_pickup_prob_town", "late_pickup_prob_village",
+                              "late_pickup_segment_multiplier", "late_pickup_extra_hours",
+                              "complaint_life_fraction"}}
     for group, (cls, _) in LEVER_GROUPS.items():
         want = {f.name for f in dataclasses.fields(cls)} - left_out[group]
         got = {f.name for f in dataclasses.fields(LEVER_OVERRIDES[group])}
         assert got == want, group
         for f in dataclasses.fields(LEVER_OVERRIDES[group]):
+            if f.default is dataclasses.MISSING:  # a mapping: empty (inherit) by default
+                assert f.default_factory() == {}, f"{group}.{f.name}"
+                continue
             assert f.default is None, f"{group}.{f.name}: null (inherit) by default"
 
 
@@ -137,9 +152,9 @@ def test_an_unknown_key_names_the_key_the_value_and_the_allowed_keys():
     assert msg.startswith(f"{ENTRANT}.incentive.comission_rate=0.12: unknown key "
                           f"'comission_rate' in {ENTRANT}.incentive; allowed keys: scheme, "
                           "commission_rate, "), msg
-    # the special-purpose market-wide override has no per-platform form
-    msg = _one_line_error([f"{ENTRANT}.subsidy.platforms=[entrant]"])
-    assert "unknown key 'platforms'" in msg and "coupon_yuan_per_order" in msg
+    # a key of the county, not of a platform, has no per-platform form
+    msg = _one_line_error([f"{ENTRANT}.coldchain.dwell_hours_village=4"])
+    assert "unknown key 'dwell_hours_village'" in msg and "coverage_grid" in msg
     msg = _one_line_error([f"{ENTRANT}.incentiv.commission_rate=0.12"])
     assert "allowed keys: incentive, subsidy, coldchain, procurement" in msg
 
@@ -148,7 +163,7 @@ def test_an_unknown_key_names_the_key_the_value_and_the_allowed_keys():
     ("incentive.commission_rate", "1.5"),
     ("incentive.scheme", "nope"),
     ("subsidy.days", "-1"),
-    ("coldchain.t_cold_c", "99"),
+    ("coldchain.coverage_grid", "1.5"),
     ("procurement.salvage_share_of_cost", "2"),
     ("incentive.tier_extra_rates", "[0,1.5]"),
 ])
@@ -162,15 +177,23 @@ def test_a_wrong_type_fails_in_one_line():
     assert msg.startswith(f"{ENTRANT}.incentive.commission_rate=abc: ")
 
 
-def test_an_override_the_model_does_not_read_yet_is_rejected():
-    assert strategy.WIRED == frozenset()  # nothing is read per platform yet
+def test_every_lever_of_the_form_is_wired():
+    form = {f"{g}.{f.name}" for g, cls in LEVER_OVERRIDES.items()
+            for f in dataclasses.fields(cls)}
+    assert strategy.WIRED == form
+
+
+def _without(*groups):
+    """WIRED less every key of ``groups`` (levers added to the form, not wired yet)."""
+    return frozenset(k for k in strategy.WIRED if k.split(".")[0] not in groups)
+
+
+def test_an_override_the_model_does_not_read_yet_is_rejected(monkeypatch):
+    monkeypatch.setattr(strategy, "WIRED", _without("incentive", "procurement"))
     msg = _one_line_error([f"{ENTRANT}.incentive.commission_rate=0.12"])
     assert msg == (f"{ENTRANT}.incentive.commission_rate=0.12: per-platform incentive levers "
                    f"are not wired yet ({strategy.NOT_WIRED_ISSUE}); set the market-wide "
                    "incentive.commission_rate")
-    msg = _one_line_error(["platforms.discounter.strategy.coldchain.fridge_share_village=0.5"])
-    assert msg.startswith("platforms.discounter.strategy.coldchain.fridge_share_village=0.5: "
-                          "per-platform coldchain levers are not wired yet")
     # compose accepts the form; validate is what refuses it
     cfg = compose([f"{ENTRANT}.procurement.forecast_smoothing=0.5"])
     with pytest.raises(ConfigError, match="per-platform procurement levers are not wired yet"):
@@ -178,8 +201,8 @@ def test_an_override_the_model_does_not_read_yet_is_rejected():
 
 
 def test_a_wired_lever_validates_and_its_merged_group_keeps_the_rules(monkeypatch):
-    monkeypatch.setattr(strategy, "WIRED", frozenset({
-        "incentive.commission_rate", "incentive.tier_sales_yuan"}))
+    monkeypatch.setattr(strategy, "WIRED", _without("incentive") | {
+        "incentive.commission_rate", "incentive.tier_sales_yuan"})
     check_overrides([f"{ENTRANT}.incentive.commission_rate=0.12"])
     # another key of a partly wired group names what is wired
     msg = _one_line_error([f"{ENTRANT}.incentive.decay_days=30"])

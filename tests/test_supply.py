@@ -145,8 +145,8 @@ def test_late_pickups_set_the_on_time_rate():
 
 
 @pytest.mark.parametrize("override,needle", [
-    ("platforms.incumbent.procurement=hoard", "choose one of presale, stock"),
-    ("procurement.mode_override=hoard", "choose one of presale, stock"),
+    ("platforms.incumbent.strategy.procurement.mode=hoard", "choose one of presale, stock"),
+    ("procurement.mode=hoard", "choose one of presale, stock"),
     ("+coldchain.late_pickup_segment_multiplier.retired=2.0", "retired: not a segment"),
 ])
 def test_bad_supply_config_fails_in_one_line(override, needle):

@@ -2,12 +2,13 @@
 
 Phase 3 of the day (ODD 3, ODD 7.5). Each order unit uses up ``hours / 24 / L(T)`` of its life on
 each leg (supplier -> central warehouse -> grid warehouse -> pickup point -> the wait until the
-household collects), refrigerated with the platform's coverage of that tier or at the season's
-ambient temperature (:mod:`sim.coldchain.formulas`, the Q10 rule). A spoiled unit is charged to
-the stage where its life ran out, refunded and complained about; a unit that arrives with little
-life left is a quality complaint. This module owns the shelf lives (cold, and ambient for each
-day of the year), the platforms' cold-chain coverage and the households' late-pickup chances;
-it posts refunds, spoilage and the cold legs' surcharge to the ledger and hands the day's
+household collects), refrigerated where its route is cold (:mod:`sim.coldchain.routes`: the first
+leg per platform, the grid leg and the last mile per platform and neighbourhood, drawn once) or at
+the season's ambient temperature (:mod:`sim.coldchain.formulas`, the Q10 rule). A spoiled unit is
+charged to the stage where its life ran out, refunded and complained about; a unit that arrives
+with little life left is a quality complaint. This module owns the shelf lives (cold, and ambient
+for each day of the year), the platforms' routes and the households' late-pickup chances; it posts
+refunds, spoilage and the served routes' costs (logistics) to the ledger and hands the day's
 complainers to word of mouth through :class:`sim.day.Day`.
 """
 
@@ -17,7 +18,8 @@ import numpy as np
 
 from sim.arrays import sums_by
 from sim.coldchain import kernels
-from sim.coldchain.formulas import LEG_LOSS_STAGE, STAGES, shelf_life_days_banded
+from sim.coldchain.formulas import LEG_LOSS_STAGE, shelf_life_days_banded
+from sim.coldchain.routes import Routes
 
 __all__ = ["ColdChain"]
 
@@ -26,7 +28,7 @@ class ColdChain:
     """The cold chain's state and phase (logistics and pickup) for one market."""
 
     OWNS = ("shelf_ref_days", "shelf_t_ref", "shelf_q10", "shelf_life_cold",
-            "shelf_life_by_day_of_year", "shelf_life_ambient", "coverage", "late_pickup_prob")
+            "shelf_life_by_day_of_year", "shelf_life_ambient", "routes", "late_pickup_prob")
     # Beyond its own state: a pickup's trust and refunds on the households, complaints on the
     # leaders' month, the day's delivery counts and complainers, the ledger.
     WRITES = ("consumers.trust", "consumers.spend_yuan", "leaders.month_complaints",
@@ -51,12 +53,8 @@ class ColdChain:
                                    self.shelf_t_ref[c])
             for c in range(len(self.shelf_ref_days))], axis=1)
         self.shelf_life_ambient = self.shelf_life_by_day_of_year[0].copy()  # set each day
-        # Coverage per platform and tier (central, grid, last mile), (P, 3): fixed for the run.
-        coverage = np.array([[p.cfg.cold_chain_central, p.cfg.cold_chain_grid,
-                              p.cfg.cold_chain_last_mile] for p in market.platform_list])
-        if cfg.coldchain.coverage_override is not None:
-            coverage[:] = cfg.coldchain.coverage_override
-        self.coverage = coverage
+        # Which routes run cold, per platform (and neighbourhood), and what they cost a day.
+        self.routes = Routes(market)
         # Late pickup: by town or village, times the household's segment multiplier.
         cc, c = cfg.coldchain, market.consumers
         mult = np.array([cc.late_pickup_segment_multiplier.get(s, 1.0)
@@ -95,26 +93,16 @@ class ColdChain:
         c = m.consumers
         j = book.platform
         village = c.in_village[book.consumer]
-        coverage = self.coverage
-        # Which legs run cold: one draw per household and leg (the household's parcel). The
-        # three legs' streams and the late pickup's are drawn in one pass (column k is stream
-        # k's uniform_at: the same numbers as a call per stream).
-        u = m.streams.uniform_at_streams(
-            [f"coldchain.leg.{stage}" for stage in STAGES[:3]] + ["pickup.late"], d,
-            book.consumer)
+        # Which legs run cold: the order's routes (the pickup point's neighbourhood), and the
+        # leader's fridge at the pickup point.
+        nb = m.leaders.neighbourhood[book.leader]
         cold = np.empty((len(book), 4), bool)
-        n_cold = np.zeros(len(book), np.int64)  # refrigerated legs of the three
-        for s in range(3):
-            cold[:, s] = u[:, s] < coverage[j, s]
-            n_cold += cold[:, s]
+        cold[:, :3] = self.routes.legs_cold(j, nb)
         cold[:, 3] = m.leaders.fridge[book.leader]
-        # The price of the cold chain: a surcharge per refrigerated leg (not the fridge, which
-        # the leader owns).
-        cold_cost = n_cold * cc.cold_leg_cost_yuan_per_order
         n_p = len(m.platform_list)
-        for p, s in zip(m.platform_list, sums_by(cold_cost, j, n_p), strict=True):
-            m.ledger.post(p.index, "logistics_yuan", float(s))
-        late = u[:, 3] < self.late_pickup_prob[book.consumer]
+        self._post_route_costs(j, nb, book.filled.any(axis=1))
+        late = m.streams.uniform_at("pickup.late", d, book.consumer) < \
+            self.late_pickup_prob[book.consumer]
         # Stock units already made the first two legs; each leg uses hours / 24 / L(T) of a
         # unit's life (kernels.chain_losses: formulas.leg_of_loss, per unit).
         filled = book.filled
@@ -153,6 +141,19 @@ class ColdChain:
         m.today.quality_complaints = int(quality.sum())
         # The complaints travel in the word-of-mouth phase (ODD 3, phase 4).
         m.today.complainers = (book.consumer[complaint], j[complaint])
+
+    def _post_route_costs(self, j: np.ndarray, nb: np.ndarray, delivered: np.ndarray) -> None:
+        """Today's served routes' costs as logistics, and the route counts by town and village
+        (:mod:`sim.coldchain.routes`)."""
+        m = self.m
+        _, cost, _, orders = self.routes.costs(j[delivered], nb[delivered])
+        for p in m.platform_list:
+            k = p.index
+            m.ledger.post(k, "logistics_yuan", float(cost[k].sum()))
+            m.ledger.post(k, "route_cost_town_yuan", float(cost[k, 0]))
+            m.ledger.post(k, "route_cost_village_yuan", float(cost[k, 1]))
+            m.ledger.post(k, "route_orders_town", int(orders[k, 0]))
+            m.ledger.post(k, "route_orders_village", int(orders[k, 1]))
 
     def _record_order_units(self, book, filled, spoiled, low_life, stage, village,
                             refund_units) -> None:

@@ -182,7 +182,11 @@ class ColdChainConfig:
     dwell_hours_village: float = P(0.0, 240.0)
     fridge_share_town: float = P(0.0, 1.0)  # leaders with a fridge at the pickup point
     fridge_share_village: float = P(0.0, 1.0)
-    coverage_override: float | None = P(0.0, 1.0)  # if set, every platform, every tier
+    # Refrigerated share of routes per tier, assigned per route once (ODD 7.5): the first leg
+    # (supplier -> central) per platform, the grid leg and the last mile per neighbourhood.
+    coverage_central: float = P(0.0, 1.0)
+    coverage_grid: float = P(0.0, 1.0)
+    coverage_last_mile: float = P(0.0, 1.0)
     # Pickup (issue 9): a household that does not collect on its pickup day collects a day later
     # (the goods dwell late_pickup_extra_hours more); on-time pickup rate target >= 95% (seed 002
     # l.28). Probabilities per order; segment multipliers by segment name (elderly, ...).
@@ -193,7 +197,11 @@ class ColdChainConfig:
     # A unit collected with less than this fraction of its shelf life left is a quality complaint.
     complaint_life_fraction: float = P(0.0, 1.0)
     grid_hold_hours: float = P(0.0, 240.0)  # stock mode: grid-warehouse wait to dispatch
-    cold_leg_cost_yuan_per_order: float = P(0.0, 100.0)  # extra cost of a refrigerated leg
+    # Logistics (ODD 7.5): a served route (grid warehouse -> pickup point) costs this a day,
+    # split over that day's orders there; a refrigerated last mile costs cold_route_premium more.
+    route_cost_yuan_per_day_town: float = P(0.0, 1e6)
+    route_cost_yuan_per_day_village: float = P(0.0, 1e6)
+    cold_route_premium: float = P(0.0, 10.0)  # relative extra cost of a refrigerated route
 
 
 @dataclass
@@ -217,7 +225,6 @@ class CalendarConfig:
 @dataclass
 class SupplierConfig:
     categories: list[str] = P()  # categories it supplies (names in products)
-    local: bool = P()  # local (short transit) or remote
     transit_hours: float = P(0.0, 500.0)  # supplier -> central warehouse
     cost_multiplier: float = P(0.0, 10.0)  # its unit cost relative to the category's
     defect_rate: float = P(0.0, 1.0)  # units that arrive unusable
@@ -235,7 +242,7 @@ class SupplierConfig:
 class ProcurementConfig:
     """Procurement (ODD 7.6): pre-sale or stock mode, and the stock mode's newsvendor."""
 
-    mode_override: str | None = P(choices="procurement")  # if set, for every platform
+    mode: str = P(choices="procurement")  # presale (以销定采) or stock
     forecast_smoothing: float = P(0.0, 1.0)  # exponential smoothing of daily orders
     salvage_share_of_cost: float = P(0.0, 1.0)  # value of a leftover unit / its unit cost
     stockout_penalty_share_of_price: float = P(0.0, 10.0)  # goodwill lost per unit short
@@ -267,14 +274,14 @@ class IncentiveConfig:
     # recognition: share of each platform's leaders titled each month, and the prize
     title_share: float = P(0.0, 1.0)
     title_prize_yuan: float = P(0.0, 1e7)
-    # platform name -> multiplier of the commission rate (a rival paying more; default 1)
-    platform_rate_multiplier: dict[str, float] = P(lo=0.0, hi=10.0)
+    # category name -> multiplier of the rate for that category (absent: 1); seed 003 FAQ Q2:
+    # fresh 5-10%, daily goods 15-20%
+    category_rate_multiplier: dict[str, float] = P(lo=0.0, hi=100.0)
 
 
 @dataclass
 class SubsidyConfig:
     schedule: str = P(choices="subsidy")
-    platforms: list[str] = P()  # platforms that subsidise
     coupon_yuan_per_order: float = P(0.0, 1000.0)
     daily_budget_yuan: float = P(0.0, 1e9)  # per platform, per platform_money_households
     days: int = P(0, 100_000)  # D: subsidy days after the platform's entry
@@ -294,17 +301,23 @@ class PolicyConfig:
 
 
 # The market-wide groups a platform may override (docs/ODD.md §6, "Per-platform strategy"), with
-# the keys it may not: the special-purpose per-platform overrides of today, which the
-# per-platform strategy replaces (a platform sets its own commission rate rather than a
-# multiplier of the market's; it runs its own coupon schedule rather than joining a list).
-# Mappings keyed by other names (coldchain.late_pickup_segment_multiplier: per household segment)
-# are left out too: OmegaConf cannot add keys to an optional mapping of a composed config, from
-# the command line or from YAML, and a segment's pickup habits are not a platform's choice.
+# the keys it may not: those that describe the county and its people rather than a platform's
+# choice (the chilled temperature, leg hours, pickup habits, the leaders' fridges, when a
+# household calls a unit wilted), which every platform shares. A mapping keyed by category
+# (incentive.category_rate_multiplier) defaults to empty, not null, in the override (OmegaConf
+# cannot merge a mapping into a null optional one): empty inherits, a non-empty one replaces the
+# market-wide mapping whole; on the command line a key is added with a plus, as for every mapping
+# (`+platforms.entrant.strategy.incentive.category_rate_multiplier.dry_goods=1.75`).
 LEVER_GROUPS: dict[str, tuple[type, tuple[str, ...]]] = {
-    "incentive": (IncentiveConfig, ("platform_rate_multiplier",)),
-    "subsidy": (SubsidyConfig, ("platforms",)),
-    "coldchain": (ColdChainConfig, ("coverage_override",)),
-    "procurement": (ProcurementConfig, ("mode_override",)),
+    "incentive": (IncentiveConfig, ()),
+    "subsidy": (SubsidyConfig, ()),
+    "coldchain": (ColdChainConfig, (
+        "t_cold_c", "central_to_grid_hours", "grid_to_pickup_hours_town",
+        "grid_to_pickup_hours_village", "dwell_hours_town", "dwell_hours_village",
+        "fridge_share_town", "fridge_share_village", "late_pickup_prob_town",
+        "late_pickup_prob_village", "late_pickup_segment_multiplier", "late_pickup_extra_hours",
+        "complaint_life_fraction")),
+    "procurement": (ProcurementConfig, ()),
 }
 
 
@@ -318,9 +331,11 @@ def _override_of(group: type, exclude: tuple[str, ...]) -> type:
     hints = typing.get_type_hints(group)
     cls = dataclasses.make_dataclass(
         group.__name__.replace("Config", "Override"),
-        [(f.name, hints[f.name] | None, field(default=None, metadata=f.metadata))
+        [(f.name, hints[f.name], field(default_factory=dict, metadata=f.metadata))
+         if typing.get_origin(hints[f.name]) is dict else
+         (f.name, hints[f.name] | None, field(default=None, metadata=f.metadata))
          for f in dataclasses.fields(group)
-         if f.name not in exclude and typing.get_origin(hints[f.name]) is not dict],
+         if f.name not in exclude],
     )
     cls.__module__ = __name__
     cls.__doc__ = f"A platform's overrides of the market-wide {group.__name__} (null: inherit)."
@@ -371,16 +386,14 @@ class PlatformConfig:
     marketing_reach: float = P(0.0, 1.0)  # reach_i of ODD 7.1 where it is present
     awareness_rate_per_day: float = P(0.0, 1.0)  # own marketing
     initial_trust: float = P(0.0, 1.0)
-    cold_chain_central: float = P(0.0, 1.0)  # share of legs refrigerated, per tier
-    cold_chain_grid: float = P(0.0, 1.0)
-    cold_chain_last_mile: float = P(0.0, 1.0)
     suppliers: dict[str, float] = P(lo=0.0, hi=1e9)  # supplier name -> weight
-    procurement: str = P(choices="procurement")  # ODD 7.6: presale or stock
-    logistics_cost_yuan_per_order: float = P(0.0, 1000.0)
     fixed_cost_yuan_per_day: float = P(0.0, 1e9)
     recruit_cost_yuan: float = P(0.0, 1e7)
     initial_cash_yuan: float = P(0.0, 1e13)
-    patience_yuan: float = P(0.0, 1e13)  # exits when cumulative loss exceeds this
+    # Cash below zero draws the next funding round; with none left the platform exits.
+    funding_rounds: int = P(0, 1000)
+    funding_yuan: float = P(0.0, 1e13)  # per round
+    patience_yuan: float = P(0.0, 1e13)  # also exits when cumulative loss exceeds this
     strategy: StrategyConfig = field(default_factory=StrategyConfig)  # per-platform levers
 
 

@@ -138,6 +138,15 @@ def _check_incentive(inc, prefix: str) -> None:
         )
 
 
+def _check_categories(inc, prefix: str, products) -> None:
+    """Every key of ``category_rate_multiplier`` names a product category."""
+    for cat in inc.category_rate_multiplier:
+        if cat not in products:
+            raise ConfigError(
+                f"{prefix}category_rate_multiplier.{cat}: not a product category; allowed: "
+                f"{', '.join(products)}")
+
+
 def _check_strategies(c) -> None:
     """Per-platform overrides: wired in the model (sim.strategy.WIRED), and the merged groups
     keep the rules between keys (a platform's own tiers must match its own extra rates, ...).
@@ -162,6 +171,8 @@ def _check_strategies(c) -> None:
         if own["incentive"]:
             merged = strategy.platform_strategy(c, pname)
             _check_incentive(merged.incentive, f"platforms.{pname}.strategy.incentive.")
+            _check_categories(merged.incentive, f"platforms.{pname}.strategy.incentive.",
+                              c.products)
 
 
 def validate(cfg: DictConfig | Config) -> None:
@@ -222,18 +233,7 @@ def validate(cfg: DictConfig | Config) -> None:
                 )
     inc = c.incentive
     _check_incentive(inc, "incentive.")
-    for pname in inc.platform_rate_multiplier:
-        if pname not in c.platforms:
-            raise ConfigError(
-                f"incentive.platform_rate_multiplier.{pname}: not a platform; allowed: "
-                f"{', '.join(c.platforms)}"
-            )
-    for pname in c.subsidy.platforms:
-        if pname not in c.platforms:
-            raise ConfigError(
-                f"subsidy.platforms={list(c.subsidy.platforms)}: {pname!r} is not a platform; "
-                f"allowed: {', '.join(c.platforms)}"
-            )
+    _check_categories(inc, "incentive.", c.products)
     for i, sc in enumerate(c.wom.scandals):
         if sc.platform not in c.platforms:
             raise ConfigError(

@@ -63,8 +63,11 @@ def status_line(model) -> str:
 def scenario_line(model) -> str:
     """The scenario this model runs (the controls' values take effect on Reset)."""
     cfg = model.cfg
-    cover = cfg.coldchain.coverage_override
-    chilled = "each platform's own" if cover is None else f"{cover:g} of legs chilled"
+    covers = {(c.coverage_central, c.coverage_grid, c.coverage_last_mile)
+              for c in (s.coldchain for s in model.strategies)}
+    cover = covers.pop() if len(covers) == 1 else None
+    chilled = ("each platform's own" if cover is None or len(set(cover)) > 1
+               else f"{cover[0]:g} of routes chilled")
     return (f"Scenario: {cfg.market.network} network, {cfg.incentive.scheme} commission, "
             f"{cfg.subsidy.schedule} subsidy, cold chain {chilled}, "
             f"p = {cfg.wom.p_external:g}, q = {cfg.wom.q_imitation:g}, "
@@ -97,7 +100,7 @@ def ScenarioControls(params: solara.Reactive[dict]):
                      max=MAX_CONSUMERS, step=100, on_value=setter("consumers"))
     solara.SliderInt(f"Seed: {p['seed']}", value=p["seed"], min=0, max=99,
                      on_value=setter("seed"))
-    # Per-platform strategy levers (market.STRATEGY_LEVERS): none until that strategy lands.
+    # Per-platform strategy levers (market.STRATEGY_LEVERS).
     for name, (label, _key, values) in STRATEGY_LEVERS.items():
         solara.Select(label, value=p["levers"][name], values=values,
                       on_value=lambda v, name=name: params.set(

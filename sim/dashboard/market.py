@@ -26,6 +26,7 @@ from sim.api import CONFIG_DIR, compose
 from sim.incentives import SCHEMES
 from sim.model import GroupBuyingMarket
 from sim.platforms import SUBSIDY_SCHEDULES
+from sim.strategy import every_platform
 
 __all__ = [
     "COVERAGE_CHOICES",
@@ -61,11 +62,19 @@ COVERAGE_CHOICES = [OWN_COVERAGE, "0.0", "0.25", "0.5", "0.75", "1.0"]
 NETWORK_CHOICES = ["county", "small_world", "village_cluster"]
 DEFAULT_NETWORK = "county"
 
-# Per-platform strategy levers (a platform's price cut, coupon, leader commission), selectable
-# once the per-platform strategy has landed (issue 31 defers them to it). Each entry is a control
-# name -> (label, Hydra key, allowed values): the page draws a Select for it and
-# dashboard_overrides() writes ``<key>=<value>``; nothing else needs to change. Empty for now.
-STRATEGY_LEVERS: dict[str, tuple[str, str, list]] = {}
+# Per-platform strategy levers (docs/ODD.md §6): control name -> (label, Hydra key, allowed
+# values); the page draws a Select for each and dashboard_overrides() writes ``<key>=<value>``.
+# The first value is the default scenario's (configs/subsidy/launch_war.yaml,
+# configs/incentive/flat.yaml), so the default controls run the default scenario; a value set
+# here is the platform's own and stays when the market-wide scheme or schedule changes.
+STRATEGY_LEVERS: dict[str, tuple[str, str, list]] = {
+    "entrant_coupon": ("Entrant's coupon per order (yuan)",
+                       "platforms.entrant.strategy.subsidy.coupon_yuan_per_order",
+                       [4.0, 0.0, 2.0, 8.0]),
+    "incumbent_commission": ("Incumbent's leader commission",
+                             "platforms.incumbent.strategy.incentive.commission_rate",
+                             [0.10, 0.05, 0.15]),
+}
 
 
 def _group_option(group: str, name: str) -> bool:
@@ -88,8 +97,9 @@ def dashboard_overrides(incentive_scheme: str | None = None, subsidy_schedule: s
     Args:
         incentive_scheme: a name in ``SCHEMES``.
         subsidy_schedule: a name in ``SUBSIDY_SCHEDULES``.
-        coldchain_coverage: :data:`OWN_COVERAGE`, or a share of legs refrigerated in [0, 1]
-            applied to every platform and tier (``coldchain.coverage_override``).
+        coldchain_coverage: :data:`OWN_COVERAGE`, or a share of routes refrigerated in [0, 1]
+            for every platform and tier (``coldchain.coverage_*`` and each platform's own,
+            :func:`sim.strategy.every_platform`).
         p_external: Bass innovation rate, per day (``wom.p_external``).
         q_imitation: Bass imitation rate, per day (``wom.q_imitation``).
         consumers: households, at most :data:`MAX_CONSUMERS`.
@@ -122,7 +132,10 @@ def dashboard_overrides(incentive_scheme: str | None = None, subsidy_schedule: s
         out.append(f"subsidy={subsidy_schedule}" if _group_option("subsidy", subsidy_schedule)
                    else f"subsidy.schedule={subsidy_schedule}")
     if coldchain_coverage != OWN_COVERAGE:
-        out.append(f"coldchain.coverage_override={float(coldchain_coverage)!r}")
+        x = float(coldchain_coverage)
+        out += every_platform(list(compose(BASE_OVERRIDES).platforms),
+                              **{f"coldchain__coverage_{t}": repr(x)
+                                 for t in ("central", "grid", "last_mile")})
     # repr keeps every digit of a float; Hydra parses it back to the same value.
     if p_external is not None:
         out.append(f"wom.p_external={float(p_external)!r}")
@@ -138,8 +151,7 @@ def default_controls() -> dict:
     cfg = compose(BASE_OVERRIDES)
     return {"incentive_scheme": str(cfg.incentive.scheme),
             "subsidy_schedule": str(cfg.subsidy.schedule),
-            "coldchain_coverage": OWN_COVERAGE if cfg.coldchain.coverage_override is None
-            else str(float(cfg.coldchain.coverage_override)),
+            "coldchain_coverage": OWN_COVERAGE,
             "p_external": float(cfg.wom.p_external), "q_imitation": float(cfg.wom.q_imitation),
             "consumers": DEFAULT_CONSUMERS, "seed": int(cfg.seed),
             "network": str(cfg.market.network),

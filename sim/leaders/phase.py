@@ -101,7 +101,7 @@ class Leadership:
                 self._multihome(d, rows[t.active[rows]], changed)
             # Titles every review_days, on the day the leaders who joined on day 0 (and those
             # who replaced them on their review days) are reviewed: their month's sales are new.
-            if m.scheme.awards_titles and d > 0 and d % lc.review_days == 0:
+            if m.incentives.awards_titles and d > 0 and d % lc.review_days == 0:
                 self._award_titles()
         m.today.leader_quits = quits
 
@@ -137,16 +137,16 @@ class Leadership:
             return
         t = m.leaders
         j = t.platform[rows].astype(np.int64)
-        bonus = m.scheme.monthly_bonus(d, t.month_sales_yuan[rows], potential)
+        bonus = m.incentives.monthly_bonus(d, j, t.month_sales_yuan[rows], potential)
         t.month_bonus_yuan[rows] += bonus
         paid = t.month_bonus_yuan[rows]  # with prizes accrued since the last review
         _, first = np.unique(person_of(t)[rows], return_index=True)
         one = np.zeros(len(rows), bool)
         one[first] = True
-        fees, gov = m.scheme.outside_income(len(rows))
+        fees, gov = m.incentives.outside_income(j)
         fees, gov = fees * one, gov * one
         t.month_outside_yuan[rows] += fees + gov
-        t.month_service_minutes[rows] += m.scheme.service_minutes(len(rows)) * one
+        t.month_service_minutes[rows] += m.incentives.service_minutes(j) * one
         t.income_to_date_yuan[rows] += paid + fees + gov
         pay = m.today.leader_pay
         np.add.at(pay[:, 0], j, paid)
@@ -192,12 +192,12 @@ class Leadership:
         per = person_of(t)
         act = np.flatnonzero(t.view("active"))
         t.recognised[: t.n] = False
-        prize = float(m.cfg.incentive.title_prize_yuan)
         for j in range(len(m.platform_list)):
             rows = act[t.platform[act] == j]
-            win = rows[m.scheme.title_winners(t.last_month_sales_yuan[rows])]
+            win = rows[m.incentives.title_winners(j, t.last_month_sales_yuan[rows])]
             t.recognised[per[win]] = True
-            t.month_bonus_yuan[win] += prize  # paid by the platform at the leader's review
+            # paid by the platform at the leader's review
+            t.month_bonus_yuan[win] += m.incentives.title_prize_yuan(j)
 
     def _multihome(self, d: int, rows: np.ndarray, changed: np.ndarray) -> None:
         """Reviewing leaders drop a platform that does not pay or add one whose terms are better.
@@ -241,7 +241,7 @@ class Leadership:
         per_leader_all = np.divide(s.sum(axis=0), here.sum(axis=0), out=np.zeros(n_p),
                                    where=here.sum(axis=0) > 0)
         est_sales = np.where(here > 0, s / (here + 1), per_leader_all[None, :])
-        rate = m.scheme.rate(d) * m.rate_multiplier
+        rate = m.incentives.basket_rates(d)
         nb = t.neighbourhood[persons]
         est = est_sales[nb] * rate[None, :]
         open_ = np.array([p.active for p in m.platform_list])[None, :] & \

@@ -7,14 +7,12 @@ household at the end of the run (``households``: orders, pickup points lost, rea
 column per platform.
 
 Supply definitions (issue 9): ``units_shipped`` are units that left the chain today, delivered or
-spoiled (``units_shipped = units_delivered + units_spoiled``), so ``spoiled / shipped`` is the
-loss rate in both procurement modes; ``units_unfilled`` are order units nobody could supply
-(not charged); ``units_low_life`` arrived with little life left (quality complaints). The on-time
-pickup rate is the share of collected orders collected on their pickup day (seed 002 l.28:
-target >= 95%).
+spoiled (``units_shipped = units_delivered + units_spoiled``), so ``spoiled / shipped`` is the loss
+rate in both procurement modes; ``units_unfilled`` are order units nobody could supply (not
+charged); ``units_low_life`` arrived with little life left (quality complaints). The on-time pickup
+rate is the share of collected orders collected on their pickup day (seed 002 l.28: target >= 95%).
 
-The tables are built from plain lists during the run and turned into pandas DataFrames at the
-end.
+The tables are built from plain lists during the run, turned into DataFrames at the end.
 
 Competition metrics (ODD 8), from the per-household, per-platform day of last order
 (``ConsumerState.day_last_order_p``):
@@ -44,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from sim.coldchain.formulas import AREAS, LOSS_STAGES
+from sim.ledger import ECONOMICS
 from sim.records import kernels
 
 __all__ = ["HOUSEHOLD_COLUMNS", "HOUSEHOLD_SPLIT_DAY", "REPURCHASE_WINDOW_DAYS",
@@ -73,9 +72,8 @@ DAILY_COLUMNS = [
     "leader_quits", "consumer_surplus_yuan", "units_shipped", "units_spoiled", "complaints",
     "ambient_temp_c", "goods_in_chain", "aware_any_share",
     "hhi_orders", "hhi_gmv", "buyers_30d", "user_overlap", "repurchase_rate", "platforms_active",
-    "fine_yuan",
-    "quality_complaints", "pickups", "on_time_pickup_rate", "units_unfilled", "goods_in_stock",
-    "spoilage_cost_yuan",
+    "fine_yuan", "quality_complaints", "pickups", "on_time_pickup_rate", "units_unfilled",
+    "goods_in_stock", "spoilage_cost_yuan",
     "adoption_rate_town", "adoption_rate_village", "scandal_complaints", "complaints_heard_mean",
     "leader_coverage", "multi_platform_leaders",
 ]
@@ -85,9 +83,9 @@ PLATFORM_COLUMNS = [
     "logistics_yuan", "fixed_yuan", "recruit_yuan", "gross_margin", "profit_yuan",
     "active_leaders", "cash_yuan", "cumulative_profit_yuan", "aware_share", "commission_rate",
     "gmv_share", "net_margin", "fine_yuan", "new_user_coupon_yuan", "new_buyers",
-    "price_cost_ratio_min", "buyers_30d", "repurchase_rate",
-    "procurement", "complaints", "quality_complaints", "spoilage_cost_yuan", "pickups",
-    "on_time_pickup_rate", "units_unfilled",
+    "price_cost_ratio_min", "buyers_30d", "repurchase_rate", "procurement", "complaints",
+    "quality_complaints", "spoilage_cost_yuan", "pickups", "on_time_pickup_rate",
+    "units_unfilled", *ECONOMICS, "funding_drawn_yuan",
 ]
 SPOILAGE_COLUMNS = ["day", "platform", "category", "units_shipped", "units_spoiled",
                     "units_delivered", "units_unfilled", "units_low_life", "units_bought",
@@ -321,7 +319,8 @@ class Recorder:
         )
 
     def platform_exit(self, day: int, platform) -> None:
-        self.platform_events.append({"day": day, "platform": platform.name, "event": "exit"})
+        self.platform_events.append({"day": day, "platform": platform.name, "event": "exit",
+                                     "reason": platform.exit_reason})
 
     def record_day(self, d: int) -> None:
         m = self.model
@@ -402,7 +401,7 @@ class Recorder:
                 p.flows["commission_yuan"] - float(pay[j, 0]), *map(float, pay[j]),
                 *map(int, mf[j])))
         aware_share = aware_p / c.n
-        rate = m.scheme.rate(d)
+        rate = m.incentives.rates(d)
         for j, p in enumerate(m.platform_list):
             f = p.flows
             self.platforms.append({
@@ -428,7 +427,7 @@ class Recorder:
                 "cash_yuan": p.cash_yuan,
                 "cumulative_profit_yuan": p.cumulative_profit_yuan,
                 "aware_share": float(aware_share[j]),
-                "commission_rate": rate,
+                "commission_rate": float(rate[j]),
                 "gmv_share": f["gmv_yuan"] / gmv.sum() if gmv.sum() else 0.0,
                 "net_margin": p.net_margin(),
                 "fine_yuan": f["fine_yuan"],
@@ -445,6 +444,7 @@ class Recorder:
                 "on_time_pickup_rate": (today.pickups_on_time[j] / today.pickups[j]
                                         if today.pickups[j] else float("nan")),
                 "units_unfilled": int(today.unfilled[j].sum()),
+                **{k: f[k] for k in ECONOMICS}, "funding_drawn_yuan": p.funding_drawn_yuan,
             })
             for ci, cat in enumerate(m.category_names):
                 self.spoilage.append((

@@ -11,6 +11,7 @@ import math
 
 import pandas as pd
 
+from sim.records.economics import economics_summary
 from sim.records.recorder import hhi_points
 
 __all__ = ["FULL_DAY_HOURS", "leader_calibration_summary", "summarise", "supply_summary"]
@@ -121,6 +122,7 @@ def summarise(model, tables: dict[str, pd.DataFrame]) -> dict:
             - g["cogs_yuan"].sum()),
         "net_margin_last_30_days": margin30(lambda g: g["profit_yuan"].sum()),
         "fines_total_yuan": _f(daily["fine_yuan"].sum()),
+        **economics_summary(model, tables),
         **supply_summary(model, tables),
         **leader_calibration_summary(tables, cfg.leaders.review_days),
     }

@@ -35,8 +35,8 @@ class Supply:
     """Procurement's state and phase for one market."""
 
     OWNS = ("life_min", "life_max", "sup_transit_hours", "sup_cost_mult", "sup_defect",
-            "sup_relabel_prob", "sup_relabel_age", "supplier_share", "proc_mode", "stock",
-            "transit", "forecasts")
+            "sup_relabel_prob", "sup_relabel_age", "supplier_share", "proc", "proc_mode",
+            "grid_hold_hours", "stock", "transit", "forecasts")
     WRITES = ("today.order_book (supplier, life, defects, cost of each unit)",
               "today (bought, unfilled, stock losses)", "suppliers (shocks, sales)", "ledger",
               "pending")
@@ -54,12 +54,15 @@ class Supply:
         self.sup_relabel_prob = np.array([x.relabel_prob for x in s])
         self.sup_relabel_age = np.array([x.relabel_age for x in s])
         self.supplier_share = np.diff(market.supplier_cum_mix, axis=2, prepend=0.0)
-        self.proc_mode = [cfg.procurement.mode_override or cfg.platforms[name].procurement
-                          for name in market.platform_names]
+        # Each platform's procurement (its strategy: mode, forecast, newsvendor).
+        self.proc = [s.procurement for s in market.strategies]
+        self.proc_mode = [pc.mode for pc in self.proc]
         n_p, n_c = len(market.platform_names), len(market.category_names)
         self.stock = [[Lots() for _ in range(n_c)] for _ in range(n_p)]  # in the grid warehouse
         self.transit = [[Lots() for _ in range(n_c)] for _ in range(n_p)]  # bought, on the way
-        self.forecasts = [Forecast(cfg.procurement.forecast_smoothing) for _ in range(n_p)]
+        self.forecasts = [Forecast(pc.forecast_smoothing) for pc in self.proc]
+        # Stock mode: the grid warehouse's hold before dispatch, per platform.
+        self.grid_hold_hours = [s.coldchain.grid_hold_hours for s in market.strategies]
 
     def run(self, d: int) -> None:
         """Platforms buy: pre-sale buys today's orders, stock mode fills them from the grid
@@ -128,8 +131,6 @@ class Supply:
             if self.proc_mode[pj] != "stock":
                 m.ledger.post(p.index, "cogs_yuan", float(cogs[pj]))
                 m.ledger.post(p.index, "units", float(units[pj]))
-            m.ledger.post(p.index, "logistics_yuan",
-                          float(orders[pj]) * p.cfg.logistics_cost_yuan_per_order)
         # Pre-sale units by supplier (unfilled units have supplier -1 and are left out).
         bought = np.where(book.from_stock[:, None], -1, book.supplier)
         n_s = len(m.supplier_list)
@@ -158,7 +159,7 @@ class Supply:
         f = self.forecasts[pj]
         if p.active:
             f.update(len(sel))
-        pc = m.cfg.procurement
+        pc = self.proc[pj]
         ratio = critical_ratio(p.prices, p.unit_cost, pc.salvage_share_of_cost * p.unit_cost,
                                pc.stockout_penalty_share_of_price * p.prices)
         level = np.ceil(order_up_to(f.level if p.active else 0.0, f.sigma, ratio))
@@ -184,17 +185,19 @@ class Supply:
     def _buy_stock(self, pj: int, alloc: np.ndarray, d: int) -> None:
         """Stock mode: the purchase (units per category x supplier) leaves for the warehouse."""
         m = self.m
-        p, pc = m.platform_list[pj], m.coldchain.coverage[pj]
+        p = m.platform_list[pj]
+        cold_room = bool(m.coldchain.routes.cold_grid_trunk[pj])
         for ci, cat in enumerate(m.category_names):
             k = int(alloc[ci].sum())
             if k == 0:
                 continue
             s = np.repeat(np.arange(len(m.supplier_list)), alloc[ci])
-            g = m.streams.generator(f"stock.{p.name}.{cat}.buy", d).random((4, k))
+            g = m.streams.generator(f"stock.{p.name}.{cat}.buy", d).random((3, k))
             lots = Lots(life=self._initial_life(ci, g[0], g[1], s),
                         supplier=s, defect=g[2] < self.sup_defect[s],
                         cost_yuan=m.unit_cost_ref[ci] * self.sup_cost_mult[s],
-                        cold=g[3] < pc[1])  # stored in the grid warehouse's cold room
+                        # stored in the grid warehouse's cold room, if it has one
+                        cold=np.full(k, cold_room))
             self.transit[pj][ci] = lots
             m.ledger.add_goods("procured", k)
             m.ledger.add_goods("in_chain", k)
@@ -213,13 +216,13 @@ class Supply:
         out are lost (stages ``grid_storage``, ``to_central``, ``to_grid``)."""
         m = self.m
         cc = m.cfg.coldchain
-        c2g_hours, hold_hours = cc.central_to_grid_hours, cc.grid_hold_hours
-        coverage = m.coldchain.coverage
+        c2g_hours = cc.central_to_grid_hours
+        routes = m.coldchain.routes
         grid_stage = LOSS_STAGES.index("grid_storage")
         arrival_stage = np.array([LOSS_STAGES.index(s)
                                   for s in ("to_central", "to_grid", "grid_storage")])
-        for pj, p in enumerate(m.platform_list):
-            for ci, cat in enumerate(m.category_names):
+        for pj in range(len(m.platform_list)):
+            for ci in range(len(m.category_names)):
                 st = self.stock[pj][ci]
                 if len(st):
                     life_days = np.where(st.cold, m.coldchain.shelf_life_cold[ci],
@@ -232,11 +235,12 @@ class Supply:
                 arr = self.transit[pj][ci]
                 n = len(arr)
                 if n:
-                    u = m.streams.generator(f"stock.{p.name}.{cat}.arrive", d).random((2, n))
-                    cold = np.stack([u[0] < coverage[pj, 0], u[1] < coverage[pj, 1], arr.cold],
-                                    1)
+                    # the platform's first leg and its trunk to the grid warehouse (routes)
+                    cold = np.stack([np.full(n, routes.cold_central[pj]),
+                                     np.full(n, routes.cold_grid_trunk[pj]), arr.cold], 1)
                     hours = np.stack([self.sup_transit_hours[arr.supplier],
-                                      np.full(n, c2g_hours), np.full(n, hold_hours)], 1)
+                                      np.full(n, c2g_hours),
+                                      np.full(n, self.grid_hold_hours[pj])], 1)
                     life_days = np.where(cold, m.coldchain.shelf_life_cold[ci],
                                          m.coldchain.shelf_life_ambient[ci])
                     used = hours / 24.0 / life_days

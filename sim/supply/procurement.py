@@ -1,7 +1,7 @@
 """Procurement: pre-sale versus stock mode, and the stock mode's newsvendor (ODD 7.6).
 
-A platform's procurement mode is a name in :data:`PROCUREMENT_MODES` (``platforms.<name>.
-procurement``; ``procurement.mode_override`` sets it for every platform):
+A platform's procurement mode is a name in :data:`PROCUREMENT_MODES` (``procurement.mode``, the
+default every platform inherits; ``platforms.<name>.strategy.procurement.mode`` its own):
 
 * ``presale`` (以销定采, seed 003 advantage 1: pre-sale "procure-to-order" sharply cuts inventory
   cost and the loss rate; seed 001 §三): buy exactly today's orders. The goods cross-dock through
@@ -35,8 +35,8 @@ import numpy as np
 
 __all__ = ["PROCUREMENT_MODES", "Forecast", "Lots", "critical_ratio", "order_up_to"]
 
-# The registry of procurement modes (config: platforms.<name>.procurement). The model's
-# phase_procurement dispatches on the name; the value says what the mode buys.
+# The registry of procurement modes (config: procurement.mode, per platform by its strategy).
+# The model's phase_procurement dispatches on the name; the value says what the mode buys.
 PROCUREMENT_MODES = {
     "presale": "buy exactly today's orders",
     "stock": "fill orders from grid-warehouse stock; buy forecast plus safety stock",

@@ -1,9 +1,10 @@
 """Suppliers: who sells the platforms their goods, at what cost, how fresh (ODD 2).
 
-A supplier supplies some categories, is local (short transit to the central warehouse) or remote,
-has a unit cost relative to the category's, a defect rate (units that arrive unusable), and an
-honesty parameter: the probability that a unit is old stock relabelled as fresh, which arrives
-with part of its life already gone (seed 004 §4.2.1: suppliers "在他们自己的退货仓库对商品的
+A supplier supplies some categories, with its transit hours to the central warehouse (a local
+farm's few, a provincial market's a day) and its exposure to weather shocks (below), a unit cost
+relative to the category's, a defect rate (units that arrive unusable), and an honesty parameter:
+the probability that a unit is old stock relabelled as fresh, which arrives with part of its life
+already gone (seed 004 §4.2.1: suppliers "在他们自己的退货仓库对商品的
 标签随意进行更换", changed labels in their returns warehouses; seed 004 §4.1.1: wilted and rotten
 produce sorted as normal goods at a central warehouse; seed 000 §3.1.2: "以次充好").
 
@@ -43,7 +44,6 @@ class Supplier(mesa.Agent):
         self.name = name
         self.cfg = cfg
         self.categories = [category_index[c] for c in cfg.categories]
-        self.local = bool(cfg.local)
         self.transit_hours = float(cfg.transit_hours)
         self.cost_multiplier = float(cfg.cost_multiplier)
         self.defect_rate = float(cfg.defect_rate)
