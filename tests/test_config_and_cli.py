@@ -76,7 +76,7 @@ def test_each_sweep_value_is_checked():
 def test_declared_types_follow_entries_and_groups():
     assert declared_type("wom.lapse") == "bool"
     assert declared_type("platforms.entrant.markup") == "float"
-    assert declared_type("suppliers.local_coop.local") == "bool"
+    assert declared_type("products.leafy_veg.produce") == "bool"
     assert declared_type("progress") == "bool | None"
     assert declared_type("platforms.entrant") is None  # an entry, not a scalar
     assert declared_type("market.nothing") is None
