@@ -71,13 +71,14 @@ def occasion_choosers(adopted, order_rate, in_village, demand_town, demand_villa
 @jit
 def choice_utilities_rows(idx, price_index, coupon_all, coupon_new, reference_basket_yuan,
                           day_last_order_p, beta_all, trust_all, last_platform, quality,
-                          reach, trust_weight, habit, outside_utility):
+                          reach, trust_weight, habit, outside_utility, extra):
     """Utilities of the choosers ``idx`` less each row's maximum, and their coupons.
 
     The formula of :func:`sim.consumers.choice_utilities` with the coupon of ``phase_orders``
     (the everyday coupon plus the first-order coupon for a household that never ordered from the
-    platform): ``V_ij = -beta_i (price_j - coupon_ij / ref) + theta trust_ij + kappa [j ==
-    last_i] + alpha_j``, ``V_i0 = u_outside``, ``-inf`` where unreachable. Returns
+    platform): ``V_ij = -beta_i (price_j - coupon_ij / ref) + theta trust_ij + kappa_P [j ==
+    last_i] + alpha_j + extra_ij`` (``extra``, (m, P): loyalty to the usual leader and travel,
+    ODD 7.2), ``V_i0 = u_outside``, ``-inf`` where unreachable. Returns
     ``(V - max_k V_ik, max_k V_ik, coupon_yuan)``, to be exponentiated by NumPy.
     """
     m, n_p = idx.shape[0], price_index.shape[0]
@@ -102,6 +103,7 @@ def choice_utilities_rows(idx, price_index, coupon_all, coupon_new, reference_ba
                 + trust_weight * trust_all[i, j] + quality[j]
             if habit != 0.0 and last == j:
                 v = v + habit
+            v = v + extra[r, j]
             z[r, j + 1] = v if reach[r, j] else -np.inf
         top = z[r, 0]
         for k in range(1, n_p + 1):

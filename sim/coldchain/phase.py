@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.arrays import sums_by
+from sim.arrays import row_sums, sums_by
 from sim.coldchain import kernels
 from sim.coldchain.formulas import LEG_LOSS_STAGE, STAGES, shelf_life_days_banded
 
@@ -30,7 +30,8 @@ class ColdChain:
     # Beyond its own state: a pickup's trust and refunds on the households, complaints on the
     # leaders' month, the day's delivery counts and complainers, the ledger.
     WRITES = ("consumers.trust", "consumers.spend_yuan", "leaders.month_complaints",
-              "today (deliveries, losses, complaints, complainers)", "ledger", "pending")
+              "today (deliveries, losses, complaints, complainers, collected orders)", "ledger",
+              "pending")
 
     def __init__(self, market):
         self.m = market
@@ -153,6 +154,9 @@ class ColdChain:
         m.today.quality_complaints = int(quality.sum())
         # The complaints travel in the word-of-mouth phase (ODD 3, phase 4).
         m.today.complainers = (book.consumer[complaint], j[complaint])
+        # What was collected, for the commission settlement books on delivered units (ODD 7.3).
+        m.today.picked_up = book
+        m.today.delivered_yuan = row_sums(np.where(spoiled, 0.0, book.prices))
 
     def _record_order_units(self, book, filled, spoiled, low_life, stage, village,
                             refund_units) -> None:

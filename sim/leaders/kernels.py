@@ -1,60 +1,29 @@
-"""Leaders' compiled loops: members per leader, unserved households, join and recruit candidates.
+"""Leaders' compiled loops: recruit candidates, and the followed groups' (ODD 7.3):
+joining, leaving, pickup points, recency.
+
+The groups' table is :class:`sim.leaders.groups.FollowedGroups`: ``leader[i, g]`` the leader (a
+person: its primary row of the leader table) of household i's g-th followed group, filled from
+slot 0 with no gaps (-1 after the last), and ``day_used[i, g]`` the day it joined that group or
+last ordered through it, whichever is later.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.jit import jit
+from sim.jit import flag_buffer, flagged, jit
 
 __all__ = [
-    "join_candidates",
-    "member_counts",
+    "drop_slots",
+    "follow",
+    "followed_changes",
+    "followers_of",
+    "join_exact",
+    "join_screen",
+    "pickup_rows",
+    "record_use",
     "recruit_candidates",
-    "unserved",
 ]
-
-
-@jit
-def member_counts(leader_col, n_leaders):
-    """``np.bincount(leader_col[leader_col >= 0], minlength=n_leaders)``: each leader's
-    members on one platform (``leader_col``: each household's leader there, -1 none)."""
-    out = np.zeros(n_leaders, np.int64)
-    for i in range(leader_col.shape[0]):
-        if leader_col[i] >= 0:
-            out[leader_col[i]] += 1
-    return out
-
-
-@jit
-def unserved(leader_col, room, neighbourhood):
-    """Households without a leader on the platform whose neighbourhood has room in some
-    group: ``flatnonzero((leader_col < 0) & (room[neighbourhood] > 0))``."""
-    n = leader_col.shape[0]
-    out = np.empty(n, np.int64)
-    m = 0
-    for i in range(n):
-        if leader_col[i] < 0 and room[neighbourhood[i]] > 0:
-            out[m] = i
-            m += 1
-    return out[:m].copy()
-
-
-@jit
-def join_candidates(share, neighbourhood, leader_col, is_new):
-    """Households that may join one of their neighbourhood's new leaders (``GroupBuyingMarket.
-    _form_groups``): the new leaders' share of the neighbourhood is positive and they are not
-    already in a new leader's group, ``flatnonzero((share[nb] > 0) & ~(is_new[max(col, 0)] &
-    (col >= 0)))``. Those whose uniform is below the share join."""
-    n = neighbourhood.shape[0]
-    out = np.empty(n, np.int64)
-    m = 0
-    for i in range(n):
-        if share[neighbourhood[i]] > 0.0 and not (leader_col[i] >= 0
-                                                  and is_new[leader_col[i]]):
-            out[m] = i
-            m += 1
-    return out[:m].copy()
 
 
 @jit
@@ -71,3 +40,274 @@ def recruit_candidates(leader_candidate, is_leader, available_day, d, deficit, n
             out[m] = i
             m += 1
     return out[:m].copy()
+
+
+@jit
+def _follows(leader, i, person):
+    for g in range(leader.shape[1]):
+        if leader[i, g] == person:
+            return True
+        if leader[i, g] < 0:
+            return False
+    return False
+
+
+@jit
+def join_screen(adopted, leader, neighbourhood, own_open, tie_follows, degree, h_own, h_tie,
+                search_until, d, search_multiplier):
+    """Adopters with a free slot and a bound on their joining chance today, above zero.
+
+    The bound ``h_own * (open leaders of i's neighbourhood) + h_tie * F_i / k_i`` (``F_i`` the
+    groups followed by i's ties, counted with repeats: ``tie_follows``) is at least the exact
+    sum of :func:`join_exact`, which leaves out the leaders i follows already; times
+    ``search_multiplier`` while i searches after its leader quit (``search_until > d``).
+    Returns (households, bounds).
+    """
+    n, n_g = leader.shape
+    out = np.empty(n, np.int64)
+    bound = np.empty(n)
+    m = 0
+    for i in range(n):
+        if not adopted[i] or leader[i, n_g - 1] >= 0:
+            continue
+        p = h_own * own_open[neighbourhood[i]]
+        if degree[i] > 0:
+            p = p + h_tie * np.float64(tie_follows[i]) / np.float64(degree[i])
+        if search_until[i] > d:
+            p = p * search_multiplier
+        if p > 0.0:
+            out[m] = i
+            bound[m] = p
+            m += 1
+    return out[:m].copy(), bound[:m].copy()
+
+
+@jit
+def join_exact(cand, u, u_pick, leader, day_used, neighbourhood, own_ptr, own_persons, open_,
+               members, member_cap, indptr, indices, complete, degree, h_own, h_tie,
+               search_until, d, search_multiplier, weight):
+    """The joining process of ODD 7.3 for the screened households ``cand`` (ascending).
+
+    For household i and each open leader L it does not follow (active, fewer than
+    ``member_cap`` members), ``h_iL = h_own [L lives in i's neighbourhood] + h_tie c_iL / k_i``
+    with ``c_iL`` the ties of i who follow L (on the complete graph, L's members). The chances
+    add (as the terms of the Bass probability do) and i joins at most one group a day: it
+    joins with probability ``min(sum_L h_iL * multiplier, 1)`` (its uniform ``u``), the leader
+    drawn in proportion to ``h_iL`` (its uniform ``u_pick``); while the sum is at most one, the
+    chance of joining L is exactly ``h_iL``. Households are taken in order, so a group that
+    fills up closes to those after. ``weight`` is a zeroed work array, one entry per person,
+    left zeroed. Returns (households that joined, the leaders they joined).
+    """
+    n_g = leader.shape[1]
+    n_persons = weight.shape[0]
+    touched = np.empty(n_persons, np.int64)
+    joined = np.empty(cand.shape[0], np.int64)
+    joined_to = np.empty(cand.shape[0], np.int64)
+    n_joined = 0
+    for r in range(cand.shape[0]):
+        i = cand[r]
+        nt = 0
+        k = neighbourhood[i]
+        for e in range(own_ptr[k], own_ptr[k + 1]):
+            L = own_persons[e]
+            if h_own > 0.0 and open_[L] and not _follows(leader, i, L):
+                if weight[L] == 0.0:
+                    touched[nt] = L
+                    nt += 1
+                weight[L] += h_own
+        if degree[i] > 0 and h_tie > 0.0:
+            s = h_tie / np.float64(degree[i])
+            if complete:
+                for L in range(n_persons):
+                    if open_[L] and members[L] > 0 and not _follows(leader, i, L):
+                        if weight[L] == 0.0:
+                            touched[nt] = L
+                            nt += 1
+                        weight[L] += s * members[L]
+            else:
+                for e in range(indptr[i], indptr[i + 1]):
+                    tie = indices[e]
+                    for g in range(n_g):
+                        L = leader[tie, g]
+                        if L < 0:
+                            break
+                        if open_[L] and not _follows(leader, i, L):
+                            if weight[L] == 0.0:
+                                touched[nt] = L
+                                nt += 1
+                            weight[L] += s
+        total = 0.0
+        for q in range(nt):
+            total += weight[touched[q]]
+        p = total * (search_multiplier if search_until[i] > d else 1.0)
+        if nt > 0 and u[r] < min(p, 1.0):
+            x = u_pick[r] * total
+            cum = 0.0
+            pick = touched[nt - 1]
+            for q in range(nt):
+                cum += weight[touched[q]]
+                if x < cum:
+                    pick = touched[q]
+                    break
+            for g in range(n_g):
+                if leader[i, g] < 0:
+                    leader[i, g] = pick
+                    day_used[i, g] = d
+                    break
+            members[pick] += 1
+            if members[pick] >= member_cap:
+                open_[pick] = False
+            joined[n_joined] = i
+            joined_to[n_joined] = pick
+            n_joined += 1
+        for q in range(nt):
+            weight[touched[q]] = 0.0
+    return joined[:n_joined].copy(), joined_to[:n_joined].copy()
+
+
+@jit
+def drop_slots(leader, day_used, gone, d, idle_days, leads, members):
+    """Households leave groups: every group whose leader is ``gone`` (quit), and, with
+    ``idle_days >= 0``, every group not used for more than ``idle_days`` days except the one the
+    household leads itself (``leads[i]``). Slots are compacted; ``members`` of the leaders left
+    for idleness fall by one (a gone leader's are the caller's). Returns (households that left a
+    group, whether each left a gone leader's)."""
+    n, n_g = leader.shape
+    rows = np.empty(n, np.int64)
+    lost_gone = np.empty(n, np.bool_)
+    m = 0
+    for i in range(n):
+        if leader[i, 0] < 0:
+            continue
+        w = 0
+        hit = False
+        hit_gone = False
+        for g in range(n_g):
+            L = leader[i, g]
+            if L < 0:
+                break
+            if gone[L]:
+                hit = True
+                hit_gone = True
+                continue
+            if idle_days >= 0 and d - day_used[i, g] > idle_days and leads[i] != L:
+                hit = True
+                members[L] -= 1
+                continue
+            leader[i, w] = L
+            day_used[i, w] = day_used[i, g]
+            w += 1
+        if hit:
+            for g in range(w, n_g):
+                leader[i, g] = -1
+                day_used[i, g] = -1
+            rows[m] = i
+            lost_gone[m] = hit_gone
+            m += 1
+    return rows[:m].copy(), lost_gone[:m].copy()
+
+
+@jit
+def follow(homes, persons, leader, day_used, d, members):
+    """Each household ``homes[r]`` follows leader ``persons[r]`` (a new leader its own group):
+    in its first free slot, or in place of its least recently used group when all are taken."""
+    n_g = leader.shape[1]
+    for r in range(homes.shape[0]):
+        i, L = homes[r], persons[r]
+        if _follows(leader, i, L):
+            continue
+        slot = -1
+        for g in range(n_g):
+            if leader[i, g] < 0:
+                slot = g
+                break
+        if slot < 0:
+            slot = 0
+            for g in range(1, n_g):
+                if day_used[i, g] < day_used[i, slot]:
+                    slot = g
+            members[leader[i, slot]] -= 1
+        leader[i, slot] = L
+        day_used[i, slot] = d
+        members[L] += 1
+
+
+@jit
+def pickup_rows(rows, leader, day_used, neighbourhood, person_nb, service_of, leader_of):
+    """Each household's pickup point for each platform from its followed groups (ODD 7.3):
+    among the followed leaders who serve the platform, one in the household's own neighbourhood
+    first, else the one used most recently (first slot on a tie); -1 if none serves it.
+    ``service_of[L, j]``: leader L's service row for platform j, -1 if it does not serve j."""
+    n_g = leader.shape[1]
+    n_p = service_of.shape[1]
+    for r in range(rows.shape[0]):
+        i = rows[r]
+        for j in range(n_p):
+            best = -1
+            best_own = False
+            best_day = -2
+            for g in range(n_g):
+                L = leader[i, g]
+                if L < 0:
+                    break
+                s = service_of[L, j]
+                if s < 0:
+                    continue
+                own = person_nb[L] == neighbourhood[i]
+                dd = day_used[i, g]
+                if best < 0 or (own and not best_own) or (own == best_own and dd > best_day):
+                    best, best_own, best_day = s, own, dd
+            leader_of[i, j] = best
+
+
+@jit
+def record_use(who, person, leader, day_used, usual, d):
+    """Today's buyers ordered through leader ``person[r]``: that group's day of use is today
+    and it is the household's usual leader (ODD 7.3: the one it ordered through most
+    recently)."""
+    for r in range(who.shape[0]):
+        i, L = who[r], person[r]
+        for g in range(leader.shape[1]):
+            if leader[i, g] == L:
+                day_used[i, g] = d
+                break
+        usual[i] = L
+
+
+@jit
+def followers_of(leader, mark):
+    """Households that follow a leader marked in ``mark`` (one flag per person), ascending."""
+    n, n_g = leader.shape
+    flags = flag_buffer(n)
+    for i in range(n):
+        for g in range(n_g):
+            L = leader[i, g]
+            if L < 0:
+                break
+            if mark[L]:
+                flags[i] = 1
+                break
+    return flagged(flags)
+
+
+@jit
+def followed_changes(leader, counted):
+    """Households whose number of followed groups changed since it was last ``counted``
+    (updated), and the change: what the ties' counts of :class:`sim.network.NeighbourCounts`
+    take."""
+    n, n_g = leader.shape
+    rows = np.empty(n, np.int64)
+    delta = np.empty((n, 1), np.float32)
+    m = 0
+    for i in range(n):
+        k = 0
+        for g in range(n_g):
+            if leader[i, g] < 0:
+                break
+            k += 1
+        if k != counted[i]:
+            rows[m] = i
+            delta[m, 0] = np.float32(k - counted[i])
+            counted[i] = k
+            m += 1
+    return rows[:m].copy(), delta[:m].copy()

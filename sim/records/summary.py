@@ -11,6 +11,7 @@ import math
 
 import pandas as pd
 
+from sim.records.households import groups_summary
 from sim.records.recorder import hhi_points
 
 __all__ = ["FULL_DAY_HOURS", "leader_calibration_summary", "summarise", "supply_summary"]
@@ -116,6 +117,7 @@ def summarise(model, tables: dict[str, pd.DataFrame]) -> dict:
         # 30 daily values would reach back 59 and 89 days.
         "user_overlap_last_30_days": _f(last["user_overlap"]),
         "repurchase_rate_last_30_days": _f(last["repurchase_rate"]),
+        **groups_summary(model, tables["households"]),
         "gross_margin_last_30_days": margin30(
             lambda g: g["gmv_yuan"].sum() - g["subsidy_yuan"].sum() - g["refunds_yuan"].sum()
             - g["cogs_yuan"].sum()),

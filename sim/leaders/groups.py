@@ -1,0 +1,201 @@
+"""Followed groups (ODD 7.3): the leaders whose WeChat groups each household follows.
+
+A household follows at most ``groups.max_groups`` groups (seed 000 §2.2, seed 003 l.75), each
+run by one leader: a group is the leader, a person with every platform it serves, not one of
+the WeChat groups that leader runs. The table is (households x max_groups) of leaders (their
+primary rows of the leader table), filled from the first slot; beside each slot the day the
+household joined the group or last ordered through it.
+
+Joining (ODD 7.3). Each day an adopter with a free slot joins leader L with chance
+
+    h_iL = h_own [L lives in i's neighbourhood] + h_tie (ties of i who follow L) / k_i
+
+(an invitation through a relative or colleague, seed 003), over the active leaders it does not
+follow whose groups are not full (``leaders.group_cap`` x ``leaders.wechat_groups_max``
+members). The chances add and a household joins at most one group a day, the leader drawn in
+proportion to its chance, so that while they sum to at most 1 the chance of joining L is
+exactly h_iL. The ties' counts are kept up to date incrementally (:class:`sim.network.
+NeighbourCounts` of the groups each household follows): a household's bound on its chance is
+read from them and its own neighbourhood's open leaders, and only the households whose uniform
+falls below the bound enumerate their ties' leaders (:mod:`sim.leaders.kernels`).
+
+Leaving. A group not ordered through for ``group_idle_days`` is left (a leader's own group
+never is); when its leader quits every member loses it, searches for ``search_days`` with
+``search_hazard_multiplier`` times the joining chances (ODD 7.3), and loses its loyalty to that
+leader and its platform habit: neither passes to a successor, who starts with an empty group.
+
+Reading the table. Platform j is reachable when the household is aware of it and a followed
+leader serves j; its pickup point (``consumers.leader_of[i, j]``) is that leader's: the one in
+the household's own neighbourhood first, else the one it used most recently. The usual leader is
+the one it ordered through most recently (ODD 7.3).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.leaders import kernels as gk
+from sim.leaders.table import person_of
+from sim.network import NeighbourCounts
+
+__all__ = ["FollowedGroups"]
+
+
+class FollowedGroups:
+    """The groups households follow, for one market (state of the leaders' mechanism).
+
+    Args:
+        market: the model.
+        member_cap: most members of one leader's groups.
+    """
+
+    def __init__(self, market, member_cap: int):
+        self.m = market
+        c, g = market.consumers, market.cfg.groups
+        n, n_p = c.n, len(market.platform_names)
+        self.member_cap = int(member_cap)
+        self.leader = np.full((n, g.max_groups), -1, np.int64)  # leader (person) of each slot
+        self.day_used = np.full((n, g.max_groups), -1, np.int32)  # joined or last ordered
+        self.usual = np.full(n, -1, np.int64)  # leader of the last order (ODD 7.3), -1 none
+        self.search_until = np.full(n, -1, np.int32)  # searching (leader quit) before this day
+        self.leads = np.full(n, -1, np.int64)  # the leader the household is, -1 none
+        self.members = np.zeros(0, np.int64)  # per leader (person)
+        self.service_of = np.full((0, n_p), -1, np.int64)  # person x platform: service row
+        self.person_nb = np.zeros(0, np.int64)  # each leader row's neighbourhood
+        self.tie_follows = NeighbourCounts(market.network, 1)  # groups followed by the ties
+        self._counted = np.zeros(n, np.int64)  # groups followed, as the tie counts have it
+        self.lost_groups = np.zeros(n, np.int64)  # groups lost because their leader quit
+        self.orders_via_usual = np.zeros(n, np.int64)  # orders through the previous order's
+        a = market.network.adjacency  # the ties, as the joining kernel reads them (once)
+        self._ties = ((np.zeros(1, np.int64), np.zeros(0, np.int64)) if a is None else
+                      (a.indptr.astype(np.int64), a.indices.astype(np.int64)))
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def followed(self) -> np.ndarray:
+        """Groups each household follows now, (n,)."""
+        return (self.leader >= 0).sum(axis=1)
+
+    def refresh_services(self) -> None:
+        """Which service row serves each platform for each leader, from the leader table."""
+        t = self.m.leaders
+        n_p = len(self.m.platform_names)
+        so = np.full((t.n, n_p), -1, np.int64)
+        rows = np.flatnonzero(t.view("active"))
+        so[person_of(t)[rows], t.platform[rows]] = rows
+        self.service_of = so
+        self.person_nb = t.neighbourhood[: t.n].astype(np.int64)
+        if len(self.members) < t.n:
+            grown = np.zeros(max(t.n, 2 * len(self.members)), np.int64)
+            grown[: len(self.members)] = self.members
+            self.members = grown
+
+    def refresh_pickups(self, rows: np.ndarray) -> None:
+        """Households ``rows``' pickup points (``consumers.leader_of``) from their groups."""
+        if len(rows) == 0:
+            return
+        c = self.m.consumers
+        gk.pickup_rows(np.asarray(rows, np.int64), self.leader, self.day_used, c.neighbourhood,
+                       self.person_nb, self.service_of, c.leader_of)
+
+    # -- changes -------------------------------------------------------------------------------
+
+    def follow_own(self, homes: np.ndarray, persons: np.ndarray, d: int) -> None:
+        """New leaders' households follow their own groups (a leader is its first member)."""
+        self.refresh_services()
+        gk.follow(np.asarray(homes, np.int64), np.asarray(persons, np.int64), self.leader,
+                  self.day_used, d, self.members)
+        self.leads[homes] = persons
+        self.refresh_pickups(np.unique(homes))
+
+    def leaders_left(self, persons: np.ndarray, d: int) -> np.ndarray:
+        """Leaders ``persons`` stopped (every service): their members lose the group, search
+        for another (``search_days``) and lose their loyalty to the leader and their platform
+        habit, which do not pass to a successor (ODD 7.3). Returns the households affected."""
+        m = self.m
+        self.refresh_services()
+        gone = np.zeros(m.leaders.n, bool)
+        gone[persons] = True
+        rows, lost_gone = gk.drop_slots(self.leader, self.day_used, gone, d, -1, self.leads,
+                                        self.members)
+        self.members[persons] = 0
+        hit = rows[lost_gone]
+        self.lost_groups[hit] += 1
+        self.search_until[hit] = d + m.cfg.groups.search_days
+        us = self.usual[hit]
+        lost_usual = hit[(us >= 0) & gone[np.maximum(us, 0)]]
+        self.usual[lost_usual] = -1
+        m.consumers.habit_platform[lost_usual] = -1
+        self.leads[np.isin(self.leads, persons)] = -1
+        self.refresh_pickups(rows)
+        return rows
+
+    def services_changed(self, persons: np.ndarray) -> np.ndarray:
+        """Leaders ``persons`` added or dropped a platform: their members' pickup points change.
+        Returns the members."""
+        self.refresh_services()
+        mark = np.zeros(self.m.leaders.n, bool)
+        mark[persons] = True
+        rows = gk.followers_of(self.leader, mark)
+        self.refresh_pickups(rows)
+        return rows
+
+    def ordered(self, who: np.ndarray, leader_rows: np.ndarray, d: int) -> None:
+        """Today's buyers ordered through these service rows: their usual leader, the group's
+        day of use, and so their pickup points (the most recently used leader first)."""
+        if len(who) == 0:
+            return
+        per = person_of(self.m.leaders)[leader_rows]
+        self.orders_via_usual[who[self.usual[who] == per]] += 1  # who: unique (one a day)
+        gk.record_use(np.asarray(who, np.int64), per, self.leader, self.day_used, self.usual, d)
+        self.refresh_pickups(who)
+
+    def run(self, d: int) -> None:
+        """The day's groups: idle groups are left, then adopters with a free slot join (ODD 7.3).
+        """
+        m = self.m
+        g = m.cfg.groups
+        self.refresh_services()
+        none = np.zeros(len(self.members), bool)
+        idle, _ = gk.drop_slots(self.leader, self.day_used, none, d, int(g.group_idle_days),
+                                self.leads, self.members)
+        rows, delta = gk.followed_changes(self.leader, self._counted)
+        counts = self.tie_follows.add(rows, delta)
+        joined = self.join(d, counts[:, 0])
+        self.refresh_pickups(np.union1d(idle, joined))
+
+    def join(self, d: int, tie_follows: np.ndarray) -> np.ndarray:
+        """Adopters with a free slot join a group with the chances h_iL (module docstring).
+        Returns the households that joined."""
+        m = self.m
+        c, g, t, net = m.consumers, m.cfg.groups, m.leaders, m.network
+        per = person_of(t)
+        act = np.flatnonzero(t.view("active"))
+        persons = np.unique(per[act])
+        open_ = np.zeros(t.n, bool)
+        open_[persons] = self.members[persons] < self.member_cap
+        k = net.n_neighbourhoods
+        nb = self.person_nb[persons]
+        own_persons = persons[np.argsort(nb, kind="stable")]
+        own_ptr = np.concatenate([[0], np.cumsum(np.bincount(nb, minlength=k))]).astype(np.int64)
+        own_open = np.bincount(nb, weights=open_[persons], minlength=k)
+        cand, bound = gk.join_screen(c.adopted, self.leader, c.neighbourhood, own_open,
+                                     tie_follows, net.degree, float(g.join_own_per_day),
+                                     float(g.join_tie_per_day), self.search_until, d,
+                                     float(g.search_hazard_multiplier))
+        if len(cand) == 0:
+            return cand
+        u = m.streams.uniform_at("groups.join", d, cand)
+        sel = u < np.minimum(bound, 1.0)
+        cand, u = cand[sel], u[sel]
+        if len(cand) == 0:
+            return cand
+        u_pick = m.streams.uniform_at("groups.join.pick", d, cand)
+        indptr, indices = self._ties
+        joined, _ = gk.join_exact(
+            cand, u, u_pick, self.leader, self.day_used, c.neighbourhood, own_ptr, own_persons,
+            open_, self.members, self.member_cap, indptr, indices, net.adjacency is None,
+            net.degree,
+            float(g.join_own_per_day), float(g.join_tie_per_day), self.search_until, d,
+            float(g.search_hazard_multiplier), np.zeros(t.n))
+        return joined
