@@ -34,10 +34,14 @@ def _join(households, u, u_pick, leader, day_used, h_own=0.1, h_tie=0.3, search=
           mult=1.0, open_=(True, True), members=(0, 2), cap=1500):
     search = np.full(5, -1, np.int32) if search is None else search
     members = np.array(members, np.int64)
-    return gk.join_exact(np.array(households, np.int64), np.array(u, float),
-                         np.array(u_pick, float), leader, day_used, NB, OWN_PTR, OWN_PERSONS,
-                         np.array(open_), members, cap, INDPTR, INDICES, False, DEGREE, h_own,
-                         h_tie, search, 5, mult, np.zeros(2)), members
+    tie_open = gk.tie_counts(leader, INDPTR, INDICES)
+    out = gk.join_exact(np.array(households, np.int64), np.array(u, float),
+                        np.array(u_pick, float), leader, day_used, NB, OWN_PTR, OWN_PERSONS,
+                        np.array(open_), members, cap, INDPTR, INDICES, False, DEGREE, h_own,
+                        h_tie, search, 5, mult, np.zeros(2), tie_open)
+    # the ties' counts, kept up to date by the join, equal a recount
+    np.testing.assert_array_equal(tie_open, gk.tie_counts(leader, INDPTR, INDICES))
+    return out, members
 
 
 def test_joining_chance_is_own_plus_ties_share():
@@ -95,30 +99,27 @@ def test_joining_frequencies_are_the_hazards():
 
 
 def test_the_screen_bounds_the_exact_chance():
-    """join_screen's bound (own neighbourhood's open leaders, all ties' groups) is never below
-    the exact sum, on random tables; so screening with the same uniform loses nobody."""
+    """The screen's bound (its neighbourhood's leaders it does not follow, its ties' groups it
+    does not follow) is never below the exact sum, on random tables; so screening with the same
+    uniform loses nobody. On these tables, where no group is full, it is exact."""
     rng = np.random.default_rng(1)
-    for _ in range(20):
+    for _ in range(50):
         leader = np.full((5, 3), -1, np.int64)
         for i in range(5):
             k = rng.integers(0, 3)
-            leader[i, :k] = rng.choice(2, k, replace=False) if k <= 2 else [0, 1]
-        counted = np.zeros(5, np.int64)
-        rows, delta = gk.followed_changes(leader, counted)
-        ties = np.zeros(5, np.float32)
-        for r, i in enumerate(rows):  # the ties' groups followed, A @ x
-            for e in range(INDPTR[i], INDPTR[i + 1]):
-                ties[INDICES[e]] += delta[r, 0]
-        adopted = np.ones(5, bool)
-        cand, bound = gk.join_screen(adopted, leader, NB, np.array([1.0, 1.0]), ties, DEGREE,
-                                     0.1, 0.3, np.full(5, -1, np.int32), 5, 1.0)
+            leader[i, :k] = rng.choice(2, k, replace=False)
+        tie_open = gk.tie_counts(leader, INDPTR, INDICES)
+        _, cand, bound = gk.idle_and_screen(
+            leader, np.zeros((5, 3), np.int32), 5, -1, np.full(5, -1), np.zeros(2, np.int64),
+            INDPTR, INDICES, tie_open, np.ones(5, bool), NB, np.array([1.0, 1.0]),
+            np.ones(2, bool), np.array([0, 1]), DEGREE, 0.1, 0.3, np.full(5, -1, np.int32), 1.0,
+            False, 0)
         for i, b in zip(cand, bound, strict=True):
-            exact = 0.1 * (0 not in leader[i] and NB[i] == 0) + 0.1 * (1 not in leader[i]
-                                                                      and NB[i] == 1)
+            exact = 0.1 * (NB[i] not in leader[i])  # leader L lives in neighbourhood L
             for e in range(INDPTR[i], INDPTR[i + 1]):
                 exact += 0.3 * sum(L >= 0 and L not in leader[i] for L in leader[INDICES[e]]) \
                     / DEGREE[i]
-            assert b >= exact - 1e-12
+            assert b == pytest.approx(exact, abs=1e-12)
 
 
 def test_pickup_point_is_next_door_first_else_most_recent():
@@ -139,13 +140,17 @@ def test_idle_and_quitting_leaders_groups_are_left():
     day_used = np.array([[10, 100, 50], [10, -1, -1], [5, 5, -1]], np.int32)
     members = np.array([2, 2, 2], np.int64)
     leads = np.array([-1, -1, 1])  # household 2 leads leader 1: its own group is never idle
-    rows, _ = gk.drop_slots(leader, day_used, np.zeros(3, bool), 100, 60, leads, members)
-    assert rows.tolist() == [0, 1, 2]
+    ties = (np.zeros(4, np.int64), np.zeros(0, np.int64), np.zeros(3, np.int64))  # no ties
+    rows, cand, _ = gk.idle_and_screen(
+        leader, day_used, 100, 60, leads, members, *ties, np.zeros(3, bool),
+        np.zeros(3, np.int32), np.zeros(1), np.ones(3, bool), np.zeros(3, np.int64),
+        np.zeros(3, np.float32), 0.1, 0.1, np.full(3, -1, np.int32), 1.0, False, 0)
+    assert rows.tolist() == [0, 1, 2] and len(cand) == 0  # nobody adopted: nobody screened
     assert leader.tolist() == [[1, 2, -1], [-1, -1, -1], [1, -1, -1]]
     assert day_used[0].tolist() == [100, 50, -1] and members.tolist() == [0, 2, 1]
     gone = np.array([False, True, False])
-    rows, lost = gk.drop_slots(leader, day_used, gone, 100, -1, leads, members)
-    assert rows.tolist() == [0, 2] and lost.tolist() == [True, True]
+    rows = gk.drop_slots(leader, day_used, gone, members, *ties)
+    assert rows.tolist() == [0, 2]
     assert leader.tolist() == [[2, -1, -1], [-1, -1, -1], [-1, -1, -1]]
 
 
@@ -153,7 +158,8 @@ def test_a_new_leader_follows_its_own_group_in_place_of_its_stalest():
     leader = np.array([[0, 1, 2]], np.int64)
     day_used = np.array([[9, 3, 7]], np.int32)
     members = np.array([1, 1, 1, 0])
-    gk.follow(np.array([0]), np.array([3]), leader, day_used, 12, members)
+    gk.follow(np.array([0]), np.array([3]), leader, day_used, 12, members,
+              np.zeros(2, np.int64), np.zeros(0, np.int64), np.zeros(1, np.int64))
     assert leader.tolist() == [[0, 3, 2]] and day_used[0, 1] == 12
     assert members.tolist() == [1, 0, 1, 1]
 
@@ -176,13 +182,14 @@ def market():
 
 
 def test_tie_counts_are_kept_exactly(market):
-    """The ties' counts of followed groups, kept incrementally, equal A @ (groups followed)."""
+    """The ties' counts of groups they follow and the household does not, kept incrementally
+    through a run's joins, idle groups, quits and recruits, equal a recount."""
     g = market.leadership.groups
-    g.run(market.day)  # brings the counts up to date with today's table, as the phase does
-    rows, delta = gk.followed_changes(g.leader, g._counted)
-    counts = g.tie_follows.add(rows, delta)[:, 0]
     a = market.network.adjacency
-    np.testing.assert_array_equal(counts, a @ g.followed().astype(np.float32))
+    np.testing.assert_array_equal(
+        g.tie_open, gk.tie_counts(g.leader, a.indptr.astype(np.int64),
+                                  a.indices.astype(np.int64)))
+    assert g.tie_open.sum() > 0
 
 
 def test_households_follow_leaders_of_other_neighbourhoods_and_reach_more(market):

@@ -656,3 +656,27 @@ def test_allocate_units_equals_the_numpy_rule(seed):
         np.testing.assert_array_equal(allocate(demand, share, capacity), expected)
         if trial % 3 == 2:
             assert (expected.sum(axis=2) < demand).any()  # shortages were exercised
+
+
+def test_loyalty_and_travel_equal_the_numpy_code():
+    """The choosers' group terms (sim.choice.kernels.loyalty_and_travel) equal the NumPy of
+    ODD 7.2: travel where the pickup point is in another neighbourhood, kappa_L where the usual
+    leader serves the platform."""
+    rng = np.random.default_rng(3)
+    n, n_p, n_rows = 500, 3, 40
+    leader_of = np.where(rng.random((n, n_p)) < 0.7, rng.integers(0, n_rows, (n, n_p)),
+                         -1).astype(np.int32)
+    leader_nb = rng.integers(0, 5, n_rows).astype(np.int32)
+    nb = rng.integers(0, 5, n).astype(np.int32)
+    usual = np.where(rng.random(n) < 0.6, rng.integers(0, n_rows, n), -1)
+    service_of = np.where(rng.random((n_rows, n_p)) < 0.5, rng.integers(0, n_rows, (n_rows, n_p)),
+                          -1)
+    idx = np.sort(rng.choice(n, 200, replace=False))
+    got = choice_k.loyalty_and_travel(idx, leader_of, leader_nb, nb, usual, service_of, 0.7, -1.0)
+    lo = leader_of[idx]
+    want = np.zeros((len(idx), n_p))
+    want += -1.0 * ((lo >= 0) & (leader_nb[np.maximum(lo, 0)] != nb[idx][:, None]))
+    us = usual[idx]
+    has = us >= 0
+    want[has] += 0.7 * (service_of[us[has]] >= 0)
+    np.testing.assert_array_equal(got, want)

@@ -11,6 +11,7 @@ from sim.jit import GATHER_AHEAD, ahead, flag_buffer, flagged, jit, prefetch
 __all__ = [
     "choice_probabilities",
     "choice_utilities_rows",
+    "loyalty_and_travel",
     "occasion_choosers",
     "record_choices",
 ]
@@ -219,3 +220,27 @@ def _latest_two(day_last_order_p, i):
         elif v > b:
             b = v
     return a, b
+
+
+@jit
+def loyalty_and_travel(idx, leader_of, leader_nb, neighbourhood, usual, service_of, loyalty,
+                       travel):
+    """The choosers' utility terms from their groups (ODD 7.2), (m, P): ``travel`` where the
+    pickup point of platform j (``leader_of[i, j]``) is in another neighbourhood, plus
+    ``loyalty`` (kappa_L) where i's usual leader (a person, -1 none) serves j
+    (``service_of[usual, j] >= 0``)."""
+    m, n_p = idx.shape[0], leader_of.shape[1]
+    out = np.zeros((m, n_p))
+    for r in range(m):
+        i = idx[r]
+        us = usual[i]
+        for j in range(n_p):
+            v = 0.0
+            if travel != 0.0:
+                lo = leader_of[i, j]
+                if lo >= 0 and leader_nb[lo] != neighbourhood[i]:
+                    v = v + travel
+            if loyalty != 0.0 and us >= 0 and service_of[us, j] >= 0:
+                v = v + loyalty
+            out[r, j] = v
+    return out

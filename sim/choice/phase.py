@@ -41,17 +41,9 @@ class Choice:
         neighbourhood]`` (``groups.leader_loyalty``, ``groups.travel_utility``)."""
         m = self.m
         c, g, grp = m.consumers, m.cfg.groups, m.leadership.groups
-        out = np.zeros((len(idx), len(m.platform_list)))
-        if g.travel_utility != 0.0:
-            lo = c.leader_of[idx]
-            far = (lo >= 0) & (m.leaders.neighbourhood[np.maximum(lo, 0)]
-                               != c.neighbourhood[idx][:, None])
-            out += g.travel_utility * far
-        if g.leader_loyalty != 0.0:
-            us = grp.usual[idx]
-            has = us >= 0
-            out[has] += g.leader_loyalty * (grp.service_of[us[has]] >= 0)
-        return out
+        return kernels.loyalty_and_travel(idx, c.leader_of, m.leaders.neighbourhood,
+                                          c.neighbourhood, grp.usual, grp.service_of,
+                                          float(g.leader_loyalty), float(g.travel_utility))
 
     def run(self, d: int) -> None:
         """Order occasions and the logit choice of platform (ODD 7.2).

@@ -14,10 +14,12 @@ Joining (ODD 7.3). Each day an adopter with a free slot joins leader L with chan
 follow whose groups are not full (``leaders.group_cap`` x ``leaders.wechat_groups_max``
 members). The chances add and a household joins at most one group a day, the leader drawn in
 proportion to its chance, so that while they sum to at most 1 the chance of joining L is
-exactly h_iL. The ties' counts are kept up to date incrementally (:class:`sim.network.
-NeighbourCounts` of the groups each household follows): a household's bound on its chance is
-read from them and its own neighbourhood's open leaders, and only the households whose uniform
-falls below the bound enumerate their ties' leaders (:mod:`sim.leaders.kernels`).
+exactly h_iL. The ties' counts are kept up to date incrementally: for each household the groups
+its ties follow that it does not (``tie_open``), changed only where a household joins or leaves
+a group, for it and its ties. A household's bound on its chance is read from them and its own
+neighbourhood's open leaders, and only the households whose uniform falls below the bound list
+their ties' leaders (:mod:`sim.leaders.kernels`): never a product over all households and
+leaders.
 
 Leaving. A group not ordered through for ``group_idle_days`` is left (a leader's own group
 never is); when its leader quits every member loses it, searches for ``search_days`` with
@@ -36,7 +38,6 @@ import numpy as np
 
 from sim.leaders import kernels as gk
 from sim.leaders.table import person_of
-from sim.network import NeighbourCounts
 
 __all__ = ["FollowedGroups"]
 
@@ -62,12 +63,13 @@ class FollowedGroups:
         self.members = np.zeros(0, np.int64)  # per leader (person)
         self.service_of = np.full((0, n_p), -1, np.int64)  # person x platform: service row
         self.person_nb = np.zeros(0, np.int64)  # each leader row's neighbourhood
-        self.tie_follows = NeighbourCounts(market.network, 1)  # groups followed by the ties
-        self._counted = np.zeros(n, np.int64)  # groups followed, as the tie counts have it
+        # the groups each household's ties follow that it does not follow (with repeats), kept
+        # up to date as households join and leave groups (sim.leaders.kernels.tie_counts)
+        self.tie_open = np.zeros(n, np.int64)
         self.lost_groups = np.zeros(n, np.int64)  # groups lost because their leader quit
         self.orders_via_usual = np.zeros(n, np.int64)  # orders through the previous order's
         a = market.network.adjacency  # the ties, as the joining kernel reads them (once)
-        self._ties = ((np.zeros(1, np.int64), np.zeros(0, np.int64)) if a is None else
+        self._ties = ((np.zeros(n + 1, np.int64), np.zeros(0, np.int64)) if a is None else
                       (a.indptr.astype(np.int64), a.indices.astype(np.int64)))
 
     # -- reading -------------------------------------------------------------------------------
@@ -104,7 +106,7 @@ class FollowedGroups:
         """New leaders' households follow their own groups (a leader is its first member)."""
         self.refresh_services()
         gk.follow(np.asarray(homes, np.int64), np.asarray(persons, np.int64), self.leader,
-                  self.day_used, d, self.members)
+                  self.day_used, d, self.members, *self._ties, self.tie_open)
         self.leads[homes] = persons
         self.refresh_pickups(np.unique(homes))
 
@@ -116,17 +118,16 @@ class FollowedGroups:
         self.refresh_services()
         gone = np.zeros(m.leaders.n, bool)
         gone[persons] = True
-        rows, lost_gone = gk.drop_slots(self.leader, self.day_used, gone, d, -1, self.leads,
-                                        self.members)
+        rows = gk.drop_slots(self.leader, self.day_used, gone, self.members, *self._ties,
+                             self.tie_open)
         self.members[persons] = 0
-        hit = rows[lost_gone]
-        self.lost_groups[hit] += 1
-        self.search_until[hit] = d + m.cfg.groups.search_days
-        us = self.usual[hit]
-        lost_usual = hit[(us >= 0) & gone[np.maximum(us, 0)]]
+        self.lost_groups[rows] += 1
+        self.search_until[rows] = d + m.cfg.groups.search_days
+        us = self.usual[rows]
+        lost_usual = rows[(us >= 0) & gone[np.maximum(us, 0)]]
         self.usual[lost_usual] = -1
         m.consumers.habit_platform[lost_usual] = -1
-        self.leads[np.isin(self.leads, persons)] = -1
+        self.leads[m.leaders.home[persons]] = -1
         self.refresh_pickups(rows)
         return rows
 
@@ -147,26 +148,20 @@ class FollowedGroups:
             return
         per = person_of(self.m.leaders)[leader_rows]
         self.orders_via_usual[who[self.usual[who] == per]] += 1  # who: unique (one a day)
-        gk.record_use(np.asarray(who, np.int64), per, self.leader, self.day_used, self.usual, d)
-        self.refresh_pickups(who)
+        moved = gk.record_use(np.asarray(who, np.int64), per, self.leader, self.day_used,
+                              self.usual, d, self.m.consumers.neighbourhood, self.person_nb)
+        self.refresh_pickups(moved)
 
     def run(self, d: int) -> None:
         """The day's groups: idle groups are left, then adopters with a free slot join (ODD 7.3).
         """
-        m = self.m
-        g = m.cfg.groups
         self.refresh_services()
-        none = np.zeros(len(self.members), bool)
-        idle, _ = gk.drop_slots(self.leader, self.day_used, none, d, int(g.group_idle_days),
-                                self.leads, self.members)
-        rows, delta = gk.followed_changes(self.leader, self._counted)
-        counts = self.tie_follows.add(rows, delta)
-        joined = self.join(d, counts[:, 0])
+        idle, joined = self.join(d)
         self.refresh_pickups(np.union1d(idle, joined))
 
-    def join(self, d: int, tie_follows: np.ndarray) -> np.ndarray:
-        """Adopters with a free slot join a group with the chances h_iL (module docstring).
-        Returns the households that joined."""
+    def join(self, d: int) -> tuple[np.ndarray, np.ndarray]:
+        """Idle groups are left; adopters with a free slot join a group with the chances h_iL
+        (module docstring). Returns (households that left a group, households that joined)."""
         m = self.m
         c, g, t, net = m.consumers, m.cfg.groups, m.leaders, m.network
         per = person_of(t)
@@ -178,18 +173,25 @@ class FollowedGroups:
         nb = self.person_nb[persons]
         own_persons = persons[np.argsort(nb, kind="stable")]
         own_ptr = np.concatenate([[0], np.cumsum(np.bincount(nb, minlength=k))]).astype(np.int64)
-        own_open = np.bincount(nb, weights=open_[persons], minlength=k)
-        cand, bound = gk.join_screen(c.adopted, self.leader, c.neighbourhood, own_open,
-                                     tie_follows, net.degree, float(g.join_own_per_day),
-                                     float(g.join_tie_per_day), self.search_until, d,
-                                     float(g.search_hazard_multiplier))
+        # The screen counts every active leader (full or not): a group left in the same pass
+        # may open again, and the bound must hold for the exact step after it.
+        alive = np.zeros(t.n, bool)
+        alive[persons] = True
+        idle, cand, bound = gk.idle_and_screen(
+            self.leader, self.day_used, d, int(g.group_idle_days), self.leads, self.members,
+            *self._ties, self.tie_open, c.adopted, c.neighbourhood,
+            np.bincount(nb, minlength=k).astype(float), alive, self.person_nb, net.degree,
+            float(g.join_own_per_day), float(g.join_tie_per_day), self.search_until,
+            float(g.search_hazard_multiplier), net.adjacency is None,
+            int(self.members[persons].sum()))
+        open_[persons] = self.members[persons] < self.member_cap  # with today's leavers
         if len(cand) == 0:
-            return cand
+            return idle, cand
         u = m.streams.uniform_at("groups.join", d, cand)
         sel = u < np.minimum(bound, 1.0)
         cand, u = cand[sel], u[sel]
         if len(cand) == 0:
-            return cand
+            return idle, cand
         u_pick = m.streams.uniform_at("groups.join.pick", d, cand)
         indptr, indices = self._ties
         joined, _ = gk.join_exact(
@@ -197,5 +199,5 @@ class FollowedGroups:
             open_, self.members, self.member_cap, indptr, indices, net.adjacency is None,
             net.degree,
             float(g.join_own_per_day), float(g.join_tie_per_day), self.search_until, d,
-            float(g.search_hazard_multiplier), np.zeros(t.n))
-        return joined
+            float(g.search_hazard_multiplier), np.zeros(t.n), self.tie_open)
+        return idle, joined

@@ -16,13 +16,13 @@ from sim.jit import flag_buffer, flagged, jit
 __all__ = [
     "drop_slots",
     "follow",
-    "followed_changes",
     "followers_of",
+    "idle_and_screen",
     "join_exact",
-    "join_screen",
     "pickup_rows",
     "record_use",
     "recruit_candidates",
+    "tie_counts",
 ]
 
 
@@ -53,39 +53,116 @@ def _follows(leader, i, person):
 
 
 @jit
-def join_screen(adopted, leader, neighbourhood, own_open, tie_follows, degree, h_own, h_tie,
-                search_until, d, search_multiplier):
-    """Adopters with a free slot and a bound on their joining chance today, above zero.
+def _tie_event(i, person, sign, leader, indptr, indices, tie_open):
+    """Household i started (``sign`` +1) or stopped (-1) following ``person``: the counts
+    ``tie_open[k]`` = sum over k's ties t of the groups t follows that k does not follow
+    (:func:`tie_counts`) change for i's ties who do not follow that leader, and for i by the
+    number of its ties who do. Reads only the ties' rows, so it may run before or after i's own
+    row changes."""
+    c = 0
+    for e in range(indptr[i], indptr[i + 1]):
+        t = indices[e]
+        if _follows(leader, t, person):
+            c += 1
+        else:
+            tie_open[t] += sign
+    tie_open[i] -= sign * c
 
-    The bound ``h_own * (open leaders of i's neighbourhood) + h_tie * F_i / k_i`` (``F_i`` the
-    groups followed by i's ties, counted with repeats: ``tie_follows``) is at least the exact
-    sum of :func:`join_exact`, which leaves out the leaders i follows already; times
-    ``search_multiplier`` while i searches after its leader quit (``search_until > d``).
-    Returns (households, bounds).
+
+@jit
+def tie_counts(leader, indptr, indices):
+    """``tie_open`` from scratch: for each household, the groups its ties follow that it does
+    not follow itself, counted with repeats (a set-up and a check; the model keeps it up to date
+    with :func:`_tie_event`)."""
+    n, n_g = leader.shape
+    out = np.zeros(n, np.int64)
+    for i in range(n):
+        for e in range(indptr[i], indptr[i + 1]):
+            t = indices[e]
+            for g in range(n_g):
+                L = leader[t, g]
+                if L < 0:
+                    break
+                if not _follows(leader, i, L):
+                    out[i] += 1
+    return out
+
+
+@jit
+def idle_and_screen(leader, day_used, d, idle_days, leads, members, indptr, indices, tie_open,
+                    adopted, neighbourhood, own_alive, alive, person_nb, degree, h_own, h_tie,
+                    search_until, search_multiplier, complete, members_total):
+    """The day's pass over the households: idle groups are left, then the adopters with a free
+    slot are screened for joining (one pass: each household's row is read once). ``alive``:
+the active leaders; ``own_alive``: their number per neighbourhood.
+
+    Leaving: with ``idle_days >= 0``, every group not used for more than ``idle_days`` days
+    except the one the household leads itself (``leads[i]``); slots are compacted, ``members``
+    fall by one and ``tie_open`` is kept up to date. Screening: the bound ``h_own * (active
+    leaders of i's neighbourhood it does not follow) + h_tie * T_i / k_i``, with ``T_i`` the
+    groups i's ties follow that i does not (``tie_open``; on the complete graph, the members of
+    the leaders i does not follow), is at least the exact sum of :func:`join_exact`, which
+    also leaves out full groups; times ``search_multiplier`` while i searches after its leader
+    quit (``search_until > d``). Returns (households that left a group, households screened,
+    their bounds).
     """
     n, n_g = leader.shape
+    dropped = np.empty(n, np.int64)
+    n_dropped = 0
     out = np.empty(n, np.int64)
     bound = np.empty(n)
     m = 0
     for i in range(n):
+        if leader[i, 0] >= 0 and idle_days >= 0:
+            w = 0
+            hit = False
+            for g in range(n_g):
+                L = leader[i, g]
+                if L < 0:
+                    break
+                if d - day_used[i, g] > idle_days and leads[i] != L:
+                    hit = True
+                    members[L] -= 1
+                    _tie_event(i, L, -1, leader, indptr, indices, tie_open)
+                else:
+                    leader[i, w] = L
+                    day_used[i, w] = day_used[i, g]
+                    w += 1
+            if hit:
+                for g in range(w, n_g):
+                    leader[i, g] = -1
+                    day_used[i, g] = -1
+                dropped[n_dropped] = i
+                n_dropped += 1
         if not adopted[i] or leader[i, n_g - 1] >= 0:
             continue
-        p = h_own * own_open[neighbourhood[i]]
+        k = neighbourhood[i]
+        own = own_alive[k]
+        ties = np.float64(tie_open[i]) if not complete else np.float64(members_total)
+        for g in range(n_g):
+            L = leader[i, g]
+            if L < 0:
+                break
+            if alive[L] and person_nb[L] == k:
+                own -= 1.0
+            if complete:
+                ties -= np.float64(members[L])
+        p = h_own * own
         if degree[i] > 0:
-            p = p + h_tie * np.float64(tie_follows[i]) / np.float64(degree[i])
+            p = p + h_tie * ties / np.float64(degree[i])
         if search_until[i] > d:
             p = p * search_multiplier
         if p > 0.0:
             out[m] = i
             bound[m] = p
             m += 1
-    return out[:m].copy(), bound[:m].copy()
+    return dropped[:n_dropped].copy(), out[:m].copy(), bound[:m].copy()
 
 
 @jit
 def join_exact(cand, u, u_pick, leader, day_used, neighbourhood, own_ptr, own_persons, open_,
                members, member_cap, indptr, indices, complete, degree, h_own, h_tie,
-               search_until, d, search_multiplier, weight):
+               search_until, d, search_multiplier, weight, tie_open):
     """The joining process of ODD 7.3 for the screened households ``cand`` (ascending).
 
     For household i and each open leader L it does not follow (active, fewer than
@@ -96,7 +173,8 @@ def join_exact(cand, u, u_pick, leader, day_used, neighbourhood, own_ptr, own_pe
     drawn in proportion to ``h_iL`` (its uniform ``u_pick``); while the sum is at most one, the
     chance of joining L is exactly ``h_iL``. Households are taken in order, so a group that
     fills up closes to those after. ``weight`` is a zeroed work array, one entry per person,
-    left zeroed. Returns (households that joined, the leaders they joined).
+    left zeroed; ``tie_open`` is kept up to date. Returns (households that joined, the leaders
+    they joined).
     """
     n_g = leader.shape[1]
     n_persons = weight.shape[0]
@@ -154,6 +232,7 @@ def join_exact(cand, u, u_pick, leader, day_used, neighbourhood, own_ptr, own_pe
                     leader[i, g] = pick
                     day_used[i, g] = d
                     break
+            _tie_event(i, pick, 1, leader, indptr, indices, tie_open)
             members[pick] += 1
             if members[pick] >= member_cap:
                 open_[pick] = False
@@ -166,51 +245,43 @@ def join_exact(cand, u, u_pick, leader, day_used, neighbourhood, own_ptr, own_pe
 
 
 @jit
-def drop_slots(leader, day_used, gone, d, idle_days, leads, members):
-    """Households leave groups: every group whose leader is ``gone`` (quit), and, with
-    ``idle_days >= 0``, every group not used for more than ``idle_days`` days except the one the
-    household leads itself (``leads[i]``). Slots are compacted; ``members`` of the leaders left
-    for idleness fall by one (a gone leader's are the caller's). Returns (households that left a
-    group, whether each left a gone leader's)."""
+def drop_slots(leader, day_used, gone, members, indptr, indices, tie_open):
+    """Households leave the groups of leaders who are ``gone`` (quit): slots are compacted;
+    ``tie_open`` is kept up to date (the gone leaders' ``members`` are the caller's). Returns
+    the households that lost a group."""
     n, n_g = leader.shape
     rows = np.empty(n, np.int64)
-    lost_gone = np.empty(n, np.bool_)
     m = 0
     for i in range(n):
         if leader[i, 0] < 0:
             continue
         w = 0
         hit = False
-        hit_gone = False
         for g in range(n_g):
             L = leader[i, g]
             if L < 0:
                 break
             if gone[L]:
                 hit = True
-                hit_gone = True
-                continue
-            if idle_days >= 0 and d - day_used[i, g] > idle_days and leads[i] != L:
-                hit = True
-                members[L] -= 1
-                continue
-            leader[i, w] = L
-            day_used[i, w] = day_used[i, g]
-            w += 1
+                _tie_event(i, L, -1, leader, indptr, indices, tie_open)
+            else:
+                leader[i, w] = L
+                day_used[i, w] = day_used[i, g]
+                w += 1
         if hit:
             for g in range(w, n_g):
                 leader[i, g] = -1
                 day_used[i, g] = -1
             rows[m] = i
-            lost_gone[m] = hit_gone
             m += 1
-    return rows[:m].copy(), lost_gone[:m].copy()
+    return rows[:m].copy()
 
 
 @jit
-def follow(homes, persons, leader, day_used, d, members):
+def follow(homes, persons, leader, day_used, d, members, indptr, indices, tie_open):
     """Each household ``homes[r]`` follows leader ``persons[r]`` (a new leader its own group):
-    in its first free slot, or in place of its least recently used group when all are taken."""
+    in its first free slot, or in place of its least recently used group when all are taken;
+    ``tie_open`` is kept up to date."""
     n_g = leader.shape[1]
     for r in range(homes.shape[0]):
         i, L = homes[r], persons[r]
@@ -227,9 +298,11 @@ def follow(homes, persons, leader, day_used, d, members):
                 if day_used[i, g] < day_used[i, slot]:
                     slot = g
             members[leader[i, slot]] -= 1
+            _tie_event(i, leader[i, slot], -1, leader, indptr, indices, tie_open)
         leader[i, slot] = L
         day_used[i, slot] = d
         members[L] += 1
+        _tie_event(i, L, 1, leader, indptr, indices, tie_open)
 
 
 @jit
@@ -261,17 +334,27 @@ def pickup_rows(rows, leader, day_used, neighbourhood, person_nb, service_of, le
 
 
 @jit
-def record_use(who, person, leader, day_used, usual, d):
+def record_use(who, person, leader, day_used, usual, d, neighbourhood, person_nb):
     """Today's buyers ordered through leader ``person[r]``: that group's day of use is today
     and it is the household's usual leader (ODD 7.3: the one it ordered through most
-    recently)."""
+    recently). Returns the buyers whose pickup points may change with it: those that follow two
+    or more leaders of other neighbourhoods (a pickup point next door never yields to recency)."""
+    n_g = leader.shape[1]
+    flags = np.zeros(who.shape[0], np.bool_)
     for r in range(who.shape[0]):
         i, L = who[r], person[r]
-        for g in range(leader.shape[1]):
-            if leader[i, g] == L:
-                day_used[i, g] = d
+        far = 0
+        for g in range(n_g):
+            x = leader[i, g]
+            if x < 0:
                 break
+            if x == L:
+                day_used[i, g] = d
+            if person_nb[x] != neighbourhood[i]:
+                far += 1
         usual[i] = L
+        flags[r] = far >= 2
+    return who[flags]
 
 
 @jit
@@ -288,26 +371,3 @@ def followers_of(leader, mark):
                 flags[i] = 1
                 break
     return flagged(flags)
-
-
-@jit
-def followed_changes(leader, counted):
-    """Households whose number of followed groups changed since it was last ``counted``
-    (updated), and the change: what the ties' counts of :class:`sim.network.NeighbourCounts`
-    take."""
-    n, n_g = leader.shape
-    rows = np.empty(n, np.int64)
-    delta = np.empty((n, 1), np.float32)
-    m = 0
-    for i in range(n):
-        k = 0
-        for g in range(n_g):
-            if leader[i, g] < 0:
-                break
-            k += 1
-        if k != counted[i]:
-            rows[m] = i
-            delta[m, 0] = np.float32(k - counted[i])
-            counted[i] = k
-            m += 1
-    return rows[:m].copy(), delta[:m].copy()

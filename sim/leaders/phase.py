@@ -297,8 +297,10 @@ class Leadership:
         c.is_leader[homes] = False
         c.leader_available_day[homes] = d + m.cfg.leaders.rejoin_cooldown_days
         lost = []
+        stopped = np.zeros(t.n + 1, bool)  # the last entry stands for "no pickup point" (-1)
+        stopped[idx] = True
         for j in np.unique(t.platform[idx]):
-            h = np.flatnonzero(np.isin(c.leader_of[:, j], idx[t.platform[idx] == j]))
+            h = np.flatnonzero(stopped[c.leader_of[:, j]])
             lost.append((int(j), h))
             m.recorder.households_lost_leader(d, h, int(j))
         if len(gone):

@@ -84,8 +84,9 @@ class Recruiting:
             if todo.sum() == 0:
                 self.backlog[:, j] = todo
                 continue
-            signed = self.recruit(p, d, todo)
-            self.backlog[:, j] = np.maximum(todo - signed, 0)
+            signed, short = self.recruit(p, d, todo)
+            # where no candidate is left the search waits for the next survey
+            self.backlog[:, j] = np.maximum(todo - signed, 0) * ~short
             out[j] = signed.sum()
         return out
 
@@ -101,19 +102,20 @@ class Recruiting:
         have = np.bincount(t.neighbourhood[act], minlength=k)
         return np.maximum(want - have, 0)
 
-    def recruit(self, p, d: int, todo: np.ndarray) -> np.ndarray:
+    def recruit(self, p, d: int, todo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Platform ``p`` signs up to ``todo[k]`` leaders in each neighbourhood k, at most
         :attr:`per_day` in all: each gap's first leader before any second, then the gaps with
         most adopters (a daily draw per neighbourhood breaks ties). Returns the leaders signed
-        per neighbourhood."""
+        per neighbourhood, and where the candidates ran out."""
         m = self.m
         t, c, lc, k = m.leaders, m.consumers, m.cfg.leaders, m.network.n_neighbourhoods
         signed = np.zeros(k, np.int64)
         if self.per_day == 0:
-            return signed
+            return signed, np.zeros(k, bool)
         # Candidates, not leading, available, where leaders are wanted (one compiled pass).
         cand = kernels.recruit_candidates(c.leader_candidate, c.is_leader, c.leader_available_day,
                                           d, todo, c.neighbourhood)
+        short = np.bincount(c.neighbourhood[cand], minlength=k) < todo
         name = f"leaders.recruit.{p.name}"
         homes = pick_recruits(todo, None, c.neighbourhood,
                               lambda idx: m.streams.uniform_of(name, d, idx),  # theirs alone
@@ -127,7 +129,7 @@ class Recruiting:
             homes = np.sort(homes[order[: self.per_day]])
         k = len(homes)
         if k == 0:
-            return signed
+            return signed, short
         village = c.in_village[homes]
         u = m.streams.generator(f"leaders.traits.{p.name}", d).random((5, k))
         fridge_p = np.where(village, m.cfg.coldchain.fridge_share_village,
@@ -159,4 +161,4 @@ class Recruiting:
         self.groups.follow_own(homes, idx, d)  # a leader is the first member of its group
         m.ledger.post(p.index, "recruit_yuan", k * p.cfg.recruit_cost_yuan)
         m.recorder.leader_events(d, idx, np.full(k, p.index), "recruited", "coverage_gap")
-        return np.bincount(c.neighbourhood[homes], minlength=m.network.n_neighbourhoods)
+        return np.bincount(c.neighbourhood[homes], minlength=m.network.n_neighbourhoods), short
