@@ -37,8 +37,8 @@ def _join(households, u, u_pick, leader, day_used, h_own=0.1, h_tie=0.3, search=
     tie_open = gk.tie_counts(leader, INDPTR, INDICES)
     out = gk.join_exact(np.array(households, np.int64), np.array(u, float),
                         np.array(u_pick, float), leader, day_used, NB, OWN_PTR, OWN_PERSONS,
-                        np.array(open_), members, cap, INDPTR, INDICES, False, DEGREE, h_own,
-                        h_tie, search, 5, mult, np.zeros(2), tie_open)
+                        np.ones(2, bool), np.array(open_), members, cap, INDPTR, INDICES, False,
+                        DEGREE, h_own, h_tie, search, 5, mult, tie_open)
     # the ties' counts, kept up to date by the join, equal a recount
     np.testing.assert_array_equal(tie_open, gk.tie_counts(leader, INDPTR, INDICES))
     return out, members
@@ -66,9 +66,14 @@ def test_followed_and_full_leaders_are_left_out_and_search_multiplies():
     assert len(joined) == 0
     (joined, to), _ = _join([0], [0.099], [0.9], leader, day_used)
     assert to.tolist() == [0] and leader[0, :2].tolist() == [1, 0]
-    leader, day_used = _table()  # leader 1's groups are full: leader 0 alone
-    (joined, _), _ = _join([0], [0.15], [0.0], leader, day_used, open_=(True, False))
+    # Leader 1's groups are full: a draw that lands on it joins nobody, one on leader 0 joins
+    # it (so the chance of joining leader 0 stays its 0.1 of the 0.4).
+    leader, day_used = _table()
+    (joined, _), _ = _join([0], [0.15], [0.9], leader, day_used, open_=(True, False))
     assert len(joined) == 0
+    (joined, to), _ = _join([0], [0.15], [0.1], leader, day_used, open_=(True, False))
+    assert to.tolist() == [0]
+    leader, day_used = _table()
     search = np.full(5, -1, np.int32)
     search[0] = 6  # searching until day 6 (today is 5): chances x 2, 0.8
     (joined, _), _ = _join([0], [0.79], [0.0], leader, day_used, search=search, mult=2.0)

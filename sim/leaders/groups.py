@@ -196,8 +196,8 @@ class FollowedGroups:
         indptr, indices = self._ties
         joined, _ = gk.join_exact(
             cand, u, u_pick, self.leader, self.day_used, c.neighbourhood, own_ptr, own_persons,
-            open_, self.members, self.member_cap, indptr, indices, net.adjacency is None,
-            net.degree,
-            float(g.join_own_per_day), float(g.join_tie_per_day), self.search_until, d,
-            float(g.search_hazard_multiplier), np.zeros(t.n), self.tie_open)
+            alive, open_, self.members, self.member_cap, indptr, indices,
+            net.adjacency is None, net.degree, float(g.join_own_per_day),
+            float(g.join_tie_per_day), self.search_until, d, float(g.search_hazard_multiplier),
+            self.tie_open)
         return idle, joined

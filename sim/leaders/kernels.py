@@ -160,48 +160,71 @@ the active leaders; ``own_alive``: their number per neighbourhood.
 
 
 @jit
-def join_exact(cand, u, u_pick, leader, day_used, neighbourhood, own_ptr, own_persons, open_,
-               members, member_cap, indptr, indices, complete, degree, h_own, h_tie,
-               search_until, d, search_multiplier, weight, tie_open):
+def join_exact(cand, u, u_pick, leader, day_used, neighbourhood, own_ptr, own_persons, alive,
+               open_, members, member_cap, indptr, indices, complete, degree, h_own, h_tie,
+               search_until, d, search_multiplier, tie_open):
     """The joining process of ODD 7.3 for the screened households ``cand`` (ascending).
 
-    For household i and each open leader L it does not follow (active, fewer than
-    ``member_cap`` members), ``h_iL = h_own [L lives in i's neighbourhood] + h_tie c_iL / k_i``
-    with ``c_iL`` the ties of i who follow L (on the complete graph, L's members). The chances
-    add (as the terms of the Bass probability do) and i joins at most one group a day: it
-    joins with probability ``min(sum_L h_iL * multiplier, 1)`` (its uniform ``u``), the leader
-    drawn in proportion to ``h_iL`` (its uniform ``u_pick``); while the sum is at most one, the
-    chance of joining L is exactly ``h_iL``. Households are taken in order, so a group that
-    fills up closes to those after. ``weight`` is a zeroed work array, one entry per person,
-    left zeroed; ``tie_open`` is kept up to date. Returns (households that joined, the leaders
-    they joined).
+    For household i and each leader L it does not follow, ``h_iL = h_own [L lives in i's
+    neighbourhood] + h_tie c_iL / k_i`` with ``c_iL`` the ties of i who follow L (on the
+    complete graph, L's members). The chances add (as the terms of the Bass probability do) and
+    i joins at most one group a day: with its uniform ``u`` below ``min(B, 1)``, ``B = sum_L
+    h_iL`` (times ``search_multiplier`` while it searches), it draws L in proportion to h_iL
+    with its uniform ``u_pick``: a leader next door (each h_own) or, past them, one tie's group
+    (each h_tie / k_i, so L with probability c_iL h_tie / k_i / B), the ties' groups counted
+    in the order of the ties and their slots without listing them beyond the one drawn. A full
+    group (``open_`` false) drawn is not joined: while B is at most 1 the chance of joining an
+    open L is exactly h_iL. Households are taken in order, each on the table as it stands, so a
+    group that fills up closes to those after. ``tie_open`` (the groups i's ties follow that i
+    does not) gives the ties' part and is kept up to date. Returns (households that joined, the
+    leaders they joined).
     """
     n_g = leader.shape[1]
-    n_persons = weight.shape[0]
-    touched = np.empty(n_persons, np.int64)
+    n_persons = alive.shape[0]
     joined = np.empty(cand.shape[0], np.int64)
     joined_to = np.empty(cand.shape[0], np.int64)
     n_joined = 0
     for r in range(cand.shape[0]):
         i = cand[r]
-        nt = 0
         k = neighbourhood[i]
+        n_own = 0
         for e in range(own_ptr[k], own_ptr[k + 1]):
-            L = own_persons[e]
-            if h_own > 0.0 and open_[L] and not _follows(leader, i, L):
-                if weight[L] == 0.0:
-                    touched[nt] = L
-                    nt += 1
-                weight[L] += h_own
-        if degree[i] > 0 and h_tie > 0.0:
-            s = h_tie / np.float64(degree[i])
+            if not _follows(leader, i, own_persons[e]):
+                n_own += 1
+        own_total = h_own * n_own
+        ties = 0.0
+        if degree[i] > 0:
             if complete:
                 for L in range(n_persons):
-                    if open_[L] and members[L] > 0 and not _follows(leader, i, L):
-                        if weight[L] == 0.0:
-                            touched[nt] = L
-                            nt += 1
-                        weight[L] += s * members[L]
+                    if alive[L] and not _follows(leader, i, L):
+                        ties += np.float64(members[L])
+            else:
+                ties = np.float64(tie_open[i])
+        s = h_tie / np.float64(degree[i]) if degree[i] > 0 else 0.0
+        total = own_total + s * ties
+        p = total * (search_multiplier if search_until[i] > d else 1.0)
+        if not (total > 0.0 and u[r] < min(p, 1.0)):
+            continue
+        x = u_pick[r] * total
+        pick = -1
+        if x < own_total:
+            want = min(np.int64(x / h_own), n_own - 1)
+            for e in range(own_ptr[k], own_ptr[k + 1]):
+                if not _follows(leader, i, own_persons[e]):
+                    if want == 0:
+                        pick = own_persons[e]
+                        break
+                    want -= 1
+        else:
+            y = (x - own_total) / s  # the ties' groups counted so far, in [0, ties)
+            cum = 0.0
+            if complete:
+                for L in range(n_persons):
+                    if alive[L] and not _follows(leader, i, L):
+                        cum += np.float64(members[L])
+                        pick = L
+                        if y < cum:
+                            break
             else:
                 for e in range(indptr[i], indptr[i + 1]):
                     tie = indices[e]
@@ -209,38 +232,27 @@ def join_exact(cand, u, u_pick, leader, day_used, neighbourhood, own_ptr, own_pe
                         L = leader[tie, g]
                         if L < 0:
                             break
-                        if open_[L] and not _follows(leader, i, L):
-                            if weight[L] == 0.0:
-                                touched[nt] = L
-                                nt += 1
-                            weight[L] += s
-        total = 0.0
-        for q in range(nt):
-            total += weight[touched[q]]
-        p = total * (search_multiplier if search_until[i] > d else 1.0)
-        if nt > 0 and u[r] < min(p, 1.0):
-            x = u_pick[r] * total
-            cum = 0.0
-            pick = touched[nt - 1]
-            for q in range(nt):
-                cum += weight[touched[q]]
-                if x < cum:
-                    pick = touched[q]
-                    break
-            for g in range(n_g):
-                if leader[i, g] < 0:
-                    leader[i, g] = pick
-                    day_used[i, g] = d
-                    break
-            _tie_event(i, pick, 1, leader, indptr, indices, tie_open)
-            members[pick] += 1
-            if members[pick] >= member_cap:
-                open_[pick] = False
-            joined[n_joined] = i
-            joined_to[n_joined] = pick
-            n_joined += 1
-        for q in range(nt):
-            weight[touched[q]] = 0.0
+                        if not _follows(leader, i, L):
+                            cum += 1.0
+                            pick = L
+                            if y < cum:
+                                break
+                    if y < cum:
+                        break
+        if pick < 0 or not open_[pick]:
+            continue  # a full group: no join (thinning)
+        for g in range(n_g):
+            if leader[i, g] < 0:
+                leader[i, g] = pick
+                day_used[i, g] = d
+                break
+        _tie_event(i, pick, 1, leader, indptr, indices, tie_open)
+        members[pick] += 1
+        if members[pick] >= member_cap:
+            open_[pick] = False
+        joined[n_joined] = i
+        joined_to[n_joined] = pick
+        n_joined += 1
     return joined[:n_joined].copy(), joined_to[:n_joined].copy()
 
 
