@@ -135,7 +135,9 @@ FACTS = [
          "commission halved from day 0: orders over days 120-364 fall >= 0.05 (paired), and "
          "households that lost a leader make > 0.5 of the fall", "emergent",
          "incentive.commission_rate, leaders.reservation_income_*, "
-         "leaders.churn_shortfall_slope, leaders.replace_on_quit, leaders.member_follow_share",
+         "leaders.churn_shortfall_slope, leaders.successor_search_days_*, "
+         "leaders.recruits_per_day, groups.search_days, groups.join_*_per_day, "
+         "groups.leader_loyalty, choice.habit",
          "none of these was set by looking at a commission cut (assumptions or sources)"),
     Fact(8, "gross margin in a price war", "10-15%",
          "experiment=price_war, days 90-180: GMV-weighted gross margin of the platforms trading "
@@ -145,8 +147,11 @@ FACTS = [
     Fact(9, "user overlap between platforms", "> 70% in a dense market",
          "dense market (every platform in every neighbourhood): user overlap of the last 30 "
          "days > 0.70", "emergent",
-         "choice.price_sensitivity, choice.habit, choice.trust_weight, platforms.*.coverage",
-         "ODD 8: overlap is not yet calibrated; habit cites seed 000 §3.4.1"),
+         "choice.price_sensitivity, choice.habit, groups.leader_loyalty, choice.trust_weight, "
+         "groups.max_groups, groups.join_*_per_day, groups.group_idle_days, "
+         "platforms.*.coverage",
+         "ODD 8: overlap is not yet calibrated; habit cites seed 000 §3.4.1, the groups' keys "
+         "are assumptions"),
     Fact(10, "on-time pickup", ">= 95%", "collected on the pickup day / collected >= 0.95",
          "check", "coldchain.late_pickup_prob_town, coldchain.late_pickup_prob_village, "
          "coldchain.late_pickup_segment_multiplier",
@@ -190,10 +195,10 @@ OFF_BY = {
     6: "outside income of 800 yuan a month (service fees + subsidy) lifts nearly every leader "
        "above its reservation income (~550-650 yuan), where the logistic in the shortfall is "
        "near its floor: churn falls ~87% against flat, beyond the seed's 60%",
-    7: "a quitting leader's members are re-homed to a successor the same day "
-       "(leaders.replace_on_quit) and keep their habit and trust, which belong to the platform, "
-       "not the leader (leader loyalty and followed groups, ODD 9, are not built): a halved "
-       "commission raises churn but costs few orders",
+    7: "before issue 25 a quitting leader's members were re-homed to a successor the same day "
+       "and kept their habit; now they lose the group and their loyalty, and the successor "
+       "starts empty after a search, but members of a quitter who follow another leader of the "
+       "platform (most follow two or three groups) keep ordering from it: re-check this note",
     8: "the price_war rule lets the entrant price below cost for the whole window (min_markup "
        "-0.15): the incumbent's own gross margin is inside 10-15% (~0.13), the entrant's is "
        "~-0.26 and the discounter's ~-0.13 although its floor is 5% above unit cost (not "

@@ -11,15 +11,15 @@ Joining (ODD 7.3). Each day an adopter with a free slot joins leader L with chan
     h_iL = h_own [L lives in i's neighbourhood] + h_tie (ties of i who follow L) / k_i
 
 (an invitation through a relative or colleague, seed 003), over the active leaders it does not
-follow whose groups are not full (``leaders.group_cap`` x ``leaders.wechat_groups_max``
-members). The chances add and a household joins at most one group a day, the leader drawn in
-proportion to its chance, so that while they sum to at most 1 the chance of joining L is
-exactly h_iL. The ties' counts are kept up to date incrementally: for each household the groups
-its ties follow that it does not (``tie_open``), changed only where a household joins or leaves
-a group, for it and its ties. A household's bound on its chance is read from them and its own
-neighbourhood's open leaders, and only the households whose uniform falls below the bound list
-their ties' leaders (:mod:`sim.leaders.kernels`): never a product over all households and
-leaders.
+follow. The chances add and a household joins at most one group a day, the leader drawn in
+proportion to its chance; a full group (``leaders.group_cap`` x ``leaders.wechat_groups_max``
+members) drawn is not joined, so that while the chances sum to at most 1 the chance of joining
+an open L is exactly h_iL. The ties' counts are kept up to date incrementally: for each
+household the groups its ties follow that it does not (``tie_open``), changed only where a
+household joins or leaves a group, for it and its ties. A household's chance is read from
+them and its own neighbourhood's leaders, and a joiner that draws the ties' part counts through
+its ties' groups to the one drawn (:mod:`sim.leaders.kernels`): never a product over all
+households and leaders.
 
 Leaving. A group not ordered through for ``group_idle_days`` is left (a leader's own group
 never is); when its leader quits every member loses it, searches for ``search_days`` with
