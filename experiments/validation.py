@@ -187,27 +187,29 @@ OFF_BY = {
     3: "a calibration that held on seeds 0-3 (ODD 8: 4,464-5,252 yuan) sits at the band's upper "
        "edge: the few 2h+ leader-months (~6%) are large town compounds, and in some seeds their "
        "median passes 5,000 yuan",
-    5: "the launch months: leaders recruited on day 0 earn a median ~60 yuan in their first "
-       "month (adoption ~18% by day 59) against reservation incomes of ~575, so ~70% quit at the "
-       "first review and 30-day churn reaches 65-75% before day 120; once adoption saturates "
-       "(day 180 on) churn is 14-17% a month, below the band. churn_base_logit was calibrated to "
-       "the whole-year mean (28%), which averages the two",
+    5: "the launch months: a new leader's first month earns next to nothing (adoption ~5% on "
+       "day 30; marketing reaches a neighbourhood only through a pickup point), so ~3 in 4 quit "
+       "at the first review, and since issue 25 their successors start with empty groups: "
+       "30-day churn passes 100% a month before day 120 although days 120-364 sit at 25-29% "
+       "(issue 25, seeds 1-5). Spreading recruits over a few a day does not change a leader's "
+       "first month (tests/test_leader_loyalty.py, xfail)",
     6: "outside income of 800 yuan a month (service fees + subsidy) lifts nearly every leader "
        "above its reservation income (~550-650 yuan), where the logistic in the shortfall is "
        "near its floor: churn falls ~87% against flat, beyond the seed's 60%",
-    7: "before issue 25 a quitting leader's members were re-homed to a successor the same day "
-       "and kept their habit; now they lose the group and their loyalty, and the successor "
-       "starts empty after a search, but members of a quitter who follow another leader of the "
-       "platform (most follow two or three groups) keep ordering from it: re-check this note",
+    7: "issue 25 (seeds 1-5): orders over days 120-364 fall 4.3-8.4% with the commission "
+       "halved and 86-90% of the fall is among households whose usual leader stopped; the seed "
+       "that misses (4.3%) misses the size, an assumption of ODD 8",
     8: "the price_war rule lets the entrant price below cost for the whole window (min_markup "
        "-0.15): the incumbent's own gross margin is inside 10-15% (~0.13), the entrant's is "
        "~-0.26 and the discounter's ~-0.13 although its floor is 5% above unit cost (not "
        "diagnosed further: refunds and the goods of spoiled orders are candidates), so the "
        "GMV-weighted mean over the three is below zero",
-    9: "96% of the dense market's buyers can reach 2+ platforms, but a household orders ~2-3 "
-       "times in 30 days and habit (choice.habit) and trust learned from its own orders keep it "
-       "on its last platform; the rotating daily deals that make buyers shop around (ODD 9: "
-       "baskets and deals) are not built",
+    9: "~90% of the dense market's buyers can reach 2+ platforms (80-91% in the county default "
+       "since households follow up to three groups, issue 25), but a household orders ~2-3 "
+       "times in 30 days and its loyalty to its usual leader, its habit and the trust learned "
+       "from its own orders keep it on one platform: overlap among the buyers who reach 2+ is "
+       "35-44%; the rotating daily deals that make buyers shop around (baskets and deals) are "
+       "not built",
     11: "the coupon (4 yuan on a ~25-yuan basket, ~1 unit of utility at beta 6) bought habit "
         "and trust that outlast it: the withdrawn cohort repurchases ~12% less than with the "
         "coupon kept, not 20%; targeted coupons and wasted-coupon accounting are not built",
