@@ -235,3 +235,23 @@ def test_commission_is_booked_at_pickup_on_delivered_units():
         got = sum(p.flows["commission_yuan"] for p in model.platform_list)
         assert got == pytest.approx(want, rel=1e-12)
         assert model.today.delivered_yuan.sum() <= book.value_yuan.sum()
+
+
+def test_no_successor_before_the_search_ends(market):
+    """Where a leader of platform j quit in neighbourhood k on day q, platform j signs nobody
+    there before day q + successor_search_days (14 in a compound, 30 in a village)."""
+    t, lc = market.leaders, market.cfg.leaders
+    ev = market.recorder.tables()["leaders"]
+    ev = ev.assign(nb=t.neighbourhood[ev["leader_id"].to_numpy()])
+    village = market.network.is_village
+    quits = ev[ev["event"] == "quit"]
+    rec = ev[ev["event"] == "recruited"]
+    checked = 0
+    for q in quits.itertuples():
+        wait = (lc.successor_search_days_village if village[q.nb]
+                else lc.successor_search_days_town)
+        after = rec[(rec["platform"] == q.platform) & (rec["nb"] == q.nb)
+                    & (rec["day"] > q.day)]
+        assert (after["day"] >= q.day + wait).all(), (q, after["day"].tolist())
+        checked += len(after)
+    assert checked > 0, "some successors were signed in 150 days"

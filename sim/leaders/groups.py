@@ -66,7 +66,7 @@ class FollowedGroups:
         # the groups each household's ties follow that it does not follow (with repeats), kept
         # up to date as households join and leave groups (sim.leaders.kernels.tie_counts)
         self.tie_open = np.zeros(n, np.int64)
-        self.lost_groups = np.zeros(n, np.int64)  # groups lost because their leader quit
+        self.lost_groups = np.zeros(n, np.int64)  # groups lost: their leader stopped
         self.orders_via_usual = np.zeros(n, np.int64)  # orders through the previous order's
         a = market.network.adjacency  # the ties, as the joining kernel reads them (once)
         self._ties = ((np.zeros(n + 1, np.int64), np.zeros(0, np.int64)) if a is None else

@@ -24,10 +24,10 @@ HOUSEHOLD_SPLIT_DAY = 120
 # pickup point serving the household stopped (its leader quit, dropped the platform, or the
 # platform exited), with the first and last such day (-1: never); ``usual_leaders_lost`` counts
 # only the points of the platform it last ordered from at the time, with the first such day;
-# ``groups_lost_to_quits``: followed groups whose leader quit (ODD 7.3); ``last_platform``: the
-# platform of its last order ("" if none); ``groups_followed``, ``platforms_reachable``: on the
-# last day (ODD 7.3); ``orders_via_usual_leader``: orders placed through the leader of its
-# previous order.
+# ``groups_lost_to_quits``: followed groups whose leader stopped (quit, or its last platform
+# exited; ODD 7.3); ``last_platform``: the platform of its last order ("" if none);
+# ``groups_followed``, ``platforms_reachable``: on the last day (ODD 7.3);
+# ``orders_via_usual_leader``: orders placed through the leader of its previous order.
 HOUSEHOLD_COLUMNS = [
     "household", "neighbourhood", "village", "segment", "adopted", "day_adopted", "orders",
     "orders_from_split_day", "spend_yuan", "day_last_order", "leaders_lost",
