@@ -126,8 +126,8 @@ def main(argv=None) -> dict:
         sweep = pd.DataFrame(srows)
         print("Sweep (flat): fall in orders with the cut, paired 95% interval")
         for _, r in sweep.iterrows():
-            print(f"  successor {r['successor_search_days']:>2} d, search "
-                  f"{r['search_days']:>2} d: orders {r['orders_diff']:+.0f} "
+            print(f"  successor {int(r['successor_search_days']):>2} d, search "
+                  f"{int(r['search_days']):>2} d: orders {r['orders_diff']:+.0f} "
                   f"[{r['orders_lo']:+.0f}, {r['orders_hi']:+.0f}], lost to quits "
                   f"{100 * r['lost_share_of_fall']:.0f}% of the fall")
     _figure(table, args.out)
