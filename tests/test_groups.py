@@ -35,10 +35,12 @@ def _join(households, u, u_pick, leader, day_used, h_own=0.1, h_tie=0.3, search=
     search = np.full(5, -1, np.int32) if search is None else search
     members = np.array(members, np.int64)
     tie_open = gk.tie_counts(leader, INDPTR, INDICES)
+    takes = np.full(leader.shape, -1, np.int64)
+    service_of = np.array([[10], [11]], np.int64)  # each leader serves platform 0
     out = gk.join_exact(np.array(households, np.int64), np.array(u, float),
-                        np.array(u_pick, float), leader, day_used, NB, OWN_PTR, OWN_PERSONS,
-                        np.ones(2, bool), np.array(open_), members, cap, INDPTR, INDICES, False,
-                        DEGREE, h_own, h_tie, search, 5, mult, tie_open)
+                        np.array(u_pick, float), leader, day_used, takes, service_of, NB,
+                        OWN_PTR, OWN_PERSONS, np.ones(2, bool), np.array(open_), members, cap,
+                        INDPTR, INDICES, False, DEGREE, h_own, h_tie, search, 5, mult, tie_open)
     # the ties' counts, kept up to date by the join, equal a recount
     np.testing.assert_array_equal(tie_open, gk.tie_counts(leader, INDPTR, INDICES))
     return out, members
@@ -115,7 +117,8 @@ def test_the_screen_bounds_the_exact_chance():
             leader[i, :k] = rng.choice(2, k, replace=False)
         tie_open = gk.tie_counts(leader, INDPTR, INDICES)
         _, cand, bound = gk.idle_and_screen(
-            leader, np.zeros((5, 3), np.int32), 5, -1, np.full(5, -1), np.zeros(2, np.int64),
+            leader, np.zeros((5, 3), np.int32), np.zeros((5, 3), np.int64), 5, -1,
+            np.full(5, -1), np.zeros(2, np.int64),
             INDPTR, INDICES, tie_open, np.ones(5, bool), NB, np.array([1.0, 1.0]),
             np.ones(2, bool), np.array([0, 1]), DEGREE, 0.1, 0.3, np.full(5, -1, np.int32), 1.0,
             False, 0)
@@ -133,11 +136,17 @@ def test_pickup_point_is_next_door_first_else_most_recent():
     day_used = np.array([[9, 3, 7], [4, 8, -1]], np.int32)
     service_of = np.array([[10, -1], [11, 21], [12, 22]], np.int64)  # leader 0: platform 0 only
     leader_of = np.full((2, 2), -7, np.int32)
-    gk.pickup_rows(np.array([0, 1]), leader, day_used, np.array([0, 0], np.int32),
+    takes = np.full((2, 3), -1, np.int64)
+    gk.pickup_rows(np.array([0, 1]), leader, day_used, takes, np.array([0, 0], np.int32),
                    np.array([0, 1, 1]), service_of, leader_of)
     # household 0: platform 0 from the neighbour leader 0 (though used longer ago); platform 1
     # from leader 1 (day 9) rather than 2 (day 7). Household 1: leader 2 (day 8) for both.
     assert leader_of.tolist() == [[10, 21], [12, 22]]
+    # Household 1 did not follow leader 2 to platform 1 (bit 1 clear): leader 1 serves it there.
+    takes[1, 1] = 1
+    gk.pickup_rows(np.array([1]), leader, day_used, takes, np.array([0, 0], np.int32),
+                   np.array([0, 1, 1]), service_of, leader_of)
+    assert leader_of[1].tolist() == [12, 21]
 
 
 def test_idle_and_quitting_leaders_groups_are_left():
@@ -146,15 +155,17 @@ def test_idle_and_quitting_leaders_groups_are_left():
     members = np.array([2, 2, 2], np.int64)
     leads = np.array([-1, -1, 1])  # household 2 leads leader 1: its own group is never idle
     ties = (np.zeros(4, np.int64), np.zeros(0, np.int64), np.zeros(3, np.int64))  # no ties
+    takes = np.array([[1, 2, 4], [8, 0, 0], [16, 32, 0]], np.int64)
     rows, cand, _ = gk.idle_and_screen(
-        leader, day_used, 100, 60, leads, members, *ties, np.zeros(3, bool),
+        leader, day_used, takes, 100, 60, leads, members, *ties, np.zeros(3, bool),
         np.zeros(3, np.int32), np.zeros(1), np.ones(3, bool), np.zeros(3, np.int64),
         np.zeros(3, np.float32), 0.1, 0.1, np.full(3, -1, np.int32), 1.0, False, 0)
     assert rows.tolist() == [0, 1, 2] and len(cand) == 0  # nobody adopted: nobody screened
     assert leader.tolist() == [[1, 2, -1], [-1, -1, -1], [1, -1, -1]]
     assert day_used[0].tolist() == [100, 50, -1] and members.tolist() == [0, 2, 1]
+    assert takes.tolist() == [[2, 4, 0], [0, 0, 0], [16, 0, 0]]  # each slot's platforms move
     gone = np.array([False, True, False])
-    rows = gk.drop_slots(leader, day_used, gone, members, *ties)
+    rows = gk.drop_slots(leader, day_used, takes, gone, members, *ties)
     assert rows.tolist() == [0, 2]
     assert leader.tolist() == [[2, -1, -1], [-1, -1, -1], [-1, -1, -1]]
 
@@ -163,7 +174,8 @@ def test_a_new_leader_follows_its_own_group_in_place_of_its_stalest():
     leader = np.array([[0, 1, 2]], np.int64)
     day_used = np.array([[9, 3, 7]], np.int32)
     members = np.array([1, 1, 1, 0])
-    gk.follow(np.array([0]), np.array([3]), leader, day_used, 12, members,
+    gk.follow(np.array([0]), np.array([3]), leader, day_used, np.zeros((1, 3), np.int64), 12,
+              members,
               np.zeros(2, np.int64), np.zeros(0, np.int64), np.zeros(1, np.int64))
     assert leader.tolist() == [[0, 3, 2]] and day_used[0, 1] == 12
     assert members.tolist() == [1, 0, 1, 1]

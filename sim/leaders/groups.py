@@ -57,6 +57,9 @@ class FollowedGroups:
         self.member_cap = int(member_cap)
         self.leader = np.full((n, g.max_groups), -1, np.int64)  # leader (person) of each slot
         self.day_used = np.full((n, g.max_groups), -1, np.int32)  # joined or last ordered
+        # the leader's platforms each member takes up (bit j: platform j): those it served when
+        # the member joined, and one it adds if the member follows it there (ODD 7.3)
+        self.takes = np.zeros((n, g.max_groups), np.int64)
         self.usual = np.full(n, -1, np.int64)  # leader of the last order (ODD 7.3), -1 none
         self.search_until = np.full(n, -1, np.int32)  # searching (leader quit) before this day
         self.leads = np.full(n, -1, np.int64)  # the leader the household is, -1 none
@@ -97,8 +100,8 @@ class FollowedGroups:
         if len(rows) == 0:
             return
         c = self.m.consumers
-        gk.pickup_rows(np.asarray(rows, np.int64), self.leader, self.day_used, c.neighbourhood,
-                       self.person_nb, self.service_of, c.leader_of)
+        gk.pickup_rows(np.asarray(rows, np.int64), self.leader, self.day_used, self.takes,
+                       c.neighbourhood, self.person_nb, self.service_of, c.leader_of)
 
     # -- changes -------------------------------------------------------------------------------
 
@@ -106,7 +109,7 @@ class FollowedGroups:
         """New leaders' households follow their own groups (a leader is its first member)."""
         self.refresh_services()
         gk.follow(np.asarray(homes, np.int64), np.asarray(persons, np.int64), self.leader,
-                  self.day_used, d, self.members, *self._ties, self.tie_open)
+                  self.day_used, self.takes, d, self.members, *self._ties, self.tie_open)
         self.leads[homes] = persons
         self.refresh_pickups(np.unique(homes))
 
@@ -118,8 +121,8 @@ class FollowedGroups:
         self.refresh_services()
         gone = np.zeros(m.leaders.n, bool)
         gone[persons] = True
-        rows = gk.drop_slots(self.leader, self.day_used, gone, self.members, *self._ties,
-                             self.tie_open)
+        rows = gk.drop_slots(self.leader, self.day_used, self.takes, gone, self.members,
+                             *self._ties, self.tie_open)
         self.members[persons] = 0
         self.lost_groups[rows] += 1
         self.search_until[rows] = d + m.cfg.groups.search_days
@@ -131,13 +134,24 @@ class FollowedGroups:
         self.refresh_pickups(rows)
         return rows
 
-    def services_changed(self, persons: np.ndarray) -> np.ndarray:
+    def services_changed(self, persons: np.ndarray, added: np.ndarray | None = None,
+                         follows: np.ndarray | None = None) -> np.ndarray:
         """Leaders ``persons`` added or dropped a platform: their members' pickup points change.
-        Returns the members."""
+        With ``added`` (the platform each of ``persons`` added) and ``follows`` (per household:
+        whether it follows its leader to an added platform), the members who follow take the
+        added platform up through that leader's group (ODD 7.3). Returns the members."""
         self.refresh_services()
         mark = np.zeros(self.m.leaders.n, bool)
         mark[persons] = True
         rows = gk.followers_of(self.leader, mark)
+        if added is not None and len(rows):
+            new_j = np.full(self.m.leaders.n, -1, np.int64)
+            new_j[persons] = added
+            g = self.leader[rows]
+            j = np.where(g >= 0, new_j[np.maximum(g, 0)], -1)
+            take = (j >= 0) & follows[rows][:, None]
+            r, s = np.nonzero(take)
+            self.takes[rows[r], s] |= np.left_shift(1, j[r, s])
         self.refresh_pickups(rows)
         return rows
 
@@ -178,8 +192,8 @@ class FollowedGroups:
         alive = np.zeros(t.n, bool)
         alive[persons] = True
         idle, cand, bound = gk.idle_and_screen(
-            self.leader, self.day_used, d, int(g.group_idle_days), self.leads, self.members,
-            *self._ties, self.tie_open, c.adopted, c.neighbourhood,
+            self.leader, self.day_used, self.takes, d, int(g.group_idle_days), self.leads,
+            self.members, *self._ties, self.tie_open, c.adopted, c.neighbourhood,
             np.bincount(nb, minlength=k).astype(float), alive, self.person_nb, net.degree,
             float(g.join_own_per_day), float(g.join_tie_per_day), self.search_until,
             float(g.search_hazard_multiplier), net.adjacency is None,
@@ -195,9 +209,9 @@ class FollowedGroups:
         u_pick = m.streams.uniform_at("groups.join.pick", d, cand)
         indptr, indices = self._ties
         joined, _ = gk.join_exact(
-            cand, u, u_pick, self.leader, self.day_used, c.neighbourhood, own_ptr, own_persons,
-            alive, open_, self.members, self.member_cap, indptr, indices,
-            net.adjacency is None, net.degree, float(g.join_own_per_day),
+            cand, u, u_pick, self.leader, self.day_used, self.takes, self.service_of,
+            c.neighbourhood, own_ptr, own_persons, alive, open_, self.members, self.member_cap,
+            indptr, indices, net.adjacency is None, net.degree, float(g.join_own_per_day),
             float(g.join_tie_per_day), self.search_until, d, float(g.search_hazard_multiplier),
             self.tie_open)
         return idle, joined

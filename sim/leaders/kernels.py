@@ -3,8 +3,9 @@ joining, leaving, pickup points, recency.
 
 The groups' table is :class:`sim.leaders.groups.FollowedGroups`: ``leader[i, g]`` the leader (a
 person: its primary row of the leader table) of household i's g-th followed group, filled from
-slot 0 with no gaps (-1 after the last), and ``day_used[i, g]`` the day it joined that group or
-last ordered through it, whichever is later.
+slot 0 with no gaps (-1 after the last), ``day_used[i, g]`` the day it joined that group or
+last ordered through it, whichever is later, and ``takes[i, g]`` the platforms of that leader it
+takes up (bit j: platform j).
 """
 
 from __future__ import annotations
@@ -53,6 +54,17 @@ def _follows(leader, i, person):
 
 
 @jit
+def _serves(service_of, person):
+    """The platforms ``person`` serves now, as bits (bit j: platform j): what a member joining
+    its group takes up."""
+    bits = np.int64(0)
+    for j in range(service_of.shape[1]):
+        if service_of[person, j] >= 0:
+            bits |= np.int64(1) << np.int64(j)
+    return bits
+
+
+@jit
 def _tie_event(i, person, sign, leader, indptr, indices, tie_open):
     """Household i started (``sign`` +1) or stopped (-1) following ``person``: the counts
     ``tie_open[k]`` = sum over k's ties t of the groups t follows that k does not follow
@@ -89,7 +101,8 @@ def tie_counts(leader, indptr, indices):
 
 
 @jit
-def idle_and_screen(leader, day_used, d, idle_days, leads, members, indptr, indices, tie_open,
+def idle_and_screen(leader, day_used, takes, d, idle_days, leads, members, indptr, indices,
+                    tie_open,
                     adopted, neighbourhood, own_alive, alive, person_nb, degree, h_own, h_tie,
                     search_until, search_multiplier, complete, members_total):
     """The day's pass over the households: idle groups are left, then the adopters with a free
@@ -127,11 +140,13 @@ the active leaders; ``own_alive``: their number per neighbourhood.
                 else:
                     leader[i, w] = L
                     day_used[i, w] = day_used[i, g]
+                    takes[i, w] = takes[i, g]
                     w += 1
             if hit:
                 for g in range(w, n_g):
                     leader[i, g] = -1
                     day_used[i, g] = -1
+                    takes[i, g] = 0
                 dropped[n_dropped] = i
                 n_dropped += 1
         if not adopted[i] or leader[i, n_g - 1] >= 0:
@@ -160,9 +175,9 @@ the active leaders; ``own_alive``: their number per neighbourhood.
 
 
 @jit
-def join_exact(cand, u, u_pick, leader, day_used, neighbourhood, own_ptr, own_persons, alive,
-               open_, members, member_cap, indptr, indices, complete, degree, h_own, h_tie,
-               search_until, d, search_multiplier, tie_open):
+def join_exact(cand, u, u_pick, leader, day_used, takes, service_of, neighbourhood, own_ptr,
+               own_persons, alive, open_, members, member_cap, indptr, indices, complete, degree,
+               h_own, h_tie, search_until, d, search_multiplier, tie_open):
     """The joining process of ODD 7.3 for the screened households ``cand`` (ascending).
 
     For household i and each leader L it does not follow, ``h_iL = h_own [L lives in i's
@@ -245,6 +260,7 @@ def join_exact(cand, u, u_pick, leader, day_used, neighbourhood, own_ptr, own_pe
             if leader[i, g] < 0:
                 leader[i, g] = pick
                 day_used[i, g] = d
+                takes[i, g] = _serves(service_of, pick)
                 break
         _tie_event(i, pick, 1, leader, indptr, indices, tie_open)
         members[pick] += 1
@@ -257,7 +273,7 @@ def join_exact(cand, u, u_pick, leader, day_used, neighbourhood, own_ptr, own_pe
 
 
 @jit
-def drop_slots(leader, day_used, gone, members, indptr, indices, tie_open):
+def drop_slots(leader, day_used, takes, gone, members, indptr, indices, tie_open):
     """Households leave the groups of leaders who are ``gone`` (quit): slots are compacted;
     ``tie_open`` is kept up to date (the gone leaders' ``members`` are the caller's). Returns
     the households that lost a group."""
@@ -279,18 +295,20 @@ def drop_slots(leader, day_used, gone, members, indptr, indices, tie_open):
             else:
                 leader[i, w] = L
                 day_used[i, w] = day_used[i, g]
+                takes[i, w] = takes[i, g]
                 w += 1
         if hit:
             for g in range(w, n_g):
                 leader[i, g] = -1
                 day_used[i, g] = -1
+                takes[i, g] = 0
             rows[m] = i
             m += 1
     return rows[:m].copy()
 
 
 @jit
-def follow(homes, persons, leader, day_used, d, members, indptr, indices, tie_open):
+def follow(homes, persons, leader, day_used, takes, d, members, indptr, indices, tie_open):
     """Each household ``homes[r]`` follows leader ``persons[r]`` (a new leader its own group):
     in its first free slot, or in place of its least recently used group when all are taken;
     ``tie_open`` is kept up to date."""
@@ -313,16 +331,19 @@ def follow(homes, persons, leader, day_used, d, members, indptr, indices, tie_op
             _tie_event(i, leader[i, slot], -1, leader, indptr, indices, tie_open)
         leader[i, slot] = L
         day_used[i, slot] = d
+        takes[i, slot] = -1  # a leader takes up every platform it serves
         members[L] += 1
         _tie_event(i, L, 1, leader, indptr, indices, tie_open)
 
 
 @jit
-def pickup_rows(rows, leader, day_used, neighbourhood, person_nb, service_of, leader_of):
+def pickup_rows(rows, leader, day_used, takes, neighbourhood, person_nb, service_of, leader_of):
     """Each household's pickup point for each platform from its followed groups (ODD 7.3):
-    among the followed leaders who serve the platform, one in the household's own neighbourhood
-    first, else the one used most recently (first slot on a tie); -1 if none serves it.
-    ``service_of[L, j]``: leader L's service row for platform j, -1 if it does not serve j."""
+    among the followed leaders who serve the platform and whose platform the household took up
+    (``takes[i, g]`` bit j: every platform the leader served when it joined, and one the leader
+    added if it followed the leader there), one in the household's own neighbourhood first, else
+    the one used most recently (first slot on a tie); -1 if none serves it. ``service_of[L,
+    j]``: leader L's service row for platform j, -1 if it does not serve j."""
     n_g = leader.shape[1]
     n_p = service_of.shape[1]
     for r in range(rows.shape[0]):
@@ -336,7 +357,7 @@ def pickup_rows(rows, leader, day_used, neighbourhood, person_nb, service_of, le
                 if L < 0:
                     break
                 s = service_of[L, j]
-                if s < 0:
+                if s < 0 or not (takes[i, g] >> j) & 1:
                     continue
                 own = person_nb[L] == neighbourhood[i]
                 dd = day_used[i, g]

@@ -260,23 +260,23 @@ class Leadership:
 
     def _members_follow(self, d: int, q: np.ndarray, j_new: np.ndarray) -> None:
         """Members of leaders ``q`` who added platform ``j_new`` follow them to it: each takes
-        it up (learns of it from the leader and can order it through the group) with
-        probability ``member_follow_share`` (ODD 7.3; seed 000 §2.2: the leader's
-        recommendation decides)."""
+        it up through the leader's group (it becomes reachable there, and the leader tells it of
+        the platform) with probability ``member_follow_share`` (ODD 7.3; seed 000 §2.2: the
+        leader's recommendation decides); the others keep the leader for its other platforms."""
         m = self.m
         c, lc = m.consumers, m.cfg.leaders
         u = m.streams.uniform("leaders.multihome.follow", d, c.n)
+        follows = u < lc.member_follow_share
+        homes = m.leaders.home[q]
+        follows[homes] = True  # the leader itself
+        members = self.groups.services_changed(q, j_new, follows)
+        # a follower learns of the platform from its leader
         new_j = np.full(m.leaders.n, -1, np.int64)
         new_j[q] = j_new
-        members = self.groups.services_changed(q)
         g = self.groups.leader[members]
-        # each member's platform to take up: that of the first of its leaders who added one
-        added = np.where(g >= 0, new_j[np.maximum(g, 0)], -1)
-        first = np.argmax(added >= 0, axis=1)
-        j = added[np.arange(len(members)), first]
-        fol = (j >= 0) & (u[members] < lc.member_follow_share)
-        c.aware[members[fol], j[fol]] = True
-        c.aware[m.leaders.home[q], j_new] = True
+        j = np.where(g >= 0, new_j[np.maximum(g, 0)], -1)
+        r, s = np.nonzero((j >= 0) & follows[members][:, None])
+        c.aware[members[r], j[r, s]] = True
 
     def deactivate(self, idx: np.ndarray, d: int, event: str, reasons) -> None:
         """Service rows ``idx`` stop; the households they served lose that pickup point (kept
