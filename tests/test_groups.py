@@ -116,10 +116,10 @@ def test_the_screen_bounds_the_exact_chance():
             k = rng.integers(0, 3)
             leader[i, :k] = rng.choice(2, k, replace=False)
         tie_open = gk.tie_counts(leader, INDPTR, INDICES)
-        _, cand, bound = gk.idle_and_screen(
+        _, _, cand, bound = gk.idle_and_screen(
             leader, np.zeros((5, 3), np.int32), np.zeros((5, 3), np.int64), 5, -1,
-            np.full(5, -1), np.zeros(2, np.int64),
-            INDPTR, INDICES, tie_open, np.ones(5, bool), NB, np.array([1.0, 1.0]),
+            np.full(5, -1), np.zeros(2, np.int64), INDPTR, INDICES, tie_open,
+            np.zeros(2, bool), 14, np.ones(5, bool), NB, np.array([1.0, 1.0]),
             np.ones(2, bool), np.array([0, 1]), DEGREE, 0.1, 0.3, np.full(5, -1, np.int32), 1.0,
             False, 0)
         for i, b in zip(cand, bound, strict=True):
@@ -149,25 +149,34 @@ def test_pickup_point_is_next_door_first_else_most_recent():
     assert leader_of[1].tolist() == [12, 21]
 
 
+def _pass(leader, day_used, takes, idle_days, leads, members, gone, search_until):
+    ties = (np.zeros(4, np.int64), np.zeros(0, np.int64), np.zeros(3, np.int64))  # no ties
+    return gk.idle_and_screen(
+        leader, day_used, takes, 100, idle_days, leads, members, *ties, gone, 14,
+        np.zeros(3, bool), np.zeros(3, np.int32), np.zeros(1), np.ones(3, bool),
+        np.zeros(3, np.int64), np.zeros(3, np.float32), 0.1, 0.1, search_until, 1.0, False, 0)
+
+
 def test_idle_and_quitting_leaders_groups_are_left():
     leader = np.array([[0, 1, 2], [2, -1, -1], [1, 0, -1]], np.int64)
     day_used = np.array([[10, 100, 50], [10, -1, -1], [5, 5, -1]], np.int32)
+    takes = np.array([[1, 2, 4], [8, 0, 0], [16, 32, 0]], np.int64)
     members = np.array([2, 2, 2], np.int64)
     leads = np.array([-1, -1, 1])  # household 2 leads leader 1: its own group is never idle
-    ties = (np.zeros(4, np.int64), np.zeros(0, np.int64), np.zeros(3, np.int64))  # no ties
-    takes = np.array([[1, 2, 4], [8, 0, 0], [16, 32, 0]], np.int64)
-    rows, cand, _ = gk.idle_and_screen(
-        leader, day_used, takes, 100, 60, leads, members, *ties, np.zeros(3, bool),
-        np.zeros(3, np.int32), np.zeros(1), np.ones(3, bool), np.zeros(3, np.int64),
-        np.zeros(3, np.float32), 0.1, 0.1, np.full(3, -1, np.int32), 1.0, False, 0)
-    assert rows.tolist() == [0, 1, 2] and len(cand) == 0  # nobody adopted: nobody screened
+    search = np.full(3, -1, np.int32)
+    rows, lost, cand, _ = _pass(leader, day_used, takes, 60, leads, members,
+                                np.zeros(3, bool), search)
+    assert rows.tolist() == [0, 1, 2] and not lost.any()
+    assert len(cand) == 0  # nobody adopted: nobody screened
     assert leader.tolist() == [[1, 2, -1], [-1, -1, -1], [1, -1, -1]]
     assert day_used[0].tolist() == [100, 50, -1] and members.tolist() == [0, 2, 1]
     assert takes.tolist() == [[2, 4, 0], [0, 0, 0], [16, 0, 0]]  # each slot's platforms move
-    gone = np.array([False, True, False])
-    rows = gk.drop_slots(leader, day_used, takes, gone, members, *ties)
-    assert rows.tolist() == [0, 2]
+    assert (search == -1).all()
+    gone = np.array([False, True, False])  # leader 1 quit: its members leave and search
+    rows, lost, _, _ = _pass(leader, day_used, takes, -1, leads, members, gone, search)
+    assert rows.tolist() == [0, 2] and lost.tolist() == [True, True]
     assert leader.tolist() == [[2, -1, -1], [-1, -1, -1], [-1, -1, -1]]
+    assert search.tolist() == [114, -1, 114]
 
 
 def test_a_new_leader_follows_its_own_group_in_place_of_its_stalest():

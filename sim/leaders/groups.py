@@ -70,6 +70,7 @@ class FollowedGroups:
         # up to date as households join and leave groups (sim.leaders.kernels.tie_counts)
         self.tie_open = np.zeros(n, np.int64)
         self.lost_groups = np.zeros(n, np.int64)  # groups lost: their leader stopped
+        self._gone: list[np.ndarray] = []  # leaders who stopped, their groups left at the pass
         self.orders_via_usual = np.zeros(n, np.int64)  # orders through the previous order's
         a = market.network.adjacency  # the ties, as the joining kernel reads them (once)
         self._ties = ((np.zeros(n + 1, np.int64), np.zeros(0, np.int64)) if a is None else
@@ -113,26 +114,16 @@ class FollowedGroups:
         self.leads[homes] = persons
         self.refresh_pickups(np.unique(homes))
 
-    def leaders_left(self, persons: np.ndarray, d: int) -> np.ndarray:
-        """Leaders ``persons`` stopped (every service): their members lose the group, search
-        for another (``search_days``) and lose their loyalty to the leader and their platform
-        habit, which do not pass to a successor (ODD 7.3). Returns the households affected."""
-        m = self.m
+    def leaders_left(self, persons: np.ndarray, households: np.ndarray) -> None:
+        """Leaders ``persons`` stopped (every service): their groups serve nothing from now
+        (``households``, who had a pickup point of theirs, are served by another of their
+        groups or by none); at the day's pass (:meth:`run`) their members leave the group,
+        search for another (``search_days``) and lose their loyalty to the leader and their
+        platform habit, which do not pass to a successor (ODD 7.3)."""
         self.refresh_services()
-        gone = np.zeros(m.leaders.n, bool)
-        gone[persons] = True
-        rows = gk.drop_slots(self.leader, self.day_used, self.takes, gone, self.members,
-                             *self._ties, self.tie_open)
-        self.members[persons] = 0
-        self.lost_groups[rows] += 1
-        self.search_until[rows] = d + m.cfg.groups.search_days
-        us = self.usual[rows]
-        lost_usual = rows[(us >= 0) & gone[np.maximum(us, 0)]]
-        self.usual[lost_usual] = -1
-        m.consumers.habit_platform[lost_usual] = -1
-        self.leads[m.leaders.home[persons]] = -1
-        self.refresh_pickups(rows)
-        return rows
+        self._gone.append(np.asarray(persons, np.int64))
+        self.leads[self.m.leaders.home[persons]] = -1
+        self.refresh_pickups(households)
 
     def services_changed(self, persons: np.ndarray, added: np.ndarray | None = None,
                          follows: np.ndarray | None = None) -> np.ndarray:
@@ -167,11 +158,11 @@ class FollowedGroups:
         self.refresh_pickups(moved)
 
     def run(self, d: int) -> None:
-        """The day's groups: idle groups are left, then adopters with a free slot join (ODD 7.3).
-        """
+        """The day's groups: the groups of leaders who stopped and idle groups are left, then
+        adopters with a free slot join (ODD 7.3)."""
         self.refresh_services()
-        idle, joined = self.join(d)
-        self.refresh_pickups(np.union1d(idle, joined))
+        left, joined = self.join(d)
+        self.refresh_pickups(np.union1d(left, joined))
 
     def join(self, d: int) -> tuple[np.ndarray, np.ndarray]:
         """Idle groups are left; adopters with a free slot join a group with the chances h_iL
@@ -191,13 +182,26 @@ class FollowedGroups:
         # may open again, and the bound must hold for the exact step after it.
         alive = np.zeros(t.n, bool)
         alive[persons] = True
-        idle, cand, bound = gk.idle_and_screen(
+        gone = np.zeros(t.n, bool)
+        for p in self._gone:
+            gone[p] = True
+        idle, lost, cand, bound = gk.idle_and_screen(
             self.leader, self.day_used, self.takes, d, int(g.group_idle_days), self.leads,
-            self.members, *self._ties, self.tie_open, c.adopted, c.neighbourhood,
+            self.members, *self._ties, self.tie_open, gone, int(g.search_days), c.adopted,
+            c.neighbourhood,
             np.bincount(nb, minlength=k).astype(float), alive, self.person_nb, net.degree,
             float(g.join_own_per_day), float(g.join_tie_per_day), self.search_until,
             float(g.search_hazard_multiplier), net.adjacency is None,
             int(self.members[persons].sum()))
+        if self._gone:  # their members lost the group (searching since the pass)
+            hit = idle[lost]
+            self.lost_groups[hit] += 1
+            us = self.usual[hit]
+            lost_usual = hit[(us >= 0) & gone[np.maximum(us, 0)]]
+            self.usual[lost_usual] = -1
+            c.habit_platform[lost_usual] = -1
+            self.members[np.flatnonzero(gone)] = 0
+            self._gone = []
         open_[persons] = self.members[persons] < self.member_cap  # with today's leavers
         if len(cand) == 0:
             return idle, cand

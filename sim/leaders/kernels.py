@@ -15,7 +15,6 @@ import numpy as np
 from sim.jit import flag_buffer, flagged, jit
 
 __all__ = [
-    "drop_slots",
     "follow",
     "followers_of",
     "idle_and_screen",
@@ -102,38 +101,46 @@ def tie_counts(leader, indptr, indices):
 
 @jit
 def idle_and_screen(leader, day_used, takes, d, idle_days, leads, members, indptr, indices,
-                    tie_open,
-                    adopted, neighbourhood, own_alive, alive, person_nb, degree, h_own, h_tie,
-                    search_until, search_multiplier, complete, members_total):
-    """The day's pass over the households: idle groups are left, then the adopters with a free
-    slot are screened for joining (one pass: each household's row is read once). ``alive``:
-the active leaders; ``own_alive``: their number per neighbourhood.
+                    tie_open, gone, search_days, adopted, neighbourhood, own_alive, alive,
+                    person_nb, degree, h_own, h_tie, search_until, search_multiplier, complete,
+                    members_total):
+    """The day's pass over the households: groups are left, then the adopters with a free slot
+    are screened for joining (one pass: each household's row is read once). ``alive``: the
+    active leaders; ``own_alive``: their number per neighbourhood.
 
-    Leaving: with ``idle_days >= 0``, every group not used for more than ``idle_days`` days
-    except the one the household leads itself (``leads[i]``); slots are compacted, ``members``
-    fall by one and ``tie_open`` is kept up to date. Screening: the bound ``h_own * (active
+    Leaving: every group whose leader stopped (``gone``: its members search from today until
+    ``d + search_days``, ``search_until``; the gone leaders' ``members`` are the caller's) and,
+    with ``idle_days >= 0``, every group not used for more than ``idle_days`` days except the
+    one the household leads itself (``leads[i]``; ``members`` fall by one); slots are
+    compacted and ``tie_open`` is kept up to date. Screening: the bound ``h_own * (active
     leaders of i's neighbourhood it does not follow) + h_tie * T_i / k_i``, with ``T_i`` the
     groups i's ties follow that i does not (``tie_open``; on the complete graph, the members of
     the leaders i does not follow), is at least the exact sum of :func:`join_exact`, which
     also leaves out full groups; times ``search_multiplier`` while i searches after its leader
-    quit (``search_until > d``). Returns (households that left a group, households screened,
-    their bounds).
+    quit (``search_until > d``). Returns (households that left a group, whether each lost a
+    gone leader's, households screened, their bounds).
     """
     n, n_g = leader.shape
     dropped = np.empty(n, np.int64)
+    lost_gone = np.empty(n, np.bool_)
     n_dropped = 0
     out = np.empty(n, np.int64)
     bound = np.empty(n)
     m = 0
     for i in range(n):
-        if leader[i, 0] >= 0 and idle_days >= 0:
+        if leader[i, 0] >= 0:
             w = 0
             hit = False
+            hit_gone = False
             for g in range(n_g):
                 L = leader[i, g]
                 if L < 0:
                     break
-                if d - day_used[i, g] > idle_days and leads[i] != L:
+                if gone[L]:
+                    hit = True
+                    hit_gone = True
+                    _tie_event(i, L, -1, leader, indptr, indices, tie_open)
+                elif idle_days >= 0 and d - day_used[i, g] > idle_days and leads[i] != L:
                     hit = True
                     members[L] -= 1
                     _tie_event(i, L, -1, leader, indptr, indices, tie_open)
@@ -148,7 +155,10 @@ the active leaders; ``own_alive``: their number per neighbourhood.
                     day_used[i, g] = -1
                     takes[i, g] = 0
                 dropped[n_dropped] = i
+                lost_gone[n_dropped] = hit_gone
                 n_dropped += 1
+                if hit_gone:
+                    search_until[i] = d + search_days
         if not adopted[i] or leader[i, n_g - 1] >= 0:
             continue
         k = neighbourhood[i]
@@ -171,7 +181,8 @@ the active leaders; ``own_alive``: their number per neighbourhood.
             out[m] = i
             bound[m] = p
             m += 1
-    return dropped[:n_dropped].copy(), out[:m].copy(), bound[:m].copy()
+    return (dropped[:n_dropped].copy(), lost_gone[:n_dropped].copy(), out[:m].copy(),
+            bound[:m].copy())
 
 
 @jit
@@ -270,41 +281,6 @@ def join_exact(cand, u, u_pick, leader, day_used, takes, service_of, neighbourho
         joined_to[n_joined] = pick
         n_joined += 1
     return joined[:n_joined].copy(), joined_to[:n_joined].copy()
-
-
-@jit
-def drop_slots(leader, day_used, takes, gone, members, indptr, indices, tie_open):
-    """Households leave the groups of leaders who are ``gone`` (quit): slots are compacted;
-    ``tie_open`` is kept up to date (the gone leaders' ``members`` are the caller's). Returns
-    the households that lost a group."""
-    n, n_g = leader.shape
-    rows = np.empty(n, np.int64)
-    m = 0
-    for i in range(n):
-        if leader[i, 0] < 0:
-            continue
-        w = 0
-        hit = False
-        for g in range(n_g):
-            L = leader[i, g]
-            if L < 0:
-                break
-            if gone[L]:
-                hit = True
-                _tie_event(i, L, -1, leader, indptr, indices, tie_open)
-            else:
-                leader[i, w] = L
-                day_used[i, w] = day_used[i, g]
-                takes[i, w] = takes[i, g]
-                w += 1
-        if hit:
-            for g in range(w, n_g):
-                leader[i, g] = -1
-                day_used[i, g] = -1
-                takes[i, g] = 0
-            rows[m] = i
-            m += 1
-    return rows[:m].copy()
 
 
 @jit

@@ -304,7 +304,9 @@ class Leadership:
             lost.append((int(j), h))
             m.recorder.households_lost_leader(d, h, int(j))
         if len(gone):
-            self.groups.leaders_left(np.unique(per[gone]), d)
+            served = (np.unique(np.concatenate([h for _, h in lost])) if lost
+                      else np.zeros(0, np.int64))
+            self.groups.leaders_left(np.unique(per[gone]), served)
         staying = np.unique(per[idx[still[per[idx]] > 0]])
         if len(staying):
             self.groups.services_changed(staying)

@@ -18,6 +18,7 @@ their loyalty, do not pass from the leader it replaces.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -71,6 +72,15 @@ class Recruiting:
         m = self.m
         lc = m.cfg.leaders
         out = np.zeros(len(m.platform_list), np.int64)
+        counted: list[np.ndarray] = []  # adopters per neighbourhood, once a day if needed
+
+        def adopters() -> np.ndarray:
+            if not counted:
+                c = m.consumers
+                counted.append(np.bincount(c.neighbourhood[c.adopted],
+                                           minlength=m.network.n_neighbourhoods))
+            return counted[0]
+
         for j, p in enumerate(m.platform_list):
             if not p.active:
                 continue
@@ -84,7 +94,7 @@ class Recruiting:
             if todo.sum() == 0:
                 self.backlog[:, j] = todo
                 continue
-            signed, short = self.recruit(p, d, todo)
+            signed, short = self.recruit(p, d, todo, adopters)
             # where no candidate is left the search waits for the next survey
             self.backlog[:, j] = np.maximum(todo - signed, 0) * ~short
             out[j] = signed.sum()
@@ -102,11 +112,12 @@ class Recruiting:
         have = np.bincount(t.neighbourhood[act], minlength=k)
         return np.maximum(want - have, 0)
 
-    def recruit(self, p, d: int, todo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def recruit(self, p, d: int, todo: np.ndarray,
+                adopters: Callable[[], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Platform ``p`` signs up to ``todo[k]`` leaders in each neighbourhood k, at most
         :attr:`per_day` in all: each gap's first leader before any second, then the gaps with
-        most adopters (a daily draw per neighbourhood breaks ties). Returns the leaders signed
-        per neighbourhood, and where the candidates ran out."""
+        most adopters (``adopters()``: per neighbourhood; a daily draw per neighbourhood breaks
+        ties). Returns the leaders signed per neighbourhood, and where the candidates ran out."""
         m = self.m
         t, c, lc, k = m.leaders, m.consumers, m.cfg.leaders, m.network.n_neighbourhoods
         signed = np.zeros(k, np.int64)
@@ -123,9 +134,8 @@ class Recruiting:
         if len(homes) > self.per_day:
             nbh = c.neighbourhood[homes]
             rank = np.arange(len(homes)) - np.searchsorted(nbh, nbh, side="left")
-            adopters = np.bincount(c.neighbourhood[c.adopted], minlength=k)
             tie = m.streams.uniform(f"leaders.recruit.order.{p.name}", d, k)
-            order = np.lexsort((tie[nbh], -adopters[nbh], rank))
+            order = np.lexsort((tie[nbh], -adopters()[nbh], rank))
             homes = np.sort(homes[order[: self.per_day]])
         k = len(homes)
         if k == 0:
