@@ -190,25 +190,25 @@ OFF_BY = {
     5: "the launch months: a new leader's first month earns next to nothing (adoption ~5% on "
        "day 30; marketing reaches a neighbourhood only through a pickup point), so ~3 in 4 quit "
        "at the first review, and since issue 25 their successors start with empty groups: "
-       "30-day churn passes 100% a month before day 120 although days 120-364 sit at 25-29% "
+       "30-day churn passes 100% a month before day 120 although days 120-364 sit at 25-28% "
        "(issue 25, seeds 1-5). Spreading recruits over a few a day does not change a leader's "
        "first month (tests/test_leader_loyalty.py, xfail)",
     6: "outside income of 800 yuan a month (service fees + subsidy) lifts nearly every leader "
        "above its reservation income (~550-650 yuan), where the logistic in the shortfall is "
        "near its floor: churn falls ~87% against flat, beyond the seed's 60%",
-    7: "issue 25 (seeds 1-5): orders over days 120-364 fall 4.3-8.4% with the commission "
-       "halved and 86-90% of the fall is among households whose usual leader stopped; the seed "
-       "that misses (4.3%) misses the size, an assumption of ODD 8",
+    7: "issue 25 (seeds 1-5): orders over days 120-364 fall 5.2-8.1% with the commission "
+       "halved and 85-92% of the fall is among households whose usual leader stopped; a seed "
+       "that misses would miss on the size of the fall (5%), an assumption of ODD 8",
     8: "the price_war rule lets the entrant price below cost for the whole window (min_markup "
        "-0.15): the incumbent's own gross margin is inside 10-15% (~0.13), the entrant's is "
        "~-0.26 and the discounter's ~-0.13 although its floor is 5% above unit cost (not "
        "diagnosed further: refunds and the goods of spoiled orders are candidates), so the "
        "GMV-weighted mean over the three is below zero",
-    9: "~90% of the dense market's buyers can reach 2+ platforms (80-91% in the county default "
+    9: "~90% of the dense market's buyers can reach 2+ platforms (79-92% in the county default "
        "since households follow up to three groups, issue 25), but a household orders ~2-3 "
        "times in 30 days and its loyalty to its usual leader, its habit and the trust learned "
        "from its own orders keep it on one platform: overlap among the buyers who reach 2+ is "
-       "35-44%; the rotating daily deals that make buyers shop around (baskets and deals) are "
+       "34-42%; the rotating daily deals that make buyers shop around (baskets and deals) are "
        "not built",
     11: "the coupon (4 yuan on a ~25-yuan basket, ~1 unit of utility at beta 6) bought habit "
         "and trust that outlast it: the withdrawn cohort repurchases ~12% less than with the "
