@@ -433,9 +433,10 @@ def dock_logit() -> dict:
     reach[3, 0] = False  # one chooser cannot reach the first platform
     dlo = np.ones((m, 3), np.int32)  # every chooser has ordered: no first-order coupon
     idx = np.arange(m, dtype=np.int64)
+    # no loyalty to a leader and no trip (ODD 7.2's special case: kappa_L = 0, own pickups)
     z, _, _ = choice_utilities_rows(idx, price, coupon_all, np.zeros(3), ref_yuan, dlo,
                                     np.full(m, beta), trust, last, quality, reach, theta,
-                                    kappa, u0)
+                                    kappa, u0, np.zeros((m, 3)))
     w = np.exp(z)
     model_p = w / w.sum(axis=1, keepdims=True)
     # closed form, written out here
