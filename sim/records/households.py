@@ -13,8 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["HOUSEHOLD_COLUMNS", "HOUSEHOLD_SPLIT_DAY", "HouseholdRecord", "groups_summary",
-           "reachable"]
+__all__ = ["HOUSEHOLD_COLUMNS", "HOUSEHOLD_SPLIT_DAY", "HouseholdRecord", "reachable"]
 
 # The household table splits each household's orders at this day: the leader facts of ODD 8
 # (rows 5-7: churn and the commission cut's orders) are measured over days 120-364, after the
@@ -101,33 +100,3 @@ class HouseholdRecord:
             "platforms_reachable": reachable(m).astype(np.int64),
             "orders_via_usual_leader": g.orders_via_usual.astype(np.int64),
         }, columns=HOUSEHOLD_COLUMNS)
-
-
-def groups_summary(model, households: pd.DataFrame) -> dict:
-    """The groups' headline figures (ODD 7.3, 8 row 9): groups followed, platforms reachable,
-    user overlap among the buyers who can reach two or more platforms, the usual leader's share
-    of orders."""
-    c = model.consumers
-    ad = households["adopted"].to_numpy()
-    reach = households["platforms_reachable"].to_numpy()
-    last = c.day_last_order_p
-    recent = (last >= 0) & (last > model.day - 1 - 30)
-    buyers = recent.any(axis=1)
-    two = buyers & (reach >= 2)
-    multi = recent.sum(axis=1) >= 2
-    orders = households["orders"].sum()
-
-    def share(x, of):
-        return round(float(x.sum() / of.sum()), 6) if of.sum() else None
-
-    return {
-        "groups_followed_mean": share(households["groups_followed"].to_numpy() * ad, ad),
-        "adopters_reaching_0_platforms": share((reach == 0) & ad, ad),
-        "adopters_reaching_1_platform": share((reach == 1) & ad, ad),
-        "adopters_reaching_2plus_platforms": share((reach >= 2) & ad, ad),
-        "buyers_reaching_2plus_last_30_days": share(two, buyers),
-        "user_overlap_reaching_2plus_last_30_days": share(multi & two, two),
-        "usual_leader_order_share": (round(float(households["orders_via_usual_leader"].sum()
-                                                 / orders), 6) if orders else None),
-        "groups_lost_to_quits_total": int(households["groups_lost_to_quits"].sum()),
-    }
