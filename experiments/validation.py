@@ -147,7 +147,9 @@ FACTS = [
          "commission halved from day 0: orders over days 120-364 fall >= 0.05 (paired), and "
          "households that lost a leader make > 0.5 of the fall", "emergent",
          "incentive.commission_rate, leaders.reservation_income_*, "
-         "leaders.churn_shortfall_slope, leaders.replace_on_quit, leaders.member_follow_share",
+         "leaders.churn_shortfall_slope, leaders.successor_search_days_*, "
+         "leaders.recruits_per_day, groups.search_days, groups.join_*_per_day, "
+         "groups.leader_loyalty, choice.habit",
          "none of these was set by looking at a commission cut (assumptions or sources)"),
     Fact(8, "gross margin in a price war", "10-15%",
          "experiment=price_war, days 90-180: GMV-weighted gross margin of the platforms trading "
@@ -159,8 +161,11 @@ FACTS = [
     Fact(9, "user overlap between platforms", "> 70% in a dense market",
          "dense market (every platform in every neighbourhood): user overlap of the last 30 "
          "days > 0.70", "emergent",
-         "choice.price_sensitivity, choice.habit, choice.trust_weight, platforms.*.coverage",
-         "ODD 8: overlap is not yet calibrated; habit cites seed 000 §3.4.1"),
+         "choice.price_sensitivity, choice.habit, groups.leader_loyalty, choice.trust_weight, "
+         "groups.max_groups, groups.join_*_per_day, groups.group_idle_days, "
+         "platforms.*.coverage",
+         "ODD 8: overlap is not yet calibrated; habit cites seed 000 §3.4.1, the groups' keys "
+         "are assumptions"),
     Fact(10, "on-time pickup", ">= 95%", "collected on the pickup day / collected >= 0.95",
          "check", "coldchain.late_pickup_prob_town, coldchain.late_pickup_prob_village, "
          "coldchain.late_pickup_segment_multiplier",
@@ -202,18 +207,18 @@ OFF_BY = {
        "edge: the few 2h+ leader-months (~6%) are large town compounds, and in some seeds their "
        "median passes 5,000 yuan; route costs (issue 26) push it further: the thin discounter "
        "leaves earlier and its members join the large compound leaders (seeds 1-5: mean 5,397)",
-    5: "the launch months: leaders recruited on day 0 earn a median ~60 yuan in their first "
-       "month (adoption ~18% by day 59) against reservation incomes of ~575, so ~70% quit at the "
-       "first review and 30-day churn reaches 65-75% before day 120; once adoption saturates "
-       "(day 180 on) churn is 14-17% a month, below the band. churn_base_logit was calibrated to "
-       "the whole-year mean (28%), which averages the two",
+    5: "the launch months: a new leader's first month earns next to nothing (adoption ~5% on "
+       "day 30; marketing reaches a neighbourhood only through a pickup point), so ~3 in 4 quit "
+       "at the first review, and since issue 25 their successors start with empty groups: "
+       "30-day churn passes 100% a month before day 120 although days 120-364 sit at 25-28% "
+       "(issue 25, seeds 1-5). Spreading recruits over a few a day does not change a leader's "
+       "first month (tests/test_leader_loyalty.py, xfail)",
     6: "outside income of 800 yuan a month (service fees + subsidy) lifts nearly every leader "
        "above its reservation income (~550-650 yuan), where the logistic in the shortfall is "
        "near its floor: churn falls ~87% against flat, beyond the seed's 60%",
-    7: "a quitting leader's members are re-homed to a successor the same day "
-       "(leaders.replace_on_quit) and keep their habit and trust, which belong to the platform, "
-       "not the leader (leader loyalty and followed groups, ODD 9, are not built): a halved "
-       "commission raises churn but costs few orders",
+    7: "issue 25 (seeds 1-5): orders over days 120-364 fall 5.2-8.1% with the commission "
+       "halved and 85-92% of the fall is among households whose usual leader stopped; a seed "
+       "that misses would miss on the size of the fall (5%), an assumption of ODD 8",
     8: "the price_war rule lets the entrant price below cost for the whole window (min_markup "
        "-0.15): the incumbent's own gross margin is inside 10-15% (~0.13), the entrant's is "
        "~-0.26 and the discounter's ~-0.13 although its floor is 5% above unit cost (not "
@@ -221,10 +226,12 @@ OFF_BY = {
        "GMV-weighted mean over the three is below zero (-0.049, seeds 1-5, issue 26; gross "
        "margin leaves out logistics, so route costs move it only through who still trades: "
        "the discounter is out by day 180 in one seed of five)",
-    9: "96% of the dense market's buyers can reach 2+ platforms, but a household orders ~2-3 "
-       "times in 30 days and habit (choice.habit) and trust learned from its own orders keep it "
-       "on its last platform; the rotating daily deals that make buyers shop around (ODD 9: "
-       "baskets and deals) are not built",
+    9: "~90% of the dense market's buyers can reach 2+ platforms (79-92% in the county default "
+       "since households follow up to three groups, issue 25), but a household orders ~2-3 "
+       "times in 30 days and its loyalty to its usual leader, its habit and the trust learned "
+       "from its own orders keep it on one platform: overlap among the buyers who reach 2+ is "
+       "34-42%; the rotating daily deals that make buyers shop around (baskets and deals) are "
+       "not built",
     11: "the coupon (4 yuan on a ~25-yuan basket, ~1 unit of utility at beta 6) bought habit "
         "and trust that outlast it: the withdrawn cohort repurchases ~12% less than with the "
         "coupon kept (-0.118, seeds 1-5, issue 26: the entrant's own programme, the same "
@@ -454,9 +461,10 @@ def dock_logit() -> dict:
     reach[3, 0] = False  # one chooser cannot reach the first platform
     dlo = np.ones((m, 3), np.int32)  # every chooser has ordered: no first-order coupon
     idx = np.arange(m, dtype=np.int64)
+    # no loyalty to a leader and no trip (ODD 7.2's special case: kappa_L = 0, own pickups)
     z, _, _ = choice_utilities_rows(idx, price, coupon_all, np.zeros(3), ref_yuan, dlo,
                                     np.full(m, beta), trust, last, quality, reach, theta,
-                                    kappa, u0)
+                                    kappa, u0, np.zeros((m, 3)))
     w = np.exp(z)
     model_p = w / w.sum(axis=1, keepdims=True)
     # closed form, written out here

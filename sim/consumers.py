@@ -7,7 +7,9 @@ Each household is still a Mesa agent (:class:`Consumer`) that reads and writes i
 
 Which phase writes which columns: word of mouth (:mod:`sim.wom`) ``adopted``, ``aware``,
 ``trust`` (complaints heard) and ``complaints_heard``; leaders (:mod:`sim.leaders`)
-``leader_of``, ``is_leader``, ``leader_available_day``; choice (:mod:`sim.choice`) the
+``leader_of`` (read from the groups each household follows, :mod:`sim.leaders.groups`),
+``is_leader``, ``leader_available_day``, ``habit_platform`` (cleared with the usual leader);
+choice (:mod:`sim.choice`) the
 order history; the cold chain (:mod:`sim.coldchain`) ``trust`` after a pickup and
 ``spend_yuan`` (refunds); settlement ``spend_yuan``. The rules themselves live with
 their mechanisms.
@@ -46,6 +48,7 @@ class ConsumerState:
     trust: np.ndarray  # float64 (n, P), in [0, 1]
     leader_of: np.ndarray  # int32 (n, P), leader index serving the household, or -1
     last_platform: np.ndarray  # int16, or -1
+    habit_platform: np.ndarray  # int16, the platform of kappa_P's habit (ODD 7.2), or -1
     day_last_order: np.ndarray  # int32, or -1
     day_last_order_p: np.ndarray  # int32 (n, P), day of last order from each platform, or -1
     orders: np.ndarray  # int64, orders to date
@@ -74,6 +77,7 @@ class ConsumerState:
             trust=np.zeros((n, n_platforms)),
             leader_of=np.full((n, n_platforms), NONE, np.int32),
             last_platform=np.full(n, NONE, np.int16),
+            habit_platform=np.full(n, NONE, np.int16),
             day_last_order=np.full(n, NONE, np.int32),
             day_last_order_p=np.full((n, n_platforms), NONE, np.int32),
             orders=np.zeros(n, np.int64),
@@ -108,7 +112,9 @@ class Consumer(mesa.Agent):
     day_adopted = row_property("consumers", "day_adopted", "day of adoption, -1 never")
     aware = row_property("consumers", "aware", "aware of each platform")
     trust = row_property("consumers", "trust", "trust in each platform, [0, 1]")
-    leader_of = row_property("consumers", "leader_of", "leader index per platform, -1 none")
+    leader_of = row_property("consumers", "leader_of", "pickup point (leader row) per platform, "
+                             "-1 none")
+    habit_platform = row_property("consumers", "habit_platform", "platform of its habit, -1 none")
     last_platform = row_property("consumers", "last_platform", "last platform used, -1 none")
     day_last_order = row_property("consumers", "day_last_order", "day of last order, -1 never")
     day_last_order_p = row_property("consumers", "day_last_order_p",

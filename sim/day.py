@@ -97,6 +97,9 @@ class Day:
     complaints: int = 0  # spoiled or low-life orders, plus (word of mouth) scandal complaints
     quality_complaints: int = 0
     complainers: tuple[np.ndarray, np.ndarray] = field(default_factory=_none)  # who, platform
+    picked_up: OrderBook | None = None  # the orders collected today (yesterday's)
+    delivered_prices: np.ndarray | None = None  # their units' list prices, 0 where spoiled
+    delivered_yuan: np.ndarray | None = None  # their delivered units' list value (commission)
     # 4 word of mouth
     scandal_complaints: int = 0
     new_adopters: int = 0

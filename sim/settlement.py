@@ -1,14 +1,16 @@
 """Settlement: the day's money moves, cash updates, and a platform out of cash or patience exits.
 
-Phase 8 of the day (ODD 3, ODD 7.4). Households pay for what arrived (list prices less their
-coupons); each order's commission goes to its leader under its platform's incentive scheme (the
-rate of each unit's category, :class:`sim.incentives.Incentives`), booked on the leaders' month by
-the leaders' own mechanism (:meth:`sim.leaders.phase.Leadership.book_orders`). Each platform's
-sales, coupons, payments and commissions are posted to the ledger (:class:`sim.ledger.Ledger`)
-beside the costs the other phases posted (goods, logistics, refunds, spoilage, recruiting, fines);
-each platform then settles its day's profit into cash (:meth:`sim.platforms.Platform.settle`,
-drawing funding rounds while cash is below zero), and one out of cash with no round left, or whose
-losses pass its patience, leaves the market (:meth:`sim.platforms.Terms.exit_platform`).
+Phase 8 of the day (ODD 3, ODD 7.4). Households pay for today's orders (list prices less their
+coupons); the commission on the goods collected today goes to their leaders under their platform's
+incentive scheme (the rate of each unit's category on the order day,
+:class:`sim.incentives.Incentives`, on the delivered units only: ODD 7.3), booked on the leaders'
+month by the leaders' own mechanism (:meth:`sim.leaders.phase.Leadership.book_orders`,
+``book_commission``). Each platform's sales, coupons, payments and commissions are posted to the
+ledger (:class:`sim.ledger.Ledger`) beside the costs the other phases posted (goods, logistics,
+refunds, spoilage, recruiting, fines); each platform then settles its day's profit into cash
+(:meth:`sim.platforms.Platform.settle`, drawing funding rounds while cash is below zero), and one
+out of cash with no round left, or whose losses pass its patience, leaves the market
+(:meth:`sim.platforms.Terms.exit_platform`).
 """
 
 from __future__ import annotations
@@ -35,13 +37,22 @@ class Settlement:
         book, c = m.today.order_book, m.consumers
         paid = book.paid_yuan
         c.spend_yuan[book.consumer] += paid
-        commission = m.incentives.order_commission(d, book.platform, book.prices,
-                                                   book.value_yuan)
-        m.leadership.book_orders(book, commission)  # the leaders' month, their state
+        m.leadership.book_orders(book)  # the leaders' month, their state
         n_p = len(m.platform_list)
+        # Commission is booked on the pickup day on the units delivered, not on goods spoiled
+        # and refunded (ODD 7.3): today's collections (yesterday's orders, at the rate of their
+        # order day).
+        picked = m.today.picked_up
+        if picked is not None and len(picked):
+            commission = m.incentives.order_commission(
+                d - 1, picked.platform, m.today.delivered_prices, m.today.delivered_yuan)
+            m.leadership.book_commission(picked.leader, commission)
+            commission_p = sums_by(commission, picked.platform, n_p)
+        else:
+            commission, commission_p = np.zeros(0), np.zeros(n_p)
         orders = np.bincount(book.platform, minlength=n_p)
-        gmv, subsidy, paid_p, commission_p = (sums_by(x, book.platform, n_p) for x in (
-            book.value_yuan, book.coupon_yuan, paid, commission))
+        gmv, subsidy, paid_p = (sums_by(x, book.platform, n_p) for x in (
+            book.value_yuan, book.coupon_yuan, paid))
         ledger = m.ledger
         for pj in range(n_p):
             ledger.post(pj, "orders", float(orders[pj]))

@@ -219,10 +219,16 @@ def commission_cut(base: dict, cut: dict) -> Measure:
               and np.isfinite(share) and share > CUT_LOST_SHARE_MIN)
     any_lost = hc["leaders_lost"] > 0
     share_any = float(drop[any_lost].sum()) / total if total > 0 else float("nan")
-    return Measure(fall, ok, {"lost_leader_share_of_fall": share,
-                              "households_lost_leader_share": float(lost.mean()),
-                              "any_leader_lost_share": float(any_lost.mean()),
-                              "any_leader_lost_share_of_fall": share_any})
+    parts = {"lost_leader_share_of_fall": share,
+             "households_lost_leader_share": float(lost.mean()),
+             "any_leader_lost_share": float(any_lost.mean()),
+             "any_leader_lost_share_of_fall": share_any}
+    if "groups_lost_to_quits" in hc:  # a followed group lost to a quit (ODD 7.3), either run
+        hq = base["households"].set_index("household")["groups_lost_to_quits"]
+        quit_lost = (hc["groups_lost_to_quits"] > 0) | (hq > 0)
+        parts["quit_group_lost_share_of_fall"] = (float(drop[quit_lost].sum()) / total
+                                                  if total > 0 else float("nan"))
+    return Measure(fall, ok, parts)
 
 
 def _margins(plat: pd.DataFrame) -> pd.DataFrame:

@@ -70,11 +70,13 @@ def awareness_probability(own_rate: float, imitation: float, users_neighbours: n
 def choice_utilities(price_index: np.ndarray, coupon_index: np.ndarray, beta: np.ndarray,
                      trust: np.ndarray, last_platform: np.ndarray, quality: np.ndarray,
                      reachable: np.ndarray, trust_weight: float, habit: float,
-                     outside_utility: float) -> np.ndarray:
+                     outside_utility: float, extra: np.ndarray | None = None) -> np.ndarray:
     """Utilities ``V`` of the outside option (column 0) and each platform (ODD 7.2).
 
     ``V_ij = -beta_i (price_j - subsidy_ij) / reference_price + theta trust_ij
-    + kappa [j == last_i] + alpha_j`` and ``V_i0 = u_outside``; unreachable platforms get -inf.
+    + kappa_P [j == last_i] + alpha_j + extra_ij`` and ``V_i0 = u_outside``; unreachable
+    platforms get -inf. ``extra`` (m, P): loyalty to the usual leader (kappa_L on the platforms
+    it serves) and the travel utility of a pickup point in another neighbourhood.
 
     Args:
         price_index: platform basket price / reference basket price, shape (P,).
@@ -93,6 +95,8 @@ def choice_utilities(price_index: np.ndarray, coupon_index: np.ndarray, beta: np
     if habit:
         rows = np.flatnonzero(last_platform >= 0)
         v[rows, 1 + last_platform[rows]] += habit
+    if extra is not None:
+        v[:, 1:] += extra
     v[:, 1:][~reachable] = -np.inf
     return v
 

@@ -271,17 +271,20 @@ def test_orders_kernels_equal_occasion_choice_and_logsum(seed):
     coupon_all, coupon_new = rng.random(n_p) * 3, rng.random(n_p) * 8
     quality, ref = rng.random(n_p) * 0.5, 85.0
     tw, habit, outside = 1.5, 0.8, -0.3
+    # loyalty to the usual leader (0.7 where it serves the platform) and a trip (-1) for some
+    extra = (0.7 * (rng.random((len(idx), n_p)) < 0.4)
+             - 1.0 * (rng.random((len(idx), n_p)) < 0.2))
     z, vmax, coupon_yuan = choice_k.choice_utilities_rows(
         idx, price_index, coupon_all, coupon_new, ref, c["day_last_order_p"],
         c["price_sensitivity"], c["trust"], c["last_platform"], quality, reach, tw, habit,
-        outside)
+        outside, extra)
     new_user = c["day_last_order_p"][idx] < 0
     expected_coupon = coupon_all[None, :] + coupon_new[None, :] * new_user
     np.testing.assert_array_equal(coupon_yuan, expected_coupon)
     beta = c["price_sensitivity"][idx]
     v = choice_utilities(price_index, expected_coupon / ref, beta, c["trust"][idx],
                          c["last_platform"][idx].astype(np.int64), quality, reach, tw, habit,
-                         outside)
+                         outside, extra)
     np.testing.assert_array_equal(vmax, v.max(axis=1))
     np.testing.assert_array_equal(z, v - v.max(axis=1, keepdims=True))
 
@@ -589,30 +592,11 @@ def test_each_kernel_is_compiled_once_whatever_the_scenario():
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_leader_selections_equal_the_numpy_code(seed):
-    """The leader phase's household selections (sim.leaders.kernels: member_counts, unserved,
-    join_candidates, recruit_candidates) equal the NumPy expressions they replaced, on a
-    platform column of the (n, P) leader_of table (a strided view, as the model passes it)."""
+    """The recruiting phase's candidates (sim.leaders.kernels.recruit_candidates) equal the
+    NumPy expression they replaced."""
     rng = np.random.default_rng(seed)
-    n, k, n_leaders, n_p = 3000, 40, 120, 3
+    n, k = 3000, 40
     nb = rng.integers(0, k, n).astype(np.int32)
-    table = np.where(rng.random((n, n_p)) < 0.6, rng.integers(0, n_leaders, (n, n_p)), -1)
-    col = table[:, 1]
-    np.testing.assert_array_equal(leaders_k.member_counts(col, n_leaders),
-                                  np.bincount(col[col >= 0], minlength=n_leaders))
-    room = np.where(rng.random(k) < 0.7, rng.uniform(0, 5, k), 0.0)
-    np.testing.assert_array_equal(leaders_k.unserved(col, room, nb),
-                                  np.flatnonzero((col < 0) & (room[nb] > 0)))
-    u = rng.random(n)
-    share = np.where(rng.random(k) < 0.8, rng.random(k), 0.0)
-    u[:50] = share[nb[:50]]  # on the threshold: not below it
-    is_new = rng.random(n_leaders) < 0.2
-    # The joiners as the model used to select them, from every household's uniform; now from
-    # the candidates' uniforms only. The same households.
-    before = np.flatnonzero((u < share[nb]) & ~(is_new[np.maximum(col, 0)] & (col >= 0)))
-    cand_join = leaders_k.join_candidates(share, nb, col, is_new)
-    np.testing.assert_array_equal(
-        cand_join, np.flatnonzero((share[nb] > 0) & ~(is_new[np.maximum(col, 0)] & (col >= 0))))
-    np.testing.assert_array_equal(cand_join[u[cand_join] < share[nb[cand_join]]], before)
     cand, is_leader = rng.random(n) < 0.3, rng.random(n) < 0.05
     available = rng.integers(0, 60, n).astype(np.int32)
     deficit = rng.integers(0, 3, k)
@@ -672,3 +656,27 @@ def test_allocate_units_equals_the_numpy_rule(seed):
         np.testing.assert_array_equal(allocate(demand, share, capacity), expected)
         if trial % 3 == 2:
             assert (expected.sum(axis=2) < demand).any()  # shortages were exercised
+
+
+def test_loyalty_and_travel_equal_the_numpy_code():
+    """The choosers' group terms (sim.choice.kernels.loyalty_and_travel) equal the NumPy of
+    ODD 7.2: travel where the pickup point is in another neighbourhood, kappa_L where the usual
+    leader serves the platform."""
+    rng = np.random.default_rng(3)
+    n, n_p, n_rows = 500, 3, 40
+    leader_of = np.where(rng.random((n, n_p)) < 0.7, rng.integers(0, n_rows, (n, n_p)),
+                         -1).astype(np.int32)
+    leader_nb = rng.integers(0, 5, n_rows).astype(np.int32)
+    nb = rng.integers(0, 5, n).astype(np.int32)
+    usual = np.where(rng.random(n) < 0.6, rng.integers(0, n_rows, n), -1)
+    service_of = np.where(rng.random((n_rows, n_p)) < 0.5, rng.integers(0, n_rows, (n_rows, n_p)),
+                          -1)
+    idx = np.sort(rng.choice(n, 200, replace=False))
+    got = choice_k.loyalty_and_travel(idx, leader_of, leader_nb, nb, usual, service_of, 0.7, -1.0)
+    lo = leader_of[idx]
+    want = np.zeros((len(idx), n_p))
+    want += -1.0 * ((lo >= 0) & (leader_nb[np.maximum(lo, 0)] != nb[idx][:, None]))
+    us = usual[idx]
+    has = us >= 0
+    want[has] += 0.7 * (service_of[us[has]] >= 0)
+    np.testing.assert_array_equal(got, want)

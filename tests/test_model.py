@@ -6,7 +6,7 @@ import pytest
 
 from sim.api import compose
 from sim.consumers import Consumer
-from sim.leaders import Leader
+from sim.leaders import Leader, person_of
 from sim.model import GroupBuyingMarket
 from sim.platforms import Platform
 from sim.supply.suppliers import Supplier
@@ -33,15 +33,19 @@ def test_invariants_hold_every_day(extra):
             pytest.approx(m["leader_income"], rel=1e-12)
         assert model.leaders.view("income_to_date_yuan").sum() == pytest.approx(
             m["leader_income"], rel=1e-9)
-        # Pickup points: every household's leader for platform j is an active service row of j,
-        # in its neighbourhood, and no WeChat group passes the cap.
-        t = model.leaders
+        # Pickup points: every household's leader for platform j is an active service row of j
+        # whose leader's group it follows (ODD 7.1); the groups' member counts are the
+        # followers, and no leader's groups pass the cap.
+        t, g = model.leaders, model.leadership.groups
+        per = person_of(t)
         for j in range(c.leader_of.shape[1]):
             served = np.flatnonzero(c.leader_of[:, j] >= 0)
             rows = c.leader_of[served, j]
             assert t.active[rows].all() and (t.platform[rows] == j).all()
-            assert (t.neighbourhood[rows] == c.neighbourhood[served]).all()
-            assert np.bincount(rows).max(initial=0) <= model.leadership.member_cap
+            assert (g.leader[served] == per[rows][:, None]).any(axis=1).all()
+        followers = np.bincount(g.leader[g.leader >= 0], minlength=t.n)
+        np.testing.assert_array_equal(followers, g.members[: t.n])
+        assert followers.max(initial=0) <= model.leadership.member_cap
         assert c.orders.min() >= 0 and np.all(c.trust >= 0) and np.all(c.trust <= 1)
         assert not np.isnan(c.trust).any()
     tables = model.recorder.tables()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sim.incentives import FlatCommission, commission_rate_on
-from sim.leaders import LeaderTable, assign_members, pick_recruits, quit_probability, review
+from sim.leaders import LeaderTable, pick_recruits, quit_probability, review
 from sim.platforms import launch_war, withdrawal
 from tests.helpers import group_config, review_config
 from tests.reference import adoption_probability, choice_utilities, choose, logsum_surplus_yuan
@@ -94,15 +94,6 @@ def test_pick_recruits_takes_lowest_priority_up_to_the_deficit():
     got = pick_recruits(np.array([2, 2, 0]), eligible, nb,
                         lambda idx: asked.append(idx.tolist()) or prio[idx])
     assert sorted(got.tolist()) == [1, 2, 3] and asked == [[0, 1, 2, 3]]
-
-
-def test_assign_members_only_within_the_neighbourhood():
-    col = np.array([-1, -1, -1, 5, -1])
-    nb = np.array([0, 0, 1, 1, 2])
-    assigned = assign_members(col, nb, np.array([7, 8, 9]), np.array([0, 0, 1]), 3,
-                              np.array([0.1, 0.9, 0.5, 0.5, 0.5]))
-    assert col.tolist() == [7, 8, 9, 5, -1]
-    assert sorted(assigned.tolist()) == [0, 1, 2]
 
 
 def test_review_smooths_net_income_and_resets_the_month():

@@ -11,6 +11,7 @@ from sim.jit import GATHER_AHEAD, ahead, flag_buffer, flagged, jit, prefetch
 __all__ = [
     "choice_probabilities",
     "choice_utilities_rows",
+    "loyalty_and_travel",
     "occasion_choosers",
     "record_choices",
 ]
@@ -71,13 +72,14 @@ def occasion_choosers(adopted, order_rate, in_village, demand_town, demand_villa
 @jit
 def choice_utilities_rows(idx, price_index, coupon_all, coupon_new, reference_basket_yuan,
                           day_last_order_p, beta_all, trust_all, last_platform, quality,
-                          reach, trust_weight, habit, outside_utility):
+                          reach, trust_weight, habit, outside_utility, extra):
     """Utilities of the choosers ``idx`` less each row's maximum, and their coupons.
 
     The formula of :func:`sim.consumers.choice_utilities` with the coupon of ``phase_orders``
     (the everyday coupon plus the first-order coupon for a household that never ordered from the
-    platform): ``V_ij = -beta_i (price_j - coupon_ij / ref) + theta trust_ij + kappa [j ==
-    last_i] + alpha_j``, ``V_i0 = u_outside``, ``-inf`` where unreachable. Returns
+    platform): ``V_ij = -beta_i (price_j - coupon_ij / ref) + theta trust_ij + kappa_P [j ==
+    last_i] + alpha_j + extra_ij`` (``extra``, (m, P): loyalty to the usual leader and travel,
+    ODD 7.2), ``V_i0 = u_outside``, ``-inf`` where unreachable. Returns
     ``(V - max_k V_ik, max_k V_ik, coupon_yuan)``, to be exponentiated by NumPy.
     """
     m, n_p = idx.shape[0], price_index.shape[0]
@@ -102,6 +104,7 @@ def choice_utilities_rows(idx, price_index, coupon_all, coupon_new, reference_ba
                 + trust_weight * trust_all[i, j] + quality[j]
             if habit != 0.0 and last == j:
                 v = v + habit
+            v = v + extra[r, j]
             z[r, j + 1] = v if reach[r, j] else -np.inf
         top = z[r, 0]
         for k in range(1, n_p + 1):
@@ -217,3 +220,27 @@ def _latest_two(day_last_order_p, i):
         elif v > b:
             b = v
     return a, b
+
+
+@jit
+def loyalty_and_travel(idx, leader_of, leader_nb, neighbourhood, usual, service_of, loyalty,
+                       travel):
+    """The choosers' utility terms from their groups (ODD 7.2), (m, P): ``travel`` where the
+    pickup point of platform j (``leader_of[i, j]``) is in another neighbourhood, plus
+    ``loyalty`` (kappa_L) where i's usual leader (a person, -1 none) serves j
+    (``service_of[usual, j] >= 0``)."""
+    m, n_p = idx.shape[0], leader_of.shape[1]
+    out = np.zeros((m, n_p))
+    for r in range(m):
+        i = idx[r]
+        us = usual[i]
+        for j in range(n_p):
+            v = 0.0
+            if travel != 0.0:
+                lo = leader_of[i, j]
+                if lo >= 0 and leader_nb[lo] != neighbourhood[i]:
+                    v = v + travel
+            if loyalty != 0.0 and us >= 0 and service_of[us, j] >= 0:
+                v = v + loyalty
+            out[r, j] = v
+    return out

@@ -4,10 +4,14 @@ Phase 6 of the day (ODD 3, ODD 7.2). An adopter has an order occasion with its s
 rate, times the season's demand and a push from its leader's WeChat group. A household with an
 occasion and at least one reachable platform (aware of it, a pickup point of it, the platform in
 the market) chooses among them and the outside option (the wet market) by multinomial logit:
-price index less coupon (scaled by the household's price sensitivity), trust, habit (the
-platform it ordered from last), quality. The logsum gives the consumer surplus in yuan (Small
-and Rosen 1981). Each order is recorded on the household's row and in today's order book
-(:class:`sim.day.OrderBook`), which procurement completes and the next day's cold chain delivers.
+price index less coupon (scaled by the household's price sensitivity), trust, platform habit
+(kappa_P: the platform it ordered from last), loyalty to its usual leader (kappa_L: the
+platforms that leader serves), a trip for a pickup point in another neighbourhood, quality
+(ODD 7.2; reach and the pickup points come from the groups it follows, ODD 7.3). The logsum
+gives the consumer surplus in yuan (Small and Rosen 1981). Each order is recorded on the
+household's row, on its groups (its usual leader) and in today's order book
+(:class:`sim.day.OrderBook`), which procurement completes and the next day's cold chain
+delivers.
 """
 
 from __future__ import annotations
@@ -24,11 +28,22 @@ class Choice:
     """The orders phase for one market."""
 
     OWNS = ()  # no state of its own: the order history is the households'
-    WRITES = ("consumers (last_platform, day_last_order, day_last_order_p, orders)",
+    WRITES = ("consumers (last_platform, habit_platform, day_last_order, day_last_order_p,",
+              "orders)", "groups (usual leader, day of use: FollowedGroups.ordered)",
               "recorder.last_order_days", "today (occasions, surplus, order_book)", "ledger")
 
     def __init__(self, market):
         self.m = market
+
+    def loyalty_and_travel(self, idx: np.ndarray) -> np.ndarray:
+        """The utility terms of ODD 7.2 that come from the groups, per chooser and platform:
+        ``kappa_L [j served by i's usual leader] + travel [j's pickup point is in another
+        neighbourhood]`` (``groups.leader_loyalty``, ``groups.travel_utility``)."""
+        m = self.m
+        c, g, grp = m.consumers, m.cfg.groups, m.leadership.groups
+        return kernels.loyalty_and_travel(idx, c.leader_of, m.leaders.neighbourhood,
+                                          c.neighbourhood, grp.usual, grp.service_of,
+                                          float(g.leader_loyalty), float(g.travel_utility))
 
     def run(self, d: int) -> None:
         """Order occasions and the logit choice of platform (ODD 7.2).
@@ -63,8 +78,9 @@ class Choice:
         quality = np.array([p.cfg.quality for p in m.platform_list], float)
         z, vmax, coupon_yuan = kernels.choice_utilities_rows(
             idx, price_index, coupon_all, coupon_new, m.reference_basket_yuan,
-            c.day_last_order_p, c.price_sensitivity, c.trust, c.last_platform, quality, reach,
-            float(ch.trust_weight), float(ch.habit), float(ch.outside_utility))
+            c.day_last_order_p, c.price_sensitivity, c.trust, c.habit_platform, quality, reach,
+            float(ch.trust_weight), float(ch.habit), float(ch.outside_utility),
+            self.loyalty_and_travel(idx))
         w_exp = np.exp(z)  # shared by the choice and the logsum
         k, total = kernels.choice_probabilities(
             w_exp, m.streams.uniform_at("orders.choice", d, idx))  # choosers only
@@ -77,6 +93,8 @@ class Choice:
         who, j, leader, coupon, first = kernels.record_choices(
             idx, k, d, coupon_yuan, c.leader_of, c.last_platform, c.day_last_order,
             c.day_last_order_p, c.orders, m.recorder.last_order_days.reserve(d))
+        c.habit_platform[who] = j
+        m.leadership.groups.ordered(who, leader, d)  # the usual leader and the group's use
         for pj, p in enumerate(m.platform_list):
             m.ledger.post(p.index, "new_buyers", float(first[pj]))
         prices = np.stack([p.prices for p in m.platform_list]).take(j, axis=0)

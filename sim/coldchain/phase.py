@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.arrays import sums_by
+from sim.arrays import row_sums, sums_by
 from sim.coldchain import kernels
 from sim.coldchain.formulas import LEG_LOSS_STAGE, shelf_life_days_banded
 from sim.coldchain.routes import Routes
@@ -32,7 +32,8 @@ class ColdChain:
     # Beyond its own state: a pickup's trust and refunds on the households, complaints on the
     # leaders' month, the day's delivery counts and complainers, the ledger.
     WRITES = ("consumers.trust", "consumers.spend_yuan", "leaders.month_complaints",
-              "today (deliveries, losses, complaints, complainers)", "ledger", "pending")
+              "today (deliveries, losses, complaints, complainers, collected orders)", "ledger",
+              "pending")
 
     def __init__(self, market):
         self.m = market
@@ -141,6 +142,10 @@ class ColdChain:
         m.today.quality_complaints = int(quality.sum())
         # The complaints travel in the word-of-mouth phase (ODD 3, phase 4).
         m.today.complainers = (book.consumer[complaint], j[complaint])
+        # What was collected, for the commission settlement books on delivered units (ODD 7.3).
+        m.today.picked_up = book
+        m.today.delivered_prices = np.where(spoiled, 0.0, book.prices)
+        m.today.delivered_yuan = row_sums(m.today.delivered_prices)
 
     def _post_route_costs(self, j: np.ndarray, nb: np.ndarray, delivered: np.ndarray) -> None:
         """Today's served routes' costs as logistics, and the route counts by town and village

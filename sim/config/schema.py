@@ -24,7 +24,7 @@ from omegaconf import MISSING
 
 __all__ = [
     "LEVER_GROUPS", "LEVER_OVERRIDES", "SCHEMA_TYPES", "CalendarConfig", "CategoryConfig",
-    "ChoiceConfig", "ColdChainConfig", "Config", "CountyConfig", "IncentiveConfig",
+    "ChoiceConfig", "ColdChainConfig", "Config", "CountyConfig", "GroupsConfig", "IncentiveConfig",
     "LeaderConfig", "MarketConfig", "PlatformConfig", "PolicyConfig", "ProcurementConfig",
     "ScandalConfig", "SegmentConfig", "SmallWorldConfig", "StrategyConfig", "SubsidyConfig",
     "SupplierConfig", "VillageClusterConfig", "WomConfig", "register_configs",
@@ -422,8 +422,8 @@ class LeaderConfig:
     churn_recognition_effect: float = P(0.0, 100.0)
     review_days: int = P(1, 365)  # a leader reviews every this many days
     rejoin_cooldown_days: int = P(0, 100_000)  # a quitter is not recruited again before
-    recruit_interval_days: int = P(1, 365)  # platforms fill missing coverage this often
-    replace_on_quit: bool = P()  # and look for a successor where a leader quit, that day
+    recruit_interval_days: int = P(1, 365)  # platforms survey missing coverage this often
+    replace_on_quit: bool = P()  # and seek a successor where a leader quit, from that day
     group_cap: int = P(1, 100_000)  # a WeChat group holds at most 500 members
     # WeChat groups a leader runs for one platform: its members there are at most
     # wechat_groups_max x group_cap (ODD 2 caps each group, not the leader)
@@ -435,7 +435,28 @@ class LeaderConfig:
     add_margin: float = P(0.0, 100.0)
     add_prob: float = P(0.0, 1.0)
     drop_net_below_yuan: float = P(-1e6, 1e6)
-    member_follow_share: float = P(0.0, 1.0)  # members who follow to the added platform
+    # a member follows its leader to a platform the leader adds (or moves to) with this
+    # probability (ODD 7.3: follow_leader_prob): it takes the platform up through the group
+    member_follow_share: float = P(0.0, 1.0)
+    recruits_per_day: float = P(0.0, 1e6)  # a platform's recruits a day (business development),
+    #                                       per market.platform_money_households households
+    # successor of a leader who quit: recruited after this search, days (ODD 7.3)
+    successor_search_days_town: int = P(0, 10_000)
+    successor_search_days_village: int = P(0, 10_000)
+
+
+@dataclass
+class GroupsConfig:
+    """The WeChat groups a household follows (ODD 7.3) and loyalty to the leader (ODD 7.2)."""
+
+    max_groups: int = P(1, 20)  # groups (leaders) a household follows at most
+    join_own_per_day: float = P(0.0, 1.0)  # h_own: daily chance to join a leader next door
+    join_tie_per_day: float = P(0.0, 1.0)  # h_tie: x share of ties who follow that leader
+    group_idle_days: int = P(1, 100_000)  # a group unused this long is left
+    travel_utility: float = P(-100.0, 0.0)  # utility of picking up in another neighbourhood
+    search_days: int = P(0, 10_000)  # members of a leader who quit search this long
+    search_hazard_multiplier: float = P(1.0, 1000.0)  # the joining chances x this meanwhile
+    leader_loyalty: float = P(0.0, 100.0)  # kappa_L: utility of the usual leader's platforms
 
 
 # ---------------------------------------------------------------------------------------------
@@ -459,6 +480,7 @@ class Config:
     subsidy: SubsidyConfig = field(default_factory=SubsidyConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     leaders: LeaderConfig = field(default_factory=LeaderConfig)
+    groups: GroupsConfig = field(default_factory=GroupsConfig)
     # progress bar over days: null = on a terminal only; true = also month lines elsewhere
     progress: bool | None = None
 

@@ -1,14 +1,13 @@
-"""Leaders and groups (ODD 7.3): the leader table, agents and rules (:mod:`.table`: income,
-work, churn, recruitment targets), the monthly phase (:mod:`.phase`: pay, quit, multi-homing,
-titles), recruitment and re-homing (:mod:`.recruiting`) and their compiled loops
-(:mod:`.kernels`)."""
+"""Leaders and groups (ODD 7.3): the leader table, agents and rules (:mod:`.table`:
+income, work, churn, recruitment targets), the monthly phase (:mod:`.phase`: pay, quit,
+multi-homing, titles), recruitment (:mod:`.recruiting`), the groups households follow
+(:mod:`.groups`) and their compiled loops (:mod:`.kernels`)."""
 
 from sim.leaders.table import (
     NONE,
     Leader,
     LeaderTable,
     Uniforms,
-    assign_members,
     due_rows,
     lognormal_income,
     member_cap,
@@ -27,7 +26,6 @@ __all__ = [
     "Leader",
     "LeaderTable",
     "Uniforms",
-    "assign_members",
     "due_rows",
     "lognormal_income",
     "member_cap",

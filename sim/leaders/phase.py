@@ -1,16 +1,19 @@
-"""Leaders and groups: the monthly review (pay, quit, drop or add a platform), titles, and the
-households who lose a pickup point.
+"""Leaders and groups: the monthly review (pay, quit, drop or add a platform), titles,
+recruitment, and the groups households follow.
 
 Phase 5 of the day (ODD 3, ODD 7.3). Leaders whose month ends today are paid the incentive
 scheme's monthly bonuses and their outside income, then review: each quits with the churn
 probability of :func:`sim.leaders.table.quit_probability` (its income short of its reservation
-income, tenure, recognition). Stayers may drop a platform that does not pay for their time or
-add one whose terms beat theirs (multi-homing); recognition schemes title the top leaders
-every 30 days. Platforms then recruit where coverage is missing (:mod:`sim.leaders.recruiting`)
-and households that lost a pickup point re-home; every such household is accounted for. This
-module owns the leaders' month-to-month sales by neighbourhood (what a leader hears a platform
-pays around here) and the day's orphaned households; it writes the leader table and the
-households' ``leader_of``, and posts bonuses and outside income to the ledger.
+income, tenure, recognition). A quitter's members lose its group and search for another; the
+platform searches for a successor, who starts with an empty group. Stayers may drop a platform
+that does not pay for their time or add one whose terms beat theirs (multi-homing; members
+follow in part). Recognition schemes title the top leaders every 30 days. Platforms then
+recruit where coverage is missing, a few a day (:mod:`sim.leaders.recruiting`); households leave
+idle groups and join new ones (:mod:`sim.leaders.groups`); every household that lost a pickup
+point is accounted for. This module owns the leaders' month-to-month sales by neighbourhood
+(what a leader hears a platform pays around here), the followed groups and the day's orphaned
+households; it writes the leader table and the households' ``leader_of``, and posts bonuses and
+outside income to the ledger.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.arrays import count_cols
+from sim.leaders.groups import FollowedGroups
 from sim.leaders.recruiting import Recruiting
 from sim.leaders.table import due_rows, member_cap, person_of, review
 
@@ -27,9 +31,10 @@ __all__ = ["Leadership"]
 class Leadership:
     """Leaders' state and phase for one market."""
 
-    OWNS = ("nb_sales_month", "member_cap", "recruiting", "_orphans")
+    OWNS = ("nb_sales_month", "member_cap", "groups", "recruiting", "_orphans")
     WRITES = ("leaders (the table and agents)", "consumers (leader_of, is_leader, aware,",
-              "adopted, leader_available_day)", "today (leader counts, pay, member flows)",
+              "adopted, leader_available_day, habit_platform)",
+              "today (leader counts, pay, member flows)",
               "ledger", "recorder (households that lost a pickup point)")
 
     def __init__(self, market):
@@ -40,17 +45,16 @@ class Leadership:
         # by settlement, adds the day's sales).
         self.nb_sales_month = np.zeros((market.network.n_neighbourhoods, n_p))
         self.member_cap = member_cap(market.cfg.leaders)
-        self.recruiting = Recruiting(market, self.member_cap)
+        self.groups = FollowedGroups(market, self.member_cap)  # who follows which leader
+        self.recruiting = Recruiting(market, self.member_cap, self.groups)
         self._orphans: list[tuple[int, np.ndarray]] = []
 
-    def book_orders(self, book, commission) -> None:
-        """Settlement's orders on the leaders' month: each order's commission, the order and its
-        value on its leader's row; the neighbourhoods' month of sales (exponential, 30 days)
-        moves on and takes today's sales."""
+    def book_orders(self, book) -> None:
+        """Settlement's orders on the leaders' month: each order and its value on its leader's
+        row; the neighbourhoods' month of sales (exponential, 30 days) moves on and takes today's
+        sales."""
         m = self.m
         t, n_p = m.leaders, len(m.platform_list)
-        np.add.at(t.month_income_yuan, book.leader, commission)
-        np.add.at(t.income_to_date_yuan, book.leader, commission)
         np.add.at(t.month_orders, book.leader, 1)
         np.add.at(t.month_sales_yuan, book.leader, book.value_yuan)
         self.nb_sales_month *= 1.0 - 1.0 / 30.0
@@ -60,21 +64,28 @@ class Leadership:
                   m.consumers.neighbourhood[book.consumer] * n_p + book.platform,
                   book.value_yuan)
 
+    def book_commission(self, leader_rows: np.ndarray, commission: np.ndarray) -> None:
+        """Commission on the goods collected today, on each order's leader row (ODD 7.3: booked
+        on the pickup day, on delivered units)."""
+        t = self.m.leaders
+        np.add.at(t.month_income_yuan, leader_rows, commission)
+        np.add.at(t.income_to_date_yuan, leader_rows, commission)
+
     def run(self, d: int) -> None:
-        """Monthly reviews (pay, quit, drop or add a platform), titles, recruitment, re-homing.
+        """Monthly reviews (pay, quit, drop or add a platform), titles, recruitment, groups.
 
         ODD 7.3. Leaders whose month ends today are paid the scheme's monthly bonuses and
         outside income, review (quit or stay), and stayers may drop a platform that does not pay
         for their time or add one whose terms beat theirs (multi-homing). Recognition schemes
-        title the top leaders every 30 days. Platforms recruit where coverage is missing, then
-        households that lost a pickup point re-home; every household that lost one is accounted
-        for (re-homed to the platform, served by another platform, or without a pickup point).
+        title the top leaders every 30 days. Where a leader quit, the successor search starts;
+        platforms recruit (surveys, successors, at most ``recruits_per_day``); households leave
+        idle groups and join groups; every household that lost a pickup point today is
+        accounted for (another group of the platform, another platform, or none).
         """
         m = self.m
         t, lc = m.leaders, m.cfg.leaders
         n_p = len(m.platform_list)
         self._orphans: list[tuple[int, np.ndarray]] = []
-        changed = np.zeros(n_p, bool)
         lost = np.zeros((m.network.n_neighbourhoods, n_p), bool)  # a leader quit there
         quits = 0
         if t.n:
@@ -95,35 +106,20 @@ class Leadership:
                 self.deactivate(qrows, d, "quit", reasons)
                 np.add.at(m.today.leader_counts[:, 1], t.platform[qrows], 1)
                 lost[t.neighbourhood[qrows], t.platform[qrows]] = True
-                changed[np.unique(t.platform[qrows])] = True
                 quits = len(quitting)
             if lc.multihoming and len(rows):
-                self._multihome(d, rows[t.active[rows]], changed)
+                self._multihome(d, rows[t.active[rows]])
             # Titles every review_days, on the day the leaders who joined on day 0 (and those
             # who replaced them on their review days) are reviewed: their month's sales are new.
             if m.incentives.awards_titles and d > 0 and d % lc.review_days == 0:
                 self._award_titles()
         m.today.leader_quits = quits
-
-        recruited = 0
-        for j, p in enumerate(m.platform_list):
-            if not p.active:
-                continue
-            # Every recruit_interval_days the platform fills every gap; on other days it looks
-            # for successors only where a leader quit today (replace_on_quit).
-            only = None
-            if (d - p.cfg.entry_day) % lc.recruit_interval_days:
-                if not (lc.replace_on_quit and lost[:, j].any()):
-                    continue
-                only = lost[:, j]
-            k = self.recruiting.recruit(p, d, only)
-            m.today.leader_counts[j, 0] += k
-            recruited += k
-            changed[j] = True
-        m.today.leader_recruits = recruited
-
-        for j in np.flatnonzero(changed):
-            self.recruiting.rehome(j, d)
+        if lost.any():
+            self.recruiting.leaders_quit(lost, d)
+        recruited = self.recruiting.run(d)
+        m.today.leader_counts[:, 0] += recruited
+        m.today.leader_recruits = int(recruited.sum())
+        self.groups.run(d)  # idle groups are left; adopters join groups
         self.account_orphans()
 
     def _pay_month(self, rows: np.ndarray, d: int, potential: np.ndarray) -> None:
@@ -199,7 +195,7 @@ class Leadership:
             # paid by the platform at the leader's review
             t.month_bonus_yuan[win] += m.incentives.title_prize_yuan(j)
 
-    def _multihome(self, d: int, rows: np.ndarray, changed: np.ndarray) -> None:
+    def _multihome(self, d: int, rows: np.ndarray) -> None:
         """Reviewing leaders drop a platform that does not pay or add one whose terms are better.
 
         Drop: a leader serving several platforms drops each whose month net of the value of
@@ -225,7 +221,6 @@ class Leadership:
         if len(drop):
             self.deactivate(drop, d, "dropped", "not_paying")
             np.add.at(m.today.leader_counts[:, 2], t.platform[drop], 1)
-            changed[np.unique(t.platform[drop])] = True
         rows = rows[t.active[rows]]
         if len(rows) == 0:
             return
@@ -261,43 +256,35 @@ class Leadership:
                        day_joined=np.full(k, d), day_left=np.full(k, -1), **cols)
         m.recorder.leader_events(d, idx, j_new, "added", "better_terms")
         np.add.at(m.today.leader_counts[:, 3], j_new, 1)
-        self._members_follow(d, q, idx, j_new)
-        changed[np.unique(j_new)] = True
+        self._members_follow(d, q, j_new)
 
-    def _members_follow(self, d: int, q: np.ndarray, new_rows: np.ndarray,
-                        j_new: np.ndarray) -> None:
-        """Members of leaders who added a platform follow them to it, in part, up to the cap."""
+    def _members_follow(self, d: int, q: np.ndarray, j_new: np.ndarray) -> None:
+        """Members of leaders ``q`` who added platform ``j_new`` follow them to it: each takes
+        it up through the leader's group (it becomes reachable there, and the leader tells it of
+        the platform) with probability ``member_follow_share`` (ODD 7.3; seed 000 §2.2: the
+        leader's recommendation decides); the others keep the leader for its other platforms."""
         m = self.m
-        t, c, lc = m.leaders, m.consumers, m.cfg.leaders
-        per = person_of(t)
-        lo = c.leader_of
+        c, lc = m.consumers, m.cfg.leaders
         u = m.streams.uniform("leaders.multihome.follow", d, c.n)
-        for j in np.unique(j_new):
-            sel = j_new == j
-            new_of = np.full(t.n, -1, np.int64)
-            new_of[q[sel]] = new_rows[sel]
-            target = np.full(c.n, -1, np.int64)
-            for j0 in range(lo.shape[1]):
-                if j0 == j:
-                    continue
-                has = lo[:, j0] >= 0
-                r = np.where(has, new_of[per[np.maximum(lo[:, j0], 0)]], -1)
-                target = np.where(target < 0, r, target)
-            fol = np.flatnonzero((target >= 0) & (u < lc.member_follow_share))
-            r = target[fol]
-            srt = np.lexsort((u[fol], r))
-            first = np.searchsorted(r[srt], r[srt], side="left")
-            keep = np.zeros(len(fol), bool)
-            keep[srt] = (np.arange(len(srt)) - first) < self.member_cap - 1  # the leader is one
-            lo[fol[keep], j] = r[keep]
-            lo[t.home[new_rows[sel]], j] = new_rows[sel]
-            c.aware[t.home[new_rows[sel]], j] = True
+        follows = u < lc.member_follow_share
+        homes = m.leaders.home[q]
+        follows[homes] = True  # the leader itself
+        members = self.groups.services_changed(q, j_new, follows)
+        # a follower learns of the platform from its leader
+        new_j = np.full(m.leaders.n, -1, np.int64)
+        new_j[q] = j_new
+        g = self.groups.leader[members]
+        j = np.where(g >= 0, new_j[np.maximum(g, 0)], -1)
+        r, s = np.nonzero((j >= 0) & follows[members][:, None])
+        c.aware[members[r], j[r, s]] = True
 
     def deactivate(self, idx: np.ndarray, d: int, event: str, reasons) -> None:
-        """Service rows ``idx`` stop; their members lose that pickup point (kept for accounts).
+        """Service rows ``idx`` stop; the households they served lose that pickup point (kept
+        for accounts) unless another group of theirs serves the platform.
 
-        A household whose last service stops is no longer a leader and may not be recruited
-        again for ``rejoin_cooldown_days``.
+        A leader whose last service stops leaves: its members lose its group
+        (:meth:`sim.leaders.groups.FollowedGroups.leaders_left`); it is no longer a leader and
+        may not be recruited again for ``rejoin_cooldown_days``.
         """
         m = self.m
         t, c = m.leaders, m.consumers
@@ -309,12 +296,21 @@ class Leadership:
         homes = t.home[gone]
         c.is_leader[homes] = False
         c.leader_available_day[homes] = d + m.cfg.leaders.rejoin_cooldown_days
+        lost = []
+        stopped = np.zeros(t.n + 1, bool)  # the last entry stands for "no pickup point" (-1)
+        stopped[idx] = True
         for j in np.unique(t.platform[idx]):
-            col = c.leader_of[:, j]
-            lost = np.flatnonzero(np.isin(col, idx[t.platform[idx] == j]))
-            col[lost] = -1
-            self._orphans.append((int(j), lost))
-            m.recorder.households_lost_leader(d, lost, int(j))
+            h = np.flatnonzero(stopped[c.leader_of[:, j]])
+            lost.append((int(j), h))
+            m.recorder.households_lost_leader(d, h, int(j))
+        if len(gone):
+            served = (np.unique(np.concatenate([h for _, h in lost])) if lost
+                      else np.zeros(0, np.int64))
+            self.groups.leaders_left(np.unique(per[gone]), served)
+        staying = np.unique(per[idx[still[per[idx]] > 0]])
+        if len(staying):
+            self.groups.services_changed(staying)
+        self._orphans.extend(lost)
         m.recorder.leader_events(d, idx, t.platform[idx], event, reasons)
 
     def account_orphans(self) -> None:

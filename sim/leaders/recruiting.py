@@ -1,66 +1,145 @@
-"""Recruiting leaders, forming their groups, and re-homing households without a pickup point.
+"""Recruiting leaders: coverage surveys, successors after a search, business-development capacity.
 
 Part of the leaders' phase (:mod:`sim.leaders.phase`, ODD 7.3). A platform wants enough leaders
 in each neighbourhood it covers for its density target and for every household to find a place
-in some leader's WeChat groups; it recruits among the neighbourhood's candidates (corner shops,
-active residents) who are not leading and not cooling off after quitting. A new leader draws its
-group from its neighbourhood, so that groups are even in expectation; households that lost
-their pickup point join one in their neighbourhood, up to the leaders' member cap.
+in some leader's WeChat groups. Every ``recruit_interval_days`` from its entry it surveys its
+gaps; where a leader quit it first searches for a successor, which takes
+``successor_search_days_town`` / ``_village`` (few suitable candidates are left in villages,
+seed 000 §3.2.1), and with ``replace_on_quit`` signs one as soon as the search ends (else at its
+next survey). It signs at most ``recruits_per_day`` leaders a day (its business-development
+capacity, stated for ``market.platform_money_households`` households and scaled with the
+market), so a launch takes weeks; the gaps with most adopters come first, and every gap gets
+its first leader before any gets a second. A recruit comes from the neighbourhood's candidates
+(corner shops, active residents) who are not leading and not cooling off after quitting, and
+starts with an empty group that fills by joining (:mod:`sim.leaders.groups`): its members, and
+their loyalty, do not pass from the leader it replaces.
 """
 
 from __future__ import annotations
+
+import math
+from collections.abc import Callable
 
 import numpy as np
 
 from sim.leaders import kernels
 from sim.leaders.table import (
     Leader,
-    assign_members,
     lognormal_income,
     pick_recruits,
     recruitment_targets,
 )
 
-__all__ = ["Recruiting"]
+__all__ = ["Recruiting", "daily_recruits"]
+
+
+def daily_recruits(recruits_per_day: float, households: int, money_households: int) -> int:
+    """Leaders a platform can sign a day: ``recruits_per_day`` per ``money_households``
+    households, scaled to the market and rounded up (a small market still signs one a day);
+    0 if the capacity is 0."""
+    if recruits_per_day <= 0:
+        return 0
+    return int(math.ceil(recruits_per_day * households / money_households))
 
 
 class Recruiting:
-    """Recruitment, group formation and re-homing for one market."""
+    """Surveys, successor searches and recruitment for one market."""
 
-    OWNS = ("member_cap",)
+    OWNS = ("member_cap", "groups", "backlog", "search_until_nb", "per_day")
 
-    def __init__(self, market, member_cap: int):
+    def __init__(self, market, member_cap: int, groups):
         self.m = market
-        self.member_cap = member_cap  # most members of one leader for one platform
+        self.member_cap = member_cap  # most members of one leader's groups
+        self.groups = groups  # the followed groups (a recruit's own household joins its group)
+        k, n_p = market.network.n_neighbourhoods, len(market.platform_names)
+        self.backlog = np.zeros((k, n_p), np.int64)  # leaders still to sign, per neighbourhood
+        self.search_until_nb = np.full((k, n_p), -1, np.int64)  # successor search ends then
+        lc = market.cfg.leaders
+        self.per_day = daily_recruits(lc.recruits_per_day, market.consumers.n,
+                                      market.cfg.market.platform_money_households)
 
-    def recruit(self, p, d: int, only: np.ndarray | None = None) -> int:
-        """Platform ``p`` recruits where it has fewer leaders than it wants (in the
-        neighbourhoods flagged by ``only``, if given); returns the number recruited."""
+    def leaders_quit(self, lost: np.ndarray, d: int) -> None:
+        """A leader of platform j quit in neighbourhood k (``lost[k, j]``): the search for a
+        successor there starts today and ends after ``successor_search_days`` (ODD 7.3)."""
+        lc = self.m.cfg.leaders
+        days = np.where(self.m.network.is_village, lc.successor_search_days_village,
+                        lc.successor_search_days_town)
+        k, j = np.nonzero(lost)
+        self.search_until_nb[k, j] = d + days[k]
+
+    def run(self, d: int) -> np.ndarray:
+        """Each active platform's survey, successors and recruits of the day (per platform)."""
         m = self.m
-        t, c, lc, net = m.leaders, m.consumers, m.cfg.leaders, m.network
-        k = net.n_neighbourhoods
+        lc = m.cfg.leaders
+        out = np.zeros(len(m.platform_list), np.int64)
+        counted: list[np.ndarray] = []  # adopters per neighbourhood, once a day if needed
+
+        def adopters() -> np.ndarray:
+            if not counted:
+                c = m.consumers
+                counted.append(np.bincount(c.neighbourhood[c.adopted],
+                                           minlength=m.network.n_neighbourhoods))
+            return counted[0]
+
+        for j, p in enumerate(m.platform_list):
+            if not p.active:
+                continue
+            deficit = self._deficit(p) * (self.search_until_nb[:, j] <= d)
+            if (d - p.cfg.entry_day) % lc.recruit_interval_days == 0:
+                self.backlog[:, j] = deficit
+            elif lc.replace_on_quit:
+                due = self.search_until_nb[:, j] == d
+                self.backlog[due, j] = deficit[due]
+            todo = np.minimum(self.backlog[:, j], deficit)
+            if todo.sum() == 0:
+                self.backlog[:, j] = todo
+                continue
+            signed, short = self.recruit(p, d, todo, adopters)
+            # where no candidate is left the search waits for the next survey
+            self.backlog[:, j] = np.maximum(todo - signed, 0) * ~short
+            out[j] = signed.sum()
+        return out
+
+    def _deficit(self, p) -> np.ndarray:
+        """Leaders platform ``p`` lacks per neighbourhood: enough for its density target and for
+        every household to find a place in some leader's groups (the member cap)."""
+        m = self.m
+        t, k = m.leaders, m.network.n_neighbourhoods
         households = m.households_per_neighbourhood
-        # Enough leaders for the platform's density target, and for every household to find a
-        # place in some leader's WeChat groups (at most 500 a group).
         want = np.maximum(recruitment_targets(households, p.cfg.households_per_leader),
                           recruitment_targets(households, self.member_cap)) * p.covered
         act = np.flatnonzero(t.view("active") & (t.view("platform") == p.index))
         have = np.bincount(t.neighbourhood[act], minlength=k)
-        deficit = np.maximum(want - have, 0)
-        if only is not None:
-            deficit = deficit * only
-        if deficit.sum() == 0:
-            return 0
+        return np.maximum(want - have, 0)
+
+    def recruit(self, p, d: int, todo: np.ndarray,
+                adopters: Callable[[], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Platform ``p`` signs up to ``todo[k]`` leaders in each neighbourhood k, at most
+        :attr:`per_day` in all: each gap's first leader before any second, then the gaps with
+        most adopters (``adopters()``: per neighbourhood; a daily draw per neighbourhood breaks
+        ties). Returns the leaders signed per neighbourhood, and where the candidates ran out."""
+        m = self.m
+        t, c, lc, k = m.leaders, m.consumers, m.cfg.leaders, m.network.n_neighbourhoods
+        signed = np.zeros(k, np.int64)
+        if self.per_day == 0:
+            return signed, np.zeros(k, bool)
         # Candidates, not leading, available, where leaders are wanted (one compiled pass).
         cand = kernels.recruit_candidates(c.leader_candidate, c.is_leader, c.leader_available_day,
-                                          d, deficit, c.neighbourhood)
+                                          d, todo, c.neighbourhood)
+        short = np.bincount(c.neighbourhood[cand], minlength=k) < todo
         name = f"leaders.recruit.{p.name}"
-        homes = pick_recruits(deficit, None, c.neighbourhood,
+        homes = pick_recruits(todo, None, c.neighbourhood,
                               lambda idx: m.streams.uniform_of(name, d, idx),  # theirs alone
-                              candidates=cand)
+                              candidates=cand)  # by neighbourhood, then the draw
+        if len(homes) > self.per_day:
+            nbh = c.neighbourhood[homes]
+            rank = np.arange(len(homes)) - np.searchsorted(nbh, nbh, side="left")
+            tie = m.streams.uniform(f"leaders.recruit.order.{p.name}", d, k)
+            order = np.lexsort((tie[nbh], -adopters()[nbh], rank))
+            homes = np.sort(homes[order[: self.per_day]])
         k = len(homes)
         if k == 0:
-            return 0
+            return signed, short
         village = c.in_village[homes]
         u = m.streams.generator(f"leaders.traits.{p.name}", d).random((5, k))
         fridge_p = np.where(village, m.cfg.coldchain.fridge_share_village,
@@ -89,69 +168,7 @@ class Recruiting:
             new = homes[~c.adopted[homes]]
             c.adopted[new] = True
             c.day_adopted[new] = d
-        c.leader_of[homes, p.index] = idx  # a leader is a member of its own group
-        self._form_groups(p, idx, d)
+        self.groups.follow_own(homes, idx, d)  # a leader is the first member of its group
         m.ledger.post(p.index, "recruit_yuan", k * p.cfg.recruit_cost_yuan)
         m.recorder.leader_events(d, idx, np.full(k, p.index), "recruited", "coverage_gap")
-        return k
-
-    def _form_groups(self, p, new: np.ndarray, d: int) -> None:
-        """New leaders draw their groups from their neighbourhood (ODD 2).
-
-        In a neighbourhood where ``a`` of the platform's ``L`` leaders are new, each household
-        (served by an older leader of the platform or not) joins one of the new leaders with
-        probability ``a / L``, so that groups are even in expectation; no group passes the cap.
-        """
-        m = self.m
-        t, c = m.leaders, m.consumers
-        j, k = p.index, m.network.n_neighbourhoods
-        act = np.flatnonzero(t.view("active") & (t.view("platform") == j))
-        total = np.bincount(t.neighbourhood[act], minlength=k)
-        nb_new = t.neighbourhood[new]
-        n_new = np.bincount(nb_new, minlength=k)
-        order = np.argsort(nb_new, kind="stable")
-        sorted_new = new[order]
-        start = np.concatenate([[0], np.cumsum(n_new)[:-1]])
-        share = np.divide(n_new, total, out=np.zeros(k), where=total > 0)
-        col = c.leader_of[:, j]
-        nb = c.neighbourhood
-        is_new = np.zeros(t.n, bool)
-        is_new[new] = True
-        # Households of the new leaders' neighbourhoods not already with one of them; only they
-        # draw (RandomStreams.uniform_of: the full-length stream's numbers).
-        cand = kernels.join_candidates(share, nb, col, is_new)
-        u = m.streams.uniform_of(f"leaders.join.{p.name}", d, cand)
-        joins = u < share[nb[cand]]
-        h, u = cand[joins], u[joins]
-        if len(h) == 0:
-            return
-        pick = start[nb[h]] + np.minimum(np.floor(u / share[nb[h]] * n_new[nb[h]]),
-                                         n_new[nb[h]] - 1).astype(np.int64)
-        r = sorted_new[pick]
-        # Each new group takes its first member_cap - 1 joiners in the order of their uniforms;
-        # when no group has more joiners than that, all join (no need to sort them).
-        if np.bincount(r).max() - 1 < self.member_cap - 1:
-            keep = np.ones(len(h), bool)
-        else:
-            srt = np.lexsort((u, r))
-            first = np.searchsorted(r[srt], r[srt], side="left")
-            keep = np.zeros(len(h), bool)
-            keep[srt] = (np.arange(len(srt)) - first) < self.member_cap - 1
-        col[h[keep]] = r[keep]
-
-    def rehome(self, j: int, d: int) -> None:
-        """Households without a pickup point of platform j join one in their neighbourhood.
-
-        A leader's members are capped at :attr:`member_cap` (its WeChat groups, 500 each).
-        """
-        m = self.m
-        t, c = m.leaders, m.consumers
-        act = np.flatnonzero(t.view("active") & (t.view("platform") == j))
-        col = c.leader_of[:, j]
-        members = kernels.member_counts(col, t.n)
-        name = f"leaders.assign.{m.platform_names[j]}"
-        assign_members(col, c.neighbourhood, act, t.neighbourhood[act],
-                       m.network.n_neighbourhoods,
-                       lambda idx: m.streams.uniform_of(name, d, idx),  # the unserved only
-                       capacity=self.member_cap - members[act])
-
+        return np.bincount(c.neighbourhood[homes], minlength=m.network.n_neighbourhoods), short

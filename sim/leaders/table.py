@@ -23,15 +23,15 @@ its time::
 so churn rises as smoothed net income falls below the reservation income (the low order volumes
 and order splitting of seed 000 §3.2.3), and falls with tenure and recognition (seed 000 §4.2.2).
 Reservation income and minutes of work are lognormal per leader, lower in villages. A quitter's
-members move to another leader of that platform in the neighbourhood, keep another platform's
-pickup point, or stop ordering. Platforms recruit replacements from a limited pool of candidate
-households, scarcer in villages where the young have left (seed 000 §3.2.1), at a cost per
-recruit; a new leader's group forms from its neighbourhood; no group exceeds the WeChat cap of
-500 members (:func:`assign_members` with ``capacity``).
+members lose its group and search for another (:mod:`sim.leaders.groups`). Platforms recruit
+replacements from a limited pool of candidate households, scarcer in villages where the young
+have left (seed 000 §3.2.1), after a search, at a cost per recruit, at most a few a day
+(:mod:`sim.leaders.recruiting`); a new leader's group starts empty and fills by joining; no
+leader's groups exceed the WeChat cap of 500 members a group (:func:`member_cap`).
 
 Multi-homing (seed 003 l.75, "团长多平台运营现象普遍"): at its review a leader drops a platform
 that does not pay for its time and adds one whose expected commission beats its pay per platform
-by a margin; part of its members follow it (``GroupBuyingMarket._multihome``).
+by a margin; part of its members follow it (:meth:`sim.leaders.phase.Leadership._multihome`).
 """
 
 from __future__ import annotations
@@ -42,14 +42,12 @@ import mesa
 import numpy as np
 from scipy.special import ndtri
 
-from sim.leaders import kernels
 from sim.views import row_property
 
 __all__ = [
     "Leader",
     "LeaderTable",
     "Uniforms",
-    "assign_members",
     "due_rows",
     "lognormal_income",
     "member_cap",
@@ -206,9 +204,8 @@ class Leader(mesa.Agent):
 
     @property
     def members(self) -> int:
-        """Households whose pickup point for some platform is this leader."""
-        lo = self.model.consumers.leader_of
-        return int(np.isin(lo, self.service_rows()).any(axis=1).sum())
+        """Households that follow this leader's groups (ODD 7.3)."""
+        return int(self.model.leadership.groups.members[self.index])
 
     def quit_probability(self) -> float:
         """This leader's quit probability at its next review, from its current state."""
@@ -330,63 +327,6 @@ def pick_recruits(deficit: np.ndarray, eligible: np.ndarray | None, neighbourhoo
     first = np.searchsorted(nb, nb, side="left")
     rank = np.arange(len(cand)) - first
     return cand[rank < deficit[nb]]
-
-
-def assign_members(leader_of_col: np.ndarray, neighbourhood: np.ndarray, leader_idx: np.ndarray,
-                   leader_nb: np.ndarray, n_neighbourhoods: int, u: Uniforms,
-                   capacity: np.ndarray | None = None) -> np.ndarray:
-    """Give every household without a leader of this platform one from its neighbourhood.
-
-    Without ``capacity`` each unserved household in a neighbourhood with active leaders of the
-    platform joins one of them drawn uniformly with its own uniform ``u``. With ``capacity``
-    (free places per leader: the WeChat group cap of 500 less its members) the draw is
-    proportional to free places and no group exceeds its cap; households that find every group
-    of their neighbourhood full stay unserved. ``u``: one uniform per household, or a function
-    giving those of the households it is passed (:data:`Uniforms`; only the unserved are
-    drawn). Returns the households assigned.
-    """
-    if len(leader_idx) == 0:
-        return np.zeros(0, np.int64)
-    order = np.argsort(leader_nb, kind="stable")
-    sorted_leaders = leader_idx[order]
-    count = np.bincount(leader_nb, minlength=n_neighbourhoods)
-    start = np.concatenate([[0], np.cumsum(count)[:-1]])
-    if capacity is None:
-        unserved = np.flatnonzero((leader_of_col < 0) & (count[neighbourhood] > 0))
-        nb = neighbourhood[unserved]
-        pick = start[nb] + np.floor(uniforms_of(u, unserved) * count[nb]).astype(np.int64)
-        leader_of_col[unserved] = sorted_leaders[pick]
-        return unserved
-    free = np.maximum(np.asarray(capacity, float)[order], 0.0)
-    out = []
-    for n_pass in range(3):  # a second and third pass place households bounced by a full group
-        total = np.bincount(leader_nb[order], weights=free, minlength=n_neighbourhoods)
-        cum = np.cumsum(free)
-        base = np.concatenate([[0.0], cum])[start]
-        unserved = kernels.unserved(leader_of_col, total, neighbourhood)
-        if len(unserved) == 0:
-            break
-        nb = neighbourhood[unserved]
-        uu = uniforms_of(u, unserved)
-        for _ in range(n_pass):  # a fresh, still per-household, number for each later pass
-            uu = (uu * 7.0 + 0.5) % 1.0
-        x = base[nb] + uu * total[nb]
-        pick = np.minimum(np.searchsorted(cum, x, side="right"), start[nb] + count[nb] - 1)
-        # Each group takes as many as it has free places, in the order of the uniforms; when
-        # every group has room for all who drew it, all join (no need to sort them).
-        drew = np.bincount(pick, minlength=len(free))
-        if np.all((drew == 0) | (drew - 1 < free)):
-            keep = np.ones(len(unserved), bool)
-        else:
-            srt = np.lexsort((uu, pick))
-            first = np.searchsorted(pick[srt], pick[srt], side="left")
-            keep = np.zeros(len(unserved), bool)
-            keep[srt] = (np.arange(len(srt)) - first) < free[pick[srt]]
-        got, at = unserved[keep], pick[keep]
-        leader_of_col[got] = sorted_leaders[at]
-        free -= np.bincount(at, minlength=len(free))
-        out.append(got)
-    return np.concatenate(out) if out else np.zeros(0, np.int64)
 
 
 def lognormal_income(median: np.ndarray, sigma: float, u: np.ndarray) -> np.ndarray:

@@ -44,15 +44,12 @@ import pandas as pd
 from sim.coldchain.formulas import AREAS, LOSS_STAGES
 from sim.ledger import ECONOMICS
 from sim.records import kernels
+from sim.records.households import HOUSEHOLD_COLUMNS, HOUSEHOLD_SPLIT_DAY, HouseholdRecord
 
 __all__ = ["HOUSEHOLD_COLUMNS", "HOUSEHOLD_SPLIT_DAY", "REPURCHASE_WINDOW_DAYS",
            "LastOrderDays", "Recorder", "hhi_points"]
 
 REPURCHASE_WINDOW_DAYS = 30  # seed 002 l.15 / issue 4: "buy again in the next 30 days"
-# The household table splits each household's orders at this day: the leader facts of ODD 8
-# (rows 5-7: churn and the commission cut's orders) are measured over days 120-364, after the
-# launch months, so the orders of that window per household are what they attribute.
-HOUSEHOLD_SPLIT_DAY = 120
 
 
 def hhi_points(shares) -> float:
@@ -92,21 +89,6 @@ SPOILAGE_COLUMNS = ["day", "platform", "category", "units_shipped", "units_spoil
                     "units_in_stock", "spoilage_cost_yuan", "refunds_yuan"]
 LOSS_COLUMNS = ["day", "platform", "category", "area", "stage", "units_spoiled", "loss_yuan"]
 LEADER_EVENT_COLUMNS = ["day", "leader_id", "platform", "event", "reason"]
-# One row per household at the end of the run (issue 23: which households a policy's fall in
-# orders comes from, ODD 8 row 7). ``orders_from_split_day``: orders on days >=
-# HOUSEHOLD_SPLIT_DAY; ``leaders_lost``: times a pickup point serving the household stopped (its
-# leader quit, dropped the platform, or the platform exited), with the first and last such day
-# (-1: never). Every household of a neighbourhood is a member of its pickup points whether or
-# not it orders, so ``usual_leaders_lost`` counts only the points of the platform it last ordered
-# from (its usual leader, ODD 7.3) at the time, with the first such day.
-# ``platforms_reachable``: active platforms the household is aware of and has a pickup point of
-# on the last day (ODD 7.2's reach).
-HOUSEHOLD_COLUMNS = [
-    "household", "neighbourhood", "village", "segment", "adopted", "day_adopted", "orders",
-    "orders_from_split_day", "spend_yuan", "day_last_order", "leaders_lost",
-    "day_first_leader_lost", "day_last_leader_lost", "usual_leaders_lost",
-    "day_first_usual_leader_lost", "platforms_reachable",
-]
 # One row per day x platform. Leaders are counted per platform served (a multi-homing leader
 # counts for each); coverage is the share of households with a pickup point of the platform;
 # leader pay is what the platform paid leaders today (commission, bonuses, prizes); outside pay
@@ -179,8 +161,7 @@ class Recorder:
 
     OWNS = ("daily", "platforms", "spoilage", "_loss_days", "_loss_units", "_loss_yuan",
             "events", "platform_events", "last_order_days", "_cohorts", "leader_stats",
-            "reviews", "leaders_lost", "day_first_leader_lost", "day_last_leader_lost",
-            "usual_leaders_lost", "day_first_usual_leader_lost", "_orders_before_split")
+            "reviews", "households")
     WRITES = ("platforms (yesterday's orders, new buyers, order share)",)
 
     def __init__(self, model):
@@ -202,54 +183,18 @@ class Recorder:
         self._cohorts: deque[tuple[int, np.ndarray, int]] = deque()
         self.leader_stats: list[tuple] = []
         self.reviews: list[tuple] = []
-        # per household: pickup points lost (Leadership.deactivate tells), and the orders to
-        # date on the eve of HOUSEHOLD_SPLIT_DAY (None until then: a shorter run has none after)
-        n = model.consumers.n
-        self.leaders_lost = np.zeros(n, np.int32)
-        self.day_first_leader_lost = np.full(n, -1, np.int32)
-        self.day_last_leader_lost = np.full(n, -1, np.int32)
-        self.usual_leaders_lost = np.zeros(n, np.int32)
-        self.day_first_usual_leader_lost = np.full(n, -1, np.int32)
-        self._orders_before_split: np.ndarray | None = None
+        # per household: pickup points lost (Leadership.deactivate tells), the orders before
+        # the split day; the end-of-run table (sim.records.households)
+        self.households = HouseholdRecord(model)
 
     def households_lost_leader(self, day: int, households: np.ndarray, platform: int) -> None:
         """``households`` lost their pickup point of ``platform`` today (``households`` unique:
         one platform's members)."""
-        self.leaders_lost[households] += 1
-        first = self.day_first_leader_lost[households]
-        self.day_first_leader_lost[households] = np.where(first < 0, day, first)
-        self.day_last_leader_lost[households] = day
-        usual = households[self.model.consumers.last_platform[households] == platform]
-        self.usual_leaders_lost[usual] += 1
-        first = self.day_first_usual_leader_lost[usual]
-        self.day_first_usual_leader_lost[usual] = np.where(first < 0, day, first)
+        self.households.lost_leader(day, households, platform)
 
     def household_table(self) -> pd.DataFrame:
         """One row per household at the end of the run (HOUSEHOLD_COLUMNS)."""
-        m = self.model
-        c = m.consumers
-        active = np.array([p.active for p in m.platform_list], bool)
-        reach = (c.aware & (c.leader_of >= 0) & active[None, :]).sum(axis=1)
-        before = (self._orders_before_split if self._orders_before_split is not None
-                  else c.orders)
-        return pd.DataFrame({
-            "household": np.arange(c.n, dtype=np.int64),
-            "neighbourhood": c.neighbourhood.astype(np.int64),
-            "village": c.in_village.astype(bool),
-            "segment": np.array(m.segment_names, object)[c.segment],
-            "adopted": c.adopted.astype(bool),
-            "day_adopted": c.day_adopted.astype(np.int64),
-            "orders": c.orders.astype(np.int64),
-            "orders_from_split_day": (c.orders - before).astype(np.int64),
-            "spend_yuan": c.spend_yuan.astype(np.float64),
-            "day_last_order": c.day_last_order.astype(np.int64),
-            "leaders_lost": self.leaders_lost.astype(np.int64),
-            "day_first_leader_lost": self.day_first_leader_lost.astype(np.int64),
-            "day_last_leader_lost": self.day_last_leader_lost.astype(np.int64),
-            "usual_leaders_lost": self.usual_leaders_lost.astype(np.int64),
-            "day_first_usual_leader_lost": self.day_first_usual_leader_lost.astype(np.int64),
-            "platforms_reachable": reach.astype(np.int64),
-        }, columns=HOUSEHOLD_COLUMNS)
+        return self.households.table()
 
     def competition(self, d: int) -> dict:
         """Buyers, user overlap and repurchase (the module docstring), per platform and total."""
@@ -325,8 +270,7 @@ class Recorder:
     def record_day(self, d: int) -> None:
         m = self.model
         c, t, today = m.consumers, m.leaders, m.today
-        if d == HOUSEHOLD_SPLIT_DAY - 1:
-            self._orders_before_split = c.orders.copy()
+        self.households.end_of_day(d)
         from sim.leaders import person_of
 
         act = t.view("active")

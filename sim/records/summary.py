@@ -14,7 +14,8 @@ import pandas as pd
 from sim.records.economics import economics_summary
 from sim.records.recorder import hhi_points
 
-__all__ = ["FULL_DAY_HOURS", "leader_calibration_summary", "summarise", "supply_summary"]
+__all__ = ["FULL_DAY_HOURS", "groups_summary", "leader_calibration_summary", "summarise",
+           "supply_summary"]
 
 
 def _first_day(daily: pd.DataFrame, column: str, level: float) -> int | None:
@@ -54,6 +55,36 @@ def _leader_summary(tables: dict[str, pd.DataFrame], leader_days: float) -> dict
         "leader_coverage_mean": _f(daily["leader_coverage"].mean()),
         "village_leader_quits": int(rv.loc[rv["village"], "quit"].sum()),
         "town_leader_quits": int(rv.loc[~rv["village"].astype(bool), "quit"].sum()),
+    }
+
+
+def groups_summary(model, households: pd.DataFrame) -> dict:
+    """The groups' headline figures (ODD 7.3, 8 row 9): groups followed, platforms reachable,
+    user overlap among the buyers who can reach two or more platforms, the usual leader's share
+    of orders."""
+    c = model.consumers
+    ad = households["adopted"].to_numpy()
+    reach = households["platforms_reachable"].to_numpy()
+    last = c.day_last_order_p
+    recent = (last >= 0) & (last > model.day - 1 - 30)
+    buyers = recent.any(axis=1)
+    two = buyers & (reach >= 2)
+    multi = recent.sum(axis=1) >= 2
+    orders = households["orders"].sum()
+
+    def share(x, of):
+        return round(float(x.sum() / of.sum()), 6) if of.sum() else None
+
+    return {
+        "groups_followed_mean": share(households["groups_followed"].to_numpy() * ad, ad),
+        "adopters_reaching_0_platforms": share((reach == 0) & ad, ad),
+        "adopters_reaching_1_platform": share((reach == 1) & ad, ad),
+        "adopters_reaching_2plus_platforms": share((reach >= 2) & ad, ad),
+        "buyers_reaching_2plus_last_30_days": share(two, buyers),
+        "user_overlap_reaching_2plus_last_30_days": share(multi & two, two),
+        "usual_leader_order_share": (round(float(households["orders_via_usual_leader"].sum()
+                                                 / orders), 6) if orders else None),
+        "groups_lost_to_quits_total": int(households["groups_lost_to_quits"].sum()),
     }
 
 
@@ -117,6 +148,7 @@ def summarise(model, tables: dict[str, pd.DataFrame]) -> dict:
         # 30 daily values would reach back 59 and 89 days.
         "user_overlap_last_30_days": _f(last["user_overlap"]),
         "repurchase_rate_last_30_days": _f(last["repurchase_rate"]),
+        **groups_summary(model, tables["households"]),
         "gross_margin_last_30_days": margin30(
             lambda g: g["gmv_yuan"].sum() - g["subsidy_yuan"].sum() - g["refunds_yuan"].sum()
             - g["cogs_yuan"].sum()),

@@ -1,0 +1,279 @@
+"""Followed groups (ODD 7.1) and what a quit costs (ODD 7.3): exact rules on hand-built tables,
+then the mechanism inside the model."""
+
+import numpy as np
+import pytest
+
+from sim.api import compose
+from sim.leaders import kernels as gk
+from sim.leaders import person_of
+from sim.leaders.recruiting import daily_recruits
+from sim.model import GroupBuyingMarket
+from tests.helpers import SMALL
+
+# A hand-built network of five households in two neighbourhoods:
+#   0 (nbhd 0) -- 1 (nbhd 1), 0 -- 2 (nbhd 1); 3 (nbhd 0) -- 4 (nbhd 0).
+# Leaders are persons 0 (lives in nbhd 0) and 1 (nbhd 1); households 1 and 2 follow leader 1.
+NB = np.array([0, 1, 1, 0, 0], np.int32)
+INDPTR = np.array([0, 2, 3, 4, 5, 6], np.int64)
+INDICES = np.array([1, 2, 0, 0, 4, 3], np.int64)
+DEGREE = np.array([2, 1, 1, 1, 1], np.float32)
+OWN_PTR = np.array([0, 1, 2], np.int64)  # nbhd 0: leader 0; nbhd 1: leader 1
+OWN_PERSONS = np.array([0, 1], np.int64)
+
+
+def _table(n=5, n_g=3):
+    leader = np.full((n, n_g), -1, np.int64)
+    day_used = np.full((n, n_g), -1, np.int32)
+    leader[1, 0] = leader[2, 0] = 1
+    day_used[1, 0] = day_used[2, 0] = 0
+    return leader, day_used
+
+
+def _join(households, u, u_pick, leader, day_used, h_own=0.1, h_tie=0.3, search=None,
+          mult=1.0, open_=(True, True), members=(0, 2), cap=1500):
+    search = np.full(5, -1, np.int32) if search is None else search
+    members = np.array(members, np.int64)
+    tie_open = gk.tie_counts(leader, INDPTR, INDICES)
+    takes = np.full(leader.shape, -1, np.int64)
+    service_of = np.array([[10], [11]], np.int64)  # each leader serves platform 0
+    out = gk.join_exact(np.array(households, np.int64), np.array(u, float),
+                        np.array(u_pick, float), leader, day_used, takes, service_of, NB,
+                        OWN_PTR, OWN_PERSONS, np.ones(2, bool), np.array(open_), members, cap,
+                        INDPTR, INDICES, False, DEGREE, h_own, h_tie, search, 5, mult, tie_open)
+    # the ties' counts, kept up to date by the join, equal a recount
+    np.testing.assert_array_equal(tie_open, gk.tie_counts(leader, INDPTR, INDICES))
+    return out, members
+
+
+def test_joining_chance_is_own_plus_ties_share():
+    """h_0L = h_own [L next door] + h_tie (ties following L) / k: leader 0 next door 0.1,
+    leader 1 followed by both of household 0's ties 0.3 x 2 / 2; they add to 0.4."""
+    leader, day_used = _table()
+    (joined, to), _ = _join([0], [0.399], [0.1 / 0.4 - 1e-9], leader, day_used)
+    assert joined.tolist() == [0] and to.tolist() == [0]  # the first 0.1 of 0.4: leader 0
+    leader, day_used = _table()
+    (joined, to), members = _join([0], [0.399], [0.1 / 0.4 + 1e-9], leader, day_used)
+    assert to.tolist() == [1] and members.tolist() == [0, 3]
+    assert leader[0].tolist() == [1, -1, -1] and day_used[0, 0] == 5
+    leader, day_used = _table()
+    (joined, _), _ = _join([0], [0.401], [0.0], leader, day_used)
+    assert len(joined) == 0 and (leader[0] == -1).all()
+
+
+def test_followed_and_full_leaders_are_left_out_and_search_multiplies():
+    leader, day_used = _table()
+    leader[0, 0] = 1  # household 0 follows leader 1 already: only leader 0 is left, 0.1
+    (joined, _), _ = _join([0], [0.101], [0.0], leader, day_used)
+    assert len(joined) == 0
+    (joined, to), _ = _join([0], [0.099], [0.9], leader, day_used)
+    assert to.tolist() == [0] and leader[0, :2].tolist() == [1, 0]
+    # Leader 1's groups are full: a draw that lands on it joins nobody, one on leader 0 joins
+    # it (so the chance of joining leader 0 stays its 0.1 of the 0.4).
+    leader, day_used = _table()
+    (joined, _), _ = _join([0], [0.15], [0.9], leader, day_used, open_=(True, False))
+    assert len(joined) == 0
+    (joined, to), _ = _join([0], [0.15], [0.1], leader, day_used, open_=(True, False))
+    assert to.tolist() == [0]
+    leader, day_used = _table()
+    search = np.full(5, -1, np.int32)
+    search[0] = 6  # searching until day 6 (today is 5): chances x 2, 0.8
+    (joined, _), _ = _join([0], [0.79], [0.0], leader, day_used, search=search, mult=2.0)
+    assert joined.tolist() == [0]
+
+
+def test_a_group_closes_when_it_reaches_the_cap():
+    leader, day_used = _table()
+    (joined, to), members = _join([0, 3], [0.0, 0.0], [0.99, 0.0], leader, day_used,
+                                  members=(0, 2), cap=3)
+    # household 0 joins leader 1 (its third member: now full); household 3 then has leader 0
+    assert to.tolist() == [1, 0] and members.tolist() == [1, 3]
+
+
+def test_joining_frequencies_are_the_hazards():
+    """Over many draws the share joining each leader is its h_iL (binomial: 4 standard errors,
+    a correct rule fails with probability ~6e-5)."""
+    rng = np.random.default_rng(0)
+    n, hits = 40_000, np.zeros(2)
+    u, up = rng.random(n), rng.random(n)
+    for k in range(n):
+        leader, day_used = _table()
+        (joined, to), _ = _join([0], [u[k]], [up[k]], leader, day_used)
+        if len(joined):
+            hits[to[0]] += 1
+    for got, want in zip(hits / n, (0.1, 0.3), strict=True):
+        assert abs(got - want) < 4 * np.sqrt(want * (1 - want) / n), (got, want)
+
+
+def test_the_screen_bounds_the_exact_chance():
+    """The screen's bound (its neighbourhood's leaders it does not follow, its ties' groups it
+    does not follow) is never below the exact sum, on random tables; so screening with the same
+    uniform loses nobody. On these tables, where no group is full, it is exact."""
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        leader = np.full((5, 3), -1, np.int64)
+        for i in range(5):
+            k = rng.integers(0, 3)
+            leader[i, :k] = rng.choice(2, k, replace=False)
+        tie_open = gk.tie_counts(leader, INDPTR, INDICES)
+        _, _, cand, bound = gk.idle_and_screen(
+            leader, np.zeros((5, 3), np.int32), np.zeros((5, 3), np.int64), 5, -1,
+            np.full(5, -1), np.zeros(2, np.int64), INDPTR, INDICES, tie_open,
+            np.zeros(2, bool), 14, np.ones(5, bool), NB, np.array([1.0, 1.0]),
+            np.ones(2, bool), np.array([0, 1]), DEGREE, 0.1, 0.3, np.full(5, -1, np.int32), 1.0,
+            False, 0)
+        for i, b in zip(cand, bound, strict=True):
+            exact = 0.1 * (NB[i] not in leader[i])  # leader L lives in neighbourhood L
+            for e in range(INDPTR[i], INDPTR[i + 1]):
+                exact += 0.3 * sum(L >= 0 and L not in leader[i] for L in leader[INDICES[e]]) \
+                    / DEGREE[i]
+            assert b == pytest.approx(exact, abs=1e-12)
+
+
+def test_pickup_point_is_next_door_first_else_most_recent():
+    """Leaders 0 (nbhd 0) and 1, 2 (nbhd 1) all serve platform 0; household 0 lives in nbhd 0."""
+    leader = np.array([[1, 0, 2], [1, 2, -1]], np.int64)
+    day_used = np.array([[9, 3, 7], [4, 8, -1]], np.int32)
+    service_of = np.array([[10, -1], [11, 21], [12, 22]], np.int64)  # leader 0: platform 0 only
+    leader_of = np.full((2, 2), -7, np.int32)
+    takes = np.full((2, 3), -1, np.int64)
+    gk.pickup_rows(np.array([0, 1]), leader, day_used, takes, np.array([0, 0], np.int32),
+                   np.array([0, 1, 1]), service_of, leader_of)
+    # household 0: platform 0 from the neighbour leader 0 (though used longer ago); platform 1
+    # from leader 1 (day 9) rather than 2 (day 7). Household 1: leader 2 (day 8) for both.
+    assert leader_of.tolist() == [[10, 21], [12, 22]]
+    # Household 1 did not follow leader 2 to platform 1 (bit 1 clear): leader 1 serves it there.
+    takes[1, 1] = 1
+    gk.pickup_rows(np.array([1]), leader, day_used, takes, np.array([0, 0], np.int32),
+                   np.array([0, 1, 1]), service_of, leader_of)
+    assert leader_of[1].tolist() == [12, 21]
+
+
+def _pass(leader, day_used, takes, idle_days, leads, members, gone, search_until):
+    ties = (np.zeros(4, np.int64), np.zeros(0, np.int64), np.zeros(3, np.int64))  # no ties
+    return gk.idle_and_screen(
+        leader, day_used, takes, 100, idle_days, leads, members, *ties, gone, 14,
+        np.zeros(3, bool), np.zeros(3, np.int32), np.zeros(1), np.ones(3, bool),
+        np.zeros(3, np.int64), np.zeros(3, np.float32), 0.1, 0.1, search_until, 1.0, False, 0)
+
+
+def test_idle_and_quitting_leaders_groups_are_left():
+    leader = np.array([[0, 1, 2], [2, -1, -1], [1, 0, -1]], np.int64)
+    day_used = np.array([[10, 100, 50], [10, -1, -1], [5, 5, -1]], np.int32)
+    takes = np.array([[1, 2, 4], [8, 0, 0], [16, 32, 0]], np.int64)
+    members = np.array([2, 2, 2], np.int64)
+    leads = np.array([-1, -1, 1])  # household 2 leads leader 1: its own group is never idle
+    search = np.full(3, -1, np.int32)
+    rows, lost, cand, _ = _pass(leader, day_used, takes, 60, leads, members,
+                                np.zeros(3, bool), search)
+    assert rows.tolist() == [0, 1, 2] and not lost.any()
+    assert len(cand) == 0  # nobody adopted: nobody screened
+    assert leader.tolist() == [[1, 2, -1], [-1, -1, -1], [1, -1, -1]]
+    assert day_used[0].tolist() == [100, 50, -1] and members.tolist() == [0, 2, 1]
+    assert takes.tolist() == [[2, 4, 0], [0, 0, 0], [16, 0, 0]]  # each slot's platforms move
+    assert (search == -1).all()
+    gone = np.array([False, True, False])  # leader 1 quit: its members leave and search
+    rows, lost, _, _ = _pass(leader, day_used, takes, -1, leads, members, gone, search)
+    assert rows.tolist() == [0, 2] and lost.tolist() == [True, True]
+    assert leader.tolist() == [[2, -1, -1], [-1, -1, -1], [-1, -1, -1]]
+    assert search.tolist() == [114, -1, 114]
+
+
+def test_a_new_leader_follows_its_own_group_in_place_of_its_stalest():
+    leader = np.array([[0, 1, 2]], np.int64)
+    day_used = np.array([[9, 3, 7]], np.int32)
+    members = np.array([1, 1, 1, 0])
+    gk.follow(np.array([0]), np.array([3]), leader, day_used, np.zeros((1, 3), np.int64), 12,
+              members,
+              np.zeros(2, np.int64), np.zeros(0, np.int64), np.zeros(1, np.int64))
+    assert leader.tolist() == [[0, 3, 2]] and day_used[0, 1] == 12
+    assert members.tolist() == [1, 0, 1, 1]
+
+
+def test_recruiting_capacity_scales_with_the_market():
+    assert daily_recruits(3, 20_000, 20_000) == 3
+    assert daily_recruits(3, 100_000, 20_000) == 15
+    assert daily_recruits(3, 500, 20_000) == 1  # a small market still signs one a day
+    assert daily_recruits(0, 500, 20_000) == 0
+
+
+# --- inside the model ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def market():
+    model = GroupBuyingMarket(compose(SMALL + ["days=150"]))
+    model.run()
+    return model
+
+
+def test_tie_counts_are_kept_exactly(market):
+    """The ties' counts of groups they follow and the household does not, kept incrementally
+    through a run's joins, idle groups, quits and recruits, equal a recount."""
+    g = market.leadership.groups
+    a = market.network.adjacency
+    np.testing.assert_array_equal(
+        g.tie_open, gk.tie_counts(g.leader, a.indptr.astype(np.int64),
+                                  a.indices.astype(np.int64)))
+    assert g.tie_open.sum() > 0
+
+
+def test_households_follow_leaders_of_other_neighbourhoods_and_reach_more(market):
+    c, g, t = market.consumers, market.leadership.groups, market.leaders
+    follows = g.leader >= 0
+    far = follows & (t.neighbourhood[np.maximum(g.leader, 0)] != c.neighbourhood[:, None])
+    assert far.any(), "some households follow a leader of a tie's neighbourhood"
+    assert g.followed().max() <= market.cfg.groups.max_groups
+    assert (g.followed()[~c.adopted & ~c.is_leader] == 0).all(), "only adopters join"
+
+
+def test_recruits_per_day_caps_each_platforms_recruiting(market):
+    ev = market.recorder.tables()["leaders"]
+    rec = ev[ev["event"] == "recruited"].groupby(["day", "platform"]).size()
+    assert rec.max() <= market.leadership.recruiting.per_day
+
+
+def test_successors_start_empty_and_members_lose_loyalty(market):
+    """A quitter's members lose the group and search; none keeps it as usual leader."""
+    t, g, c = market.leaders, market.leadership.groups, market.consumers
+    gone = np.flatnonzero(~t.view("active") & (person_of(t) == np.arange(t.n)))
+    assert len(gone), "some leaders quit in 150 days"
+    assert not np.isin(g.leader, gone).any() and not np.isin(g.usual, gone).any()
+    assert (g.lost_groups > 0).sum() > 0 and (g.search_until > 0).any()
+    # habit went with the leader: some household that lost its usual leader has none now
+    assert (c.habit_platform < 0).sum() > (c.last_platform < 0).sum()
+
+
+def test_commission_is_booked_at_pickup_on_delivered_units():
+    model = GroupBuyingMarket(compose(SMALL + ["days=40"]))
+    for _ in range(40):
+        model.step()
+        book = model.today.picked_up
+        if book is None or not len(book):
+            continue
+        # the order day's rate (the day before pickup) of each order's platform
+        rate = model.incentives.rates(model.day - 2)[book.platform]
+        want = (rate * model.today.delivered_yuan).sum()
+        got = sum(p.flows["commission_yuan"] for p in model.platform_list)
+        assert got == pytest.approx(want, rel=1e-12)
+        assert model.today.delivered_yuan.sum() <= book.value_yuan.sum()
+
+
+def test_no_successor_before_the_search_ends(market):
+    """Where a leader of platform j quit in neighbourhood k on day q, platform j signs nobody
+    there before day q + successor_search_days (14 in a compound, 30 in a village)."""
+    t, lc = market.leaders, market.cfg.leaders
+    ev = market.recorder.tables()["leaders"]
+    ev = ev.assign(nb=t.neighbourhood[ev["leader_id"].to_numpy()])
+    village = market.network.is_village
+    quits = ev[ev["event"] == "quit"]
+    rec = ev[ev["event"] == "recruited"]
+    checked = 0
+    for q in quits.itertuples():
+        wait = (lc.successor_search_days_village if village[q.nb]
+                else lc.successor_search_days_town)
+        after = rec[(rec["platform"] == q.platform) & (rec["nb"] == q.nb)
+                    & (rec["day"] > q.day)]
+        assert (after["day"] >= q.day + wait).all(), (q, after["day"].tolist())
+        checked += len(after)
+    assert checked > 0, "some successors were signed in 150 days"
