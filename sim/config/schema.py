@@ -175,32 +175,32 @@ class CategoryConfig:
 @dataclass
 class ColdChainConfig:
     t_cold_c: float = P(-30.0, 20.0)  # temperature of a refrigerated leg, °C
-    central_to_grid_hours: float = P(0.0, 240.0)
-    grid_to_pickup_hours_town: float = P(0.0, 240.0)
-    grid_to_pickup_hours_village: float = P(0.0, 240.0)
+    central_to_grid_hours: float = P(0.0, 240.0)  # central warehouse -> grid warehouse leg, hours
+    grid_to_pickup_hours_town: float = P(0.0, 240.0)  # grid warehouse -> town pickup, hours
+    grid_to_pickup_hours_village: float = P(0.0, 240.0)  # the same to a village, hours
     dwell_hours_town: float = P(0.0, 240.0)  # at the pickup point until collected
-    dwell_hours_village: float = P(0.0, 240.0)
+    dwell_hours_village: float = P(0.0, 240.0)  # at a village pickup point until collected
     fridge_share_town: float = P(0.0, 1.0)  # leaders with a fridge at the pickup point
-    fridge_share_village: float = P(0.0, 1.0)
+    fridge_share_village: float = P(0.0, 1.0)  # village leaders with a fridge at the pickup point
     # Refrigerated share of routes per tier, assigned per route once (ODD 7.5): the first leg
     # (supplier -> central) per platform, the grid leg and the last mile per neighbourhood.
-    coverage_central: float = P(0.0, 1.0)
-    coverage_grid: float = P(0.0, 1.0)
-    coverage_last_mile: float = P(0.0, 1.0)
+    coverage_central: float = P(0.0, 1.0)  # chance a platform's first leg is cold
+    coverage_grid: float = P(0.0, 1.0)  # its grid leg to a neighbourhood
+    coverage_last_mile: float = P(0.0, 1.0)  # its last mile to a neighbourhood
     # Pickup (issue 9): a household that does not collect on its pickup day collects a day later
     # (the goods dwell late_pickup_extra_hours more); on-time pickup rate target >= 95% (seed 002
     # l.28). Probabilities per order; segment multipliers by segment name (elderly, ...).
-    late_pickup_prob_town: float = P(0.0, 1.0)
-    late_pickup_prob_village: float = P(0.0, 1.0)
-    late_pickup_segment_multiplier: dict[str, float] = P(lo=0.0, hi=100.0)
-    late_pickup_extra_hours: float = P(0.0, 240.0)
+    late_pickup_prob_town: float = P(0.0, 1.0)  # chance a town order is collected a day late
+    late_pickup_prob_village: float = P(0.0, 1.0)  # chance a village order is collected a day late
+    late_pickup_segment_multiplier: dict[str, float] = P(lo=0.0, hi=100.0)  # by segment (name -> x)
+    late_pickup_extra_hours: float = P(0.0, 240.0)  # extra dwell of an order collected a day late
     # A unit collected with less than this fraction of its shelf life left is a quality complaint.
     complaint_life_fraction: float = P(0.0, 1.0)
     grid_hold_hours: float = P(0.0, 240.0)  # stock mode: grid-warehouse wait to dispatch
     # Logistics (ODD 7.5): a served route (grid warehouse -> pickup point) costs this a day,
     # split over that day's orders there; a refrigerated last mile costs cold_route_premium more.
-    route_cost_yuan_per_day_town: float = P(0.0, 1e6)
-    route_cost_yuan_per_day_village: float = P(0.0, 1e6)
+    route_cost_yuan_per_day_town: float = P(0.0, 1e6)  # a served town route's cost a day, yuan
+    route_cost_yuan_per_day_village: float = P(0.0, 1e6)  # the same in a village
     cold_route_premium: float = P(0.0, 10.0)  # relative extra cost of a refrigerated route
 
 
@@ -254,26 +254,26 @@ class ProcurementConfig:
 
 @dataclass
 class IncentiveConfig:
-    scheme: str = P(choices="incentive")
+    scheme: str = P(choices="incentive")  # the leader incentive scheme (configs/incentive/*.yaml)
     commission_rate: float = P(0.0, 1.0)  # share of sales (5-20%, seed 003 FAQ Q2)
     decay_start_day: int | None = P(0, 100_000)  # commission decay starts (None: never)
     decay_to_rate: float = P(0.0, 1.0)  # rate reached at the end of the decay
     decay_days: int = P(0, 100_000)  # 0: a step cut on decay_start_day
     # tiered: ascending monthly-sales thresholds (first 0) and the rate added from each on
     tier_sales_yuan: list[float] = P(lo=0.0, hi=1e9)
-    tier_extra_rates: list[float] = P(lo=0.0, hi=1.0)
+    tier_extra_rates: list[float] = P(lo=0.0, hi=1.0)  # tiered: rate added from each threshold on
     # target_bonus / differentiated_target: monthly sales target and the bonus for reaching it
     target_sales_yuan: float = P(0.0, 1e9)
-    target_bonus_yuan: float = P(0.0, 1e7)
+    target_bonus_yuan: float = P(0.0, 1e7)  # bonus for reaching the monthly target, yuan
     target_scale_min: float = P(0.0, 100.0)  # differentiated: clip of potential ratio
-    target_scale_max: float = P(0.0, 100.0)
+    target_scale_max: float = P(0.0, 100.0)  # differentiated: upper clip of the potential ratio
     # multi_source: outside income and the time it takes, per leader per month
     service_fee_yuan_per_month: float = P(0.0, 1e7)
-    government_subsidy_yuan_per_month: float = P(0.0, 1e7)
-    service_minutes_per_month: float = P(0.0, 44_640.0)
+    government_subsidy_yuan_per_month: float = P(0.0, 1e7)  # multi_source: subsidy per leader-month
+    service_minutes_per_month: float = P(0.0, 44_640.0)  # multi_source: its work
     # recognition: share of each platform's leaders titled each month, and the prize
     title_share: float = P(0.0, 1.0)
-    title_prize_yuan: float = P(0.0, 1e7)
+    title_prize_yuan: float = P(0.0, 1e7)  # recognition: prize of a title, yuan
     # category name -> multiplier of the rate for that category (absent: 1); seed 003 FAQ Q2:
     # fresh 5-10%, daily goods 15-20%
     category_rate_multiplier: dict[str, float] = P(lo=0.0, hi=100.0)
@@ -281,8 +281,8 @@ class IncentiveConfig:
 
 @dataclass
 class SubsidyConfig:
-    schedule: str = P(choices="subsidy")
-    coupon_yuan_per_order: float = P(0.0, 1000.0)
+    schedule: str = P(choices="subsidy")  # the coupon programme (configs/subsidy/*.yaml)
+    coupon_yuan_per_order: float = P(0.0, 1000.0)  # coupon off each order while the schedule pays
     daily_budget_yuan: float = P(0.0, 1e9)  # per platform, per platform_money_households
     days: int = P(0, 100_000)  # D: subsidy days after the platform's entry
     taper_days: int = P(0, 100_000)  # launch_war: linear taper after D
@@ -372,10 +372,10 @@ class StrategyConfig:
 
 @dataclass
 class PlatformConfig:
-    display_name: str = P()
-    entry_day: int = P(0, 100_000)
+    display_name: str = P()  # the name shown in tables and figures
+    entry_day: int = P(0, 100_000)  # the day it enters the market (0: present at the start)
     quality: float = P(-100.0, 100.0)  # alpha_j of ODD 7.2
-    pricing: str = P(choices="pricing")
+    pricing: str = P(choices="pricing")  # its pricing rule (cost_plus, price_war, ...)
     markup: float = P(-0.9, 10.0)  # cost-plus markup on unit cost
     undercut_step: float = P(0.0, 1.0)  # price_war: undercut the cheapest rival by this
     target_share: float = P(0.0, 1.0)  # price_war: undercut while own share is below
@@ -385,11 +385,11 @@ class PlatformConfig:
     households_per_leader: int = P(1, 100_000)  # recruitment target per neighbourhood
     marketing_reach: float = P(0.0, 1.0)  # reach_i of ODD 7.1 where it is present
     awareness_rate_per_day: float = P(0.0, 1.0)  # own marketing
-    initial_trust: float = P(0.0, 1.0)
+    initial_trust: float = P(0.0, 1.0)  # households' trust in it before any experience
     suppliers: dict[str, float] = P(lo=0.0, hi=1e9)  # supplier name -> weight
-    fixed_cost_yuan_per_day: float = P(0.0, 1e9)
-    recruit_cost_yuan: float = P(0.0, 1e7)
-    initial_cash_yuan: float = P(0.0, 1e13)
+    fixed_cost_yuan_per_day: float = P(0.0, 1e9)  # overheads a day (staff, warehouses), yuan
+    recruit_cost_yuan: float = P(0.0, 1e7)  # cost of signing one leader, yuan
+    initial_cash_yuan: float = P(0.0, 1e13)  # cash at entry, yuan
     # Cash below zero draws the next funding round; with none left the platform exits.
     funding_rounds: int = P(0, 1000)
     funding_yuan: float = P(0.0, 1e13)  # per round
@@ -406,20 +406,20 @@ class LeaderConfig:
     """Leader economics and churn (ODD 7.3)."""
 
     reservation_income_town_yuan: float = P(0.0, 1e6)  # median, per month
-    reservation_income_village_yuan: float = P(0.0, 1e6)
+    reservation_income_village_yuan: float = P(0.0, 1e6)  # median in villages, per month
     reservation_income_sigma: float = P(0.0, 5.0)  # lognormal spread
     minutes_per_order: float = P(0.0, 600.0)  # median in town; per leader lognormal
     minutes_per_complaint: float = P(0.0, 6000.0)  # median in town
     minutes_per_order_village: float = P(0.0, 600.0)  # median in villages
-    minutes_per_complaint_village: float = P(0.0, 6000.0)
+    minutes_per_complaint_village: float = P(0.0, 6000.0)  # median in villages
     minutes_sigma: float = P(0.0, 5.0)  # lognormal spread of the minutes
     wage_yuan_per_hour_town: float = P(0.0, 1e4)  # value of the leader's time
-    wage_yuan_per_hour_village: float = P(0.0, 1e4)
+    wage_yuan_per_hour_village: float = P(0.0, 1e4)  # value of a village leader's time
     income_smoothing: float = P(0.0, 1.0)  # weight of the latest month
-    churn_base_logit: float = P(-50.0, 50.0)
+    churn_base_logit: float = P(-50.0, 50.0)  # quit logit at 0 shortfall and tenure
     churn_shortfall_slope: float = P(0.0, 100.0)  # per unit shortfall / reservation
     churn_tenure_effect: float = P(0.0, 100.0)  # per ln(1 + tenure months)
-    churn_recognition_effect: float = P(0.0, 100.0)
+    churn_recognition_effect: float = P(0.0, 100.0)  # logit cut while a leader holds a title
     review_days: int = P(1, 365)  # a leader reviews every this many days
     rejoin_cooldown_days: int = P(0, 100_000)  # a quitter is not recruited again before
     recruit_interval_days: int = P(1, 365)  # platforms survey missing coverage this often
@@ -432,9 +432,9 @@ class LeaderConfig:
     # this relative margin (with probability add_prob per review); drop a platform whose month
     # net of time is below drop_net_below_yuan (keeping the best one)
     multihoming: bool = P()
-    add_margin: float = P(0.0, 100.0)
-    add_prob: float = P(0.0, 1.0)
-    drop_net_below_yuan: float = P(-1e6, 1e6)
+    add_margin: float = P(0.0, 100.0)  # relative pay margin to add a platform
+    add_prob: float = P(0.0, 1.0)  # chance a review with that margin adds it
+    drop_net_below_yuan: float = P(-1e6, 1e6)  # drop a platform whose month net is below this
     # a member follows its leader to a platform the leader adds (or moves to) with this
     # probability (ODD 7.3: follow_leader_prob): it takes the platform up through the group
     member_follow_share: float = P(0.0, 1.0)
@@ -442,7 +442,7 @@ class LeaderConfig:
     #                                       per market.platform_money_households households
     # successor of a leader who quit: recruited after this search, days (ODD 7.3)
     successor_search_days_town: int = P(0, 10_000)
-    successor_search_days_village: int = P(0, 10_000)
+    successor_search_days_village: int = P(0, 10_000)  # the same in a village
 
 
 @dataclass
