@@ -1,9 +1,9 @@
 """Per-platform strategy: each lever group is the market-wide group with the platform's overrides.
 
-The market-wide groups ``incentive``, ``subsidy``, ``coldchain`` and ``procurement`` are the
-defaults every platform inherits; a platform may override any of their keys under
-``platforms.<name>.strategy.<group>.<key>`` (docs/ODD.md §6, "Per-platform strategy"). The merge
-rule, the only one, is :func:`platform_strategy`:
+The market-wide groups ``incentive``, ``subsidy``, ``coldchain`` and ``procurement``, and the
+recruiting keys of ``leaders``, are the defaults every platform inherits; a platform may
+override any of their keys under ``platforms.<name>.strategy.<group>.<key>`` (docs/ODD.md §6,
+"Per-platform strategy"). The merge rule, the only one, is :func:`platform_strategy`:
 
 - a key the platform sets wins, whole: a list (``tier_sales_yuan``, ...) replaces the market-wide
   list, it is not merged element by element;
@@ -14,7 +14,8 @@ rule, the only one, is :func:`platform_strategy`:
 Null therefore means "inherit", never "none": a platform cannot set ``decay_start_day`` back to
 null (no decay) under a market-wide decay; it sets ``decay_to_rate`` equal to its
 ``commission_rate`` instead. Keys that describe the county and its people rather than a
-platform's choice (leg hours, pickup habits, the leaders' fridges) have no per-platform form
+platform's choice (leg hours, pickup habits, the leaders' fridges, the leaders' own economics
+and churn) have no per-platform form
 (:data:`sim.config.schema.LEVER_GROUPS`).
 
 A named playbook (``configs/playbook/<name>.yaml``) is a platform strategy in a file: it
@@ -43,6 +44,7 @@ from sim.config.schema import (
     LEVER_OVERRIDES,
     ColdChainConfig,
     IncentiveConfig,
+    LeaderConfig,
     ProcurementConfig,
     SubsidyConfig,
 )
@@ -50,7 +52,7 @@ from sim.config.schema import (
 __all__ = ["LEVERS", "NOT_WIRED_ISSUE", "WIRED", "PlatformStrategy", "every_platform",
            "overrides", "platform_strategy", "strategies"]
 
-LEVERS: tuple[str, ...] = tuple(LEVER_GROUPS)  # incentive, subsidy, coldchain, procurement
+LEVERS: tuple[str, ...] = tuple(LEVER_GROUPS)  # incentive, subsidy, coldchain, procurement, leaders
 
 # The override keys the model reads per platform, as "group.key" (each read through
 # platform_strategy; tests/test_strategy.py runs each against the market-wide value).
@@ -73,6 +75,8 @@ WIRED: frozenset[str] = frozenset({
     # sim.supply.phase.Supply: mode, forecast and newsvendor per platform
     "procurement.mode", "procurement.forecast_smoothing", "procurement.salvage_share_of_cost",
     "procurement.stockout_penalty_share_of_price",
+    # sim.leaders.recruiting.Recruiting: business-development pace, survey interval, successors
+    "leaders.recruits_per_day", "leaders.recruit_interval_days", "leaders.replace_on_quit",
 })
 
 # Named in the validation message of a lever on the form that the model does not read yet.
@@ -103,6 +107,7 @@ class PlatformStrategy:
     subsidy: SubsidyConfig
     coldchain: ColdChainConfig
     procurement: ProcurementConfig
+    leaders: LeaderConfig  # only its recruiting keys can differ from the market-wide group
 
 
 def _plain(value: Any) -> Any:

@@ -78,6 +78,9 @@ def test_declared_types_follow_entries_and_groups():
     assert declared_type("platforms.entrant.markup") == "float"
     assert declared_type("products.leafy_veg.produce") == "bool"
     assert declared_type("progress") == "bool | None"
+    # an override of a platform's strategy: the group's type made optional (null inherits)
+    assert declared_type("platforms.entrant.strategy.leaders.replace_on_quit") == "bool | None"
+    assert declared_type("platforms.entrant.strategy.subsidy.days") == "int | None"
     assert declared_type("platforms.entrant") is None  # an entry, not a scalar
     assert declared_type("market.nothing") is None
 

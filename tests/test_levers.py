@@ -181,6 +181,29 @@ def test_procurement_mode_per_platform():
     assert sum(len(lots) for lots in m.supply.stock[0]) == 0
 
 
+def test_a_platforms_recruiting_pace_is_its_own():
+    """The entrant signs leaders at ten times the market-wide pace: five days after its entry it
+    has more leaders than at the market's pace; the days before its entry are identical."""
+    fast = ["platforms.entrant.strategy.leaders.recruits_per_day=30"]
+    for seed in SEEDS:
+        base, own = (GroupBuyingMarket(compose(["experiment=smoke", "days=90", f"seed={seed}",
+                                                *extra]))
+                     for extra in ([], fast))
+        # 3 (30) a day per 20,000 households: 1 (3) a day in the smoke market's 2,000
+        assert base.leadership.recruiting.per_day.tolist() == [1, 1, 1]
+        assert own.leadership.recruiting.per_day.tolist() == [1, 3, 1]
+        entry = base.platform_list[1].cfg.entry_day
+        base.run(entry), own.run(entry)
+        assert base.recorder.tables()["daily"].equals(own.recorder.tables()["daily"])
+        base.run(5), own.run(5)
+
+        def leaders(m):
+            t = m.leaders
+            return int((t.view("active") & (t.view("platform") == 1)).sum())
+
+        assert leaders(own) > leaders(base), f"seed {seed}: {leaders(own)} <= {leaders(base)}"
+
+
 def test_cold_routes_are_drawn_once_and_more_coverage_only_adds_cold_routes():
     lo = GroupBuyingMarket(compose(["experiment=smoke"]))
     hi = GroupBuyingMarket(compose(["experiment=smoke",
@@ -272,7 +295,7 @@ def test_patience_stays_a_second_rule():
 
 _VALUES = {"scheme": "tiered", "decay_start_day": 7, "tier_sales_yuan": [0.0, 123.0],
            "tier_extra_rates": [0.0, 0.07], "category_rate_multiplier": {"fruit": 1.5},
-           "schedule": "withdrawal", "mode": "stock"}
+           "schedule": "withdrawal", "mode": "stock", "replace_on_quit": False}
 
 
 def _reached(m, j: int, group: str, key: str):
@@ -289,6 +312,10 @@ def _reached(m, j: int, group: str, key: str):
         if key == "forecast_smoothing":
             return m.supply.forecasts[j].alpha
         return getattr(m.supply.proc[j], key)
+    if group == "leaders":
+        r = m.leadership.recruiting
+        return {"recruits_per_day": r.recruits_per_day, "recruit_interval_days": r.interval_days,
+                "replace_on_quit": r.replace_on_quit}[key][j]
     r = m.coldchain.routes
     return {"coverage_central": lambda: r.coverage[j, 0], "coverage_grid": lambda: r.coverage[j, 1],
             "coverage_last_mile": lambda: r.coverage[j, 2],

@@ -11,6 +11,7 @@ from sim.config import (
     ColdChainConfig,
     ConfigError,
     IncentiveConfig,
+    LeaderConfig,
     ProcurementConfig,
     SubsidyConfig,
     validate,
@@ -73,6 +74,7 @@ def test_a_list_is_replaced_whole_and_the_result_is_typed():
     assert isinstance(own.subsidy, SubsidyConfig)
     assert isinstance(own.coldchain, ColdChainConfig)
     assert isinstance(own.procurement, ProcurementConfig)
+    assert isinstance(own.leaders, LeaderConfig)
 
 
 def test_the_rule_is_the_same_on_the_models_dataclass_config():
@@ -88,7 +90,7 @@ def test_the_rule_is_the_same_on_the_models_dataclass_config():
     assert strategy.overrides(objects, "entrant") == {
         "incentive": {}, "subsidy": {},
         "coldchain": {"coverage_grid": 0.6, "coverage_last_mile": 0.1, "grid_hold_hours": 4.0},
-        "procurement": {"forecast_smoothing": 0.5}}
+        "procurement": {"forecast_smoothing": 0.5}, "leaders": {}}
     # the merge copies: changing a platform's levers leaves the market-wide group alone
     own.incentive.tier_sales_yuan.append(99.0)
     assert objects.incentive.tier_sales_yuan == [0.0]
@@ -105,7 +107,7 @@ def test_the_default_scenario_sets_only_the_presets_own_levers():
                                                     "coverage_last_mile": 0.1}}
     assert own["discounter"] == {**none, "subsidy": {"schedule": "none"}, "coldchain": {
         "coverage_central": 0.6, "coverage_grid": 0.2, "coverage_last_mile": 0.0}}
-    assert strategy.LEVERS == ("incentive", "subsidy", "coldchain", "procurement")
+    assert strategy.LEVERS == ("incentive", "subsidy", "coldchain", "procurement", "leaders")
 
 
 def test_the_form_mirrors_each_market_wide_group():
@@ -116,7 +118,10 @@ def test_the_form_mirrors_each_market_wide_group():
                               "dwell_hours_village", "fridge_share_town", "fridge_share_village",
                               "late_pickup_prob_town", "late_pickup_prob_village",
                               "late_pickup_segment_multiplier", "late_pickup_extra_hours",
-                              "complaint_life_fraction"}}
+                              "complaint_life_fraction"},
+                # the leaders' own economics and churn: only the recruiting keys are levers
+                "leaders": {f.name for f in dataclasses.fields(LeaderConfig)} - {
+                    "recruits_per_day", "recruit_interval_days", "replace_on_quit"}}
     for group, (cls, _) in LEVER_GROUPS.items():
         want = {f.name for f in dataclasses.fields(cls)} - left_out[group]
         got = {f.name for f in dataclasses.fields(LEVER_OVERRIDES[group])}

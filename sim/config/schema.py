@@ -297,107 +297,6 @@ class PolicyConfig:
 
 
 # ---------------------------------------------------------------------------------------------
-# platforms/<name>/strategy: per-platform overrides of the market-wide lever groups
-
-
-# The market-wide groups a platform may override (docs/ODD.md §6, "Per-platform strategy"), with
-# the keys it may not: those that describe the county and its people rather than a platform's
-# choice (the chilled temperature, leg hours, pickup habits, the leaders' fridges, when a
-# household calls a unit wilted), which every platform shares. A mapping keyed by category
-# (incentive.category_rate_multiplier) defaults to empty, not null, in the override (OmegaConf
-# cannot merge a mapping into a null optional one): empty inherits, a non-empty one replaces the
-# market-wide mapping whole; on the command line a key is added with a plus, as for every mapping
-# (`+platforms.entrant.strategy.incentive.category_rate_multiplier.dry_goods=1.75`).
-LEVER_GROUPS: dict[str, tuple[type, tuple[str, ...]]] = {
-    "incentive": (IncentiveConfig, ()),
-    "subsidy": (SubsidyConfig, ()),
-    "coldchain": (ColdChainConfig, (
-        "t_cold_c", "central_to_grid_hours", "grid_to_pickup_hours_town",
-        "grid_to_pickup_hours_village", "dwell_hours_town", "dwell_hours_village",
-        "fridge_share_town", "fridge_share_village", "late_pickup_prob_town",
-        "late_pickup_prob_village", "late_pickup_segment_multiplier", "late_pickup_extra_hours",
-        "complaint_life_fraction")),
-    "procurement": (ProcurementConfig, ()),
-}
-
-
-def _override_of(group: type, exclude: tuple[str, ...]) -> type:
-    """A dataclass with ``group``'s keys (same ranges and choices), each optional, default null.
-
-    Null means "inherit the market-wide value"; a partial override is any subset of the keys.
-    Typed fields (not a free dict) so that a command-line override needs no ``+`` and an unknown
-    key or a wrong type fails in Hydra, as for every other key.
-    """
-    hints = typing.get_type_hints(group)
-    cls = dataclasses.make_dataclass(
-        group.__name__.replace("Config", "Override"),
-        [(f.name, hints[f.name], field(default_factory=dict, metadata=f.metadata))
-         if typing.get_origin(hints[f.name]) is dict else
-         (f.name, hints[f.name] | None, field(default=None, metadata=f.metadata))
-         for f in dataclasses.fields(group)
-         if f.name not in exclude],
-    )
-    cls.__module__ = __name__
-    cls.__doc__ = f"A platform's overrides of the market-wide {group.__name__} (null: inherit)."
-    return cls
-
-
-IncentiveOverride = _override_of(*LEVER_GROUPS["incentive"])
-SubsidyOverride = _override_of(*LEVER_GROUPS["subsidy"])
-ColdChainOverride = _override_of(*LEVER_GROUPS["coldchain"])
-ProcurementOverride = _override_of(*LEVER_GROUPS["procurement"])
-LEVER_OVERRIDES: dict[str, type] = {
-    "incentive": IncentiveOverride, "subsidy": SubsidyOverride,
-    "coldchain": ColdChainOverride, "procurement": ProcurementOverride,
-}
-
-
-@dataclass
-class StrategyConfig:
-    """A platform's own strategy: partial overrides of the market-wide lever groups.
-
-    ``platforms.<name>.strategy.<group>.<key>=value``; the merge rule is
-    :func:`sim.strategy.platform_strategy` (a set key wins, a null key inherits).
-    """
-
-    incentive: IncentiveOverride = field(default_factory=IncentiveOverride)
-    subsidy: SubsidyOverride = field(default_factory=SubsidyOverride)
-    coldchain: ColdChainOverride = field(default_factory=ColdChainOverride)
-    procurement: ProcurementOverride = field(default_factory=ProcurementOverride)
-
-
-# ---------------------------------------------------------------------------------------------
-# platforms/
-
-
-@dataclass
-class PlatformConfig:
-    display_name: str = P()  # the name shown in tables and figures
-    entry_day: int = P(0, 100_000)  # the day it enters the market (0: present at the start)
-    quality: float = P(-100.0, 100.0)  # alpha_j of ODD 7.2
-    pricing: str = P(choices="pricing")  # its pricing rule (cost_plus, price_war, ...)
-    markup: float = P(-0.9, 10.0)  # cost-plus markup on unit cost
-    undercut_step: float = P(0.0, 1.0)  # price_war: undercut the cheapest rival by this
-    target_share: float = P(0.0, 1.0)  # price_war: undercut while own share is below
-    price_recovery_rate: float = P(0.0, 1.0)  # per day, back toward cost-plus
-    min_markup: float = P(-0.9, 10.0)  # price_war: lowest markup it will price at
-    coverage: float = P(0.0, 1.0)  # share of neighbourhoods where it recruits leaders
-    households_per_leader: int = P(1, 100_000)  # recruitment target per neighbourhood
-    marketing_reach: float = P(0.0, 1.0)  # reach_i of ODD 7.1 where it is present
-    awareness_rate_per_day: float = P(0.0, 1.0)  # own marketing
-    initial_trust: float = P(0.0, 1.0)  # households' trust in it before any experience
-    suppliers: dict[str, float] = P(lo=0.0, hi=1e9)  # supplier name -> weight
-    fixed_cost_yuan_per_day: float = P(0.0, 1e9)  # overheads a day (staff, warehouses), yuan
-    recruit_cost_yuan: float = P(0.0, 1e7)  # cost of signing one leader, yuan
-    initial_cash_yuan: float = P(0.0, 1e13)  # cash at entry, yuan
-    # Cash below zero draws the next funding round; with none left the platform exits.
-    funding_rounds: int = P(0, 1000)
-    funding_yuan: float = P(0.0, 1e13)  # per round
-    patience_yuan: float = P(0.0, 1e13)  # also exits when cumulative loss exceeds this
-    strategy: StrategyConfig = field(default_factory=StrategyConfig)  # per-platform levers
-
-
-# ---------------------------------------------------------------------------------------------
 # leaders
 
 
@@ -443,6 +342,107 @@ class LeaderConfig:
     # successor of a leader who quit: recruited after this search, days (ODD 7.3)
     successor_search_days_town: int = P(0, 10_000)
     successor_search_days_village: int = P(0, 10_000)  # the same in a village
+
+
+# ---------------------------------------------------------------------------------------------
+# platforms/<name>/strategy: per-platform overrides of the market-wide lever groups
+
+
+# The market-wide groups a platform may override (docs/ODD.md §6, "Per-platform strategy"), with
+# the keys it may not: those that describe the county and its people rather than a platform's
+# choice (the chilled temperature, leg hours, pickup habits, the leaders' fridges, when a
+# household calls a unit wilted), which every platform shares. A mapping keyed by category
+# (incentive.category_rate_multiplier) defaults to empty, not null, in the override (OmegaConf
+# cannot merge a mapping into a null optional one): empty inherits, a non-empty one replaces the
+# market-wide mapping whole; on the command line a key is added with a plus, as for every mapping
+# (`+platforms.entrant.strategy.incentive.category_rate_multiplier.dry_goods=1.75`).
+LEVER_GROUPS: dict[str, tuple[type, tuple[str, ...]]] = {
+    "incentive": (IncentiveConfig, ()),
+    "subsidy": (SubsidyConfig, ()),
+    "coldchain": (ColdChainConfig, (
+        "t_cold_c", "central_to_grid_hours", "grid_to_pickup_hours_town",
+        "grid_to_pickup_hours_village", "dwell_hours_town", "dwell_hours_village",
+        "fridge_share_town", "fridge_share_village", "late_pickup_prob_town",
+        "late_pickup_prob_village", "late_pickup_segment_multiplier", "late_pickup_extra_hours",
+        "complaint_life_fraction")),
+    "procurement": (ProcurementConfig, ()),
+    # recruiting pace and policy only: the leaders' own economics and churn are the county's
+    "leaders": (LeaderConfig, tuple(f.name for f in dataclasses.fields(LeaderConfig) if f.name
+                                    not in ("recruits_per_day", "recruit_interval_days",
+                                            "replace_on_quit"))),
+}
+
+
+def _override_of(group: type, exclude: tuple[str, ...]) -> type:
+    """A dataclass with ``group``'s keys (same ranges and choices), each optional, default null.
+
+    Null means "inherit the market-wide value"; a partial override is any subset of the keys.
+    Typed fields (not a free dict) so that a command-line override needs no ``+`` and an unknown
+    key or a wrong type fails in Hydra, as for every other key.
+    """
+    hints = typing.get_type_hints(group)
+    cls = dataclasses.make_dataclass(
+        group.__name__.replace("Config", "Override"),
+        [(f.name, hints[f.name], field(default_factory=dict, metadata=f.metadata))
+         if typing.get_origin(hints[f.name]) is dict else
+         (f.name, hints[f.name] | None, field(default=None, metadata=f.metadata))
+         for f in dataclasses.fields(group)
+         if f.name not in exclude],
+    )
+    cls.__module__ = __name__
+    cls.__doc__ = f"A platform's overrides of the market-wide {group.__name__} (null: inherit)."
+    return cls
+
+
+LEVER_OVERRIDES: dict[str, type] = {g: _override_of(*spec) for g, spec in LEVER_GROUPS.items()}
+IncentiveOverride, SubsidyOverride, ColdChainOverride, ProcurementOverride, LeaderOverride = \
+    LEVER_OVERRIDES.values()
+
+
+@dataclass
+class StrategyConfig:
+    """A platform's own strategy: partial overrides of the market-wide lever groups.
+
+    ``platforms.<name>.strategy.<group>.<key>=value``; the merge rule is
+    :func:`sim.strategy.platform_strategy` (a set key wins, a null key inherits).
+    """
+
+    incentive: IncentiveOverride = field(default_factory=IncentiveOverride)
+    subsidy: SubsidyOverride = field(default_factory=SubsidyOverride)
+    coldchain: ColdChainOverride = field(default_factory=ColdChainOverride)
+    procurement: ProcurementOverride = field(default_factory=ProcurementOverride)
+    leaders: LeaderOverride = field(default_factory=LeaderOverride)
+
+
+# ---------------------------------------------------------------------------------------------
+# platforms/
+
+
+@dataclass
+class PlatformConfig:
+    display_name: str = P()  # the name shown in tables and figures
+    entry_day: int = P(0, 100_000)  # the day it enters the market (0: present at the start)
+    quality: float = P(-100.0, 100.0)  # alpha_j of ODD 7.2
+    pricing: str = P(choices="pricing")  # its pricing rule (cost_plus, price_war, ...)
+    markup: float = P(-0.9, 10.0)  # cost-plus markup on unit cost
+    undercut_step: float = P(0.0, 1.0)  # price_war: undercut the cheapest rival by this
+    target_share: float = P(0.0, 1.0)  # price_war: undercut while own share is below
+    price_recovery_rate: float = P(0.0, 1.0)  # per day, back toward cost-plus
+    min_markup: float = P(-0.9, 10.0)  # price_war: lowest markup it will price at
+    coverage: float = P(0.0, 1.0)  # share of neighbourhoods where it recruits leaders
+    households_per_leader: int = P(1, 100_000)  # recruitment target per neighbourhood
+    marketing_reach: float = P(0.0, 1.0)  # reach_i of ODD 7.1 where it is present
+    awareness_rate_per_day: float = P(0.0, 1.0)  # own marketing
+    initial_trust: float = P(0.0, 1.0)  # households' trust in it before any experience
+    suppliers: dict[str, float] = P(lo=0.0, hi=1e9)  # supplier name -> weight
+    fixed_cost_yuan_per_day: float = P(0.0, 1e9)  # overheads a day (staff, warehouses), yuan
+    recruit_cost_yuan: float = P(0.0, 1e7)  # cost of signing one leader, yuan
+    initial_cash_yuan: float = P(0.0, 1e13)  # cash at entry, yuan
+    # Cash below zero draws the next funding round; with none left the platform exits.
+    funding_rounds: int = P(0, 1000)
+    funding_yuan: float = P(0.0, 1e13)  # per round
+    patience_yuan: float = P(0.0, 1e13)  # also exits when cumulative loss exceeds this
+    strategy: StrategyConfig = field(default_factory=StrategyConfig)  # per-platform levers
 
 
 @dataclass

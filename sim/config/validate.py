@@ -274,7 +274,10 @@ def declared_type(key: str) -> str | None:
             return None
         i += 1
         if i == len(parts):
-            return f.type if isinstance(f.type, str) else getattr(f.type, "__name__", None)
+            if isinstance(f.type, str):
+                return f.type
+            # a built type: a name, or a union such as an override's ``bool | None``
+            return getattr(f.type, "__name__", None) or str(f.type).replace("NoneType", "None")
         item = _dict_value_dataclass(f.type)
         if item is not None:
             i += 1  # the entry's name

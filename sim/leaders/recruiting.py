@@ -8,7 +8,9 @@ gaps; where a leader quit it first searches for a successor, which takes
 seed 000 §3.2.1), and with ``replace_on_quit`` signs one as soon as the search ends (else at its
 next survey). It signs at most ``recruits_per_day`` leaders a day (its business-development
 capacity, stated for ``market.platform_money_households`` households and scaled with the
-market), so a launch takes weeks; the gaps with most adopters come first, and every gap gets
+market), so a launch takes weeks (each of these three is a platform's lever:
+``platforms.<name>.strategy.leaders.recruits_per_day``, ``recruit_interval_days``,
+``replace_on_quit``); the gaps with most adopters come first, and every gap gets
 its first leader before any gets a second. A recruit comes from the neighbourhood's candidates
 (corner shops, active residents) who are not leading and not cooling off after quitting, and
 starts with an empty group that fills by joining (:mod:`sim.leaders.groups`): its members, and
@@ -45,7 +47,8 @@ def daily_recruits(recruits_per_day: float, households: int, money_households: i
 class Recruiting:
     """Surveys, successor searches and recruitment for one market."""
 
-    OWNS = ("member_cap", "groups", "backlog", "search_until_nb", "per_day")
+    OWNS = ("member_cap", "groups", "backlog", "search_until_nb", "recruits_per_day",
+            "interval_days", "replace_on_quit", "per_day")
 
     def __init__(self, market, member_cap: int, groups):
         self.m = market
@@ -54,9 +57,14 @@ class Recruiting:
         k, n_p = market.network.n_neighbourhoods, len(market.platform_names)
         self.backlog = np.zeros((k, n_p), np.int64)  # leaders still to sign, per neighbourhood
         self.search_until_nb = np.full((k, n_p), -1, np.int64)  # successor search ends then
-        lc = market.cfg.leaders
-        self.per_day = daily_recruits(lc.recruits_per_day, market.consumers.n,
-                                      market.cfg.market.platform_money_households)
+        # Each platform's recruiting levers (its strategy over the market-wide leaders keys).
+        own = [s.leaders for s in market.strategies]
+        self.recruits_per_day = np.array([s.recruits_per_day for s in own], float)
+        self.interval_days = np.array([s.recruit_interval_days for s in own], np.int64)
+        self.replace_on_quit = np.array([s.replace_on_quit for s in own], bool)
+        self.per_day = np.array([daily_recruits(r, market.consumers.n,
+                                                market.cfg.market.platform_money_households)
+                                 for r in self.recruits_per_day], np.int64)
 
     def leaders_quit(self, lost: np.ndarray, d: int) -> None:
         """A leader of platform j quit in neighbourhood k (``lost[k, j]``): the search for a
@@ -70,7 +78,6 @@ class Recruiting:
     def run(self, d: int) -> np.ndarray:
         """Each active platform's survey, successors and recruits of the day (per platform)."""
         m = self.m
-        lc = m.cfg.leaders
         out = np.zeros(len(m.platform_list), np.int64)
         counted: list[np.ndarray] = []  # adopters per neighbourhood, once a day if needed
 
@@ -85,9 +92,9 @@ class Recruiting:
             if not p.active:
                 continue
             deficit = self._deficit(p) * (self.search_until_nb[:, j] <= d)
-            if (d - p.cfg.entry_day) % lc.recruit_interval_days == 0:
+            if (d - p.cfg.entry_day) % self.interval_days[j] == 0:
                 self.backlog[:, j] = deficit
-            elif lc.replace_on_quit:
+            elif self.replace_on_quit[j]:
                 due = self.search_until_nb[:, j] == d
                 self.backlog[due, j] = deficit[due]
             todo = np.minimum(self.backlog[:, j], deficit)
@@ -121,7 +128,8 @@ class Recruiting:
         m = self.m
         t, c, lc, k = m.leaders, m.consumers, m.cfg.leaders, m.network.n_neighbourhoods
         signed = np.zeros(k, np.int64)
-        if self.per_day == 0:
+        per_day = int(self.per_day[p.index])
+        if per_day == 0:
             return signed, np.zeros(k, bool)
         # Candidates, not leading, available, where leaders are wanted (one compiled pass).
         cand = kernels.recruit_candidates(c.leader_candidate, c.is_leader, c.leader_available_day,
@@ -131,12 +139,12 @@ class Recruiting:
         homes = pick_recruits(todo, None, c.neighbourhood,
                               lambda idx: m.streams.uniform_of(name, d, idx),  # theirs alone
                               candidates=cand)  # by neighbourhood, then the draw
-        if len(homes) > self.per_day:
+        if len(homes) > per_day:
             nbh = c.neighbourhood[homes]
             rank = np.arange(len(homes)) - np.searchsorted(nbh, nbh, side="left")
             tie = m.streams.uniform(f"leaders.recruit.order.{p.name}", d, k)
             order = np.lexsort((tie[nbh], -adopters()[nbh], rank))
-            homes = np.sort(homes[order[: self.per_day]])
+            homes = np.sort(homes[order[:per_day]])
         k = len(homes)
         if k == 0:
             return signed, short
