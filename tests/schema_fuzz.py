@@ -39,6 +39,12 @@ FOUND: list[str] = [
     "validate(cfg) on the dataclass config the model holds (OmegaConf.to_object) raised "
     "TypeError ('SegmentConfig' object is not subscriptable) in the segment-shares rule: "
     "sim/config/validate.py reads the shares with getattr",
+    "a scenario file of the user's own whose defaults list names an unknown option "
+    "(- override /market: a) was reported as Hydra's \"In 'config': Could not find "
+    "'market/a'\", naming neither the file nor the options: sim/config/sources.py checks the "
+    "defaults list",
+    "a bool key of a platform's strategy (...strategy.leaders.replace_on_quit=y) was accepted "
+    "as true: sim/config/validate.declared_type reads an override's built union type",
 ]
 
 

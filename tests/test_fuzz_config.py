@@ -9,11 +9,12 @@ choices), so a new key is fuzzed with no change here:
   lists, and the rules between keys (odd ring degrees, segment shares, life fractions);
 * through :func:`sim.api.check_overrides` in process (composes with Hydra, ~0.5 s each): wrong
   types, unknown keys, unknown group options, malformed list overrides;
+* through :func:`sim.api.check_overrides` with a scenario file of the user's own, outside the
+  repo (on the search path): a misspelt key, a value out of range, bad indentation, no
+  ``# @package _global_`` line, an unknown group option in its defaults list; the line names the
+  file too;
 * through the ``gbsim`` command (``python -m sim``, a subprocess each, ~4 s): a sample of the
   same overrides; exit status 2, one line on stderr, no traceback, nothing written.
-
-Not covered yet: broken scenario files outside the repo (that capability is being added in
-another branch; add a strategy here when it lands).
 """
 
 from __future__ import annotations
@@ -235,6 +236,78 @@ def test_bad_overrides_are_refused_in_one_line_before_anything_runs(case):
         check_overrides([override])
     assert_one_line(str(e.value), key)
     count("bad overrides refused by check_overrides (in process)")
+
+
+# ---------------------------------------------------------------------------------------------
+# in process: a broken scenario file in the user's own directory
+
+
+def _yaml_of(key: str, value: str, indent_last: int = 0) -> list[str]:
+    parts = key.split(".")
+    out = ["  " * depth + f"{p}:" for depth, p in enumerate(parts[:-1])]
+    return out + [" " * indent_last + "  " * (len(parts) - 1) + f"{parts[-1]}: {value}"]
+
+
+_SCALARS = [x for x in leaves(with_options({})) if x.kind in ("float", "int") and x.choices is None
+            and ".strategy." not in x.key and x.hi is not None and x.hi < 1e6]
+
+
+@st.composite
+def bad_scenario_file(draw):
+    """(the file's text, what the message must say, the key it must name or None)."""
+    header = "# @package _global_\n# a scenario of my own\n"
+    kind = draw(st.sampled_from(["misspelt", "out_of_range", "indent", "no_header", "option"]))
+    lf = draw(st.sampled_from(_SCALARS))
+    value = str(lf.value)
+    if kind == "misspelt":
+        parts = lf.key.split(".")
+        name = parts[-1]
+        i = draw(st.integers(1, len(name) - 2))
+        wrong = name[:i] + name[i + 1:]  # a letter dropped, as typing does
+        siblings = {x.key.rpartition(".")[2] for x in leaves(with_options({}))
+                    if x.key.rpartition(".")[0] == lf.key.rpartition(".")[0]}
+        if wrong in siblings:
+            wrong = name + "x"
+        text = "\n".join(_yaml_of(".".join([*parts[:-1], wrong]), value))
+        return header + text + "\n", f"unknown key '{wrong}'", None
+    if kind == "out_of_range":
+        bad = lf.hi * 2 + 1 if lf.kind == "float" else int(lf.hi) * 2 + 1
+        return header + "\n".join(_yaml_of(lf.key, str(bad))) + "\n", "out of range", lf.key
+    if kind == "indent":
+        # a second key under the first one's parent, indented one space too far
+        other = draw(st.sampled_from([x for x in _SCALARS if x.key.count(".") >= 1]))
+        first = _yaml_of(other.key, str(other.value))
+        last = first[-1]
+        text = "\n".join([*first, " " + last.replace(other.key.rpartition(".")[2], "zz", 1)])
+        return header + text + "\n", "line ", None
+    if kind == "no_header":
+        return "\n".join(_yaml_of(lf.key, value)) + "\n", "no '# @package _global_' line", None
+    g = draw(st.sampled_from([g for g in GROUPS if g != "platforms"]))
+    opts = {p.stem for p in (REPO / "configs" / g).glob("*.yaml")}
+    name = draw(_WORD.filter(lambda w: w not in opts and w not in _READABLE))
+    return (header + f"defaults:\n  - override /{g}: {name}\n", f"{g}={name}: no such option",
+            None)
+
+
+@pytest.mark.slow
+@settings(max_examples=examples(30), deadline=None)
+@given(bad_scenario_file())
+def test_a_broken_scenario_file_of_my_own_is_refused_in_one_line_naming_it(tmp_path_factory,
+                                                                            case):
+    text, needle, key = case
+    d = tmp_path_factory.mktemp("my_configs")
+    (d / "experiment").mkdir()
+    f = d / "experiment" / "mine.yaml"
+    f.write_text(text)
+    with pytest.raises(ConfigError) as e:
+        check_overrides([f"hydra.searchpath=[file://{d}]", "experiment=mine"])
+    msg = str(e.value)
+    assert "\n" not in msg.strip() and "Traceback" not in msg, msg
+    assert needle in msg, f"{needle!r} not in {msg!r}\n{text}"
+    assert str(f) in msg, f"the file is not named: {msg!r}\n{text}"
+    if key is not None:
+        assert key in msg, msg
+    count("broken scenario files refused by check_overrides (in process)")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -92,6 +92,26 @@ def _unknown_key(data, base: DictConfig, prefix: list[str]) -> tuple[str, str, l
     return None
 
 
+def _missing_default(data, group: str, dirs: list[Path]) -> tuple[str, str] | None:
+    """The first (group, option) of a file's defaults list with no file on the search path:
+    ``- override /market: nosuch``, ``- /incentive: nosuch``, or ``- nosuch`` (the file's own
+    group)."""
+    items = data.get("defaults") if isinstance(data, dict) else None
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, str):
+            g, opt = group, item
+        elif isinstance(item, dict) and len(item) == 1:
+            (g, opt), = item.items()
+            g = str(g).removeprefix("override ").strip().lstrip("/").split("@")[0]
+        else:
+            continue
+        if opt is None or str(opt) == "_self_" or not is_group(g, dirs):
+            continue
+        if option_file(g, str(opt), dirs) is None:
+            return g, str(opt)
+    return None
+
+
 def diagnose_option(group: str, option: str, dirs: list[Path], base: DictConfig) -> str | None:
     """What is wrong in the file of ``group=option``, as one line; None if nothing is found.
 
@@ -122,6 +142,11 @@ def diagnose_option(group: str, option: str, dirs: list[Path], base: DictConfig)
                 "the whole config and must start with it")
     if data is None:
         return None
+    missing = _missing_default(data, group, dirs)
+    if missing:
+        g, opt = missing
+        return (f"{f}: its defaults list names {g}={opt}: no such option in config group "
+                f"'{g}'; allowed: " + ", ".join(group_options(g, dirs)))
     target = base if _is_global(text) else base.get(group)
     found = _unknown_key(data, target, [] if _is_global(text) else [group])
     if found:
