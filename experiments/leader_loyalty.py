@@ -8,12 +8,13 @@ numbers): commission 10% and 5% (every platform, from day 0), under the ``flat``
 with 95% intervals (sim/study.py) on leader churn, orders, GMV and the platforms' net margin
 over days 120-364, and the fall in orders is split by the end-of-run household table: the share
 of it among households that lost a group to a quit (in either run of the pair) are the orders
-lost to quits. ``--sweep`` repeats the flat pair at the corners of successor_search_days
-(7 and 60 days, town and village alike) x search_days (3 and 30) to check the sign.
+lost to quits. A full run then repeats the flat pair at the corners of successor_search_days
+(7 and 60 days, town and village alike) x search_days (3 and 30) to check the sign (the
+issue's acceptance; ``--no-sweep`` leaves it out, ``--quick --sweep`` adds it to a quick run).
 
-    to run: python experiments/leader_loyalty.py            (6 seeds, 8,000 households, ~15 min)
-            python experiments/leader_loyalty.py --quick    (2 seeds, small market, ~1 min)
-            python experiments/leader_loyalty.py --sweep    (also the sweep's corners)
+    to run: python experiments/leader_loyalty.py             (6 seeds, 8,000 households, sweep)
+            python experiments/leader_loyalty.py --no-sweep  (the four scenarios only)
+            python experiments/leader_loyalty.py --quick     (2 seeds, small market, ~1 min)
 
 Prints the tables; writes a figure (PNG and PDF) to experiments/figures/leader_loyalty/.
 """
@@ -79,7 +80,8 @@ def compare(base_runs, cut_runs, from_day: int) -> dict:
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="2 seeds, small market, 150 days")
-    ap.add_argument("--sweep", action="store_true", help="also the search-time corners")
+    ap.add_argument("--sweep", action=argparse.BooleanOptionalAction, default=None,
+                    help="the search-time corners (default: in a full run, not in --quick)")
     ap.add_argument("--seeds", type=int, default=None, help="number of seeds (default 6)")
     ap.add_argument("--out", type=Path, default=None, help="figure directory")
     args = ap.parse_args(argv)
@@ -113,7 +115,7 @@ def main(argv=None) -> dict:
               f"{100 * r['lost_share_of_fall']:.0f}% of the fall; usual-leader share of orders "
               f"{r['usual_share']:.3f}")
     sweep = None
-    if args.sweep:
+    if args.sweep if args.sweep is not None else not args.quick:
         srows = []
         for ssd in (7, 60):
             for sd in (3, 30):
