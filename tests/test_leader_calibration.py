@@ -33,16 +33,18 @@ def test_the_default_scheme_is_flat_commission():
 
 def test_flat_churn_is_in_the_vendor_range_on_every_seed():
     churn = np.array([s["leader_monthly_churn_rate"] for s in _summaries()])
-    # Churn is quits over ~1,000 leader-months a run; it varies by about a point between seeds
-    # (seeds 0-3: 27.2-29.4%), so each seed must land in the range itself: no tolerance.
+    # Churn is quits over ~1,000 leader-months a run; it varies by a few points between seeds
+    # (seeds 0-3: 32.6-35.4% with followed groups), so each seed must land in the range itself:
+    # no tolerance.
     assert np.all((churn >= 0.25) & (churn <= 0.40)), (
         f"flat-commission monthly churn in ODD 8's 25-40%: {churn}")
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "issue 25 moved this fitted fact (ODD 8 row 3) and it was not re-fitted: with followed "
-    "groups the few 2+ h leader-months earn a median of 4,527-5,711 yuan on seeds 0-3 (mean "
-    "5,117), above 5,000; recalibrating compound size or minutes is left to a decision"))
+    "issues 25 and 26 moved this fitted fact (ODD 8 row 3) and it was not re-fitted: with "
+    "followed groups and route costs the few 2+ h leader-months earn a median of 4,402-5,953 "
+    "yuan on seeds 0-3 (mean 5,138), above 5,000; recalibrating compound size or minutes is "
+    "left to a decision"))
 def test_leaders_working_two_hours_a_day_earn_3000_to_5000_yuan_a_month():
     full = np.array([s["leader_income_median_2h_yuan_per_month"] for s in _summaries()])
     share = np.array([s["leader_months_2h_share"] for s in _summaries()])
