@@ -40,17 +40,16 @@ SEEDS = (1, 2, 3)  # three pairs: t(2) = 4.30, wide enough that rounding noise n
 SIZE = {"market.consumers": 500, "days": 60, "market.county.compound_size": 200,
         "market.county.village_size": 150, "platforms.entrant.entry_day": 20}
 
-# Keys known weak: own marketing makes a household aware of a platform, but a household orders
-# only through the groups it joins, and a leader makes its members aware within days
-# (wom.awareness_from_leader 0.2 a day). Measured with the followed groups (issues 25 and 26
-# merged; 5,000 households, a year, seeds 1-3, the entrant's share of the last 60 days' GMV):
-# its own marketing off (awareness_rate_per_day 0) raised its share by 1.7-3.9 points in all
-# three seeds, 0.1 lowered it by 0.1-1.4; subsidy_marketing_boost 0 raised it by 0.2-1.6 and 5
-# lowered it by 0.05-1.5. More marketing, a lower share: the wrong sign for a marketing effect,
-# not diagnosed yet (issue 32).
+# Keys known weak here: own marketing makes a household aware of a platform, but a household
+# orders only through the groups it joins, and a leader makes its members aware within days
+# (wom.awareness_from_leader 0.2 a day), so the keys act in an entrant's launch and fade: its
+# share of orders in its first 60 days moves 3.0-6.8 points with awareness_rate_per_day 0 vs
+# 0.02, 3.0-5.2 with subsidy_marketing_boost 0 vs 5 (5,000 households, seeds 1-3; tested in
+# tests/test_levers.py), while these 60-day headline figures of the small market stay within
+# the seeds' noise.
 KNOWN_WEAK = {
-    "wom.subsidy_marketing_boost": "more marketing, a lower share (not diagnosed, issue 32)",
-    "platforms.*.awareness_rate_per_day": "more marketing, a lower share (not diagnosed, issue 32)",
+    "wom.subsidy_marketing_boost": "acts in the launch (tests/test_levers.py), fades later",
+    "platforms.*.awareness_rate_per_day": "acts in the launch (tests/test_levers.py), fades later",
 }
 # Keys that cannot matter in a 60-day run of the small market, each with why.
 SHORT_RUN = {

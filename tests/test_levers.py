@@ -181,6 +181,32 @@ def test_procurement_mode_per_platform():
     assert sum(len(lots) for lots in m.supply.stock[0]) == 0
 
 
+def _launch_share(extra: list[str], seed: int) -> float:
+    """The entrant's share of orders over its first 60 days (it enters on day 60)."""
+    m = GroupBuyingMarket(compose(["market.consumers=5000", "days=120", f"seed={seed}", *extra]))
+    m.run()
+    p = m.recorder.tables()["platforms"]
+    w = p[p["day"] >= 60].groupby("platform")["orders"].sum()
+    return float(w["entrant"] / w.sum())
+
+
+@pytest.mark.slow
+def test_own_marketing_speeds_a_launch_where_leaders_have_not_yet_made_households_aware():
+    """An entrant's own marketing (awareness_rate_per_day, raised while it hands out coupons by
+    wom.subsidy_marketing_boost) reaches households its leaders have not yet told: its share of
+    orders in its first 60 days rises with either key in every seed. Measured with 5,000
+    households, seeds 1-3: awareness 0 vs 0.02 moves it by 3.0-6.8 points, boost 0 vs 5 by
+    3.0-5.2; the check is the sign in each seed, not a size (later in the year every member is
+    aware through its leaders and the effect fades into the runs' own variation)."""
+    for seed in SEEDS:
+        none, own = (_launch_share([f"platforms.entrant.awareness_rate_per_day={r}"], seed)
+                     for r in (0.0, 0.02))
+        assert own > none, f"seed {seed}: share {own:.3f} with marketing, {none:.3f} without"
+        flat, boosted = (_launch_share([f"wom.subsidy_marketing_boost={b}"], seed)
+                         for b in (0.0, 5.0))
+        assert boosted > flat, f"seed {seed}: share {boosted:.3f} boosted, {flat:.3f} not"
+
+
 def test_a_platforms_recruiting_pace_is_its_own():
     """The entrant signs leaders at ten times the market-wide pace: five days after its entry it
     has more leaders than at the market's pace; the days before its entry are identical."""
