@@ -4,13 +4,15 @@ The strategist's question: "we halve the leaders' commission; what do we lose?" 
 leaders' groups; a leader who quits takes its members' loyalty with it, its members search for
 another group and its successor starts empty. Four scenarios over the same seeds (common random
 numbers): commission 10% and 5% (every platform, from day 0), under the ``flat`` and the
-``multi_source`` schemes. For each scheme the cut is compared with 10% by paired differences
-with 95% intervals (sim/study.py) on leader churn, orders, GMV and the platforms' net margin
-over days 120-364, and the fall in orders is split by the end-of-run household table: the share
-of it among households that lost a group to a quit (in either run of the pair) are the orders
-lost to quits. A full run then repeats the flat pair at the corners of successor_search_days
-(7 and 60 days, town and village alike) x search_days (3 and 30) to check the sign (the
-issue's acceptance; ``--no-sweep`` leaves it out, ``--quick --sweep`` adds it to a quick run).
+``multi_source`` schemes. For each scheme the cut is compared with 10% by paired differences with
+95% intervals (sim/study.py) on orders, GMV and the platforms' net margin over days 120-364 and on
+leader churn over the whole year (the summary's monthly rate), and the fall in orders is split by
+the end-of-run household table: the share of it among households that lost a group to a quit (in
+either run of the pair) are the orders lost to quits (the household table counts orders from day
+120, so in ``--quick``, whose window starts on day 60, the split covers fewer days than the paired
+figures). A full run then repeats the flat pair at the corners of successor_search_days (7 and 60
+days, town and village alike) x search_days (3 and 30) to check the sign (the issue's acceptance;
+``--no-sweep`` leaves it out, ``--quick --sweep`` adds it to a quick run).
 
     to run: python experiments/leader_loyalty.py             (6 seeds, 8,000 households, sweep)
             python experiments/leader_loyalty.py --no-sweep  (the four scenarios only)

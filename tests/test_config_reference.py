@@ -19,13 +19,17 @@ def test_yaml_comments_go_with_their_keys(tmp_path):
         "  c: 2      # c's own\n"
         "  d: 3      #   goes on from c's\n"
         "  e: '#not a comment'\n"
-        "f: [1, 2]   # f\n")
+        "f: [1, 2]   # f\n"
+        "g: 1        # g's own\n"
+        "h: 2        #   goes on over h\n"
+        "            #   and below it\n")
     got = yaml_comments(f)
     assert got["a"] == ""
     assert got["a.b"] == "above b: goes with b after b and on below it"
     assert got["a.c"] == got["a.d"] == "c's own goes on from c's"
     assert got["a.e"] == ""
     assert got["f"] == "f"
+    assert got["g"] == got["h"] == "g's own goes on over h and below it"
 
 
 def test_the_reference_is_current():
@@ -48,4 +52,6 @@ def test_meanings_are_read_from_the_schema_source():
     assert m[("WomConfig", "p_external")] == "Bass innovation rate, per day"
     # a comment block above a field goes with it
     assert "market size" in m[("MarketConfig", "platform_money_households")]
+    # the continuation of a field's comment is not the comment above the next field
+    assert m[("LeaderConfig", "successor_search_days_town")].startswith("successor of a leader")
     assert all(re.match(r"^[A-Za-z]\w*Config$|^Config$", cls) for cls, _ in m)

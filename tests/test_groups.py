@@ -248,18 +248,31 @@ def test_successors_start_empty_and_members_lose_loyalty(market):
 
 
 def test_commission_is_booked_at_pickup_on_delivered_units():
-    model = GroupBuyingMarket(compose(SMALL + ["days=40"]))
+    """Each collected order pays its leader the order day's rate of each unit's category on the
+    units delivered: a decaying rate (so the order day and the pickup day differ) and a
+    category multiplier make a wrong day or a flat rate show."""
+    model = GroupBuyingMarket(compose(SMALL + [
+        "days=40", "incentive.decay_start_day=0", "incentive.decay_to_rate=0.05",
+        "incentive.decay_days=20", "+incentive.category_rate_multiplier.fruit=2"]))
+    days_differ = spoiled_left_out = 0
     for _ in range(40):
         model.step()
         book = model.today.picked_up
         if book is None or not len(book):
             continue
-        # the order day's rate (the day before pickup) of each order's platform
-        rate = model.incentives.rates(model.day - 2)[book.platform]
-        want = (rate * model.today.delivered_yuan).sum()
         got = sum(p.flows["commission_yuan"] for p in model.platform_list)
-        assert got == pytest.approx(want, rel=1e-12)
-        assert model.today.delivered_yuan.sum() <= book.value_yuan.sum()
+        delivered = model.today.delivered_prices
+        # a unit is paid at its list price or, spoiled, not at all
+        assert np.all((delivered == 0) | (delivered == book.prices))
+        spoiled_left_out += bool(delivered.sum() < book.prices.sum())
+
+        def commission(day):
+            return (model.incentives.category_rates(day)[book.platform] * delivered).sum()
+
+        # the order day (the day before pickup; model.day has moved on past today)
+        assert got == pytest.approx(commission(model.day - 2), rel=1e-12)
+        days_differ += commission(model.day - 1) != pytest.approx(got, rel=1e-9)
+    assert days_differ > 0 and spoiled_left_out > 0
 
 
 def test_no_successor_before_the_search_ends(market):
@@ -276,7 +289,7 @@ def test_no_successor_before_the_search_ends(market):
         wait = (lc.successor_search_days_village if village[q.nb]
                 else lc.successor_search_days_town)
         after = rec[(rec["platform"] == q.platform) & (rec["nb"] == q.nb)
-                    & (rec["day"] > q.day)]
+                    & (rec["day"] >= q.day)]
         assert (after["day"] >= q.day + wait).all(), (q, after["day"].tolist())
         checked += len(after)
     assert checked > 0, "some successors were signed in 150 days"

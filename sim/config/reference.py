@@ -58,7 +58,8 @@ def meanings() -> dict[tuple[str, str], str]:
             else:
                 j = i - 1
                 above = []
-                while j >= 0 and lines[j].strip().startswith("#"):
+                while j >= 0 and lines[j].strip().startswith("#") and \
+                        not re.match(r"^\s+#\s{2,}", lines[j]):  # not the field above's
                     above.insert(0, lines[j].strip().lstrip("#").strip())
                     j -= 1
                 parts = above
@@ -96,8 +97,16 @@ def yaml_comments(path: Path) -> dict[str, str]:
             parts = []  # the file's header: it says what the file is, not this key
         value_comment = _inline_comment(rest)
         if value_comment.startswith(_CONT) and prev is not None and prev[0] == indent:
-            # "#   ..." after a value: the comment of the key above goes on over this one
-            out[prev[1]] = f"{out[prev[1]]} {value_comment.strip()}".strip()
+            # "#   ..." after a value: the comment of the key above goes on over this one, and
+            # on the indented comment lines below
+            more = [value_comment.strip()]
+            j = i + 1
+            while j < len(lines) and lines[j].strip().startswith("#") and \
+                    len(lines[j]) - len(lines[j].lstrip()) > indent and \
+                    re.match(r"^#\s{2,}", lines[j].strip()):
+                more.append(lines[j].strip().lstrip("#").strip())
+                j += 1
+            out[prev[1]] = " ".join([out[prev[1]], *more]).strip()
             parts, value_comment = [out[prev[1]]], ""
         prev = (indent, dotted)
         if value_comment:
