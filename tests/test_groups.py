@@ -266,8 +266,8 @@ def test_commission_is_booked_at_pickup_on_delivered_units():
         assert np.all((delivered == 0) | (delivered == book.prices))
         spoiled_left_out += bool(delivered.sum() < book.prices.sum())
 
-        def commission(day):
-            return (model.incentives.category_rates(day)[book.platform] * delivered).sum()
+        def commission(day, platform=book.platform, delivered=delivered):
+            return (model.incentives.category_rates(day)[platform] * delivered).sum()
 
         # the order day (the day before pickup; model.day has moved on past today)
         assert got == pytest.approx(commission(model.day - 2), rel=1e-12)
