@@ -99,26 +99,27 @@ def yaml_comments(path: Path) -> dict[str, str]:
         if value_comment.startswith(_CONT) and prev is not None and prev[0] == indent:
             # "#   ..." after a value: the comment of the key above goes on over this one, and
             # on the indented comment lines below
-            more = [value_comment.strip()]
-            j = i + 1
-            while j < len(lines) and lines[j].strip().startswith("#") and \
-                    len(lines[j]) - len(lines[j].lstrip()) > indent and \
-                    re.match(r"^#\s{2,}", lines[j].strip()):
-                more.append(lines[j].strip().lstrip("#").strip())
-                j += 1
+            more = [value_comment.strip(), *_continued(lines, i, indent)]
             out[prev[1]] = " ".join([out[prev[1]], *more]).strip()
             parts, value_comment = [out[prev[1]]], ""
         prev = (indent, dotted)
         if value_comment:
-            parts.append(value_comment.strip())
-            j = i + 1
-            while j < len(lines) and lines[j].strip().startswith("#") and \
-                    len(lines[j]) - len(lines[j].lstrip()) > indent and \
-                    re.match(r"^#\s{2,}", lines[j].strip()):
-                parts.append(lines[j].strip().lstrip("#").strip())
-                j += 1
+            parts += [value_comment.strip(), *_continued(lines, i, indent)]
         if dotted != "defaults":
             out[dotted] = " ".join(p for p in parts if p)
+    return out
+
+
+def _continued(lines: list[str], i: int, indent: int) -> list[str]:
+    """The comment lines below line ``i`` that continue its comment: indented past the key and
+    written ``#   ...``."""
+    out = []
+    for line in lines[i + 1:]:
+        s = line.strip()
+        if not (s.startswith("#") and len(line) - len(line.lstrip()) > indent
+                and re.match(r"^#\s{2,}", s)):
+            break
+        out.append(s.lstrip("#").strip())
     return out
 
 
