@@ -293,3 +293,33 @@ def test_no_successor_before_the_search_ends(market):
         assert (after["day"] >= q.day + wait).all(), (q, after["day"].tolist())
         checked += len(after)
     assert checked > 0, "some successors were signed in 150 days"
+
+
+def test_a_capped_launch_signs_its_capacity_every_day_until_the_gaps_it_can_fill_are_filled():
+    """Surveys come every 30 days here, so a backlog dropped between surveys would show: on
+    each day of a platform's first month it signs its daily capacity, unless no covered
+    neighbourhood lacking leaders has a candidate left (ODD 7.3)."""
+    model = GroupBuyingMarket(compose(SMALL + [
+        "days=30", "leaders.recruit_interval_days=30", "leaders.recruits_per_day=20",
+        # dense targets and few candidates: some gaps have fewer candidates than leaders wanted
+        "platforms.incumbent.households_per_leader=50",
+        "platforms.discounter.households_per_leader=50",
+        "market.leader_candidate_rate_town=0.02", "market.leader_candidate_rate_village=0.02"]))
+    rec, c = model.leadership.recruiting, model.consumers
+    checked = 0
+    for d in range(30):
+        model.step()
+        ev = model.recorder.tables()["leaders"]
+        today = ev[(ev["event"] == "recruited") & (ev["day"] == d)]
+        free = c.leader_candidate & ~c.is_leader & (c.leader_available_day <= d + 1)
+        pool = np.bincount(c.neighbourhood[free], minlength=model.network.n_neighbourhoods)
+        for p in model.platform_list:
+            if not p.active or not p.cfg.entry_day <= d < p.cfg.entry_day + 30:
+                continue
+            n = int((today["platform"] == p.name).sum())
+            fillable = int(((rec._deficit(p) > 0) & (pool > 0)).sum())
+            checked += 1
+            assert n == rec.per_day[p.index] or fillable == 0, (
+                f"day {d}, {p.name}: signed {n} of {rec.per_day[p.index]} a day while "
+                f"{fillable} neighbourhoods lacking leaders have candidates")
+    assert checked >= 30, "every platform's first month was checked"

@@ -101,9 +101,10 @@ class Recruiting:
             if todo.sum() == 0:
                 self.backlog[:, j] = todo
                 continue
-            signed, short = self.recruit(p, d, todo, adopters)
-            # where no candidate is left the search waits for the next survey
-            self.backlog[:, j] = np.maximum(todo - signed, 0) * ~short
+            signed, left = self.recruit(p, d, todo, adopters)
+            # where no candidate is left the search waits for the next survey; where the day's
+            # capacity ran out first, the rest are signed on the next days
+            self.backlog[:, j] = np.maximum(todo - signed, 0) * (left > 0)
             out[j] = signed.sum()
         return out
 
@@ -124,17 +125,17 @@ class Recruiting:
         """Platform ``p`` signs up to ``todo[k]`` leaders in each neighbourhood k, at most
         :attr:`per_day` in all: each gap's first leader before any second, then the gaps with
         most adopters (``adopters()``: per neighbourhood; a daily draw per neighbourhood breaks
-        ties). Returns the leaders signed per neighbourhood, and where the candidates ran out."""
+        ties). Returns the leaders signed and the candidates left, per neighbourhood."""
         m = self.m
         t, c, lc, k = m.leaders, m.consumers, m.cfg.leaders, m.network.n_neighbourhoods
         signed = np.zeros(k, np.int64)
         per_day = int(self.per_day[p.index])
         if per_day == 0:
-            return signed, np.zeros(k, bool)
+            return signed, np.ones(k, np.int64)  # no capacity: the candidates are untouched
         # Candidates, not leading, available, where leaders are wanted (one compiled pass).
         cand = kernels.recruit_candidates(c.leader_candidate, c.is_leader, c.leader_available_day,
                                           d, todo, c.neighbourhood)
-        short = np.bincount(c.neighbourhood[cand], minlength=k) < todo
+        pool = np.bincount(c.neighbourhood[cand], minlength=k)
         name = f"leaders.recruit.{p.name}"
         homes = pick_recruits(todo, None, c.neighbourhood,
                               lambda idx: m.streams.uniform_of(name, d, idx),  # theirs alone
@@ -147,7 +148,7 @@ class Recruiting:
             homes = np.sort(homes[order[:per_day]])
         k = len(homes)
         if k == 0:
-            return signed, short
+            return signed, pool
         village = c.in_village[homes]
         u = m.streams.generator(f"leaders.traits.{p.name}", d).random((5, k))
         fridge_p = np.where(village, m.cfg.coldchain.fridge_share_village,
@@ -179,4 +180,5 @@ class Recruiting:
         self.groups.follow_own(homes, idx, d)  # a leader is the first member of its group
         m.ledger.post(p.index, "recruit_yuan", k * p.cfg.recruit_cost_yuan)
         m.recorder.leader_events(d, idx, np.full(k, p.index), "recruited", "coverage_gap")
-        return np.bincount(c.neighbourhood[homes], minlength=m.network.n_neighbourhoods), short
+        signed = np.bincount(c.neighbourhood[homes], minlength=m.network.n_neighbourhoods)
+        return signed, pool - signed
