@@ -9,7 +9,7 @@ import pytest
 
 from sim.api import compose, run_seeds
 from sim.model import GroupBuyingMarket
-from sim.validation import window_churn
+from sim.validation import CHURN_SPIKE_DAYS, CHURN_SPIKE_FROM, CHURN_SPIKE_MAX, window_churn
 
 SEEDS = (1, 2, 3)
 MARKET = ["market.consumers=4000"]
@@ -69,25 +69,39 @@ def test_members_of_a_leader_who_quits_order_less_from_its_platform_for_a_month(
             f"be below {control:.2f} for the others")
 
 
+# Launches at market.platform_money_households (20,000) households, where recruits_per_day is
+# the platform's own pace unscaled: at 4,000 it rounds up to one a day and a platform's ~15
+# leaders are all signed within 15 days either way, so staggering cannot show there.
+LAUNCH = ["market.consumers=20000", "days=150"]
+
+
+@pytest.fixture(scope="module")
+def launch_spikes():
+    """The worst 30-day churn window starting on days 30-120 (ODD 8 row 5's spike), per seed,
+    with recruiting capped (the default pace) and with every gap filled on the first day."""
+    def spikes(extra):
+        return [max(window_churn(t["daily"], (s, s + CHURN_SPIKE_DAYS - 1))
+                    for s in range(CHURN_SPIKE_FROM, 121))
+                for _, t in run_seeds(LAUNCH + extra, SEEDS)]
+    return spikes([]), spikes(["leaders.recruits_per_day=100000"])
+
+
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 25 acceptance not met: a leader's first month at launch earns next to nothing "
-    "(adoption ~5% on day 30, marketing reaches a neighbourhood only through a pickup point), "
-    "so its first review quits ~3 in 4 however the recruits are spread; seeds 1-3 at 4,000 "
-    "households, days 30-149: worst 30-day churn 2.2-2.5 a month capped (one a day) and "
-    "2.0-3.4 all at once"))
-def test_staggered_recruiting_removes_the_launch_churn_spike():
+def test_staggered_recruiting_lowers_the_launch_churn_spike(launch_spikes):
     """With recruiting capped (a few leaders a day, the default) the worst 30-day churn window
     after day 30 is lower than when every gap is filled on the platform's first day (the churn
-    parameters unchanged): leaders are not all signed before demand exists."""
-    days = ["days=150"]
-    capped = run_seeds(MARKET + days, SEEDS)
-    at_once = run_seeds(MARKET + days + ["leaders.recruits_per_day=100000"], SEEDS)
-
-    def spike(tables):
-        d = tables["daily"]
-        return max(window_churn(d, (s, s + 29)) for s in range(30, 120))
-
-    for seed, (_, a), (_, b) in zip(SEEDS, capped, at_once, strict=True):
-        sa, sb = spike(a), spike(b)
+    parameters unchanged): fewer leaders are signed before demand exists."""
+    for seed, sa, sb in zip(SEEDS, *launch_spikes, strict=True):
         assert sa < sb, f"seed {seed}: launch spike {sa:.2f} capped should be below {sb:.2f}"
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 25 acceptance not met: staggering lowers the spike but a leader's first month at "
+    "launch still earns next to nothing (adoption ~4% on day 30; marketing reaches a "
+    "neighbourhood only through a pickup point), so its first review quits most; seeds 1-3 "
+    "at 20,000 households: worst 30-day churn 1.38-1.79 a month capped, 2.28-3.14 at once"))
+def test_staggered_recruiting_removes_the_launch_churn_spike(launch_spikes):
+    """Capped, no 30-day window after day 30 exceeds ODD 8 row 5's spike bound."""
+    for seed, sa in zip(SEEDS, launch_spikes[0], strict=True):
+        assert sa <= CHURN_SPIKE_MAX, f"seed {seed}: launch spike {sa:.2f} a month capped"
