@@ -545,7 +545,8 @@ def docks(seeds, households, days) -> list[dict]:
            dock_fibich_gibori(seeds, households, days),
            dock_logit(), dock_q10(), dock_newsvendor(),
            {"dock": "logit-Bertrand", "holds": None,
-            "detail": "n/a: no best-response pricing rule yet (ODD 9)"}]
+            "detail": "n/a: no best-response pricing rule yet (ODD 9); its reference, "
+                      "sim.validation.logit_bertrand_prices, is built and tested"}]
     return out
 
 

@@ -363,3 +363,41 @@ def bass_curve(p: float, q: float, days: int) -> np.ndarray:
         f = f + (p + q * f) * (1 - f)
         out[t] = f
     return out
+
+
+def logit_shares(prices, alpha, b: float) -> np.ndarray:
+    """Logit market shares of J platforms with an outside option of utility 0:
+    s_j = exp(alpha_j - b p_j) / (1 + sum_k exp(alpha_k - b p_k))."""
+    v = np.asarray(alpha, float) - b * np.asarray(prices, float)
+    top = max(float(v.max()), 0.0)  # shifted so that exp never overflows
+    e = np.exp(v - top)
+    return e / (math.exp(-top) + e.sum())
+
+
+def logit_bertrand_prices(alpha, b: float, cost, rate) -> np.ndarray:
+    """The Bertrand-Nash prices of J platforms under logit demand with an outside option
+    (Anderson, de Palma & Thisse 1992): platform j keeps (1 - r_j) p_j - c_j of each unit, so
+    its first-order condition is p_j - c_j / (1 - r_j) = 1 / (b (1 - s_j)), s_j counting the
+    outside option. Solved jointly with a root finder on the closed-form shares; the reference
+    of the logit-Bertrand dock, independent of the model's pricing code.
+
+    Args:
+        alpha: (J,) each platform's non-price utility; b: per-yuan price sensitivity (> 0);
+        cost: (J,) marginal cost per unit, yuan; rate: (J,) commission rate in [0, 1).
+    """
+    from scipy.optimize import root
+
+    alpha, cost, rate = (np.asarray(x, float) for x in (alpha, cost, rate))
+    if b <= 0 or np.any(rate < 0) or np.any(rate >= 1):
+        raise ValueError(f"logit_bertrand_prices: b={b} must be > 0 and every rate in [0, 1), "
+                         f"got {rate.tolist()}")
+    floor = cost / (1.0 - rate)  # the price at which a unit earns nothing
+
+    def foc(markup):
+        p = floor + markup
+        return markup - 1.0 / (b * (1.0 - logit_shares(p, alpha, b)))
+
+    sol = root(foc, np.full(len(cost), 1.0 / b), method="hybr", tol=1e-13)
+    if not sol.success:
+        raise RuntimeError(f"logit_bertrand_prices did not converge: {sol.message}")
+    return floor + sol.x
