@@ -22,6 +22,8 @@ SMALL = {
     "03_strategist.ipynb": 'import tempfile\nSEEDS = "1-3"\nCOMMON = ["market.consumers=1000", '
                            '"market.county.compound_size=200", "market.county.village_size=150"]'
                            '\nDAYS = 100\nWINDOW = "70-99"\nOUT = tempfile.mkdtemp()',
+    # Quits with members fall in days 30-110, and the commission cut's window (day 120 on) is in.
+    "04_leaders.ipynb": "HOUSEHOLDS = 2000\nDAYS = 140\nSEEDS = [1, 2]",
 }
 
 
@@ -55,3 +57,6 @@ def test_notebook_is_clean_and_runs(name, tmp_path):
         printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
         assert "unknown key 'coupon_yuan_per_ordr'" in printed, "the typo is named"
         assert "share.entrant@70-99" in printed and "95% CI" in printed
+    if name == "04_leaders.ipynb":
+        printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+        assert "quits with members" in printed and "of the fall among households" in printed
