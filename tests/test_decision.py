@@ -208,3 +208,27 @@ def test_sensitivity_and_brief_end_to_end_in_a_browser(tmp_path):
             assert "wom.q_imitation" in page.content() or "choice.habit" in page.content()
         finally:
             browser.close()
+
+
+def test_the_scorecard_marks_a_calibrations_facts_fitted_or_held_out(tmp_path):
+    import importlib.util
+    import json
+    import sys
+
+    spec = importlib.util.spec_from_file_location(
+        "validation_script", Path(__file__).resolve().parent.parent / "experiments" /
+        "validation.py")
+    vs = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = vs  # its dataclasses look their module up
+    spec.loader.exec_module(vs)
+    card = pd.DataFrame([{"row": f.row, "kind": f.kind, "keys": f.keys, "why": f.why,
+                          "status": "held"} for f in vs.FACTS])
+    (tmp_path / "calibration.json").write_text(json.dumps(
+        {"fit": [4, 5], "held_out": [3, 6], "keys": ["choice.habit"], "trials": 3,
+         "seeds": [1]}))
+    marked = vs.mark_calibration(card, tmp_path).set_index("row")
+    assert list(marked.loc[[4, 5], "kind"]) == ["fitted", "fitted"]
+    assert marked.loc[4, "keys"] == "choice.habit"
+    assert list(marked.loc[[3, 6], "kind"]) == ["held out", "held out"]
+    assert marked.loc[1, "kind"] == card.set_index("row").loc[1, "kind"], "others unchanged"
+    assert "held out 2 of 2" in vs.score_line(marked.reset_index(), [])
