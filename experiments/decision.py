@@ -48,6 +48,10 @@ def run_sensitivity(a, out: Path, batch: Path) -> dict:
         print(f"Morris, {q} ({m['meta']['points']} points x {len(a.seeds)} seeds x 3 "
               f"scenarios, {m['meta']['wall_seconds']:.0f} s):")
         print(df.sort_values("mu_star", ascending=False).head(8).to_string(index=False))
+    lv = sa.morris_levels(m, "default", LEVEL_METRICS)  # the calibration's keys: step 4
+    lv.to_csv(out / "morris_levels.csv", index=False)
+    print("Morris of the default's levels (scaled mu*):")
+    print(lv.head(8).to_string(index=False))
     kept = sa.keep(m["indices"], a.keep)
     print(f"Morris keeps: {', '.join(kept)}")
     s = sa.sobol(reg, kept, base=a.base, seeds=a.seeds, n=a.n, batch_dir=batch / "sobol",
@@ -66,8 +70,6 @@ def run_sensitivity(a, out: Path, batch: Path) -> dict:
     labels = {q.name: q.label for q in sa.QUESTIONS}
     figures.save(figures.sensitivity_figure(m["indices"], s["indices"], labels),
                  out / "sensitivity")
-    lv = sa.morris_levels(m, "default", LEVEL_METRICS)
-    lv.to_csv(out / "morris_levels.csv", index=False)
     return {"morris": m, "sobol": s, "levels": lv}
 
 

@@ -20,7 +20,9 @@ pytest.importorskip("ema_workbench", reason="the decision extra (make setup inst
 
 TINY = ["market.consumers=600", "market.county.compound_size=150",
         "market.county.village_size=100"]
-CHROMIUM = os.environ.get("GBSIM_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("GBSIM_CHROMIUM", "/usr/bin/chromium")  # as tests/test_dashboard.py
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,8 +193,6 @@ def test_sensitivity_and_brief_end_to_end_in_a_browser(tmp_path):
         pytest.skip(f"no Chromium at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
-    from tests.test_dashboard import CHROMIUM_ARGS
-
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
@@ -232,3 +232,16 @@ def test_the_scorecard_marks_a_calibrations_facts_fitted_or_held_out(tmp_path):
     assert list(marked.loc[[3, 6], "kind"]) == ["held out", "held out"]
     assert marked.loc[1, "kind"] == card.set_index("row").loc[1, "kind"], "others unchanged"
     assert "held out 2 of 2" in vs.score_line(marked.reset_index(), [])
+
+
+def test_brief_names_a_question_the_analysis_lacks(tmp_path, capsys):
+    from sim.decision import brief
+
+    pd.DataFrame({"parameter": ["a"], "mu_star": [1.0]}).to_csv(tmp_path / "morris_q1.csv")
+    with pytest.raises(SystemExit) as ex:
+        brief.main(["incentive=flat", "incentive=multi_source", "--analysis", str(tmp_path),
+                    "--question", "q2"])
+    assert ex.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"gbsim-brief: error: --question q2: not a question of --analysis "
+                   f"{tmp_path}; allowed: q1")

@@ -79,6 +79,12 @@ def brief(a: str, b: str, metric: str, *, base=(), seeds=(1, 2, 3), better: str 
         raise ConfigError(f"--seeds: {len(seeds)} seed; allowed: at least 2 (a paired interval)")
     if analysis is not None and not Path(analysis).is_dir():
         raise ConfigError(f"--analysis {analysis}: no such directory")
+    if analysis is not None:
+        have = sorted(p.stem.removeprefix("morris_") for p in Path(analysis).glob("morris_*.csv")
+                      if p.stem != "morris_levels")
+        if question not in have:
+            raise ConfigError(f"--question {question}: not a question of --analysis {analysis}; "
+                              f"allowed: {', '.join(have) or '(none: no morris_*.csv there)'}")
     if calibration is not None and not (Path(calibration) / "ensemble.csv").is_file():
         raise ConfigError(f"--calibration {calibration}: no ensemble.csv there (run "
                           "gbsim-calibrate --out DIR first)")
