@@ -208,6 +208,8 @@ def test_sensitivity_and_brief_end_to_end_in_a_browser(tmp_path):
             assert "wom.q_imitation" in page.content() or "choice.habit" in page.content()
         finally:
             browser.close()
+    assert brief.to_pdf(out, tmp_path / "brief.pdf") is None
+    assert (tmp_path / "brief.pdf").read_bytes()[:5] == b"%PDF-"
 
 
 def test_the_scorecard_marks_a_calibrations_facts_fitted_or_held_out(tmp_path):

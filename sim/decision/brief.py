@@ -13,6 +13,8 @@ Morris, Sobol', PRIM tables of a named ``--question``). The page shows
 * the run budget (runs and wall time: this brief's, the analysis's, the calibration's) and the
   provenance (overrides, seeds, registry, code version of each part).
 
+With ``--pdf`` it also prints the page to PDF where headless Chromium is available.
+
     gbsim-brief incentive=flat incentive=multi_source --metric leader_monthly_churn_rate \\
         --base market.consumers=5000 days=150 --out brief.html
 """
@@ -36,7 +38,7 @@ from sim.decision.sensitivity import wide_runs
 from sim.study import paired_difference
 from sim.version import code_version
 
-__all__ = ["brief", "main"]
+__all__ = ["brief", "main", "to_pdf"]
 
 
 def _split(text: str) -> list[str]:
@@ -180,6 +182,30 @@ def _write(out: Path, res, tabs, ens_table, budget, sens_fig, eff_fig) -> None:
     out.write_text("\n".join(parts), encoding="utf-8")
 
 
+def to_pdf(page: Path, pdf: Path) -> str | None:
+    """Print the page to PDF with headless Chromium (Playwright driving ``GBSIM_CHROMIUM`` or
+    Debian's ``/usr/bin/chromium``); returns why not when no renderer is available."""
+    import os
+
+    chromium = os.environ.get("GBSIM_CHROMIUM", "/usr/bin/chromium")
+    if not Path(chromium).exists():
+        return f"no Chromium at {chromium}"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return "the Python package playwright is not installed (the dev extra)"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True,
+                                     args=["--no-sandbox", "--disable-gpu"])
+        try:
+            tab = browser.new_page()
+            tab.goto(Path(page).resolve().as_uri())
+            tab.pdf(path=str(pdf), format="A4", print_background=True)
+        finally:
+            browser.close()
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``gbsim-brief``."""
     ap = argparse.ArgumentParser(prog="gbsim-brief", description=__doc__.splitlines()[0])
@@ -196,6 +222,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--calibration", type=Path, help="gbsim-calibrate's --out directory")
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--out", type=Path, default=Path("brief.html"))
+    ap.add_argument("--pdf", action="store_true", help="also print it to PDF (headless Chromium)")
     a = ap.parse_args(argv)
     try:
         res = brief(a.a, a.b, a.metric, base=a.base, seeds=a.seeds, better=a.better, x=a.x,
@@ -207,6 +234,10 @@ def main(argv: list[str] | None = None) -> None:
     p = res["paired"]
     print(f"gbsim-brief: B - A = {p['difference']:.4g} [{p['ci_low']:.4g}, {p['ci_high']:.4g}] "
           f"({res['runs']} runs, {res['wall_seconds']:.1f} s); wrote {a.out}")
+    if a.pdf:
+        why = to_pdf(a.out, a.out.with_suffix(".pdf"))
+        print(f"gbsim-brief: no PDF: {why}" if why else
+              f"gbsim-brief: wrote {a.out.with_suffix('.pdf')}")
 
 
 if __name__ == "__main__":
