@@ -170,7 +170,8 @@ def _write(out: Path, res, tabs, ens_table, budget, sens_fig, eff_fig) -> None:
         f"<img alt='effect' src='{eff_fig}'>",
         "<h2 id='ensemble'>Over the calibrated ensemble</h2>", ens_line,
         "<h2 id='sensitivity'>Sensitivity of B − A</h2>",
-        f"<p>Question: <code>{esc(str(prov['question']))}</code></p>",
+        f"<p>Question: <code>{esc(str(prov['question']))}</code></p>" if prov["question"] else
+        "<p><em>no sensitivity analysis given (--analysis, --question)</em></p>",
         f"<img alt='sensitivity' src='{sens_fig}'>" if sens_fig else "",
         "<h3>Morris screen</h3>", _table(tabs["morris"]),
         "<h3>Sobol' indices (bootstrap 95% intervals)</h3>", _table(tabs["sobol"]),
