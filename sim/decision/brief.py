@@ -124,11 +124,12 @@ def brief(a: str, b: str, metric: str, *, base=(), seeds=(1, 2, 3), better: str 
     eff_fig = figures.png_data_uri(figures.effect_figure(
         (e["b"] - e["a"]).to_numpy(float), ens_means, metric))
     budget = [{"part": "this brief (default + ensemble)", "runs": runs,
-               "wall_seconds": round(wall, 1)}]
+               "wall_seconds": round(wall, 1), "worker_seconds_all_runs": None}]
     for k, m in (*metas.items(), ("calibration", cal_meta)):
-        if m is not None:
+        if m is not None:  # wall: the last call (a resumed batch reuses runs); worker: all runs
             budget.append({"part": k, "runs": m.get("runs"),
-                           "wall_seconds": round(float(m.get("wall_seconds", float("nan"))), 1)})
+                           "wall_seconds": round(float(m.get("wall_seconds", float("nan"))), 1),
+                           "worker_seconds_all_runs": m.get("worker_seconds_all_runs")})
     prov = {"A": scen["A"], "B": scen["B"], "base": list(base), "seeds": list(seeds),
             "metric": metric, "better": better, "x": x, "question": q,
             "brief code_version": code_version(),

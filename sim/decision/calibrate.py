@@ -36,6 +36,7 @@ import pandas as pd
 from sim import validation as v
 from sim.batch import run_many
 from sim.config import ConfigError
+from sim.decision.sensitivity import _rel
 from sim.uncertainty import Parameter, load
 from sim.version import code_version
 
@@ -185,7 +186,7 @@ def calibrate(keys, *, base=(), registry="default", fit=FIT, held_out=HELD_OUT, 
                                                "hi": params[k].hi,
                                                "values": list(params[k].values)}
                                            for k in keys},
-            "registry": str(reg.path), "fit": list(fit), "held_out": list(held_out),
+            "registry": _rel(reg.path), "fit": list(fit), "held_out": list(held_out),
             "fit_names": {r: FACTS[r].name for r in fit},
             "held_out_names": {r: FACTS[r].name for r in held_out},
             "base": list(base), "seeds": list(seeds), "trials": trials, "ensemble": ensemble,

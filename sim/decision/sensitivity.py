@@ -132,12 +132,31 @@ def wide_runs(batch) -> pd.DataFrame:
     return runs.merge(w.reset_index(), on=on, how="left")
 
 
+def _rel(path: Path) -> str:
+    """A path relative to the project when inside it (provenance that reads the same anywhere)."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        return str(Path(path).resolve().relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _spent(batch) -> float:
+    """Worker seconds of every run in the table, this call's and earlier calls' (each run's stamp
+    in the batch directory): the run budget, however many calls it took to finish."""
+    if batch.out is None:
+        return sum(batch.worker_seconds.values())
+    rows = Path(batch.out) / "rows"
+    return float(sum(sum(json.loads((rows / f"{k}.json").read_text())["seconds"].values())
+                     for k in set(batch.runs[RUN_COLUMN])))
+
+
 def _meta(kind: str, reg: Registry, base, seeds, scenarios, questions, batch, **extra) -> dict:
-    return {"analysis": kind, "registry": str(reg.path), "parameters": reg.keys,
+    return {"analysis": kind, "registry": _rel(reg.path), "parameters": reg.keys,
             "base": list(base), "seeds": list(seeds), "scenarios": scenarios,
             "questions": [asdict(q) for q in questions], "runs": len(batch.runs),
             "ran": batch.ran, "reused": batch.skipped, "wall_seconds": batch.wall_seconds,
-            "model_seconds": batch.model_seconds, "code_version": code_version(), **extra}
+            "worker_seconds_all_runs": _spent(batch), "code_version": code_version(), **extra}
 
 
 def _save(out: Path | None, name: str, tables: dict, meta: dict) -> None:
