@@ -115,6 +115,8 @@ def brief(a: str, b: str, metric: str, *, base=(), seeds=(1, 2, 3), better: str 
     beats = None if ens_means is None else int(np.sum(sign * ens_means >= x))
     q = question
     tabs = {k: _read(analysis, f"{k}_{q}.csv") if q else None for k in ("morris", "sobol", "prim")}
+    if tabs["morris"] is not None:  # the screen's leaders first
+        tabs["morris"] = tabs["morris"].sort_values("mu_star", ascending=False, kind="stable")
     metas = {k: _read(analysis, f"{k}.json") for k in ("morris", "sobol")}
     sens_fig = None
     if tabs["morris"] is not None or tabs["sobol"] is not None:
@@ -160,7 +162,8 @@ def _write(out: Path, res, tabs, ens_table, budget, sens_fig, eff_fig) -> None:
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>Policy brief</title><style>"
         "body{font:14px/1.45 system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
-        "table.t{border-collapse:collapse;font-size:12px}table.t td,table.t th{padding:2px 8px;"
+        "table.t{border-collapse:collapse;font-size:12px;display:block;overflow-x:auto}"
+        "table.t td,table.t th{padding:2px 8px;"
         "border-bottom:1px solid #ddd;text-align:right}pre{background:#f6f6f6;padding:.6em;"
         "font-size:11px;overflow:auto}img{max-width:100%}</style></head><body>",
         f"<h1>Policy brief: {esc(' '.join(prov['B']) or 'the default')} against "

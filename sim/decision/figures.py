@@ -35,7 +35,7 @@ def sensitivity_figure(morris: dict[str, pd.DataFrame], sobol: dict[str, pd.Data
             ax.barh([_short(p) for p in m["parameter"]], m["mu_star"], xerr=m["mu_star_conf"],
                     color="#4c72b0", capsize=2)
             ax.set_xlabel("Morris μ* of B − A (bars: bootstrap 95%)")
-            ax.set_title(f"{title}: screen", fontsize=9)
+            ax.set_title(f"{title}: Morris screen", fontsize=8)
         ax = axes[i][1]
         if q in sobol:
             s = sobol[q]
@@ -47,7 +47,7 @@ def sensitivity_figure(morris: dict[str, pd.DataFrame], sobol: dict[str, pd.Data
             ax.set_yticks(y, [_short(p) for p in s["parameter"]])
             ax.axvline(0, color="grey", lw=0.5)
             ax.set_xlabel("Sobol' index of B − A (bars: bootstrap 95%)")
-            ax.set_title(f"{title}: Sobol' on the kept parameters", fontsize=9)
+            ax.set_title(f"{title}: Sobol', kept parameters", fontsize=8)
             ax.legend(fontsize=7, loc="lower right")
         for a in axes[i]:
             a.tick_params(labelsize=7)
