@@ -12,6 +12,7 @@
 #                 rewrite their outputs in docs/results.md; QUICK=1 passes --quick (few seeds,
 #                 small market) and leaves docs/results.md alone
 #   make validate  set up, then the validation scorecard (ODD 8 facts, analytic docks)
+#   make decision  set up, then Morris, Sobol', PRIM and a calibration (docs/decision.md)
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -19,7 +20,7 @@ STAMP := $(VENV)/.installed
 ARGS ?=
 PORT ?= 8765
 
-.PHONY: setup run test test-fast lint bench figures clean dashboard validate lab notebook
+.PHONY: setup run test test-fast lint bench figures clean dashboard validate decision lab notebook
 
 # Find an interpreter >= 3.12: pyenv's python3 honours .python-version; then explicit names.
 PYTHON_CANDIDATES := python3 python3.12 python3.13 python3.14 python
@@ -39,7 +40,7 @@ $(STAMP): pyproject.toml
 	  rm -rf $(VENV); $$py -m venv $(VENV); \
 	fi
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,viz]'
+	$(PY) -m pip install --quiet -e '.[dev,viz,decision]'
 	@touch $(STAMP)
 
 run: setup
@@ -64,6 +65,13 @@ bench: setup
 validate: setup
 	$(PY) experiments/validation.py $(ARGS)
 
+# Decisions under uncertainty (issue 30): Morris, Sobol' and PRIM on the paired effects of two
+# policy questions, then a calibration and its held-out facts (about an hour on 2 cores): writes
+# docs/decision/ (tables, figure); the runs stay under batch/decision/ (a second call reuses
+# them). ARGS=--quick for a small smoke version in a temporary directory.
+decision: setup
+	$(PY) experiments/decision.py $(ARGS)
+
 dashboard: setup
 	$(VENV)/bin/gbsim-dashboard --port $(PORT)
 
@@ -73,7 +81,7 @@ dashboard: setup
 LAB_STAMP := $(VENV)/.installed-notebooks
 LAB_PORT ?= 8888
 $(LAB_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[dev,viz,notebooks]'
+	$(PY) -m pip install --quiet -e '.[dev,viz,decision,notebooks]'
 	@touch $(LAB_STAMP)
 
 lab: $(LAB_STAMP)
@@ -87,7 +95,7 @@ notebook: lab
 # and has its own target (make bench), as has the validation scorecard (make validate);
 # results_doc.py is not an experiment: after full runs it copies each experiment's printed
 # output (experiments/results/<name>.txt) into docs/results.md.
-EXPERIMENTS ?= $(sort $(filter-out experiments/benchmark.py experiments/results_doc.py experiments/validation.py,$(wildcard experiments/*.py)))
+EXPERIMENTS ?= $(sort $(filter-out experiments/benchmark.py experiments/results_doc.py experiments/validation.py experiments/decision.py,$(wildcard experiments/*.py)))
 QUICK ?=
 RESULTS ?= experiments/results
 RESULTS_DOC ?= docs/results.md

@@ -8,7 +8,9 @@ the seeds holding, held / missed / n/a (the mechanism does not exist yet) and it
 * **emergent**: no config key that bears on it was set by looking at it;
 * **check**: an input sets it by construction (a commission rate, a late-pickup probability);
 * **fitted**: used to calibrate a parameter (the keys are named); validation is judged on the
-  facts held out of the calibration.
+  facts held out of the calibration;
+* **held out**: with ``--calibration DIR`` (a ``gbsim-calibrate`` run), the facts that run
+  declared held out; its fitted facts are marked fitted (docs/decision.md).
 
 Beside the facts: complaints per order and per delivered fresh unit (scandals excluded). Then
 the analytic docks at parameter values the tests do not use: Bass on the complete graph against
@@ -554,14 +556,36 @@ def docks(seeds, households, days) -> list[dict]:
 # output
 
 
+def mark_calibration(card: pd.DataFrame, calibration: Path) -> pd.DataFrame:
+    """The kinds a calibration declared (``gbsim-calibrate --out DIR``'s ``calibration.json``):
+    its fitted facts become ``fitted`` (the keys it fitted), its held-out facts ``held out``."""
+    import json
+
+    path = Path(calibration) / "calibration.json"
+    if not path.is_file():
+        sys.exit(f"validation: --calibration {calibration}: no calibration.json there (run "
+                 "gbsim-calibrate --out DIR first)")
+    meta = json.loads(path.read_text())
+    card = card.copy()
+    where = f"gbsim-calibrate ({calibration}, {meta['trials']} trials, seeds {meta['seeds']})"
+    fit, held = card["row"].isin(meta["fit"]), card["row"].isin(meta["held_out"])
+    card.loc[fit, "kind"] = "fitted"
+    card.loc[fit, "keys"] = ", ".join(meta["keys"])
+    card.loc[fit, "why"] = f"fitted by {where}"
+    card.loc[held, "kind"] = "held out"
+    card.loc[held, "why"] = card.loc[held, "why"] + f"; held out of {where}"
+    return card
+
+
 def score_line(card: pd.DataFrame, dk: list[dict]) -> str:
     def count(kind):
         c = card[(card["kind"] == kind) & (card["status"] != "n/a")]
         return int((c["status"] == "held").sum()), len(c)
 
-    e, c = count("emergent"), count("check")
+    e, c, h = count("emergent"), count("check"), count("held out")
     d = sum(bool(x["holds"]) for x in dk)
-    return (f"emergent held {e[0]} of {e[1]}; checks {c[0]} of {c[1]}; "
+    held = f"held out {h[0]} of {h[1]}; " if h[1] else ""
+    return (f"emergent held {e[0]} of {e[1]}; {held}checks {c[0]} of {c[1]}; "
             f"docks {d} of {len(dk)}")
 
 
@@ -687,6 +711,8 @@ def main(argv=None) -> dict:
                     help="smoke test: 2 seeds, 2,000 households, short runs, temp output")
     ap.add_argument("--out", type=Path, default=None, help="output directory")
     ap.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
+    ap.add_argument("--calibration", type=Path, default=None,
+                    help="a gbsim-calibrate --out directory: mark its facts fitted / held out")
     a = ap.parse_args(argv)
     from sim.api import compose
     from sim.study import SMALL_MARKET
@@ -713,6 +739,8 @@ def main(argv=None) -> dict:
     runs = run_jobs(jobs, workers)
     res, complaints = measure(runs, seeds, produce, entries)
     card = scorecard(res, seeds)
+    if a.calibration is not None:
+        card = mark_calibration(card, a.calibration)
     comp = pd.DataFrame(complaints)
     print("docks ...", flush=True)
     dk = docks(seeds, 3_000 if not a.quick else 1_000, 120 if not a.quick else 80)
