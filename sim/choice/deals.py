@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.arrays import sums_by
-
 __all__ = ["Deals", "daily_discounts"]
 
 
@@ -67,10 +65,11 @@ class Deals:
         categories, at the prices the order book holds after procurement)."""
         m = self.m
         n_p = len(m.platform_list)
-        if len(book) == 0:
-            on = np.zeros(n_p)
-        else:
-            on_deal = self.discount[book.platform] > 0.0
-            on = sums_by(np.where(on_deal, book.prices, 0.0), book.platform, n_p)
+        on = np.zeros(n_p)
+        if len(book):
+            # only the categories some platform has on deal today (about half of them)
+            for c in np.flatnonzero((self.discount > 0.0).any(axis=0)):
+                value = np.where(self.discount[book.platform, c] > 0.0, book.prices[:, c], 0.0)
+                on += np.bincount(book.platform, weights=value, minlength=n_p)
         for j in range(n_p):
             m.ledger.post(j, "deal_gmv_yuan", float(on[j]))
