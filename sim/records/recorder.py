@@ -161,7 +161,7 @@ class Recorder:
 
     OWNS = ("daily", "platforms", "spoilage", "_loss_days", "_loss_units", "_loss_yuan",
             "events", "platform_events", "last_order_days", "_cohorts", "leader_stats",
-            "reviews", "households")
+            "reviews", "households", "basket_sizes")
     WRITES = ("platforms (yesterday's orders, new buyers, order share)",)
 
     def __init__(self, model):
@@ -186,6 +186,16 @@ class Recorder:
         # per household: pickup points lost (Leadership.deactivate tells), the orders before
         # the split day; the end-of-run table (sim.records.households)
         self.households = HouseholdRecord(model)
+        # orders by basket size (0..C categories) over the run (sim.choice.baskets)
+        self.basket_sizes = np.zeros(len(model.category_names) + 1, np.int64)
+
+    def _basket_sizes(self, today) -> dict:
+        """Today's mean categories per order (NaN without orders); the run's counts move on."""
+        sizes = today.basket_sizes
+        self.basket_sizes += sizes
+        n = sizes.sum()
+        return {"basket_size_mean": float(sizes @ np.arange(len(sizes)) / n) if n
+                else float("nan")}
 
     def households_lost_leader(self, day: int, households: np.ndarray, platform: int) -> None:
         """``households`` lost their pickup point of ``platform`` today (``households`` unique:
@@ -337,9 +347,7 @@ class Recorder:
             "leader_coverage": float(covered / c.n),
             "multi_platform_leaders": int((rows_of > 1).sum()),
             # categories per order today (sim.choice.baskets; NaN on a day without orders)
-            "basket_size_mean": (float(today.basket_sizes @ np.arange(len(today.basket_sizes))
-                                       / today.basket_sizes.sum())
-                                 if today.basket_sizes.sum() else float("nan")),
+            **self._basket_sizes(today),
         })
         counts, pay, mf = today.leader_counts, today.leader_pay, today.member_flows
         for j, p in enumerate(m.platform_list):
