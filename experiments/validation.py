@@ -464,10 +464,14 @@ def dock_logit() -> dict:
     reach[3, 0] = False  # one chooser cannot reach the first platform
     dlo = np.ones((m, 3), np.int32)  # every chooser has ordered: no first-order coupon
     idx = np.arange(m, dtype=np.int64)
-    # no loyalty to a leader and no trip (ODD 7.2's special case: kappa_L = 0, own pickups)
-    z, _, _ = choice_utilities_rows(idx, price, coupon_all, np.zeros(3), ref_yuan, dlo,
-                                    np.full(m, beta), trust, last, quality, reach, theta,
-                                    kappa, u0, np.zeros((m, 3)))
+    # ODD 7.2's special case: one category (the reference basket, price index x ref_yuan), in
+    # every basket, no deals, reputation weight w = 0, no loyalty to a leader (kappa_L = 0) and
+    # no trip (own pickups)
+    one = np.ones(1)
+    z, *_ = choice_utilities_rows(idx, (price * ref_yuan)[:, None], one * ref_yuan,
+                                  np.zeros((m, 1)), one, coupon_all, np.zeros(3), ref_yuan, dlo,
+                                  np.full(m, beta), trust, last, quality, reach, theta, kappa,
+                                  u0, np.zeros((m, 3)), np.full(3, 0.9), 0.0)
     w = np.exp(z)
     model_p = w / w.sum(axis=1, keepdims=True)
     # closed form, written out here
