@@ -16,12 +16,10 @@ from sim.choice.deals import daily_discounts
 from sim.config import ConfigError
 from sim.model import GroupBuyingMarket
 from sim.reputation import reputation_step
-from sim.validation import complaint_rates
 
 SMALL = ["experiment=smoke"]  # 2,000 households
 SEEDS = [1, 2, 3]
 CATEGORIES = ("leafy_veg", "fruit", "meat_eggs", "chilled_frozen", "dry_goods")
-PRODUCE = ["leafy_veg", "fruit"]
 
 
 # --- the rules (ODD 7.2) ----------------------------------------------------------------------
@@ -182,9 +180,18 @@ def test_a_deal_on_a_category_moves_its_orders_toward_the_platform_that_posts_it
             (seed, deal, base)
 
 
+# A steady market for the scandal: leaders never quit, gaps are filled at once and groups are
+# kept. In the default market leaders quit ~60% a month (issue 27's smaller orders), and two
+# paired paths diverge within two months of the scandal (seed 2: the incumbent's share of
+# 15-day windows swings 0.19-0.47 in the run without it), so the loss 90 days later would
+# measure that divergence rather than the scandal's mark on the name.
+STEADY = ["leaders.churn_base_logit=-50", "leaders.churn_shortfall_slope=0",
+          "leaders.recruits_per_day=100000", "groups.group_idle_days=100000"]
+
+
 def _incumbent_share(overrides, seed, days=240, n=5000):
-    model = GroupBuyingMarket(compose(SMALL + [f"days={days}", f"seed={seed}",
-                                               f"market.consumers={n}"] + overrides))
+    model = GroupBuyingMarket(compose(SMALL + STEADY + [f"days={days}", f"seed={seed}",
+                                                        f"market.consumers={n}"] + overrides))
     model.run()
     p = model.recorder.tables()["platforms"]
     orders = p.pivot(index="day", columns="platform", values="orders")
@@ -210,27 +217,39 @@ def test_a_scandal_keeps_half_its_share_loss_90_days_later():
         assert late >= 0.5 * first, (seed, first, late)
 
 
+def _complaints_by_basket_size(seed):
+    """Today's collected orders' basket sizes, complaints and units, over a 150-day run."""
+    model = GroupBuyingMarket(compose(SMALL + ["days=150", f"seed={seed}"]))
+    rows = []
+    real = model.coldchain.run
+
+    def run(d):
+        book = model.pending
+        real(d)
+        if book is None or len(book) == 0:
+            return
+        who, _ = model.today.complainers  # one order per household a day
+        units = book.filled.sum(axis=1)
+        got = units > 0
+        rows.append((book.basket.sum(axis=1)[got], np.isin(book.consumer, who)[got], units[got]))
+
+    model.coldchain.run = run
+    model.run()
+    return (np.concatenate(x) for x in zip(*rows, strict=True))
+
+
 @pytest.mark.slow
 def test_smaller_baskets_lower_complaints_per_order_but_not_per_unit():
-    half = [f"products.{c}.purchase_frequency={b / 2}" for c, b in
-            zip(CATEGORIES, (0.7, 0.5, 0.4, 0.2, 0.3), strict=True)]
+    # In one market (the same cold chain, platforms and days), one-category orders against
+    # orders of three or more: an order complains once, whatever the number of its bad units.
     for seed in SEEDS:
-        rates, counts = {}, {}
-        for name, ov in (("base", []), ("small", half)):
-            m = GroupBuyingMarket(compose(SMALL + ["days=150", f"seed={seed}",
-                                                   "market.consumers=5000"] + ov))
-            m.run()
-            t = m.recorder.tables()
-            rates[name] = complaint_rates(t, PRODUCE)
-            d, sp = t["daily"], t["spoilage"]
-            counts[name] = (float(d["complaints"].sum() - d["scandal_complaints"].sum()),
-                            float(sp.loc[sp["category"].isin(PRODUCE), "units_delivered"].sum()))
-        b, s = rates["base"], rates["small"]
-        assert s["complaints_per_order"] < b["complaints_per_order"], (seed, b, s)
-        # Per delivered fresh unit the rate does not fall: an order complains once however
-        # many of its units are bad, so fewer units an order can only raise complaints per
-        # unit. The allowance is three standard errors of the difference of the two rates,
-        # each a Poisson count of complaints over its units (~300-600 complaints a run).
-        se = np.sqrt(sum(k / u**2 for k, u in counts.values()))
-        assert s["complaints_per_fresh_unit"] > b["complaints_per_fresh_unit"] - 3 * se, \
-            (seed, b, s, se)
+        size, complaint, units = _complaints_by_basket_size(seed)
+        small, large = size == 1, size >= 3
+        assert small.sum() > 500 and large.sum() > 500
+        per_order = [complaint[s].mean() for s in (small, large)]
+        per_unit = [complaint[s].sum() / units[s].sum() for s in (small, large)]
+        assert per_order[0] < per_order[1], (seed, per_order)
+        # Per unit the small baskets' rate is not lower: allowed three standard errors of the
+        # difference, each rate a Poisson count of complaints over its units (~50-300).
+        se = np.sqrt(sum(complaint[s].sum() / units[s].sum() ** 2 for s in (small, large)))
+        assert per_unit[0] > per_unit[1] - 3 * se, (seed, per_unit, se)
