@@ -186,12 +186,15 @@ class Recorder:
         # per household: pickup points lost (Leadership.deactivate tells), the orders before
         # the split day; the end-of-run table (sim.records.households)
         self.households = HouseholdRecord(model)
-        # orders by basket size (0..C categories) over the run (sim.choice.baskets)
-        self.basket_sizes = np.zeros(len(model.category_names) + 1, np.int64)
+        # orders by basket size (0..C categories) over the run (sim.choice.baskets), sized
+        # by the first day's counts
+        self.basket_sizes = np.zeros(0, np.int64)
 
     def _basket_sizes(self, today) -> dict:
         """Today's mean categories per order (NaN without orders); the run's counts move on."""
         sizes = today.basket_sizes
+        if len(self.basket_sizes) != len(sizes):
+            self.basket_sizes = np.zeros(len(sizes), np.int64)
         self.basket_sizes += sizes
         n = sizes.sum()
         return {"basket_size_mean": float(sizes @ np.arange(len(sizes)) / n) if n
