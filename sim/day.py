@@ -23,11 +23,12 @@ __all__ = ["Day", "OrderBook"]
 class OrderBook:
     """Orders of one day, one row per order (a consumer orders at most once a day).
 
-    Written by the orders phase (who, which platform, through which leader, at which prices and
-    coupon), completed by procurement (supplier, life, defects, cost of each unit), carried to the
-    next day's logistics and pickup. A unit is one category's quantity in an average order, so an
-    order holds one unit of every category; ``prices`` are the list prices of its units on the
-    order day.
+    Written by the orders phase (who, which platform, through which leader, its basket, at which
+    prices and coupon), completed by procurement (supplier, life, defects, cost of each unit),
+    carried to the next day's logistics and pickup. A unit is one category's quantity in an
+    order that holds it; an order holds one unit of each category of its basket
+    (:mod:`sim.choice.baskets`), and ``prices`` are its units' prices on the order day at that
+    day's deals (0 outside the basket).
     """
 
     consumer: np.ndarray
@@ -35,6 +36,7 @@ class OrderBook:
     leader: np.ndarray
     prices: np.ndarray  # (m, C) yuan
     coupon_yuan: np.ndarray
+    basket: np.ndarray | None = None  # (m, C) bool: the categories ordered (None: all)
     supplier: np.ndarray | None = None  # (m, C), set at procurement; -1 if unfilled
     life0: np.ndarray | None = None  # (m, C) remaining life fraction at dispatch
     defect: np.ndarray | None = None  # (m, C) bool
@@ -45,7 +47,15 @@ class OrderBook:
     @classmethod
     def empty(cls, n_categories: int) -> OrderBook:
         none = np.zeros(0, np.int64)
-        return cls(none, none, none, np.zeros((0, n_categories)), np.zeros(0))
+        return cls(none, none, none, np.zeros((0, n_categories)), np.zeros(0),
+                   np.zeros((0, n_categories), bool))
+
+    @property
+    def ordered(self) -> np.ndarray:
+        """(m, C) bool: the units ordered (the basket; every category where none is given)."""
+        if self.basket is None:
+            return np.ones(self.prices.shape, bool)
+        return self.basket
 
     @property
     def value_yuan(self) -> np.ndarray:
@@ -94,6 +104,7 @@ class Day:
     pickups: np.ndarray = field(init=False)  # (P,)
     pickups_on_time: np.ndarray = field(init=False)  # (P,)
     quality_complaints_p: np.ndarray = field(init=False)  # (P,)
+    order_complaints_p: np.ndarray = field(init=False)  # (P,) spoiled or low-life orders
     complaints: int = 0  # spoiled or low-life orders, plus (word of mouth) scandal complaints
     quality_complaints: int = 0
     complainers: tuple[np.ndarray, np.ndarray] = field(default_factory=_none)  # who, platform
@@ -112,6 +123,7 @@ class Day:
     leader_recruits: int = 0
     # 6 orders
     occasions: int = 0
+    basket_sizes: np.ndarray = field(init=False)  # (C + 1,) orders by categories in the basket
     consumer_surplus_yuan: float = 0.0
     order_book: OrderBook | None = None
     # 7 procurement
@@ -127,7 +139,8 @@ class Day:
         shape = (n_p, n_c, len(AREAS), len(LOSS_STAGES))
         self.losses = np.zeros(shape, np.int64)
         self.loss_yuan = np.zeros(shape)
-        for name in ("pickups", "pickups_on_time", "quality_complaints_p"):
+        self.basket_sizes = np.zeros(n_c + 1, np.int64)
+        for name in ("pickups", "pickups_on_time", "quality_complaints_p", "order_complaints_p"):
             setattr(self, name, np.zeros(n_p, np.int64))
         self.leader_counts = np.zeros((n_p, 4), np.int64)
         self.member_flows = np.zeros((n_p, 4), np.int64)

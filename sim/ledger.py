@@ -19,9 +19,10 @@ __all__ = ["ECONOMICS", "GOODS", "MONEY", "Ledger"]
 
 # Platform accounts beside profit's (sim.platforms.FLOWS has them too), recorded in the platforms
 # table: cash drawn from a funding round (not profit), and the route costs' parts, town and
-# village, with the orders their routes carried (grid warehouse -> pickup point).
+# village, with the orders their routes carried (grid warehouse -> pickup point); the part of
+# GMV sold on a daily deal (sim.choice.deals).
 ECONOMICS = ("funding_yuan", "route_cost_town_yuan", "route_cost_village_yuan",
-             "route_orders_town", "route_orders_village")
+             "route_orders_town", "route_orders_village", "deal_gmv_yuan")
 # Goods, in units of one category's average order quantity (ODD 7.5): bought from suppliers,
 # on the way (supplier -> pickup point), in grid-warehouse stock, collected, spoiled.
 GOODS = ("procured", "delivered", "spoiled", "in_chain", "in_stock")

@@ -13,10 +13,12 @@ One step is one day; the phases run in this order, always (ODD 3):
    used up leg by leg; households collect fresh or spoiled goods; refunds, complaints, trust.
 4. **word of mouth** (:mod:`sim.wom.phase`): adoption of group buying, awareness of platforms,
    complaints spread.
+   **reputation** (:mod:`sim.reputation`): each platform's shared name moves with its recent
+   complaint rate and is cut by a scandal.
 5. **leaders** (:mod:`sim.leaders.phase`): monthly reviews (quit or stay); platforms recruit
    where coverage is missing; households without a pickup point re-home.
-6. **orders** (:mod:`sim.choice.phase`): households with an order occasion choose a platform or
-   the outside option.
+6. **orders** (:mod:`sim.choice.phase`): households with an order occasion draw a basket and
+   choose a platform (at its daily deals) or the outside option.
 7. **procurement** (:mod:`sim.supply.phase`): platforms buy tomorrow's goods (pre-sale: exactly
    the orders).
 8. **settlement** (:mod:`sim.settlement`): money moves (household -> platform, platform ->
@@ -53,6 +55,7 @@ from sim.network import build_network
 from sim.platforms import Platform, Terms
 from sim.progress import day_bar
 from sim.records import Recorder
+from sim.reputation import Reputation
 from sim.seasons import Calendar
 from sim.settlement import Settlement
 from sim.strategy import platform_strategy
@@ -71,6 +74,7 @@ PHASES = (
     ("terms", "terms"),
     ("logistics_and_pickup", "coldchain"),
     ("word_of_mouth", "wom"),
+    ("reputation", "reputation"),
     ("leaders", "leadership"),
     ("orders", "choice"),
     ("procurement", "supply"),
@@ -156,6 +160,7 @@ class GroupBuyingMarket(mesa.Model):
         self.supply = Supply(self)
         self.coldchain = ColdChain(self)
         self.wom = WordOfMouth(self)
+        self.reputation = Reputation(self)
         self.leadership = Leadership(self)
         self.choice = Choice(self)
         self.settlement = Settlement(self)

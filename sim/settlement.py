@@ -54,6 +54,7 @@ class Settlement:
         gmv, subsidy, paid_p = (sums_by(x, book.platform, n_p) for x in (
             book.value_yuan, book.coupon_yuan, paid))
         ledger = m.ledger
+        m.choice.deals.post_gmv(book)  # the GMV sold on a daily deal (sim.choice.deals)
         for pj in range(n_p):
             ledger.post(pj, "orders", float(orders[pj]))
             ledger.post(pj, "gmv_yuan", float(gmv[pj]))

@@ -101,6 +101,41 @@ def choice_utilities(price_index: np.ndarray, coupon_index: np.ndarray, beta: np
     return v
 
 
+def basket_utilities(basket: np.ndarray, prices: np.ndarray, reference_prices: np.ndarray,
+                     coupon: np.ndarray, beta: np.ndarray, trust: np.ndarray,
+                     reputation: np.ndarray, reputation_weight: float,
+                     last_platform: np.ndarray, quality: np.ndarray, reachable: np.ndarray,
+                     trust_weight: float, habit: float, outside_utility: float,
+                     extra: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Utilities ``V`` of an occasion with a basket and daily deals (ODD 7.2), and ``P_i,ref``.
+
+    ``P_ij = sum_{c in basket} prices_jc`` (prices at the day's deals), ``P_i,ref`` the same at
+    the reference prices, ``V_ij = -beta_i (P_ij - min(coupon_ij, P_ij)) / P_i,ref + theta
+    (w R_j + (1 - w) e_ij) + kappa_P [j == last_i] + alpha_j + extra_ij`` and ``V_i0 =
+    u_outside P_i,ref / P_ref`` (``P_ref`` the reference prices' sum); -inf where unreachable.
+
+    Args:
+        basket: (m, C) bool, each occasion's categories.
+        prices: (P, C) today's prices at the deals; reference_prices (C,).
+        coupon: (m, P) yuan; trust (m, P) the households' own experience e_ij;
+        reputation: (P,) R_j.
+    """
+    pref = (basket * reference_prices[None, :]).sum(axis=1)
+    price = (basket[:, None, :] * prices[None, :, :]).sum(axis=2)  # (m, P)
+    m, n_p = price.shape
+    v = np.empty((m, n_p + 1))
+    v[:, 0] = outside_utility * (pref / reference_prices.sum())
+    rep = reputation_weight * reputation[None, :] + (1.0 - reputation_weight) * trust
+    v[:, 1:] = (-beta[:, None] * ((price - np.minimum(coupon, price)) / pref[:, None])
+                + trust_weight * rep + quality[None, :])
+    if habit:
+        rows = np.flatnonzero(last_platform >= 0)
+        v[rows, 1 + last_platform[rows]] += habit
+    v[:, 1:] += extra
+    v[:, 1:][~reachable] = -np.inf
+    return v, pref
+
+
 def choose(v: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Logit choice by inversion: option index (0 = outside, j+1 = platform j) per row.
 

@@ -206,7 +206,8 @@ NOT_DRAWN_PARTS = (".strategy.", ".display_name", ".categories", ".share_town", 
 # repaired after the draw, so that every drawn config is valid.
 EVEN = ("market.county.within_degree_town", "market.county.within_degree_village",
         "market.village_cluster.within_degree", "market.small_world.neighbors")
-ORDERED = (("initial_life_min", "initial_life_max"), ("target_scale_min", "target_scale_max"))
+ORDERED = (("initial_life_min", "initial_life_max"), ("target_scale_min", "target_scale_max"),
+           ("deal_discount_min", "deal_discount_max"))
 
 
 def drawable(cfg: DictConfig) -> list[Leaf]:
@@ -264,7 +265,7 @@ def _repair(cfg: dict) -> None:
     sw = cfg["market"]["small_world"]
     if sw["neighbors"] >= n:
         sw["neighbors"] = (n - 1) - (n - 1) % 2
-    for node in [*cfg["products"].values(), cfg["incentive"]]:
+    for node in [*cfg["products"].values(), cfg["incentive"], cfg["choice"]]:
         for a, b in ORDERED:
             if a in node and node[a] > node[b]:
                 node[a], node[b] = node[b], node[a]

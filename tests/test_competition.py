@@ -206,6 +206,11 @@ LOGIT = [
     # never left; no loyalty to a leader
     "leaders.recruits_per_day=100000", "groups.join_own_per_day=1", "groups.join_tie_per_day=0",
     "groups.group_idle_days=100000", "groups.leader_loyalty=0",
+    # ODD 7.2's special case: every occasion buys the whole reference basket (one fixed bundle,
+    # i.e. one category), no daily deals, trust is the household's own (w = 0)
+    *[f"products.{c}.purchase_frequency=1" for c in
+      ("leafy_veg", "fruit", "meat_eggs", "chilled_frozen", "dry_goods")],
+    "choice.deal_probability=0", "choice.reputation_weight=0",
 ]
 
 
@@ -343,7 +348,10 @@ def test_an_exiting_platform_loses_its_leaders_and_its_households_order_elsewher
 
 
 def test_new_user_coupon_goes_to_first_orders_only():
-    _, t = run_one(SMOKE + ["days=100", "subsidy=new_user"], 5)
+    # Whole baskets (every category, 30 yuan at reference prices): no coupon exceeds one.
+    full = [f"products.{c}.purchase_frequency=1" for c in
+            ("leafy_veg", "fruit", "meat_eggs", "chilled_frozen", "dry_goods")]
+    _, t = run_one(SMOKE + ["days=100", "subsidy=new_user"] + full, 5)
     p = t["platforms"]
     e = p[(p["platform"] == "entrant") & (p["orders"] > 0)]
     assert (e["coupon_yuan"] == 0).all() and (e["new_user_coupon_yuan"] > 0).any()
@@ -351,6 +359,13 @@ def test_new_user_coupon_goes_to_first_orders_only():
     np.testing.assert_allclose(e["subsidy_yuan"], e["new_buyers"] * e["new_user_coupon_yuan"])
     others = p[p["platform"] != "entrant"]
     assert (others["subsidy_yuan"] == 0).all()
+    # With the default baskets a coupon above a small basket's value pays that value only.
+    _, t = run_one(SMOKE + ["days=100", "subsidy=new_user"], 5)
+    p = t["platforms"]
+    e = p[(p["platform"] == "entrant") & (p["orders"] > 0)]
+    assert (e["subsidy_yuan"] <= e["new_buyers"] * e["new_user_coupon_yuan"] + 1e-9).all()
+    assert (e["subsidy_yuan"] < e["new_buyers"] * e["new_user_coupon_yuan"] - 1e-9).any()
+    assert (p.loc[p["platform"] != "entrant", "subsidy_yuan"] == 0).all()
 
 
 def test_platform_money_scales_with_market_size():

@@ -119,6 +119,7 @@ NAN_CASES = {
         "on_time_pickup_rate": lambda d: d["pickups"] == 0,
         "adoption_rate_town": None,
         "adoption_rate_village": None,
+        "basket_size_mean": lambda d: d["orders"] == 0,
     },
     "platforms": {
         "gross_margin": lambda d: _net(d) <= 0,
@@ -135,7 +136,7 @@ COUNT_COLUMNS = {
               "goods_in_chain", "buyers_30d", "pickups", "units_unfilled", "goods_in_stock",
               "gmv_yuan", "subsidy_yuan", "refunds_yuan"],
     "platforms": ["orders", "active_leaders", "new_buyers", "buyers_30d", "pickups",
-                  "units_unfilled", "gmv_yuan", "subsidy_yuan", "coupon_yuan"],
+                  "units_unfilled", "gmv_yuan", "subsidy_yuan", "coupon_yuan", "deal_gmv_yuan"],
     "spoilage": ["units_shipped", "units_spoiled", "units_delivered", "units_unfilled",
                  "units_low_life", "units_bought", "units_in_stock"],
 }
@@ -143,7 +144,7 @@ SHARES = {"daily": ["adoption_rate", "aware_any_share", "leader_coverage", "user
                     "repurchase_rate", "on_time_pickup_rate", "adoption_rate_town",
                     "adoption_rate_village"],
           "platforms": ["order_share", "gmv_share", "aware_share", "repurchase_rate",
-                        "on_time_pickup_rate"]}
+                        "on_time_pickup_rate", "reputation"]}
 
 
 def table_violations(tables: dict[str, pd.DataFrame], money: dict | None = None,

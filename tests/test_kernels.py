@@ -14,6 +14,7 @@ import scipy.sparse as sp
 
 from sim import network
 from sim.choice import kernels as choice_k
+from sim.choice.baskets import basket_mask
 from sim.coldchain import kernels as cold_k
 from sim.leaders import kernels as leaders_k
 from sim.records import LastOrderDays
@@ -25,6 +26,7 @@ from sim.wom.phase import decay_complaints
 from tests.reference import (
     adoption_probability,
     awareness_probability,
+    basket_utilities,
     choice_utilities,
     choose,
     logsum_surplus_yuan,
@@ -267,33 +269,56 @@ def test_orders_kernels_equal_occasion_choice_and_logsum(seed):
     np.testing.assert_array_equal(reach, reach_cand[can])
     assert len(idx) > 20
 
-    price_index = rng.random(n_p) + 0.5
+    n_c = 5
+    ref_prices = rng.random(n_c) * 8 + 1
+    # today's prices at the deals (some categories discounted) and the purchase frequencies
+    prices = ref_prices[None, :] * (rng.random((n_p, n_c)) + 0.5) \
+        * np.where(rng.random((n_p, n_c)) < 0.3, 0.8, 1.0)
+    b = np.array([0.7, 0.5, 0.0, 0.2, 0.3])  # one category never drawn on its own
+    u_basket = rng.random((len(idx), n_c))
     coupon_all, coupon_new = rng.random(n_p) * 3, rng.random(n_p) * 8
-    quality, ref = rng.random(n_p) * 0.5, 85.0
+    quality, ref = rng.random(n_p) * 0.5, float(ref_prices.sum())
     tw, habit, outside = 1.5, 0.8, -0.3
+    reputation, w = rng.random(n_p), 0.4
     # loyalty to the usual leader (0.7 where it serves the platform) and a trip (-1) for some
     extra = (0.7 * (rng.random((len(idx), n_p)) < 0.4)
              - 1.0 * (rng.random((len(idx), n_p)) < 0.2))
-    z, vmax, coupon_yuan = choice_k.choice_utilities_rows(
-        idx, price_index, coupon_all, coupon_new, ref, c["day_last_order_p"],
-        c["price_sensitivity"], c["trust"], c["last_platform"], quality, reach, tw, habit,
-        outside, extra)
+    z, vmax, coupon_yuan, basket, basket_ref = choice_k.choice_utilities_rows(
+        idx, prices, ref_prices, u_basket, b, coupon_all, coupon_new, ref,
+        c["day_last_order_p"], c["price_sensitivity"], c["trust"], c["last_platform"], quality,
+        reach, tw, habit, outside, extra, reputation, w)
+    np.testing.assert_array_equal(basket, basket_mask(u_basket, b))
+    assert not basket[:, 2].any() and (basket.sum(axis=1) >= 1).all()
     new_user = c["day_last_order_p"][idx] < 0
     expected_coupon = coupon_all[None, :] + coupon_new[None, :] * new_user
     np.testing.assert_array_equal(coupon_yuan, expected_coupon)
     beta = c["price_sensitivity"][idx]
-    v = choice_utilities(price_index, expected_coupon / ref, beta, c["trust"][idx],
-                         c["last_platform"][idx].astype(np.int64), quality, reach, tw, habit,
-                         outside, extra)
+    v, pref = basket_utilities(basket, prices, ref_prices, expected_coupon, beta,
+                               c["trust"][idx], reputation, w,
+                               c["last_platform"][idx].astype(np.int64), quality, reach, tw,
+                               habit, outside, extra)
+    np.testing.assert_array_equal(basket_ref, pref)
     np.testing.assert_array_equal(vmax, v.max(axis=1))
     np.testing.assert_array_equal(z, v - v.max(axis=1, keepdims=True))
-
+    # The special case of ODD 4.2: the full basket, no deals, w = 0 is the logit of
+    # choice_utilities (price index and coupon over the reference basket), to rounding.
+    full = np.ones((len(idx), n_c))
+    z1, vmax1, *_ = choice_k.choice_utilities_rows(
+        idx, prices, ref_prices, full * 0.0, np.ones(n_c), coupon_all, coupon_new, ref,
+        c["day_last_order_p"], c["price_sensitivity"], c["trust"], c["last_platform"], quality,
+        reach, tw, habit, outside, extra, reputation, 0.0)
+    v1 = choice_utilities(prices.sum(axis=1) / ref, expected_coupon / ref, beta, c["trust"][idx],
+                          c["last_platform"][idx].astype(np.int64), quality, reach, tw, habit,
+                          outside, extra)
+    np.testing.assert_allclose(z1 + vmax1[:, None], v1, rtol=1e-12, atol=1e-12)
+    # from here on, the check of the logit draw and logsum as before, on the utilities v
+    ref = pref
     u = rng.random(len(idx))
     k, total = choice_k.choice_probabilities(np.exp(z), u)
     np.testing.assert_array_equal(k, choose(v, u))
     surplus = (np.divide(ref, beta, out=np.zeros(len(beta)), where=beta > 0)
-               * (vmax + np.log(total) - outside))
-    np.testing.assert_array_equal(surplus, logsum_surplus_yuan(v, beta, ref, outside))
+               * (vmax + np.log(total) - v[:, 0]))
+    np.testing.assert_array_equal(surplus, logsum_surplus_yuan(v, beta, ref, v[:, 0]))
     assert (k > 0).any() and (k == 0).any()
 
     # The order records of today's buyers.
@@ -398,6 +423,9 @@ def test_presale_fill_equals_the_numpy_queue(seed):
     if seed % 2:  # many equal uniforms: the queue keeps their order in sel (a stable sort)
         u["supplier"] = rng.integers(0, 20, (m, n_c)) / 20.0
     sel = np.flatnonzero(platform == 0)
+    # the orders' baskets: every category (seeds 0, 1) or a random mask (a category's queue
+    # holds the orders that hold it, sim.choice.baskets)
+    ordered = np.ones((m, n_c), bool) if seed < 2 else rng.random((m, n_c)) < 0.6
     alloc = rng.integers(0, len(sel) // 2, (n_c, n_s))  # some categories run short
     alloc[0] = [len(sel), 0, 0]  # one filled by a single supplier
     life_min, life_max = rng.uniform(0.3, 0.6, n_c), rng.uniform(0.7, 1.0, n_c)
@@ -412,24 +440,27 @@ def test_presale_fill_equals_the_numpy_queue(seed):
     expected, got = book(), book()
     supplier, life0, defect, cost, filled = expected
     for ci in range(n_c):  # the NumPy code of phase_procurement before the kernel
-        pos = np.empty(len(sel), np.int64)
-        pos[np.argsort(u["supplier"][sel, ci], kind="stable")] = np.arange(len(sel))
+        sel_c = sel[ordered[sel, ci]]
+        pos = np.empty(len(sel_c), np.int64)
+        pos[np.argsort(u["supplier"][sel_c, ci], kind="stable")] = np.arange(len(sel_c))
         s = np.searchsorted(np.cumsum(alloc[ci]), pos, side="right")
         ok = s < n_s
-        rows, s = sel[ok], s[ok]
+        rows, s = sel_c[ok], s[ok]
         life = life_min[ci] + (life_max[ci] - life_min[ci]) * u["life"][rows, ci]
         life = np.where(u["relabel"][rows, ci] < relabel_prob[s], life - relabel_age[s], life)
         supplier[rows, ci], life0[rows, ci] = s, life
         defect[rows, ci] = u["defect"][rows, ci] < defect_prob[s]
         cost[rows, ci] = cost_ref[ci] * cost_mult[s]
         filled[rows, ci] = True
-    supply_k.presale_fill(sel, u["supplier"], u["life"], u["relabel"], u["defect"], alloc,
+    supply_k.presale_fill(sel, ordered, u["supplier"], u["life"], u["relabel"], u["defect"], alloc,
                          life_min, life_max, relabel_prob, relabel_age, defect_prob, cost_ref,
                          cost_mult, *got)
     for name, e, g in zip(("supplier", "life0", "defect", "cost", "filled"), expected, got,
                           strict=True):
         np.testing.assert_array_equal(g, e, err_msg=name)
-    assert filled[:, 0].sum() == len(sel) and 0 < filled[:, 1:].sum() < len(sel) * (n_c - 1)
+    assert filled[:, 0].sum() == ordered[sel, 0].sum()
+    assert 0 < filled[:, 1:].sum() < ordered[sel, 1:].sum()
+    assert not (filled & ~ordered).any(), "a unit outside the basket is never filled"
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -51,7 +51,8 @@ def _mechanism(module: str) -> str:
 def test_every_phase_has_its_own_module():
     phases = phase_modules()
     assert list(phases) == ["calendar", "terms", "logistics_and_pickup", "word_of_mouth",
-                            "leaders", "orders", "procurement", "settlement", "records"]
+                            "reputation", "leaders", "orders", "procurement", "settlement",
+                            "records"]
     assert "sim.model" not in phases.values()
     assert len(set(phases.values())) == len(phases)
 

@@ -293,7 +293,8 @@ def test_a_loss_making_platform_with_no_cash_and_no_funding_exits():
 def test_funding_rounds_keep_it_in_until_they_run_out():
     rounds = ["platforms.discounter.initial_cash_yuan=0", "platforms.discounter.funding_rounds=3",
               "platforms.discounter.funding_yuan=20000", "platforms.discounter.patience_yuan=1e12"]
-    m = _model(rounds, days=60)
+    # 100 days: its losses (~80 yuan a day at money scale 0.1) use the third round up by ~day 75
+    m = _model(rounds, days=100)
     disc = m.platform_list[2]
     p = m.recorder.tables()["platforms"]
     d = p[p["platform"] == "discounter"].set_index("day")

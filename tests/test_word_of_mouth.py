@@ -97,7 +97,10 @@ def test_a_household_that_adopts_again_has_lapse_days_to_order():
     # ODD 7.1: an adopter lapses when it has not ordered "(or adopted)" for lapse_days. A
     # household that lapsed and adopts again keeps an old last order; its wait starts at the
     # new adoption, so it cannot lapse on the day it adopts (nor within lapse_days of it).
-    model = GroupBuyingMarket(compose(["experiment=smoke", "days=365", "seed=1"]))
+    # Lapse below trust 0.6 (not 0.3): with baskets of ~2 categories few orders complain, and
+    # at 0.3 too few households lapse and adopt again in a year of 2,000 for the check to bite.
+    model = GroupBuyingMarket(compose(["experiment=smoke", "days=365", "seed=1",
+                                       "wom.lapse_trust=0.6"]))
     c, readopted = model.consumers, 0
     lapse_days = model.cfg.wom.lapse_days
     for d in range(365):

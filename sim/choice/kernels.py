@@ -1,5 +1,5 @@
-"""Choice and orders' compiled loops: today's occasions and choosers, their logit utilities and
-choices, and the recording of each order on the household's row (ODD 7.2).
+"""Choice and orders' compiled loops: today's occasions and choosers, their baskets, logit
+utilities and choices, and the recording of each order on the household's row (ODD 7.2).
 """
 
 from __future__ import annotations
@@ -70,22 +70,37 @@ def occasion_choosers(adopted, order_rate, in_village, demand_town, demand_villa
 
 
 @jit
-def choice_utilities_rows(idx, price_index, coupon_all, coupon_new, reference_basket_yuan,
-                          day_last_order_p, beta_all, trust_all, last_platform, quality,
-                          reach, trust_weight, habit, outside_utility, extra):
-    """Utilities of the choosers ``idx`` less each row's maximum, and their coupons.
+def choice_utilities_rows(idx, prices, reference_prices, u_basket, purchase_frequency,
+                          coupon_all, coupon_new, reference_basket_yuan, day_last_order_p,
+                          beta_all, trust_all, last_platform, quality, reach, trust_weight,
+                          habit, outside_utility, extra, reputation, reputation_weight):
+    """Utilities of the choosers ``idx`` less each row's maximum, their coupons and baskets.
 
-    The formula of :func:`sim.consumers.choice_utilities` with the coupon of ``phase_orders``
-    (the everyday coupon plus the first-order coupon for a household that never ordered from the
-    platform): ``V_ij = -beta_i (price_j - coupon_ij / ref) + theta trust_ij + kappa_P [j ==
-    last_i] + alpha_j + extra_ij`` (``extra``, (m, P): loyalty to the usual leader and travel,
-    ODD 7.2), ``V_i0 = u_outside``, ``-inf`` where unreachable. Returns
-    ``(V - max_k V_ik, max_k V_ik, coupon_yuan)``, to be exponentiated by NumPy.
+    Each chooser first draws its basket (:func:`sim.choice.baskets.basket_mask`, its uniforms
+    ``u_basket`` (m, C) against the purchase frequencies); then, with ``P_ij`` the basket at
+    platform j's ``prices`` (P, C; today's deal prices) and ``P_i,ref`` at the
+    ``reference_prices``, and the coupon of ``phase_orders`` (the everyday coupon plus the
+    first-order coupon for a household that never ordered from the platform, at most the
+    basket's price):
+
+        V_ij = -beta_i (P_ij - coupon_ij) / P_i,ref + theta rep_ij + kappa_P [j == last_i]
+               + alpha_j + extra_ij,   rep_ij = w R_j + (1 - w) e_ij
+        V_i0 = u_outside P_i,ref / P_ref
+
+    (ODD 7.2; ``extra``, (m, P): loyalty to the usual leader and travel; ``e_ij`` the
+    household's trust, ``R_j`` the platform's reputation), ``-inf`` where unreachable. With the
+    full basket, no deals, w = 0 this is ODD 4.2's logit. Returns ``(V - max_k V_ik, max_k V_ik,
+    coupon_yuan, basket, P_i,ref)``, to be exponentiated by NumPy.
     """
-    m, n_p = idx.shape[0], price_index.shape[0]
+    m, n_p = idx.shape[0], prices.shape[0]
+    n_c = prices.shape[1]
     z = np.empty((m, n_p + 1))
     vmax = np.empty(m)
     coupon = np.empty((m, n_p))
+    basket = np.empty((m, n_c), np.bool_)
+    basket_ref = np.empty(m)
+    weight = np.empty(n_c)  # 1.0 for the current basket's categories, else 0.0
+    own = 1.0 - reputation_weight
     for r in range(m):
         ia = ahead(idx, r, GATHER_AHEAD)
         prefetch(day_last_order_p, ia)
@@ -95,13 +110,41 @@ def choice_utilities_rows(idx, price_index, coupon_all, coupon_new, reference_ba
         i = idx[r]
         b = -beta_all[i]
         last = last_platform[i]
-        z[r, 0] = outside_utility
+        # The basket (sim.choice.baskets.basket_mask, written out here: as a call it cost ~50
+        # ns a chooser, a third of the loop): c in it when u_c < b_c; if none is, the smallest
+        # u_c / b_c. weight[c] is 1.0 in it, else 0.0: a 0.0 term leaves a sum of non-negative
+        # prices exactly as it was, so the sums need no branches.
+        k_in = 0
+        for c in range(n_c):
+            x = u_basket[r, c] < purchase_frequency[c]
+            basket[r, c] = x
+            weight[c] = np.float64(x)
+            k_in += x
+        if k_in == 0:
+            best, low = -1, np.inf
+            for c in range(n_c):
+                if purchase_frequency[c] > 0.0:
+                    q = u_basket[r, c] / purchase_frequency[c]
+                    if q < low:
+                        best, low = c, q
+            if best >= 0:
+                basket[r, best] = True
+                weight[best] = 1.0
+        # the basket's sums, categories ascending (as NumPy sums a row masked to zeros)
+        pref = 0.0
+        for c in range(n_c):
+            pref = pref + weight[c] * reference_prices[c]
+        basket_ref[r] = pref
+        z[r, 0] = outside_utility * (pref / reference_basket_yuan)
         for j in range(n_p):
+            price = 0.0
+            for c in range(n_c):
+                price = price + weight[c] * prices[j, c]
             new_user = 1.0 if day_last_order_p[i, j] < 0 else 0.0
             cy = coupon_all[j] + coupon_new[j] * new_user
             coupon[r, j] = cy
-            v = b * (price_index[j] - cy / reference_basket_yuan) \
-                + trust_weight * trust_all[i, j] + quality[j]
+            rep = reputation_weight * reputation[j] + own * trust_all[i, j]
+            v = b * ((price - min(cy, price)) / pref) + trust_weight * rep + quality[j]
             if habit != 0.0 and last == j:
                 v = v + habit
             v = v + extra[r, j]
@@ -113,7 +156,7 @@ def choice_utilities_rows(idx, price_index, coupon_all, coupon_new, reference_ba
         vmax[r] = top
         for k in range(n_p + 1):
             z[r, k] = z[r, k] - top
-    return z, vmax, coupon
+    return z, vmax, coupon, basket, basket_ref
 
 
 @jit

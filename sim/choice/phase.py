@@ -3,12 +3,15 @@
 Phase 6 of the day (ODD 3, ODD 7.2). An adopter has an order occasion with its segment's daily
 rate, times the season's demand and a push from its leader's WeChat group. A household with an
 occasion and at least one reachable platform (aware of it, a pickup point of it, the platform in
-the market) chooses among them and the outside option (the wet market) by multinomial logit:
-price index less coupon (scaled by the household's price sensitivity), trust, platform habit
-(kappa_P: the platform it ordered from last), loyalty to its usual leader (kappa_L: the
-platforms that leader serves), a trip for a pickup point in another neighbourhood, quality
-(ODD 7.2; reach and the pickup points come from the groups it follows, ODD 7.3). The logsum
-gives the consumer surplus in yuan (Small and Rosen 1981). Each order is recorded on the
+the market) draws its basket (:mod:`sim.choice.baskets`) and chooses among them and the
+outside option (the wet market) by multinomial logit: the basket's price at today's deals
+(:mod:`sim.choice.deals`) less coupon, relative to its reference price (scaled by the
+household's price sensitivity), trust (the platform's reputation, :mod:`sim.reputation`, and
+the household's own experience), platform habit (kappa_P: the platform it ordered from last),
+loyalty to its usual leader (kappa_L: the platforms that leader serves), a trip for a pickup
+point in another neighbourhood, quality (ODD 7.2; reach and the pickup points come from the
+groups it follows, ODD 7.3). The logsum gives the consumer surplus in yuan (Small and Rosen
+1981). Each order holds its basket's categories and is recorded on the
 household's row, on its groups (its usual leader) and in today's order book
 (:class:`sim.day.OrderBook`), which procurement completes and the next day's cold chain
 delivers.
@@ -19,6 +22,8 @@ from __future__ import annotations
 import numpy as np
 
 from sim.choice import kernels
+from sim.choice.baskets import basket_sizes
+from sim.choice.deals import Deals
 from sim.day import OrderBook
 
 __all__ = ["Choice"]
@@ -27,13 +32,19 @@ __all__ = ["Choice"]
 class Choice:
     """The orders phase for one market."""
 
-    OWNS = ()  # no state of its own: the order history is the households'
+    # the daily deals and the basket rule; the order history is the households'
+    OWNS = ("deals", "purchase_frequency", "basket_streams")
     WRITES = ("consumers (last_platform, habit_platform, day_last_order, day_last_order_p,",
               "orders)", "groups (usual leader, day of use: FollowedGroups.ordered)",
-              "recorder.last_order_days", "today (occasions, surplus, order_book)", "ledger")
+              "recorder.last_order_days", "today (occasions, surplus, order_book, basket_sizes)",
+              "ledger")
 
     def __init__(self, market):
         self.m = market
+        self.deals = Deals(market)
+        self.purchase_frequency = np.array(
+            [market.cfg.products[cat].purchase_frequency for cat in market.category_names])
+        self.basket_streams = [f"orders.basket.{cat}" for cat in market.category_names]
 
     def loyalty_and_travel(self, idx: np.ndarray) -> np.ndarray:
         """The utility terms of ODD 7.2 that come from the groups, per chooser and platform:
@@ -70,26 +81,30 @@ class Choice:
             m.today.order_book = OrderBook.empty(n_c)
             m.today.consumer_surplus_yuan = 0.0
             return
-        price_index = np.array([p.price_index for p in m.platform_list], float)
+        # Today's deals (common to all households) and the choosers' basket uniforms: the
+        # full-length streams orders.basket.<category>, read at the choosers only.
+        deal_prices = self.deals.post(d)
+        u_basket = m.streams.uniform_at_streams(self.basket_streams, d, idx)
         # Coupons per chooser and platform: the everyday coupon plus a first-order coupon for
         # households that have never ordered from the platform (new_user schedule).
         coupon_all = np.array([p.coupon_yuan for p in m.platform_list], float)
         coupon_new = np.array([p.new_user_coupon_yuan for p in m.platform_list], float)
         quality = np.array([p.cfg.quality for p in m.platform_list], float)
-        z, vmax, coupon_yuan = kernels.choice_utilities_rows(
-            idx, price_index, coupon_all, coupon_new, m.reference_basket_yuan,
-            c.day_last_order_p, c.price_sensitivity, c.trust, c.habit_platform, quality, reach,
+        z, vmax, coupon_yuan, basket, basket_ref = kernels.choice_utilities_rows(
+            idx, deal_prices, m.reference_prices, u_basket, self.purchase_frequency,
+            coupon_all, coupon_new, m.reference_basket_yuan, c.day_last_order_p,
+            c.price_sensitivity, c.trust, c.habit_platform, quality, reach,
             float(ch.trust_weight), float(ch.habit), float(ch.outside_utility),
-            self.loyalty_and_travel(idx))
+            self.loyalty_and_travel(idx), m.reputation.level, float(ch.reputation_weight))
         w_exp = np.exp(z)  # shared by the choice and the logsum
         k, total = kernels.choice_probabilities(
             w_exp, m.streams.uniform_at("orders.choice", d, idx))  # choosers only
-        # Consumer surplus (Small & Rosen 1981): (ref / beta) (logsum - V_0), summed.
+        # Consumer surplus (Small & Rosen 1981): (P_i,ref / beta) (logsum - V_i0), summed.
         beta = c.price_sensitivity[idx]
         ls = vmax + np.log(total)
-        scale = np.divide(m.reference_basket_yuan, beta, out=np.zeros(len(beta)),
-                          where=beta > 0)
-        m.today.consumer_surplus_yuan = float((scale * (ls - ch.outside_utility)).sum())
+        scale = np.divide(basket_ref, beta, out=np.zeros(len(beta)), where=beta > 0)
+        v0 = ch.outside_utility * (basket_ref / m.reference_basket_yuan)
+        m.today.consumer_surplus_yuan = float((scale * (ls - v0)).sum())
         who, j, leader, coupon, first = kernels.record_choices(
             idx, k, d, coupon_yuan, c.leader_of, c.last_platform, c.day_last_order,
             c.day_last_order_p, c.orders, m.recorder.last_order_days.reserve(d))
@@ -97,6 +112,9 @@ class Choice:
         m.leadership.groups.ordered(who, leader, d)  # the usual leader and the group's use
         for pj, p in enumerate(m.platform_list):
             m.ledger.post(p.index, "new_buyers", float(first[pj]))
-        prices = np.stack([p.prices for p in m.platform_list]).take(j, axis=0)
-        m.today.order_book = OrderBook(who, j, leader, prices, coupon)
+        # The buyers' baskets at today's deal prices: an order holds its basket's units only.
+        held = basket[k > 0]
+        prices = np.where(held, deal_prices.take(j, axis=0), 0.0)
+        m.today.order_book = OrderBook(who, j, leader, prices, coupon, basket=held)
+        m.today.basket_sizes = basket_sizes(held)
 

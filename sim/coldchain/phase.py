@@ -135,6 +135,7 @@ class ColdChain:
         t.pickups[:] = np.bincount(j[picked], minlength=n_p)
         t.pickups_on_time[:] = np.bincount(j[picked & ~late], minlength=n_p)
         complaints_p = np.bincount(j[complaint], minlength=n_p)
+        t.order_complaints_p[:] = complaints_p
         for pj, (p, s) in enumerate(zip(m.platform_list, sums_by(refund, j, n_p), strict=True)):
             m.ledger.post(p.index, "refunds_yuan", float(s))
             m.ledger.post(p.index, "complaints", int(complaints_p[pj]))

@@ -27,8 +27,7 @@ __all__ = [
     "ChoiceConfig", "ColdChainConfig", "Config", "CountyConfig", "GroupsConfig", "IncentiveConfig",
     "LeaderConfig", "MarketConfig", "PlatformConfig", "PolicyConfig", "ProcurementConfig",
     "ScandalConfig", "SegmentConfig", "SmallWorldConfig", "StrategyConfig", "SubsidyConfig",
-    "SupplierConfig", "VillageClusterConfig", "WomConfig", "register_configs",
-]
+    "SupplierConfig", "VillageClusterConfig", "WomConfig", "register_configs"]
 
 
 def P(lo: float | None = None, hi: float | None = None, choices: str | tuple | None = None,
@@ -152,6 +151,13 @@ class ChoiceConfig:
     habit: float = P(-100.0, 100.0)  # kappa: utility of last platform used (switching cost)
     outside_utility: float = P(-100.0, 100.0)  # u_outside: wet market / corner shop
     leader_promotion: float = P(0.0, 10.0)  # order occasions x (1 + this) with a leader
+    # daily deals (ODD 7.2): per platform, category and day a discount U(min, max) with this chance
+    deal_probability: float = P(0.0, 1.0)
+    deal_discount_min: float = P(0.0, 1.0)  # delta_lo, share of the list price
+    deal_discount_max: float = P(0.0, 1.0)  # delta_hi (not below deal_discount_min)
+    reputation_weight: float = P(0.0, 1.0)  # w in rep_ij = w R_j + (1 - w) e_ij (ODD 7.2)
+    reputation_half_life_days: float = P(0.1, 100_000.0)  # R_j's pull toward its target
+    reputation_complaint_scale: float = P(0.0, 100.0)  # c: target 1 - c x complaints / order
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,7 +166,7 @@ class ChoiceConfig:
 
 @dataclass
 class CategoryConfig:
-    """A product category. A unit is the category's quantity in an average order."""
+    """A product category. A unit is the category's quantity in an order that holds it."""
 
     produce: bool = P()  # fruit or vegetables (the loss targets of ODD 8 are for these)
     shelf_life_ref_days: float = P(0.01, 100_000.0)  # shelf life at t_ref_c, days
@@ -170,6 +176,7 @@ class CategoryConfig:
     reference_price_yuan: float = P(0.01, 10_000.0)  # wet-market price of one unit
     initial_life_min: float = P(0.0, 1.0)  # remaining life fraction at dispatch, lowest
     initial_life_max: float = P(0.0, 1.0)  # remaining life fraction at dispatch, highest
+    purchase_frequency: float = P(0.0, 1.0)  # b_c: chance it is in an occasion's basket
 
 
 @dataclass
@@ -324,19 +331,14 @@ class LeaderConfig:
     recruit_interval_days: int = P(1, 365)  # platforms survey missing coverage this often
     replace_on_quit: bool = P()  # and seek a successor where a leader quit, from that day
     group_cap: int = P(1, 100_000)  # a WeChat group holds at most 500 members
-    # WeChat groups a leader runs for one platform: its members there are at most
-    # wechat_groups_max x group_cap (ODD 2 caps each group, not the leader)
-    wechat_groups_max: int = P(1, 1000)
-    # multi-homing: add a platform whose expected pay beats the current pay per platform by
-    # this relative margin (with probability add_prob per review); drop a platform whose month
-    # net of time is below drop_net_below_yuan (keeping the best one)
+    wechat_groups_max: int = P(1, 1000)  # WeChat groups a leader runs for one platform
+    # multi-homing: add a platform paying add_margin more than the current pay per platform (with
+    # chance add_prob a review); drop one whose month net of time is below drop_net_below_yuan
     multihoming: bool = P()
     add_margin: float = P(0.0, 100.0)  # relative pay margin to add a platform
     add_prob: float = P(0.0, 1.0)  # chance a review with that margin adds it
     drop_net_below_yuan: float = P(-1e6, 1e6)  # drop a platform whose month net is below this
-    # a member follows its leader to a platform the leader adds (or moves to) with this
-    # probability (ODD 7.3: follow_leader_prob): it takes the platform up through the group
-    member_follow_share: float = P(0.0, 1.0)
+    member_follow_share: float = P(0.0, 1.0)  # a member takes up a platform its leader adds
     recruits_per_day: float = P(0.0, 1e6)  # a platform's recruits a day (business development),
     #                                       per market.platform_money_households households
     # successor of a leader who quit: recruited after this search, days (ODD 7.3)

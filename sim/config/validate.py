@@ -208,6 +208,14 @@ def validate(cfg: DictConfig | Config) -> None:
             )
         if len(cat.q10_bands) == 0:
             raise ConfigError(f"products.{name}.q10_bands=[]: give at least one Q10")
+    if c.products and not any(cat.purchase_frequency > 0 for cat in c.products.values()):
+        raise ConfigError("products.*.purchase_frequency: all 0; at least one category must be "
+                          "bought (a basket holds at least one)")
+    if c.choice.deal_discount_min > c.choice.deal_discount_max:
+        raise ConfigError(
+            f"choice.deal_discount_min={c.choice.deal_discount_min}: must not exceed "
+            f"choice.deal_discount_max={c.choice.deal_discount_max}"
+        )
     for name, sup in c.suppliers.items():
         for cat in sup.categories:
             if cat not in c.products:

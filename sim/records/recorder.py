@@ -72,7 +72,7 @@ DAILY_COLUMNS = [
     "fine_yuan", "quality_complaints", "pickups", "on_time_pickup_rate", "units_unfilled",
     "goods_in_stock", "spoilage_cost_yuan",
     "adoption_rate_town", "adoption_rate_village", "scandal_complaints", "complaints_heard_mean",
-    "leader_coverage", "multi_platform_leaders",
+    "leader_coverage", "multi_platform_leaders", "basket_size_mean",
 ]
 PLATFORM_COLUMNS = [
     "day", "platform", "active", "orders", "order_share", "price_index", "coupon_yuan",
@@ -82,7 +82,7 @@ PLATFORM_COLUMNS = [
     "gmv_share", "net_margin", "fine_yuan", "new_user_coupon_yuan", "new_buyers",
     "price_cost_ratio_min", "buyers_30d", "repurchase_rate", "procurement", "complaints",
     "quality_complaints", "spoilage_cost_yuan", "pickups", "on_time_pickup_rate",
-    "units_unfilled", *ECONOMICS, "funding_drawn_yuan",
+    "units_unfilled", *ECONOMICS, "funding_drawn_yuan", "reputation",
 ]
 SPOILAGE_COLUMNS = ["day", "platform", "category", "units_shipped", "units_spoiled",
                     "units_delivered", "units_unfilled", "units_low_life", "units_bought",
@@ -161,7 +161,7 @@ class Recorder:
 
     OWNS = ("daily", "platforms", "spoilage", "_loss_days", "_loss_units", "_loss_yuan",
             "events", "platform_events", "last_order_days", "_cohorts", "leader_stats",
-            "reviews", "households")
+            "reviews", "households", "basket_sizes")
     WRITES = ("platforms (yesterday's orders, new buyers, order share)",)
 
     def __init__(self, model):
@@ -186,6 +186,19 @@ class Recorder:
         # per household: pickup points lost (Leadership.deactivate tells), the orders before
         # the split day; the end-of-run table (sim.records.households)
         self.households = HouseholdRecord(model)
+        # orders by basket size (0..C categories) over the run (sim.choice.baskets), sized
+        # by the first day's counts
+        self.basket_sizes = np.zeros(0, np.int64)
+
+    def _basket_sizes(self, today) -> dict:
+        """Today's mean categories per order (NaN without orders); the run's counts move on."""
+        sizes = today.basket_sizes
+        if len(self.basket_sizes) != len(sizes):
+            self.basket_sizes = np.zeros(len(sizes), np.int64)
+        self.basket_sizes += sizes
+        n = sizes.sum()
+        return {"basket_size_mean": float(sizes @ np.arange(len(sizes)) / n) if n
+                else float("nan")}
 
     def households_lost_leader(self, day: int, households: np.ndarray, platform: int) -> None:
         """``households`` lost their pickup point of ``platform`` today (``households`` unique:
@@ -336,6 +349,8 @@ class Recorder:
             "complaints_heard_mean": float(c.complaints_heard.mean()),
             "leader_coverage": float(covered / c.n),
             "multi_platform_leaders": int((rows_of > 1).sum()),
+            # categories per order today (sim.choice.baskets; NaN on a day without orders)
+            **self._basket_sizes(today),
         })
         counts, pay, mf = today.leader_counts, today.leader_pay, today.member_flows
         for j, p in enumerate(m.platform_list):
@@ -389,6 +404,7 @@ class Recorder:
                                         if today.pickups[j] else float("nan")),
                 "units_unfilled": int(today.unfilled[j].sum()),
                 **{k: f[k] for k in ECONOMICS}, "funding_drawn_yuan": p.funding_drawn_yuan,
+                "reputation": float(m.reputation.level[j]),  # R_j at the day's end (ODD 7.2)
             })
             for ci, cat in enumerate(m.category_names):
                 self.spoilage.append((

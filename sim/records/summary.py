@@ -88,6 +88,27 @@ def groups_summary(model, households: pd.DataFrame) -> dict:
     }
 
 
+def occasion_summary(model, tables: dict[str, pd.DataFrame], produce: list[str]) -> dict:
+    """Baskets, deals and reputation (ODD 7.2): the share of orders by categories in the basket
+    (1..C), the share of GMV sold on a daily deal, each platform's final reputation, and the
+    complaints (scandals excluded) per order and per delivered produce unit."""
+    sizes = model.recorder.basket_sizes
+    plat, daily, spo = tables["platforms"], tables["daily"], tables["spoilage"]
+    gmv = plat["gmv_yuan"].sum()
+    complaints = float(daily["complaints"].sum() - daily["scandal_complaints"].sum())
+    orders = float(daily["orders"].sum())
+    fresh = float(spo.loc[spo["category"].isin(produce), "units_delivered"].sum())
+    return {
+        "basket_size_shares": ([_f(x) for x in sizes[1:] / sizes.sum()] if sizes.sum()
+                               else None),
+        "deal_share_of_gmv": _f(plat["deal_gmv_yuan"].sum() / gmv) if gmv > 0 else None,
+        "reputation_final": {p.name: _f(model.reputation.level[j])
+                             for j, p in enumerate(model.platform_list)},
+        "complaints_per_order": _f(complaints / orders) if orders else None,
+        "complaints_per_fresh_unit": _f(complaints / fresh) if fresh else None,
+    }
+
+
 def summarise(model, tables: dict[str, pd.DataFrame]) -> dict:
     """Headline figures of a run, units in the key names."""
     daily, plat, spo, ev = (tables[k] for k in ("daily", "platforms", "spoilage", "leaders"))
@@ -149,6 +170,7 @@ def summarise(model, tables: dict[str, pd.DataFrame]) -> dict:
         "user_overlap_last_30_days": _f(last["user_overlap"]),
         "repurchase_rate_last_30_days": _f(last["repurchase_rate"]),
         **groups_summary(model, tables["households"]),
+        **occasion_summary(model, tables, produce),
         "gross_margin_last_30_days": margin30(
             lambda g: g["gmv_yuan"].sum() - g["subsidy_yuan"].sum() - g["refunds_yuan"].sum()
             - g["cogs_yuan"].sum()),

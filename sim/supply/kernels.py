@@ -105,12 +105,13 @@ def allocate_units(demand, share, capacity):
 
 
 @jit
-def presale_fill(sel, u_supplier, u_life, u_relabel, u_defect, alloc, life_min, life_max,
-                 relabel_prob, relabel_age, defect_prob, unit_cost_ref, cost_mult, supplier,
-                 life0, defect, cost_yuan, filled):
+def presale_fill(sel, ordered, u_supplier, u_life, u_relabel, u_defect, alloc, life_min,
+                 life_max, relabel_prob, relabel_age, defect_prob, unit_cost_ref, cost_mult,
+                 supplier, life0, defect, cost_yuan, filled):
     """Pre-sale: a platform's orders ``sel`` take the units its suppliers deliver, in place.
 
-    For each category the orders queue by their own uniform (a stable sort, as NumPy's); the
+    For each category the orders holding it (``ordered[r, c]``, the basket) queue by their own
+    uniform (a stable sort, as NumPy's); the
     ``alloc[c, s]`` units of supplier ``s`` go to the next places in the queue, suppliers in
     order; the orders past the last unit stay unfilled. A filled unit's life at dispatch is
     uniform in the category's range, less the relabel age if its supplier relabels old stock
@@ -125,6 +126,11 @@ def presale_fill(sel, u_supplier, u_life, u_relabel, u_defect, alloc, life_min, 
     """
     m = sel.shape[0]
     n_c, n_s = alloc.shape
+    # the orders holding each category: a category's queue holds these only
+    m_c = np.zeros(n_c, np.int64)
+    for p in range(m):
+        for c in range(n_c):
+            m_c[c] += ordered[sel[p], c]
     # Supplier s serves the places below ends[c, s] not served before: the running maximum of
     # the cumulative units, so that an order's supplier is the number of ends at or below its
     # place (equal to the first s with place < cumulative units, and branch-free).
@@ -145,6 +151,8 @@ def presale_fill(sel, u_supplier, u_life, u_relabel, u_defect, alloc, life_min, 
     for p in range(m):
         r = sel[p]
         for c in range(n_c):
+            if not ordered[r, c]:
+                continue
             b = min(np.int64(u_supplier[r, c] * n_b), n_b - 1)
             count[c, b + 1] += 1
             nxt[p, c] = head[c, b]
@@ -163,7 +171,7 @@ def presale_fill(sel, u_supplier, u_life, u_relabel, u_defect, alloc, life_min, 
             if e <= 0:
                 at_u[c, s] = -np.inf
                 continue
-            if e >= m:
+            if e >= m_c[c]:
                 at_u[c, s] = np.inf
                 continue
             while count[c, b + 1] <= e:  # the bucket holding place e (ends never decrease)
@@ -186,6 +194,8 @@ def presale_fill(sel, u_supplier, u_life, u_relabel, u_defect, alloc, life_min, 
     for p in range(m):  # the orders in row order (the book's arrays are read front to back)
         r = sel[p]
         for c in range(n_c):
+            if not ordered[r, c]:
+                continue  # not in the basket: not ordered, not filled
             x = u_supplier[r, c]
             s = 0
             for t in range(n_s):

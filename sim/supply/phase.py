@@ -85,7 +85,11 @@ class Supply:
         book.defect = np.zeros((n_orders, n_c), bool)
         book.cost_yuan = np.zeros((n_orders, n_c))
         book.from_stock = np.zeros(n_orders, bool)
-        orders = np.bincount(book.platform, minlength=n_p)
+        # The units ordered: each order's basket (sim.choice.baskets), per platform x category.
+        ordered = book.ordered
+        rows, cats = np.nonzero(ordered)
+        ordered_units = np.bincount(book.platform[rows] * n_c + cats,
+                                    minlength=n_p * n_c).reshape(n_p, n_c)
         # The household's own draws for each category (common random numbers): its rank in the
         # queue for suppliers and stock, its unit's initial life, relabelling and defect.
         # Counter-based (sim.streams.RandomStreams.uniform_at): only today's orders are drawn.
@@ -95,9 +99,9 @@ class Supply:
         demand = np.zeros((n_p, n_c), np.int64)
         for pj in range(n_p):
             if self.proc_mode[pj] == "stock":
-                demand[pj] = self._fill_from_stock(pj, book, u["supplier"])
+                demand[pj] = self._fill_from_stock(pj, book, ordered, u["supplier"])
             else:
-                demand[pj] = orders[pj]
+                demand[pj] = ordered_units[pj]
         alloc = allocate(demand, self.supplier_share, capacity)
         m.today.bought += alloc.sum(axis=2)
         filled = book.from_stock[:, None] & (book.supplier >= 0)
@@ -108,21 +112,22 @@ class Supply:
             # Orders queue by their own uniform per category; suppliers' units go down the queue
             # (sim.supply.kernels.presale_fill; each unit's life as in _initial_life).
             kernels.presale_fill(
-                np.flatnonzero(book.platform == pj), u["supplier"], u["life"], u["relabel"],
-                u["defect"], alloc[pj], self.life_min, self.life_max, self.sup_relabel_prob,
-                self.sup_relabel_age, self.sup_defect, m.unit_cost_ref, self.sup_cost_mult,
-                book.supplier, book.life0, book.defect, book.cost_yuan, filled)
+                np.flatnonzero(book.platform == pj), ordered, u["supplier"], u["life"],
+                u["relabel"], u["defect"], alloc[pj], self.life_min, self.life_max,
+                self.sup_relabel_prob, self.sup_relabel_age, self.sup_defect, m.unit_cost_ref,
+                self.sup_cost_mult, book.supplier, book.life0, book.defect, book.cost_yuan, filled)
         book.filled = filled
         # The consumer pays only for what arrives (a stockout is not charged).
         book.prices = np.where(filled, book.prices, 0.0)
         book.coupon_yuan = np.minimum(book.coupon_yuan, book.value_yuan)  # prices.sum(axis=1)
-        # Unfilled units per platform x category, counted where they are (few), and from them
-        # the filled units per platform (a platform's orders are all pre-sale or all stock).
-        rows, cats = np.nonzero(~filled)
+        # Unfilled units (ordered, not supplied) per platform x category, counted where they
+        # are (few), and from them the filled units per platform (a platform's orders are all
+        # pre-sale or all stock).
+        rows, cats = np.nonzero(ordered & ~filled)
         unfilled = np.bincount(book.platform[rows] * n_c + cats, minlength=n_p * n_c)
         unfilled = unfilled.reshape(n_p, n_c)
         m.today.unfilled += unfilled
-        units = orders * n_c - unfilled.sum(axis=1)
+        units = ordered_units.sum(axis=1) - unfilled.sum(axis=1)
         presale = [pj for pj in range(n_p) if self.proc_mode[pj] != "stock"]
         m.ledger.add_goods("procured", int(units[presale].sum()))
         m.ledger.add_goods("in_chain", int(units.sum()))  # stock units leave the grid warehouse
@@ -148,9 +153,12 @@ class Supply:
         relabel = u_relabel < self.sup_relabel_prob[supplier]
         return np.where(relabel, life - self.sup_relabel_age[supplier], life)
 
-    def _fill_from_stock(self, pj: int, book: OrderBook, u_rank: np.ndarray) -> np.ndarray:
-        """Fill platform pj's orders from its grid stock (FEFO); return tomorrow's purchase per
-        category (order-up-to level less what is left)."""
+    def _fill_from_stock(self, pj: int, book: OrderBook, ordered: np.ndarray,
+                         u_rank: np.ndarray) -> np.ndarray:
+        """Fill platform pj's orders' units (``ordered``: their baskets) from its grid stock
+        (FEFO); return tomorrow's purchase per category (order-up-to level less what is left).
+        The forecast is of orders; a category's level is for its share of them, the purchase
+        frequency b_c (the forecast's level and spread times b_c)."""
         m = self.m
         p = m.platform_list[pj]
         sel = np.flatnonzero(book.platform == pj)
@@ -162,15 +170,17 @@ class Supply:
         pc = self.proc[pj]
         ratio = critical_ratio(p.prices, p.unit_cost, pc.salvage_share_of_cost * p.unit_cost,
                                pc.stockout_penalty_share_of_price * p.prices)
-        level = np.ceil(order_up_to(f.level if p.active else 0.0, f.sigma, ratio))
+        b = m.choice.purchase_frequency
+        level = np.ceil(order_up_to((f.level if p.active else 0.0) * b, f.sigma * b, ratio))
         for ci in range(len(m.category_names)):
             st = self.stock[pj][ci]
             fefo = np.argsort(st.life, kind="stable")
-            k = min(len(sel), len(st))
-            pos = _rank(u_rank[sel, ci])
+            sel_c = sel[ordered[sel, ci]]
+            k = min(len(sel_c), len(st))
+            pos = _rank(u_rank[sel_c, ci])
             got = pos < k
             unit = fefo[pos[got]]
-            rows = sel[got]
+            rows = sel_c[got]
             book.supplier[rows, ci] = st.supplier[unit]
             book.life0[rows, ci] = st.life[unit]
             book.defect[rows, ci] = st.defect[unit]
