@@ -82,7 +82,7 @@ PLATFORM_COLUMNS = [
     "gmv_share", "net_margin", "fine_yuan", "new_user_coupon_yuan", "new_buyers",
     "price_cost_ratio_min", "buyers_30d", "repurchase_rate", "procurement", "complaints",
     "quality_complaints", "spoilage_cost_yuan", "pickups", "on_time_pickup_rate",
-    "units_unfilled", *ECONOMICS, "funding_drawn_yuan",
+    "units_unfilled", *ECONOMICS, "funding_drawn_yuan", "services_yuan", "service_points",
 ]
 SPOILAGE_COLUMNS = ["day", "platform", "category", "units_shipped", "units_spoiled",
                     "units_delivered", "units_unfilled", "units_low_life", "units_bought",
@@ -346,6 +346,7 @@ class Recorder:
                 *map(int, mf[j])))
         aware_share = aware_p / c.n
         rate = m.incentives.rates(d)
+        points = m.services.points()
         for j, p in enumerate(m.platform_list):
             f = p.flows
             self.platforms.append({
@@ -389,6 +390,7 @@ class Recorder:
                                         if today.pickups[j] else float("nan")),
                 "units_unfilled": int(today.unfilled[j].sum()),
                 **{k: f[k] for k in ECONOMICS}, "funding_drawn_yuan": p.funding_drawn_yuan,
+                "services_yuan": f["services_yuan"], "service_points": int(points[j]),
             })
             for ci, cat in enumerate(m.category_names):
                 self.spoilage.append((
