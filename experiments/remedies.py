@@ -13,14 +13,15 @@ the incumbent's:
 * net margin (profit / (GMV - coupons - refunds)).
 
 A remedy's **cost** is every yuan its programme moves over the window: the platform's own
-(``services_yuan``) and the money from outside (couriers' fees, government subsidies:
-``leader_stats``), since a programme a regulator funds is no cheaper to society. Cost per
+(``services_yuan``, ``referral_yuan``) and the money from outside (couriers' fees, government
+subsidies: ``leader_stats``), since a programme a regulator funds is no cheaper to society. Cost per
 retained leader is that cost over the quits it avoids; per retained customer, over the 30-day
 buyers it adds (mean over the window). The figure ranks the remedies by orders gained and quits
 avoided per 10,000 yuan.
 
-Remedies built so far (ODD 7.7): community services at every one of the incumbent's points, and
-the same with the members' added visits switched off (the income channel alone).
+Remedies built so far (ODD 7.7): community services at every one of the incumbent's points, the
+same with the members' added visits switched off (the income channel alone), and referral
+rewards of 5 yuan to the inviter and the invitee.
 
     to run: python experiments/remedies.py          (6 seeds, 8,000 households, a year)
             python experiments/remedies.py --quick  (2 seeds, small market, ~1 min)
@@ -52,6 +53,8 @@ REMEDIES = {
     "services": ("community services (seed 002 Case A)", [f"{_S}.share_of_points=1.0"]),
     "services_income_only": ("community services, no added visits",
                              [f"{_S}.share_of_points=1.0", f"{_S}.order_chance_per_visit=0"]),
+    "referral": ("referral rewards, 5 yuan each side",
+                 [f"platforms.{OURS}.strategy.referral.reward_yuan=5"]),
 }
 METRICS = ("orders_per_buyer", "repurchase", "orders", "churn", "leader_income",
            "complaints_per_order", "produce_spoilage", "net_margin")
@@ -81,8 +84,8 @@ def measures(tables: dict, from_day: int, produce: list[str]) -> dict:
         "complaints_per_order": float(p["complaints"].sum()) / orders if orders else float("nan"),
         "produce_spoilage": float(sp["units_spoiled"].sum()) / shipped if shipped else float("nan"),
         "net_margin": float(p["profit_yuan"].sum()) / net if net > 0 else float("nan"),
-        "cost": float(p["services_yuan"].sum() + ls["service_fees_yuan"].sum()
-                      + ls["government_subsidy_yuan"].sum()),
+        "cost": float(p["services_yuan"].sum() + p["referral_yuan"].sum()
+                      + ls["service_fees_yuan"].sum() + ls["government_subsidy_yuan"].sum()),
     }
 
 

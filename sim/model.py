@@ -53,6 +53,7 @@ from sim.network import build_network
 from sim.platforms import Platform, Terms
 from sim.progress import day_bar
 from sim.records import Recorder
+from sim.remedies.referrals import Referrals
 from sim.remedies.services import CommunityServices
 from sim.seasons import Calendar
 from sim.settlement import Settlement
@@ -158,6 +159,7 @@ class GroupBuyingMarket(mesa.Model):
         self.coldchain = ColdChain(self)
         self.wom = WordOfMouth(self)
         self.services = CommunityServices(self)
+        self.referrals = Referrals(self)
         self.leadership = Leadership(self)
         self.choice = Choice(self)
         self.settlement = Settlement(self)

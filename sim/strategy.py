@@ -1,10 +1,10 @@
 """Per-platform strategy: each lever group is the market-wide group with the platform's overrides.
 
-The market-wide groups ``incentive``, ``subsidy``, ``coldchain``, ``procurement`` and
-``services``, and the recruiting keys of ``leaders``, are the defaults every platform inherits; a
-platform may override any of their keys under ``platforms.<name>.strategy.<group>.<key>``
-(docs/ODD.md §6, "Per-platform strategy"). The merge rule, the only one, is
-:func:`platform_strategy`:
+The market-wide groups ``incentive``, ``subsidy``, ``coldchain``, ``procurement``,
+``services`` and ``referral``, and the recruiting keys of ``leaders``, are the defaults every
+platform inherits; a platform may override any of their keys under
+``platforms.<name>.strategy.<group>.<key>`` (docs/ODD.md §6, "Per-platform strategy"). The
+merge rule, the only one, is :func:`platform_strategy`:
 
 - a key the platform sets wins, whole: a list (``tier_sales_yuan``, ...) replaces the market-wide
   list, it is not merged element by element;
@@ -47,6 +47,7 @@ from sim.config.schema import (
     IncentiveConfig,
     LeaderConfig,
     ProcurementConfig,
+    ReferralConfig,
     ServicesConfig,
     SubsidyConfig,
 )
@@ -81,6 +82,8 @@ WIRED: frozenset[str] = frozenset({
         "share_of_points", "parcels_per_day", "yuan_per_parcel", "minutes_per_parcel",
         "government_subsidy_yuan_per_month", "cost_yuan_per_point_per_month",
         "visits_per_month_without", "visits_per_month_with", "order_chance_per_visit")),
+    # sim.remedies.referrals: each platform's referral rewards
+    "referral.reward_yuan", "referral.uplift_per_yuan",
     # sim.leaders.recruiting.Recruiting: business-development pace, survey interval, successors
     "leaders.recruits_per_day", "leaders.recruit_interval_days", "leaders.replace_on_quit",
 })
@@ -114,6 +117,7 @@ class PlatformStrategy:
     coldchain: ColdChainConfig
     procurement: ProcurementConfig
     services: ServicesConfig
+    referral: ReferralConfig
     leaders: LeaderConfig  # only its recruiting keys can differ from the market-wide group
 
 

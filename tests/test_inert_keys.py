@@ -147,6 +147,8 @@ SCENARIOS = [
     # a platform's community services act where its points run them (off by default)
     ("services.share_of_points", {}, {}),
     ("services.", {}, {"services.share_of_points": 1.0}),
+    # a referral reward acts on invitations and costs its platform; its response once paid
+    ("referral.uplift_per_yuan", {}, {"referral.reward_yuan": 5.0}),
     ("market.small_world.", {"market": "small_world"}, {}),
     ("market.neighbourhood_size", {"market": "small_world"}, {}),
     ("market.village_cluster.", {"market": "village_cluster"}, {}),

@@ -346,6 +346,9 @@ def _reached(m, j: int, group: str, key: str):
                 "cost_yuan_per_point_per_month": s.cost, "visits_per_month_without":
                 s.visits_without, "visits_per_month_with": s.visits_with,
                 "order_chance_per_visit": s.chance}[key][j]
+    if group == "referral":
+        return {"reward_yuan": m.referrals.reward,
+                "uplift_per_yuan": m.referrals.uplift}[key][j]
     if group == "leaders":
         r = m.leadership.recruiting
         return {"recruits_per_day": r.recruits_per_day, "recruit_interval_days": r.interval_days,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sim.config.params import P
 
-__all__ = ["ServicesConfig"]
+__all__ = ["ReferralConfig", "ServicesConfig"]
 
 
 @dataclass
@@ -23,3 +23,11 @@ class ServicesConfig:
     visits_per_month_without: float = P(0.0, 100.0)  # a member's visits to a point without them
     visits_per_month_with: float = P(0.0, 100.0)  # and with them
     order_chance_per_visit: float = P(0.0, 1.0)  # a visit the services add is an order occasion
+
+
+@dataclass
+class ReferralConfig:
+    """Referral rewards (sim.remedies.referrals; seed 003 l.37, seed 000 §4.3.3)."""
+
+    reward_yuan: float = P(0.0, 1000.0)  # to the inviter and to the invitee, per invitation
+    uplift_per_yuan: float = P(0.0, 10.0)  # invitations to its groups x (1 + this x reward)

@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 from hydra.core.config_store import ConfigStore
 
 from sim.config.params import P
-from sim.config.remedies import ServicesConfig
+from sim.config.remedies import ReferralConfig, ServicesConfig
 
 __all__ = [
     "LEVER_GROUPS", "LEVER_OVERRIDES", "SCHEMA_TYPES", "CalendarConfig", "CategoryConfig",
     "ChoiceConfig", "ColdChainConfig", "Config", "CountyConfig", "GroupsConfig", "IncentiveConfig",
     "LeaderConfig", "MarketConfig", "PlatformConfig", "PolicyConfig", "ProcurementConfig",
     "ScandalConfig", "SegmentConfig", "SmallWorldConfig", "StrategyConfig", "SubsidyConfig",
-    "ServicesConfig", "SupplierConfig", "VillageClusterConfig", "WomConfig", "P",
+    "ReferralConfig", "ServicesConfig", "SupplierConfig", "VillageClusterConfig", "WomConfig", "P",
     "register_configs",
 ]
 
@@ -355,6 +355,7 @@ LEVER_GROUPS: dict[str, tuple[type, tuple[str, ...]]] = {
         "complaint_life_fraction")),
     "procurement": (ProcurementConfig, ()),
     "services": (ServicesConfig, ()),
+    "referral": (ReferralConfig, ()),
     # recruiting pace and policy only: the leaders' own economics and churn are the county's
     "leaders": (LeaderConfig, tuple(f.name for f in dataclasses.fields(LeaderConfig) if f.name
                                     not in ("recruits_per_day", "recruit_interval_days",
@@ -385,7 +386,7 @@ def _override_of(group: type, exclude: tuple[str, ...]) -> type:
 
 LEVER_OVERRIDES: dict[str, type] = {g: _override_of(*spec) for g, spec in LEVER_GROUPS.items()}
 (IncentiveOverride, SubsidyOverride, ColdChainOverride, ProcurementOverride, ServicesOverride,
- LeaderOverride) = LEVER_OVERRIDES.values()
+ ReferralOverride, LeaderOverride) = LEVER_OVERRIDES.values()
 
 
 @dataclass
@@ -401,6 +402,7 @@ class StrategyConfig:
     coldchain: ColdChainOverride = field(default_factory=ColdChainOverride)
     procurement: ProcurementOverride = field(default_factory=ProcurementOverride)
     services: ServicesOverride = field(default_factory=ServicesOverride)
+    referral: ReferralOverride = field(default_factory=ReferralOverride)
     leaders: LeaderOverride = field(default_factory=LeaderOverride)
 
 
@@ -472,6 +474,7 @@ class Config:
     leaders: LeaderConfig = field(default_factory=LeaderConfig)
     groups: GroupsConfig = field(default_factory=GroupsConfig)
     services: ServicesConfig = field(default_factory=ServicesConfig)
+    referral: ReferralConfig = field(default_factory=ReferralConfig)
     # progress bar over days: null = on a terminal only; true = also month lines elsewhere
     progress: bool | None = None
 

@@ -185,6 +185,7 @@ class FollowedGroups:
         gone = np.zeros(t.n, bool)
         for p in self._gone:
             gone[p] = True
+        weight, w_max = m.referrals.tie_weights()  # referral rewards (sim.remedies.referrals)
         idle, lost, cand, bound = gk.idle_and_screen(
             self.leader, self.day_used, self.takes, d, int(g.group_idle_days), self.leads,
             self.members, *self._ties, self.tie_open, gone, int(g.search_days), c.adopted,
@@ -192,7 +193,7 @@ class FollowedGroups:
             np.bincount(nb, minlength=k).astype(float), alive, self.person_nb, net.degree,
             float(g.join_own_per_day), float(g.join_tie_per_day), self.search_until,
             float(g.search_hazard_multiplier), net.adjacency is None,
-            int(self.members[persons].sum()))
+            int(self.members[persons].sum()), w_max)
         if self._gone:  # their members lost the group (searching since the pass)
             hit = idle[lost]
             self.lost_groups[hit] += 1
@@ -212,10 +213,11 @@ class FollowedGroups:
             return idle, cand
         u_pick = m.streams.uniform_at("groups.join.pick", d, cand)
         indptr, indices = self._ties
-        joined, _ = gk.join_exact(
+        joined, joined_to, via_tie = gk.join_exact(
             cand, u, u_pick, self.leader, self.day_used, self.takes, self.service_of,
             c.neighbourhood, own_ptr, own_persons, alive, open_, self.members, self.member_cap,
             indptr, indices, net.adjacency is None, net.degree, float(g.join_own_per_day),
             float(g.join_tie_per_day), self.search_until, d, float(g.search_hazard_multiplier),
-            self.tie_open)
+            self.tie_open, weight, w_max)
+        m.referrals.rewarded(joined_to[via_tie])  # the rewards of the invitations that joined
         return idle, joined

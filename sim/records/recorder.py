@@ -83,6 +83,7 @@ PLATFORM_COLUMNS = [
     "price_cost_ratio_min", "buyers_30d", "repurchase_rate", "procurement", "complaints",
     "quality_complaints", "spoilage_cost_yuan", "pickups", "on_time_pickup_rate",
     "units_unfilled", *ECONOMICS, "funding_drawn_yuan", "services_yuan", "service_points",
+    "referral_yuan", "referrals",
 ]
 SPOILAGE_COLUMNS = ["day", "platform", "category", "units_shipped", "units_spoiled",
                     "units_delivered", "units_unfilled", "units_low_life", "units_bought",
@@ -391,6 +392,7 @@ class Recorder:
                 "units_unfilled": int(today.unfilled[j].sum()),
                 **{k: f[k] for k in ECONOMICS}, "funding_drawn_yuan": p.funding_drawn_yuan,
                 "services_yuan": f["services_yuan"], "service_points": int(points[j]),
+                "referral_yuan": f["referral_yuan"], "referrals": int(f["referrals"]),
             })
             for ci, cat in enumerate(m.category_names):
                 self.spoilage.append((
