@@ -19,7 +19,9 @@ household the groups its ties follow that it does not (``tie_open``), changed on
 household joins or leaves a group, for it and its ties. A household's chance is read from
 them and its own neighbourhood's leaders, and a joiner that draws the ties' part counts through
 its ties' groups to the one drawn (:mod:`sim.leaders.kernels`): never a product over all
-households and leaders.
+households and leaders. A platform's referral reward weights the ties' part of its leaders'
+chances (:mod:`sim.remedies.referrals`, ODD 7.7), and the joins through a tie are its
+invitations.
 
 Leaving. A group not ordered through for ``group_idle_days`` is left (a leader's own group
 never is); when its leader quits every member loses it, searches for ``search_days`` with
