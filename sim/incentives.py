@@ -10,9 +10,9 @@ A scheme turns a leader's sales into pay in two parts:
   2021; ODD 8). The seeds give the range: 5-20% of sales, fresh 5-10%, daily goods 15-20%
   (seed 003 FAQ Q2): a category's rate is ``rate(t) * category_rate_multiplier[category]``.
 * **per month**, paid at the leader's monthly review: platform bonuses
-  (:meth:`Scheme.monthly_bonus`), and income from outside the platform
-  (:meth:`Scheme.outside_income`: service fees and government subsidies), which costs the
-  platform nothing but takes the leader's time (:meth:`Scheme.service_minutes`).
+  (:meth:`Scheme.monthly_bonus`). Income from outside the platform (service fees and
+  government subsidies) and the time it takes come from the community-services programme
+  (:mod:`sim.remedies.services`), which ``multi_source`` runs at every point.
 
 The schemes, all from the seeds (digest §C):
 
@@ -27,7 +27,8 @@ The schemes, all from the seeds (digest §C):
   §4.2.2: lower targets in weak areas, higher in dense ones).
 * ``multi_source``: the leader as "community service specialist" (社区服务专员): base commission
   plus service fees plus a government service subsidy (seed 002 Case B l.70-78, "服务佣金 +
-  团购佣金 + 政府服务补贴"; churn -60%).
+  团购佣金 + 政府服务补贴"; churn -60%): the flat commission, with the community-services
+  programme (:mod:`sim.remedies.services`) at every point of its platform.
 * ``recognition``: monthly titles ("月度之星团长", seed 000 §4.2.2) for the top ``title_share`` of
   each platform's leaders by last month's sales, with a small prize; a title lowers the quit
   logit by ``leaders.churn_recognition_effect``.
@@ -102,14 +103,6 @@ class FlatCommission:
         """
         return np.zeros(len(sales_yuan))
 
-    def outside_income(self, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
-        """(service fees, government subsidy) per row for the month, yuan (none here)."""
-        return np.zeros(n_rows), np.zeros(n_rows)
-
-    def service_minutes(self, n_rows: int) -> np.ndarray:
-        """Minutes of service work per row for the month (none here)."""
-        return np.zeros(n_rows)
-
 
 class TieredCommission(FlatCommission):
     """阶梯 commission (seed 003 FAQ Q2; ODD 7.3 "e.g. 8% / 10% / 12%").
@@ -162,19 +155,13 @@ class DifferentiatedTarget(TargetBonus):
 class MultiSource(FlatCommission):
     """Commission plus service fees plus a government service subsidy (seed 002 Case B l.76).
 
-    The platform pays the base commission only; the service fees (parcel collection, bills,
-    housekeeping referrals: seed 002 Case A l.61-64) and the subsidy come from outside, and the
-    services take ``service_minutes_per_month`` of the leader's time.
+    The platform pays the base commission only; its leaders are community service specialists:
+    the community-services programme (:mod:`sim.remedies.services`: parcel collection, bills,
+    housekeeping referrals, seed 002 Case A l.61-64) runs at every one of its points, whose
+    fees and subsidy come from outside and take the leader's time.
     """
 
     name = "multi_source"
-
-    def outside_income(self, n_rows):
-        return (np.full(n_rows, float(self.cfg.service_fee_yuan_per_month)),
-                np.full(n_rows, float(self.cfg.government_subsidy_yuan_per_month)))
-
-    def service_minutes(self, n_rows):
-        return np.full(n_rows, float(self.cfg.service_minutes_per_month))
 
 
 class Recognition(FlatCommission):
@@ -285,16 +272,6 @@ class Incentives:
         return self._per_platform(platform, lambda j, s, sel: s.monthly_bonus(
             day - int(self.entry_day[j]), sales[sel],
             None if potential_ratio is None else np.asarray(potential_ratio)[sel]))
-
-    def outside_income(self, platform: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(service fees, government subsidy) per row for the month under its platform's scheme."""
-        fees = self._per_platform(platform, lambda j, s, sel: s.outside_income(int(sel.sum()))[0])
-        gov = self._per_platform(platform, lambda j, s, sel: s.outside_income(int(sel.sum()))[1])
-        return fees, gov
-
-    def service_minutes(self, platform: np.ndarray) -> np.ndarray:
-        """Minutes of service work per row for the month under its platform's scheme."""
-        return self._per_platform(platform, lambda j, s, sel: s.service_minutes(int(sel.sum())))
 
     def title_winners(self, j: int, sales_yuan: np.ndarray) -> np.ndarray:
         """Platform ``j``'s titled leaders (none unless its scheme awards titles)."""

@@ -55,6 +55,8 @@ from sim.network import build_network
 from sim.platforms import Platform, Terms
 from sim.progress import day_bar
 from sim.records import Recorder
+from sim.remedies.referrals import Referrals
+from sim.remedies.services import CommunityServices
 from sim.reputation import Reputation
 from sim.seasons import Calendar
 from sim.settlement import Settlement
@@ -160,6 +162,8 @@ class GroupBuyingMarket(mesa.Model):
         self.supply = Supply(self)
         self.coldchain = ColdChain(self)
         self.wom = WordOfMouth(self)
+        self.services = CommunityServices(self)
+        self.referrals = Referrals(self)
         self.reputation = Reputation(self)
         self.leadership = Leadership(self)
         self.choice = Choice(self)

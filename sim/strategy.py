@@ -1,9 +1,10 @@
 """Per-platform strategy: each lever group is the market-wide group with the platform's overrides.
 
-The market-wide groups ``incentive``, ``subsidy``, ``coldchain`` and ``procurement``, and the
-recruiting keys of ``leaders``, are the defaults every platform inherits; a platform may
-override any of their keys under ``platforms.<name>.strategy.<group>.<key>`` (docs/ODD.md §6,
-"Per-platform strategy"). The merge rule, the only one, is :func:`platform_strategy`:
+The market-wide groups ``incentive``, ``subsidy``, ``coldchain``, ``procurement``,
+``services`` and ``referral``, and the recruiting keys of ``leaders``, are the defaults every
+platform inherits; a platform may override any of their keys under
+``platforms.<name>.strategy.<group>.<key>`` (docs/ODD.md §6, "Per-platform strategy"). The
+merge rule, the only one, is :func:`platform_strategy`:
 
 - a key the platform sets wins, whole: a list (``tier_sales_yuan``, ...) replaces the market-wide
   list, it is not merged element by element;
@@ -46,13 +47,15 @@ from sim.config.schema import (
     IncentiveConfig,
     LeaderConfig,
     ProcurementConfig,
+    ReferralConfig,
+    ServicesConfig,
     SubsidyConfig,
 )
 
 __all__ = ["LEVERS", "NOT_WIRED_ISSUE", "WIRED", "PlatformStrategy", "every_platform",
            "overrides", "platform_strategy", "strategies"]
 
-LEVERS: tuple[str, ...] = tuple(LEVER_GROUPS)  # incentive, subsidy, coldchain, procurement, leaders
+LEVERS: tuple[str, ...] = tuple(LEVER_GROUPS)  # incentive, ..., services, leaders
 
 # The override keys the model reads per platform, as "group.key" (each read through
 # platform_strategy; tests/test_strategy.py runs each against the market-wide value).
@@ -62,8 +65,7 @@ WIRED: frozenset[str] = frozenset({
     "incentive.decay_to_rate", "incentive.decay_days", "incentive.tier_sales_yuan",
     "incentive.tier_extra_rates", "incentive.target_sales_yuan", "incentive.target_bonus_yuan",
     "incentive.target_scale_min", "incentive.target_scale_max",
-    "incentive.service_fee_yuan_per_month", "incentive.government_subsidy_yuan_per_month",
-    "incentive.service_minutes_per_month", "incentive.title_share", "incentive.title_prize_yuan",
+    "incentive.title_share", "incentive.title_prize_yuan",
     "incentive.category_rate_multiplier",
     # sim.platforms.Platform: the coupon programme
     "subsidy.schedule", "subsidy.coupon_yuan_per_order", "subsidy.daily_budget_yuan",
@@ -75,6 +77,13 @@ WIRED: frozenset[str] = frozenset({
     # sim.supply.phase.Supply: mode, forecast and newsvendor per platform
     "procurement.mode", "procurement.forecast_smoothing", "procurement.salvage_share_of_cost",
     "procurement.stockout_penalty_share_of_price",
+    # sim.remedies.services: each platform's community-services programme
+    *(f"services.{k}" for k in (
+        "share_of_points", "parcels_per_day", "yuan_per_parcel", "minutes_per_parcel",
+        "government_subsidy_yuan_per_month", "cost_yuan_per_point_per_month",
+        "visits_per_month_without", "visits_per_month_with", "order_chance_per_visit")),
+    # sim.remedies.referrals: each platform's referral rewards
+    "referral.reward_yuan", "referral.uplift_per_yuan",
     # sim.leaders.recruiting.Recruiting: business-development pace, survey interval, successors
     "leaders.recruits_per_day", "leaders.recruit_interval_days", "leaders.replace_on_quit",
 })
@@ -107,6 +116,8 @@ class PlatformStrategy:
     subsidy: SubsidyConfig
     coldchain: ColdChainConfig
     procurement: ProcurementConfig
+    services: ServicesConfig
+    referral: ReferralConfig
     leaders: LeaderConfig  # only its recruiting keys can differ from the market-wide group
 
 

@@ -31,7 +31,7 @@ def _table(n=5, n_g=3):
 
 
 def _join(households, u, u_pick, leader, day_used, h_own=0.1, h_tie=0.3, search=None,
-          mult=1.0, open_=(True, True), members=(0, 2), cap=1500):
+          mult=1.0, open_=(True, True), members=(0, 2), cap=1500, weight=(1.0, 1.0), via=False):
     search = np.full(5, -1, np.int32) if search is None else search
     members = np.array(members, np.int64)
     tie_open = gk.tie_counts(leader, INDPTR, INDICES)
@@ -40,10 +40,11 @@ def _join(households, u, u_pick, leader, day_used, h_own=0.1, h_tie=0.3, search=
     out = gk.join_exact(np.array(households, np.int64), np.array(u, float),
                         np.array(u_pick, float), leader, day_used, takes, service_of, NB,
                         OWN_PTR, OWN_PERSONS, np.ones(2, bool), np.array(open_), members, cap,
-                        INDPTR, INDICES, False, DEGREE, h_own, h_tie, search, 5, mult, tie_open)
+                        INDPTR, INDICES, False, DEGREE, h_own, h_tie, search, 5, mult, tie_open,
+                        np.array(weight), max(weight))
     # the ties' counts, kept up to date by the join, equal a recount
     np.testing.assert_array_equal(tie_open, gk.tie_counts(leader, INDPTR, INDICES))
-    return out, members
+    return (out if via else out[:2]), members
 
 
 def test_joining_chance_is_own_plus_ties_share():
@@ -105,6 +106,33 @@ def test_joining_frequencies_are_the_hazards():
         assert abs(got - want) < 4 * np.sqrt(want * (1 - want) / n), (got, want)
 
 
+def test_a_referral_reward_weights_invitations_exactly_by_thinning():
+    """Leader 0 next door (0.1) and leader 1 through both ties (0.3 x 2 / 2) for household 0,
+    with leader 0's invitations weighted 2 (a reward) and leader 1's 1: the draw takes the ties'
+    part at the largest weight (0.6) and keeps leader 1 half the time, so over a grid of pick
+    uniforms (the join's uniform 0: it always tries) leader 0 is joined 0.1 / 0.7 of the time,
+    leader 1 0.3 / 0.7 (its exact chance over the bound), and only leader 1 through a tie."""
+    n = 7000
+    picks = (np.arange(n) + 0.5) / n
+    got = {0: 0, 1: 0}
+    for up in picks:
+        leader, day_used = _table()
+        (joined, to, via), _ = _join([0], [0.0], [up], leader, day_used, weight=(2.0, 1.0),
+                                     via=True)
+        if len(to):
+            got[int(to[0])] += 1
+            assert bool(via[0]) == (to[0] == 1)
+    assert got[0] == pytest.approx(n * 0.1 / 0.7, abs=1)
+    assert got[1] == pytest.approx(n * 0.3 / 0.7, abs=1)
+    # weighted 2 itself, leader 1 is kept whenever drawn: 0.6 / 0.7
+    got1 = 0
+    for up in picks:
+        leader, day_used = _table()
+        (_, to), _ = _join([0], [0.0], [up], leader, day_used, weight=(1.0, 2.0))
+        got1 += int(len(to) > 0 and to[0] == 1)
+    assert got1 == pytest.approx(n * 0.6 / 0.7, abs=1)
+
+
 def test_the_screen_bounds_the_exact_chance():
     """The screen's bound (its neighbourhood's leaders it does not follow, its ties' groups it
     does not follow) is never below the exact sum, on random tables; so screening with the same
@@ -121,7 +149,7 @@ def test_the_screen_bounds_the_exact_chance():
             np.full(5, -1), np.zeros(2, np.int64), INDPTR, INDICES, tie_open,
             np.zeros(2, bool), 14, np.ones(5, bool), NB, np.array([1.0, 1.0]),
             np.ones(2, bool), np.array([0, 1]), DEGREE, 0.1, 0.3, np.full(5, -1, np.int32), 1.0,
-            False, 0)
+            False, 0, 1.0)
         for i, b in zip(cand, bound, strict=True):
             exact = 0.1 * (NB[i] not in leader[i])  # leader L lives in neighbourhood L
             for e in range(INDPTR[i], INDPTR[i + 1]):
@@ -154,7 +182,8 @@ def _pass(leader, day_used, takes, idle_days, leads, members, gone, search_until
     return gk.idle_and_screen(
         leader, day_used, takes, 100, idle_days, leads, members, *ties, gone, 14,
         np.zeros(3, bool), np.zeros(3, np.int32), np.zeros(1), np.ones(3, bool),
-        np.zeros(3, np.int64), np.zeros(3, np.float32), 0.1, 0.1, search_until, 1.0, False, 0)
+        np.zeros(3, np.int64), np.zeros(3, np.float32), 0.1, 0.1, search_until, 1.0, False, 0,
+        1.0)
 
 
 def test_idle_and_quitting_leaders_groups_are_left():

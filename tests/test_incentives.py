@@ -28,8 +28,6 @@ def test_flat_pays_only_the_commission():
     s = _scheme("flat", commission_rate=0.1)
     np.testing.assert_allclose(s.order_commission(0, np.array([30.0, 12.0])), [3.0, 1.2])
     np.testing.assert_array_equal(s.monthly_bonus(29, np.array([5000.0, 20000.0])), [0, 0])
-    fees, gov = s.outside_income(2)
-    assert fees.sum() == gov.sum() == s.service_minutes(2).sum() == 0
 
 
 def test_tiered_pays_the_step_up_on_the_whole_month():
@@ -60,13 +58,11 @@ def test_differentiated_target_scales_with_potential_and_is_clipped():
     np.testing.assert_array_equal(s.monthly_bonus(29, sales, ratio), [200, 0, 0, 200, 0])
 
 
-def test_multi_source_adds_outside_income_and_service_time():
-    s = _scheme("multi_source", commission_rate=0.1, service_fee_yuan_per_month=600.0,
-                government_subsidy_yuan_per_month=200.0, service_minutes_per_month=750.0)
-    fees, gov = s.outside_income(3)
-    np.testing.assert_array_equal(fees, [600, 600, 600])
-    np.testing.assert_array_equal(gov, [200, 200, 200])
-    np.testing.assert_array_equal(s.service_minutes(3), [750, 750, 750])
+def test_multi_source_pays_the_commission_and_its_services_count_in_net_income():
+    """The scheme pays flat's commission and no bonus; its service income and time are the
+    community-services programme's (tests/test_services.py) and count in the month's net."""
+    s = _scheme("multi_source", commission_rate=0.1)
+    np.testing.assert_allclose(s.order_commission(0, np.array([30.0])), [3.0])
     np.testing.assert_array_equal(s.monthly_bonus(29, np.array([9000.0])), [0.0])
     # A leader with 300 orders (3 min each) at 10 yuan/h: 600 + 200 + commission on 9,000 yuan
     # = 1,700 yuan, less (300 x 3 + 750) min x 10/60 = 275 yuan of time: 1,425 yuan net.

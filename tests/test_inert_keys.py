@@ -107,8 +107,6 @@ SCENARIOS = [
     ("incentive.target_bonus", {"incentive": "target_bonus"},
      {"incentive.target_sales_yuan": 300.0}),
     ("incentive.target_", {"incentive": "target_bonus"}, {}),
-    ("incentive.service_", {"incentive": "multi_source"}, {}),
-    ("incentive.government_", {"incentive": "multi_source"}, {}),
     # titles are awarded at the 30-day mark and paid, and felt, at the next review (day 60)
     ("incentive.title_", {"incentive": "recognition"}, {"days": 100}),
     ("leaders.churn_recognition_effect", {"incentive": "recognition"}, {"days": 100}),
@@ -152,6 +150,11 @@ SCENARIOS = [
     ("leaders.member_follow", {}, {**_ADDS, "leaders.add_margin": 0.0}),
     # gaps are filled at once where a leader quits (replace_on_quit); the interval fills the rest
     ("leaders.recruit_interval_days", {}, {"leaders.replace_on_quit": False}),
+    # a platform's community services act where its points run them (off by default)
+    ("services.share_of_points", {}, {}),
+    ("services.", {}, {"services.share_of_points": 1.0}),
+    # a referral reward acts on invitations and costs its platform; its response once paid
+    ("referral.uplift_per_yuan", {}, {"referral.reward_yuan": 5.0}),
     ("market.small_world.", {"market": "small_world"}, {}),
     ("market.neighbourhood_size", {"market": "small_world"}, {}),
     ("market.village_cluster.", {"market": "village_cluster"}, {}),

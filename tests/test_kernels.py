@@ -253,12 +253,16 @@ def test_orders_kernels_equal_occasion_choice_and_logsum(seed):
     # one step below: an ulp of difference in the kernel's rate changes the outcome.
     demand = np.where(c["in_village"], dem_village, dem_town)
     has_leader = (c["leader_of"] >= 0).any(axis=1)
-    rate = c["order_rate"] * demand * (1.0 + promotion * has_leader)
+    # usual leaders (some none), half of whose points run community services (ODD 7.7)
+    usual = np.where(rng.random(n) < 0.7, rng.integers(0, 12, n), -1)
+    extra_of = np.where(rng.random(12) < 0.5, rng.random(12) * 0.05, 0.0)
+    rate = (c["order_rate"] * demand * (1.0 + promotion * has_leader)
+            + np.where(usual >= 0, extra_of[np.maximum(usual, 0)], 0.0))
     u_occ = np.where(rng.random(n) < 0.5, rate, np.nextafter(rate, -1.0))
     u_occ = np.where(rng.random(n) < 0.5, u_occ, rng.random(n))
     n_occ, idx, reach = choice_k.occasion_choosers(
         c["adopted"], c["order_rate"], c["in_village"], dem_town, dem_village, c["leader_of"],
-        promotion, u_occ, c["aware"], active)
+        promotion, u_occ, c["aware"], active, usual, extra_of, float(extra_of.max()))
     # The NumPy code of phase_orders before the kernels (rate as above).
     occasion = c["adopted"] & (u_occ < rate)
     cand = np.flatnonzero(occasion)

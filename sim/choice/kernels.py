@@ -19,13 +19,15 @@ __all__ = [
 
 @jit
 def occasion_choosers(adopted, order_rate, in_village, demand_town, demand_village,
-                      leader_of, promotion, u_occ, aware, active):
+                      leader_of, promotion, u_occ, aware, active, usual, extra_of, extra_max):
     """Today's order occasions and the households that can act on them (ODD 7.2).
 
-    Rate ``order_rate_i * demand_i * (1 + promotion * [i has a leader])``; an adopter has an
-    occasion when its uniform is below it. A chooser is a household with an occasion and at
-    least one reachable platform (aware of it, a leader of it, the platform active). Returns
-    (number of occasions, choosers' indices, their reachable platforms (m, P) bool).
+    Rate ``order_rate_i * demand_i * (1 + promotion * [i has a leader]) + extra_of[usual_i]``
+    (``extra_of``: the occasions a usual leader's community services add, per leader, at most
+    ``extra_max``; ODD 7.7); an adopter has an occasion when its uniform is below it. A chooser
+    is a household with an occasion and at least one reachable platform (aware of it, a leader
+    of it, the platform active). Returns (number of occasions, choosers' indices, their
+    reachable platforms (m, P) bool).
     """
     n, n_p = leader_of.shape
     # The adopters with an occasion even at the promoted rate (rounding is monotone), flagged
@@ -35,7 +37,8 @@ def occasion_choosers(adopted, order_rate, in_village, demand_town, demand_villa
     if promotion >= 0.0:
         for i in range(n):
             demand = demand_village if in_village[i] else demand_town
-            flags[i] = ad[i] & np.uint8(u_occ[i] < order_rate[i] * demand * (1.0 + promotion))
+            flags[i] = ad[i] & np.uint8(u_occ[i] < order_rate[i] * demand * (1.0 + promotion)
+                                        + extra_max)
     else:
         flags[:n] = ad
     cand = flagged(flags)
@@ -55,6 +58,8 @@ def occasion_choosers(adopted, order_rate, in_village, demand_town, demand_villa
             if leader_of[i, j] >= 0:
                 has_leader = True
         rate = base * (1.0 + promotion * (1.0 if has_leader else 0.0))
+        if extra_max > 0.0 and usual[i] >= 0:
+            rate += extra_of[usual[i]]
         if not u_occ[i] < rate:
             continue
         n_occ += 1

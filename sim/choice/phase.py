@@ -68,13 +68,15 @@ class Choice:
         cond = m.today.conditions
         u_occ = m.streams.uniform("orders.occasion", d, c.n)
         active = np.array([p.active for p in m.platform_list])
-        # Rate order_rate * demand * (1 + promotion [has a leader]); the choosers are the
+        # Rate order_rate * demand * (1 + promotion [has a leader]) + the visits a usual leader's
+        # community services add (sim.remedies.services); the choosers are the
         # households with an occasion and a reachable platform (aware of it, a pickup point of
         # it, platform active).
+        extra_of, extra_max = m.services.extra_occasions()  # community services (ODD 7.7)
         n_occ, idx, reach = kernels.occasion_choosers(
             c.adopted, c.order_rate, c.in_village, float(cond.demand_multiplier_town),
             float(cond.demand_multiplier_village), c.leader_of, float(ch.leader_promotion),
-            u_occ, c.aware, active)
+            u_occ, c.aware, active, m.leadership.groups.usual, extra_of, extra_max)
         m.today.occasions = int(n_occ)
         n_c = len(m.category_names)
         if len(idx) == 0:

@@ -33,12 +33,19 @@ _KEY = re.compile(r"^(\s*)([A-Za-z_][\w]*)\s*:(.*)$")
 
 
 def meanings() -> dict[tuple[str, str], str]:
-    """(schema class, field) -> the comment beside the field in the schema's source.
+    """(schema class, field) -> the comment beside the field in the schema's source (every
+    module that holds a class of the schema: :mod:`sim.config.schema`, :mod:`sim.config.remedies`).
 
     A field's comment is the one on its line, or the comment lines right above it; the
     continuation lines below a field's comment (indented ``#``) belong to it too.
     """
-    path = Path(sys.modules[Config.__module__].__file__)
+    out: dict[tuple[str, str], str] = {}
+    for module in sorted({cls.__module__ for cls in SCHEMA_TYPES.values()}):
+        out.update(_field_comments(Path(sys.modules[module].__file__)))
+    return out
+
+
+def _field_comments(path: Path) -> dict[tuple[str, str], str]:
     lines = path.read_text().splitlines()
     out: dict[tuple[str, str], str] = {}
     for node in ast.parse("\n".join(lines)).body:

@@ -17,27 +17,20 @@ from __future__ import annotations
 import dataclasses
 import typing
 from dataclasses import dataclass, field
-from typing import Any
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING
+
+from sim.config.params import P
+from sim.config.remedies import ReferralConfig, ServicesConfig
 
 __all__ = [
     "LEVER_GROUPS", "LEVER_OVERRIDES", "SCHEMA_TYPES", "CalendarConfig", "CategoryConfig",
     "ChoiceConfig", "ColdChainConfig", "Config", "CountyConfig", "GroupsConfig", "IncentiveConfig",
     "LeaderConfig", "MarketConfig", "PlatformConfig", "PolicyConfig", "ProcurementConfig",
     "ScandalConfig", "SegmentConfig", "SmallWorldConfig", "StrategyConfig", "SubsidyConfig",
-    "SupplierConfig", "VillageClusterConfig", "WomConfig", "register_configs"]
-
-
-def P(lo: float | None = None, hi: float | None = None, choices: str | tuple | None = None,
-      default: Any = MISSING):
-    """A parameter field: its allowed range or choices (a tuple or a registry name).
-
-    No default: the value, and its source, are stated once, in the YAML under ``configs/``.
-    ``default`` is only for keys that no YAML file sets (the parts of a scandal entry).
-    """
-    return field(default=default, metadata={"lo": lo, "hi": hi, "choices": choices})
+    "ReferralConfig", "ServicesConfig", "SupplierConfig", "VillageClusterConfig", "WomConfig", "P",
+    "register_configs",
+]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,10 +267,6 @@ class IncentiveConfig:
     target_bonus_yuan: float = P(0.0, 1e7)  # bonus for reaching the monthly target, yuan
     target_scale_min: float = P(0.0, 100.0)  # differentiated: clip of potential ratio
     target_scale_max: float = P(0.0, 100.0)  # differentiated: upper clip of the potential ratio
-    # multi_source: outside income and the time it takes, per leader per month
-    service_fee_yuan_per_month: float = P(0.0, 1e7)
-    government_subsidy_yuan_per_month: float = P(0.0, 1e7)  # multi_source: subsidy per leader-month
-    service_minutes_per_month: float = P(0.0, 44_640.0)  # multi_source: its work
     # recognition: share of each platform's leaders titled each month, and the prize
     title_share: float = P(0.0, 1.0)
     title_prize_yuan: float = P(0.0, 1e7)  # recognition: prize of a title, yuan
@@ -368,6 +357,8 @@ LEVER_GROUPS: dict[str, tuple[type, tuple[str, ...]]] = {
         "late_pickup_prob_village", "late_pickup_segment_multiplier", "late_pickup_extra_hours",
         "complaint_life_fraction")),
     "procurement": (ProcurementConfig, ()),
+    "services": (ServicesConfig, ()),
+    "referral": (ReferralConfig, ()),
     # recruiting pace and policy only: the leaders' own economics and churn are the county's
     "leaders": (LeaderConfig, tuple(f.name for f in dataclasses.fields(LeaderConfig) if f.name
                                     not in ("recruits_per_day", "recruit_interval_days",
@@ -397,8 +388,8 @@ def _override_of(group: type, exclude: tuple[str, ...]) -> type:
 
 
 LEVER_OVERRIDES: dict[str, type] = {g: _override_of(*spec) for g, spec in LEVER_GROUPS.items()}
-IncentiveOverride, SubsidyOverride, ColdChainOverride, ProcurementOverride, LeaderOverride = \
-    LEVER_OVERRIDES.values()
+(IncentiveOverride, SubsidyOverride, ColdChainOverride, ProcurementOverride, ServicesOverride,
+ ReferralOverride, LeaderOverride) = LEVER_OVERRIDES.values()
 
 
 @dataclass
@@ -413,6 +404,8 @@ class StrategyConfig:
     subsidy: SubsidyOverride = field(default_factory=SubsidyOverride)
     coldchain: ColdChainOverride = field(default_factory=ColdChainOverride)
     procurement: ProcurementOverride = field(default_factory=ProcurementOverride)
+    services: ServicesOverride = field(default_factory=ServicesOverride)
+    referral: ReferralOverride = field(default_factory=ReferralOverride)
     leaders: LeaderOverride = field(default_factory=LeaderOverride)
 
 
@@ -483,6 +476,8 @@ class Config:
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     leaders: LeaderConfig = field(default_factory=LeaderConfig)
     groups: GroupsConfig = field(default_factory=GroupsConfig)
+    services: ServicesConfig = field(default_factory=ServicesConfig)
+    referral: ReferralConfig = field(default_factory=ReferralConfig)
     # progress bar over days: null = on a terminal only; true = also month lines elsewhere
     progress: bool | None = None
 
@@ -496,5 +491,6 @@ def register_configs() -> None:
 # ``from __future__ import annotations`` through it.
 SCHEMA_TYPES: dict[str, type] = {
     name: obj for name, obj in list(globals().items())
-    if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == __name__
+    if isinstance(obj, type) and dataclasses.is_dataclass(obj)
+    and obj.__module__ in (__name__, "sim.config.remedies")
 }

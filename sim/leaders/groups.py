@@ -19,7 +19,9 @@ household the groups its ties follow that it does not (``tie_open``), changed on
 household joins or leaves a group, for it and its ties. A household's chance is read from
 them and its own neighbourhood's leaders, and a joiner that draws the ties' part counts through
 its ties' groups to the one drawn (:mod:`sim.leaders.kernels`): never a product over all
-households and leaders.
+households and leaders. A platform's referral reward weights the ties' part of its leaders'
+chances (:mod:`sim.remedies.referrals`, ODD 7.7), and the joins through a tie are its
+invitations.
 
 Leaving. A group not ordered through for ``group_idle_days`` is left (a leader's own group
 never is); when its leader quits every member loses it, searches for ``search_days`` with
@@ -185,6 +187,7 @@ class FollowedGroups:
         gone = np.zeros(t.n, bool)
         for p in self._gone:
             gone[p] = True
+        weight, w_max = m.referrals.tie_weights()  # referral rewards (sim.remedies.referrals)
         idle, lost, cand, bound = gk.idle_and_screen(
             self.leader, self.day_used, self.takes, d, int(g.group_idle_days), self.leads,
             self.members, *self._ties, self.tie_open, gone, int(g.search_days), c.adopted,
@@ -192,7 +195,7 @@ class FollowedGroups:
             np.bincount(nb, minlength=k).astype(float), alive, self.person_nb, net.degree,
             float(g.join_own_per_day), float(g.join_tie_per_day), self.search_until,
             float(g.search_hazard_multiplier), net.adjacency is None,
-            int(self.members[persons].sum()))
+            int(self.members[persons].sum()), w_max)
         if self._gone:  # their members lost the group (searching since the pass)
             hit = idle[lost]
             self.lost_groups[hit] += 1
@@ -212,10 +215,11 @@ class FollowedGroups:
             return idle, cand
         u_pick = m.streams.uniform_at("groups.join.pick", d, cand)
         indptr, indices = self._ties
-        joined, _ = gk.join_exact(
+        joined, joined_to, via_tie = gk.join_exact(
             cand, u, u_pick, self.leader, self.day_used, self.takes, self.service_of,
             c.neighbourhood, own_ptr, own_persons, alive, open_, self.members, self.member_cap,
             indptr, indices, net.adjacency is None, net.degree, float(g.join_own_per_day),
             float(g.join_tie_per_day), self.search_until, d, float(g.search_hazard_multiplier),
-            self.tie_open)
+            self.tie_open, weight, w_max)
+        m.referrals.rewarded(joined_to[via_tie])  # the rewards of the invitations that joined
         return idle, joined

@@ -103,7 +103,7 @@ def tie_counts(leader, indptr, indices):
 def idle_and_screen(leader, day_used, takes, d, idle_days, leads, members, indptr, indices,
                     tie_open, gone, search_days, adopted, neighbourhood, own_alive, alive,
                     person_nb, degree, h_own, h_tie, search_until, search_multiplier, complete,
-                    members_total):
+                    members_total, w_max):
     """The day's pass over the households: groups are left, then the adopters with a free slot
     are screened for joining (one pass: each household's row is read once). ``alive``: the
     active leaders; ``own_alive``: their number per neighbourhood.
@@ -113,7 +113,8 @@ def idle_and_screen(leader, day_used, takes, d, idle_days, leads, members, indpt
     with ``idle_days >= 0``, every group not used for more than ``idle_days`` days except the
     one the household leads itself (``leads[i]``; ``members`` fall by one); slots are
     compacted and ``tie_open`` is kept up to date. Screening: the bound ``h_own * (active
-    leaders of i's neighbourhood it does not follow) + h_tie * T_i / k_i``, with ``T_i`` the
+    leaders of i's neighbourhood it does not follow) + h_tie * w_max * T_i / k_i``
+    (``w_max``: the largest weight of a leader's invitations, ODD 7.7), with ``T_i`` the
     groups i's ties follow that i does not (``tie_open``; on the complete graph, the members of
     the leaders i does not follow), is at least the exact sum of :func:`join_exact`, which
     also leaves out full groups; times ``search_multiplier`` while i searches after its leader
@@ -174,7 +175,7 @@ def idle_and_screen(leader, day_used, takes, d, idle_days, leads, members, indpt
                 ties -= np.float64(members[L])
         p = h_own * own
         if degree[i] > 0:
-            p = p + h_tie * ties / np.float64(degree[i])
+            p = p + h_tie * w_max * ties / np.float64(degree[i])
         if search_until[i] > d:
             p = p * search_multiplier
         if p > 0.0:
@@ -188,7 +189,7 @@ def idle_and_screen(leader, day_used, takes, d, idle_days, leads, members, indpt
 @jit
 def join_exact(cand, u, u_pick, leader, day_used, takes, service_of, neighbourhood, own_ptr,
                own_persons, alive, open_, members, member_cap, indptr, indices, complete, degree,
-               h_own, h_tie, search_until, d, search_multiplier, tie_open):
+               h_own, h_tie, search_until, d, search_multiplier, tie_open, tie_weight, w_max):
     """The joining process of ODD 7.3 for the screened households ``cand`` (ascending).
 
     For household i and each leader L it does not follow, ``h_iL = h_own [L lives in i's
@@ -202,13 +203,21 @@ def join_exact(cand, u, u_pick, leader, day_used, takes, service_of, neighbourho
     group (``open_`` false) drawn is not joined: while B is at most 1 the chance of joining an
     open L is exactly h_iL. Households are taken in order, each on the table as it stands, so a
     group that fills up closes to those after. ``tie_open`` (the groups i's ties follow that i
-    does not) gives the ties' part and is kept up to date. Returns (households that joined, the
-    leaders they joined).
+    does not) gives the ties' part and is kept up to date.
+
+    Referral rewards (ODD 7.7) weight an invitation to leader L by ``tie_weight[L]`` (1: none),
+    so its ties' part is ``h_tie c_iL w_L / k_i``: drawn by thinning, the ties' part is taken
+    at the largest weight ``w_max`` and a tie's group drawn is kept with chance ``w_L / w_max``,
+    read from where the draw fell within that group's unit (uniform on [0, 1) given the group,
+    so no other number is drawn); with every weight 1 the draws are those of no rewards.
+    Returns (households that joined, the leaders they joined, whether each came through a
+    tie's invitation).
     """
     n_g = leader.shape[1]
     n_persons = alive.shape[0]
     joined = np.empty(cand.shape[0], np.int64)
     joined_to = np.empty(cand.shape[0], np.int64)
+    via_tie = np.empty(cand.shape[0], np.bool_)
     n_joined = 0
     for r in range(cand.shape[0]):
         i = cand[r]
@@ -226,13 +235,14 @@ def join_exact(cand, u, u_pick, leader, day_used, takes, service_of, neighbourho
                         ties += np.float64(members[L])
             else:
                 ties = np.float64(tie_open[i])
-        s = h_tie / np.float64(degree[i]) if degree[i] > 0 else 0.0
+        s = h_tie * w_max / np.float64(degree[i]) if degree[i] > 0 else 0.0
         total = own_total + s * ties
         p = total * (search_multiplier if search_until[i] > d else 1.0)
         if not (total > 0.0 and u[r] < min(p, 1.0)):
             continue
         x = u_pick[r] * total
         pick = -1
+        unit = 0.0  # where the draw fell within the drawn tie group's unit, in [0, 1)
         if x < own_total:
             want = min(np.int64(x / h_own), n_own - 1)
             for e in range(own_ptr[k], own_ptr[k + 1]):
@@ -250,6 +260,7 @@ def join_exact(cand, u, u_pick, leader, day_used, takes, service_of, neighbourho
                         cum += np.float64(members[L])
                         pick = L
                         if y < cum:
+                            unit = (y - (cum - np.float64(members[L]))) / np.float64(members[L])
                             break
             else:
                 for e in range(indptr[i], indptr[i + 1]):
@@ -262,11 +273,15 @@ def join_exact(cand, u, u_pick, leader, day_used, takes, service_of, neighbourho
                             cum += 1.0
                             pick = L
                             if y < cum:
+                                unit = y - (cum - 1.0)
                                 break
                     if y < cum:
                         break
         if pick < 0 or not open_[pick]:
             continue  # a full group: no join (thinning)
+        tie = not x < own_total
+        if tie and tie_weight[pick] < w_max and unit * w_max >= tie_weight[pick]:
+            continue  # an invitation without the largest reward: kept w_L / w_max of the time
         for g in range(n_g):
             if leader[i, g] < 0:
                 leader[i, g] = pick
@@ -279,8 +294,9 @@ def join_exact(cand, u, u_pick, leader, day_used, takes, service_of, neighbourho
             open_[pick] = False
         joined[n_joined] = i
         joined_to[n_joined] = pick
+        via_tie[n_joined] = tie
         n_joined += 1
-    return joined[:n_joined].copy(), joined_to[:n_joined].copy()
+    return joined[:n_joined].copy(), joined_to[:n_joined].copy(), via_tie[:n_joined].copy()
 
 
 @jit

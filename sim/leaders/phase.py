@@ -121,12 +121,14 @@ class Leadership:
         m.today.leader_recruits = int(recruited.sum())
         self.groups.run(d)  # idle groups are left; adopters join groups
         self.account_orphans()
+        m.services.run(d)  # the day's cost of the points that run community services
 
     def _pay_month(self, rows: np.ndarray, d: int, potential: np.ndarray) -> None:
         """Pay the month's bonuses (platforms) and outside income (services, government).
 
         Bonuses go to each service row and are paid by its platform; service fees, government
-        subsidies and service work are the leader's, booked on one row per leader.
+        subsidies and service work are the leader's, booked on one row per point that runs the
+        community services (:mod:`sim.remedies.services`).
         """
         m = self.m
         if len(rows) == 0:
@@ -136,13 +138,9 @@ class Leadership:
         bonus = m.incentives.monthly_bonus(d, j, t.month_sales_yuan[rows], potential)
         t.month_bonus_yuan[rows] += bonus
         paid = t.month_bonus_yuan[rows]  # with prizes accrued since the last review
-        _, first = np.unique(person_of(t)[rows], return_index=True)
-        one = np.zeros(len(rows), bool)
-        one[first] = True
-        fees, gov = m.incentives.outside_income(j)
-        fees, gov = fees * one, gov * one
+        fees, gov, minutes = m.services.month(rows)  # once per point (sim.remedies.services)
         t.month_outside_yuan[rows] += fees + gov
-        t.month_service_minutes[rows] += m.incentives.service_minutes(j) * one
+        t.month_service_minutes[rows] += minutes
         t.income_to_date_yuan[rows] += paid + fees + gov
         pay = m.today.leader_pay
         np.add.at(pay[:, 0], j, paid)

@@ -82,7 +82,8 @@ PLATFORM_COLUMNS = [
     "gmv_share", "net_margin", "fine_yuan", "new_user_coupon_yuan", "new_buyers",
     "price_cost_ratio_min", "buyers_30d", "repurchase_rate", "procurement", "complaints",
     "quality_complaints", "spoilage_cost_yuan", "pickups", "on_time_pickup_rate",
-    "units_unfilled", *ECONOMICS, "funding_drawn_yuan", "reputation",
+    "units_unfilled", *ECONOMICS, "funding_drawn_yuan", "reputation", "services_yuan",
+    "service_points", "referral_yuan", "referrals",
 ]
 SPOILAGE_COLUMNS = ["day", "platform", "category", "units_shipped", "units_spoiled",
                     "units_delivered", "units_unfilled", "units_low_life", "units_bought",
@@ -361,6 +362,7 @@ class Recorder:
                 *map(int, mf[j])))
         aware_share = aware_p / c.n
         rate = m.incentives.rates(d)
+        points = m.services.points()
         for j, p in enumerate(m.platform_list):
             f = p.flows
             self.platforms.append({
@@ -405,6 +407,8 @@ class Recorder:
                 "units_unfilled": int(today.unfilled[j].sum()),
                 **{k: f[k] for k in ECONOMICS}, "funding_drawn_yuan": p.funding_drawn_yuan,
                 "reputation": float(m.reputation.level[j]),  # R_j at the day's end (ODD 7.2)
+                "services_yuan": f["services_yuan"], "service_points": int(points[j]),
+                "referral_yuan": f["referral_yuan"], "referrals": int(f["referrals"]),
             })
             for ci, cat in enumerate(m.category_names):
                 self.spoilage.append((

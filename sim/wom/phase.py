@@ -135,7 +135,9 @@ class WordOfMouth:
             # sim.wom.kernels.become_aware).
             cand = kernels.unaware(c.aware, j)
             u = m.streams.uniform_of(f"wom.aware.{p.name}", d, cand)
-            kernels.become_aware(c.aware, j, float(own), float(w.awareness_imitation),
+            # its users among the neighbours invite more with a referral reward (ODD 7.7)
+            imitation = float(w.awareness_imitation) * m.referrals.awareness_factor(j)
+            kernels.become_aware(c.aware, j, float(own), imitation,
                                  nb[:, 2 + j], net.degree, float(w.awareness_from_leader),
                                  c.leader_of, cand, u)
 
