@@ -638,7 +638,7 @@ def test_leader_selections_equal_the_numpy_code(seed):
     d = 30
     eligible = cand & ~is_leader & (available <= d)
     np.testing.assert_array_equal(
-        leaders_k.recruit_candidates(cand, is_leader, available, d, deficit, nb),
+        leaders_k.recruit_candidates(np.flatnonzero(cand), is_leader, available, d, deficit, nb),
         np.flatnonzero(eligible & (deficit[nb] > 0)))
 
 
@@ -715,3 +715,20 @@ def test_loyalty_and_travel_equal_the_numpy_code():
     has = us >= 0
     want[has] += 0.7 * (service_of[us[has]] >= 0)
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_served_by_equals_the_numpy_code(seed):
+    """The households that lose a pickup point when service rows stop (sim.leaders.kernels.
+    served_by) equal ``flatnonzero(stopped[leader_of[:, j]])`` for every platform, -1 (none)
+    reading the last entry."""
+    rng = np.random.default_rng(seed)
+    n, n_p, rows = 2000, 3, 60
+    leader_of = rng.integers(-1, rows, (n, n_p)).astype(np.int32)
+    stopped = np.zeros(rows + 1, bool)
+    stopped[rng.choice(rows, 7, replace=False)] = True
+    hit, ptr = leaders_k.served_by(leader_of, stopped)
+    for j in range(n_p):
+        want = np.flatnonzero(stopped[leader_of[:, j]])
+        assert len(want) > 0
+        np.testing.assert_array_equal(hit[ptr[j]:ptr[j + 1]], want)

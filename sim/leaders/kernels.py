@@ -22,21 +22,45 @@ __all__ = [
     "pickup_rows",
     "record_use",
     "recruit_candidates",
+    "served_by",
     "tie_counts",
 ]
 
 
 @jit
-def recruit_candidates(leader_candidate, is_leader, available_day, d, deficit, neighbourhood):
-    """Households a platform can recruit today: candidates, not leading a group, available
-    (a former leader waits), in a neighbourhood short of leaders (``sim.leaders.
-    pick_recruits``'s ``flatnonzero(eligible & (deficit[nb] > 0))``)."""
-    n = leader_candidate.shape[0]
-    out = np.empty(n, np.int64)
-    m = 0
+def served_by(leader_of, stopped):
+    """The households whose pickup point for platform j is a stopped service row, per platform:
+    ``np.flatnonzero(stopped[leader_of[:, j]])`` for every j in one pass over the rows
+    (``stopped`` has one entry more than the rows, False, for ``leader_of`` -1: none). Returns
+    (households, ptr): platform j's households, ascending, are ``households[ptr[j]:ptr[j + 1]]``."""
+    n, n_p = leader_of.shape
+    count = np.zeros(n_p + 1, np.int64)
     for i in range(n):
-        if (leader_candidate[i] and not is_leader[i] and available_day[i] <= d
-                and deficit[neighbourhood[i]] > 0):
+        for j in range(n_p):
+            if stopped[leader_of[i, j]]:
+                count[j + 1] += 1
+    ptr = np.cumsum(count)
+    out = np.empty(ptr[n_p], np.int64)
+    fill = ptr[:n_p].copy()
+    for i in range(n):
+        for j in range(n_p):
+            if stopped[leader_of[i, j]]:
+                out[fill[j]] = i
+                fill[j] += 1
+    return out, ptr
+
+
+@jit
+def recruit_candidates(candidates, is_leader, available_day, d, deficit, neighbourhood):
+    """Households a platform can recruit today, ascending: of the ``candidates`` (ascending: the
+    households that could run a pickup point, a few in a hundred), those not leading a group,
+    available (a former leader waits), in a neighbourhood short of leaders (``sim.leaders.
+    pick_recruits``'s ``flatnonzero(eligible & (deficit[nb] > 0))``)."""
+    out = np.empty(candidates.shape[0], np.int64)
+    m = 0
+    for r in range(candidates.shape[0]):
+        i = candidates[r]
+        if not is_leader[i] and available_day[i] <= d and deficit[neighbourhood[i]] > 0:
             out[m] = i
             m += 1
     return out[:m].copy()
@@ -146,9 +170,10 @@ def idle_and_screen(leader, day_used, takes, d, idle_days, leads, members, indpt
                     members[L] -= 1
                     _tie_event(i, L, -1, leader, indptr, indices, tie_open)
                 else:
-                    leader[i, w] = L
-                    day_used[i, w] = day_used[i, g]
-                    takes[i, w] = takes[i, g]
+                    if w != g:  # compacted past a group left (else the slot is unchanged:
+                        leader[i, w] = L  # no write, so untouched rows stay clean in cache)
+                        day_used[i, w] = day_used[i, g]
+                        takes[i, w] = takes[i, g]
                     w += 1
             if hit:
                 for g in range(w, n_g):

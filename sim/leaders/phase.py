@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.arrays import count_cols
+from sim.leaders import kernels
 from sim.leaders.groups import FollowedGroups
 from sim.leaders.recruiting import Recruiting
 from sim.leaders.table import due_rows, member_cap, person_of, review
@@ -297,14 +298,16 @@ class Leadership:
         lost = []
         stopped = np.zeros(t.n + 1, bool)  # the last entry stands for "no pickup point" (-1)
         stopped[idx] = True
+        hit, ptr = kernels.served_by(c.leader_of, stopped)  # one pass for every platform
         for j in np.unique(t.platform[idx]):
-            h = np.flatnonzero(stopped[c.leader_of[:, j]])
+            h = hit[ptr[j]:ptr[j + 1]]
             lost.append((int(j), h))
             m.recorder.households_lost_leader(d, h, int(j))
         if len(gone):
-            served = (np.unique(np.concatenate([h for _, h in lost])) if lost
-                      else np.zeros(0, np.int64))
-            self.groups.leaders_left(np.unique(per[gone]), served)
+            served = np.zeros(c.n, bool)  # the union over platforms, ascending (a mask: cheaper
+            for _, h in lost:  # than hashing the members of every quitter)
+                served[h] = True
+            self.groups.leaders_left(np.unique(per[gone]), np.flatnonzero(served))
         staying = np.unique(per[idx[still[per[idx]] > 0]])
         if len(staying):
             self.groups.services_changed(staying)

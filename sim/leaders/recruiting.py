@@ -48,7 +48,7 @@ class Recruiting:
     """Surveys, successor searches and recruitment for one market."""
 
     OWNS = ("member_cap", "groups", "backlog", "search_until_nb", "recruits_per_day",
-            "interval_days", "replace_on_quit", "per_day")
+            "interval_days", "replace_on_quit", "per_day", "_candidates")
 
     def __init__(self, market, member_cap: int, groups):
         self.m = market
@@ -56,6 +56,7 @@ class Recruiting:
         self.groups = groups  # the followed groups (a recruit's own household joins its group)
         k, n_p = market.network.n_neighbourhoods, len(market.platform_names)
         self.backlog = np.zeros((k, n_p), np.int64)  # leaders still to sign, per neighbourhood
+        self._candidates: np.ndarray | None = None  # households that could lead (ascending)
         self.search_until_nb = np.full((k, n_p), -1, np.int64)  # successor search ends then
         # Each platform's recruiting levers (its strategy over the market-wide leaders keys).
         own = [s.leaders for s in market.strategies]
@@ -133,7 +134,9 @@ class Recruiting:
         if per_day == 0:
             return signed, np.ones(k, np.int64)  # no capacity: the candidates are untouched
         # Candidates, not leading, available, where leaders are wanted (one compiled pass).
-        cand = kernels.recruit_candidates(c.leader_candidate, c.is_leader, c.leader_available_day,
+        if self._candidates is None:  # the households that could lead: fixed at set-up
+            self._candidates = np.flatnonzero(c.leader_candidate)
+        cand = kernels.recruit_candidates(self._candidates, c.is_leader, c.leader_available_day,
                                           d, todo, c.neighbourhood)
         pool = np.bincount(c.neighbourhood[cand], minlength=k)
         name = f"leaders.recruit.{p.name}"
