@@ -95,6 +95,7 @@ def _pattern(key: str, cfg: dict | None = None) -> str:
 # platform, and this one is in the market from day 0.
 PLATFORM = "incumbent"
 _SUPPLIERS = ("local_coop", "regional_wholesale", "brand_distributor")  # suppliers/standard
+_THICK = {"days": 120, "market.consumers": 2000}  # a market with enough orders (below)
 _ADDS = {"days": 120, "market.consumers": 2000,  # where leaders add a platform (below)
          "platforms.entrant.strategy.incentive.commission_rate": 0.3}
 # Scenario (group options and overrides) where a key acts, by key prefix; first match wins.
@@ -150,6 +151,13 @@ SCENARIOS = [
     ("leaders.member_follow", {}, {**_ADDS, "leaders.add_margin": 0.0}),
     # gaps are filled at once where a leader quits (replace_on_quit); the interval fills the rest
     ("leaders.recruit_interval_days", {}, {"leaders.replace_on_quit": False}),
+    # issue 27's market sends about half the occasions to the wet market: in the small market's
+    # 60 days ~100 orders are placed, too few for a town fridge, a dry good's reference
+    # temperature or a rarely used supplier's relabelling to touch any (bitwise inert there);
+    # in 2,000 households over 120 days they act
+    ("coldchain.fridge_share_town", {}, _THICK),
+    ("products.dry_goods.t_ref_c", {}, _THICK),
+    ("suppliers.*.relabel_prob", {}, _THICK),
     # a platform's community services act where its points run them (off by default)
     ("services.share_of_points", {}, {}),
     ("services.", {}, {"services.share_of_points": 1.0}),
