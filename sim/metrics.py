@@ -32,8 +32,9 @@ import pandas as pd
 __all__ = ["Metric", "MetricError", "parse_metric", "read_metric", "summary_figures",
            "syntax_help"]
 
-# Summary figures that are not numbers (a network's name, the list of platform exits).
-NOT_NUMERIC = frozenset({"network", "platform_exits"})
+# Summary figures that are not numbers (a network's name, the list of platform exits, the
+# shares of basket sizes 1, 2, ...).
+NOT_NUMERIC = frozenset({"network", "platform_exits", "basket_size_shares"})
 # Per-entity summary figures whose keys are not platforms.
 NOT_PLATFORM_KEYS = {"produce_spoilage_rate_by_stage": "stage", "supplier_shock_days": "supplier"}
 # Short names for the columns people ask for most.
