@@ -57,9 +57,11 @@ def _small_village_quits(tables) -> int:
 
 
 def test_uniform_target_drives_out_more_small_village_leaders_than_differentiated():
-    # The smoke market's leaders sell ~2,200-3,500 yuan a month, so the target is set there
-    # (one target 2,500 yuan, a 400-yuan bonus funded by a 7% base rate) for both schemes.
-    terms = ["incentive.target_sales_yuan=2500", "incentive.target_bonus_yuan=400",
+    # The target must be one the smoke market's leaders can reach: with baskets (issue 27) its
+    # leader-months sell a median of ~140-370 yuan (upper quartile ~450-720; ~2,200-3,500
+    # before), so the target is set there (one target 500 yuan, a 400-yuan bonus, a 7% base
+    # rate) for both schemes.
+    terms = ["incentive.target_sales_yuan=500", "incentive.target_bonus_yuan=400",
              "incentive.commission_rate=0.07"]
     uniform = np.array([_small_village_quits(t) for _, t in _runs(["incentive=target_bonus"]
                                                                     + terms)])
