@@ -80,6 +80,7 @@ class FlatCommission:
 
     name = "flat"
     awards_titles = False
+    runs_services = False  # every point runs community services (sim.remedies.services)
 
     def __init__(self, cfg):
         self.cfg = cfg
@@ -162,6 +163,7 @@ class MultiSource(FlatCommission):
     """
 
     name = "multi_source"
+    runs_services = True
 
 
 class Recognition(FlatCommission):
