@@ -16,9 +16,8 @@ class SubsidyConfig:
     """A platform's coupon programme (sim.platforms: the schedule; sim.coupons: the rest)."""
 
     schedule: str = P(choices="subsidy")  # the coupon programme (configs/subsidy/*.yaml)
-    # who may use the coupon: a household that meets every target listed (all, new_users,
-    #   lapsed, village, town, segment:<name>, price_sensitive; sim.coupons.TARGETS)
-    target: list[str] = P()
+    target: list[str] = P()  # who may use it: a household meeting every target listed
+    #   (all, new_users, lapsed, village, town, segment:<name>, price_sensitive; sim.coupons)
     coupon_yuan_per_order: float = P(0.0, 1000.0)  # coupon off each order while the schedule pays
     daily_budget_yuan: float = P(0.0, 1e9)  # per platform, per platform_money_households
     days: int = P(0, 100_000)  # D: subsidy days after the platform's entry
