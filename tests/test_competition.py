@@ -395,7 +395,7 @@ def test_subsidy_budget_scales_with_market_size():
             "experiment=smoke", "subsidy=launch_war", "market.consumers=3000",
             f"market.platform_money_households={ref}", "days=1"]))
         p = next(p for p in model.platform_list if p.name == "entrant")
-        p.orders_yesterday = 100_000  # so many takers that the budget, not the cap, binds
+        p.coupon_takers_yesterday = 100_000  # so many takers that the budget, not the cap, binds
         coupons.append(p._coupon(p.cfg.entry_day))
     assert coupons[0] > 0
     assert coupons[1] == pytest.approx(3.0 * coupons[0], rel=1e-12)
