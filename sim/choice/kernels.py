@@ -155,8 +155,9 @@ def choice_utilities_rows(idx, prices, reference_prices, u_basket, purchase_freq
             price = 0.0
             for c in range(n_c):
                 price = price + weight[c] * prices[j, c]
-            ok = eligible(target_mask[j], lapsed_days[j], target_segment[j], i, j, d,
-                          day_last_order_p, in_village, segment, sensitive)
+            ok = target_mask[j] == 0 or eligible(target_mask[j], lapsed_days[j],
+                                                 target_segment[j], i, j, d, day_last_order_p,
+                                                 in_village, segment, sensitive)
             elig[r, j] = ok
             cy = coupon_of[j] if ok else 0.0
             coupon[r, j] = cy
