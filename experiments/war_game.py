@@ -58,6 +58,8 @@ POLICIES: dict[str, tuple[str, list[str]]] = {
                      [f"+playbook@platforms.{OURS}.strategy=multi_source"]),
     "coupon_all": ("coupon war, every order",
                    [f"+playbook@platforms.{OURS}.strategy=launch_war"]),
+    "coupon_lapsed_village": ("win-back coupon, lapsed village households",
+                              [f"+playbook@platforms.{OURS}.strategy=lapsed_village"]),
 }
 
 
@@ -70,6 +72,7 @@ def _rivals(**keys) -> list[str]:
 RESPONSES: dict[str, tuple[str, list[str]]] = {
     "none": ("no response (cost-plus)", []),
     "price_war": ("price war (undercut)", _rivals(pricing="price_war")),
+    "coupon_match": ("match our coupon", _rivals(strategy__subsidy__response="coupon_match")),
 }
 METRICS = {"order_share": "our order share", "net_margin": "our net margin",
            "cash": "our cash at the end (yuan)", "churn": "our leader churn (a month)"}
