@@ -53,6 +53,7 @@ from sim.leaders.table import LeaderTable
 from sim.ledger import Ledger
 from sim.network import build_network
 from sim.platforms import Platform, Terms
+from sim.pricing import BestResponse
 from sim.progress import day_bar
 from sim.records import Recorder
 from sim.remedies.referrals import Referrals
@@ -159,6 +160,7 @@ class GroupBuyingMarket(mesa.Model):
         # The mechanisms, each with its state and its phase (PHASES).
         self.calendar = Calendar(self)
         self.terms = Terms(self)
+        self.pricing = BestResponse(self)  # recent choosers, while a platform best-responds
         self.supply = Supply(self)
         self.coldchain = ColdChain(self)
         self.wom = WordOfMouth(self)

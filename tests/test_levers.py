@@ -331,8 +331,8 @@ def _reached(m, j: int, group: str, key: str):
         if key == "category_rate_multiplier":
             return {"fruit": float(m.incentives.category_multiplier[j, 1])}
         return getattr(m.incentives.schemes[j].cfg, key)
-    if group == "subsidy":
-        return getattr(m.platform_list[j].strategy.subsidy, key)
+    if group in ("subsidy", "rivalry"):  # read by Platform (coupons, sim.pricing) and Poaching
+        return getattr(getattr(m.platform_list[j].strategy, group), key)
     if group == "procurement":
         if key == "mode":
             return m.supply.proc_mode[j]
