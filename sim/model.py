@@ -49,6 +49,7 @@ from sim.consumers import Consumer, ConsumerState
 from sim.day import Day
 from sim.incentives import Incentives
 from sim.leaders.phase import Leadership
+from sim.leaders.poaching import Poaching
 from sim.leaders.table import LeaderTable
 from sim.ledger import Ledger
 from sim.network import build_network
@@ -168,6 +169,7 @@ class GroupBuyingMarket(mesa.Model):
         self.referrals = Referrals(self)
         self.reputation = Reputation(self)
         self.leadership = Leadership(self)
+        self.poaching = Poaching(self)  # rivals' leaders bought with a premium (leaders phase)
         self.choice = Choice(self)
         self.settlement = Settlement(self)
         self.recorder = Recorder(self)
