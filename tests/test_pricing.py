@@ -139,3 +139,18 @@ def test_in_the_model_best_response_reprices_on_its_days_only_and_raises_its_con
     again, p2 = _run(over)
     assert np.array_equal(p2["price_index"].to_numpy(), p["price_index"].to_numpy())
     assert np.array_equal(m.platform_list[0].prices, again.platform_list[0].prices)
+
+
+@pytest.mark.parametrize("override,needle", [
+    ("platforms.incumbent.pricing=best_responce", "best_response"),
+    ("rivalry.reprice_damping=1.5", "rivalry.reprice_damping=1.5"),
+    ("platforms.entrant.strategy.rivalry.reprice_days=0", "reprice_days=0"),
+])
+def test_bad_pricing_keys_get_one_line_naming_key_value_and_what_is_allowed(override, needle):
+    from sim.config import ConfigError, validate
+
+    with pytest.raises(ConfigError) as e:
+        from sim.api import compose
+
+        validate(compose([override]))
+    assert needle in str(e.value) and "\n" not in str(e.value), str(e.value)
