@@ -10,7 +10,8 @@
 #               --only-batch for one part
 #   make figures  set up, then run every experiments/*.py (each regenerates its figures) and
 #                 rewrite their outputs in docs/results.md; QUICK=1 passes --quick (few seeds,
-#                 small market) and leaves docs/results.md alone
+#                 small market) and leaves docs/results.md alone; experiments/war_game.py (issue 28,
+#                 24 scenarios) is left out: run it by hand
 #   make validate  set up, then the validation scorecard (ODD 8 facts, analytic docks)
 #   make decision  set up, then Morris, Sobol', PRIM and a calibration (docs/decision.md)
 SHELL := /bin/bash

@@ -51,6 +51,9 @@ OUT = Path(__file__).resolve().parent / "figures" / "war_game"
 FROM_DAY = 120  # ODD 8 rows 5-7: after the launch months
 OURS = "incumbent"
 RIVALS = ("entrant", "discounter")
+# Poaching offers a month per 20,000 households (sim.leaders.poaching; the rivalry group's
+# premium, acceptance and move share): a setting of this experiment, an assumption.
+POACH_PER_MONTH = 20.0
 
 # name -> (label, overrides for our platform)
 POLICIES: dict[str, tuple[str, list[str]]] = {
@@ -60,6 +63,12 @@ POLICIES: dict[str, tuple[str, list[str]]] = {
                    [f"+playbook@platforms.{OURS}.strategy=launch_war"]),
     "coupon_lapsed_village": ("win-back coupon, lapsed village households",
                               [f"+playbook@platforms.{OURS}.strategy=lapsed_village"]),
+    "multi_source_lapsed_village": ("multi-source leaders + the win-back coupon",
+                                    [f"+playbook@platforms.{OURS}.strategy=multi_source",
+                                     f"platforms.{OURS}.strategy.subsidy.target=[lapsed,village]",
+                                     f"platforms.{OURS}.strategy.subsidy.schedule=withdrawal",
+                                     f"platforms.{OURS}.strategy.subsidy.coupon_yuan_per_order=8",
+                                     f"platforms.{OURS}.strategy.subsidy.days=100000"]),
 }
 
 
@@ -73,6 +82,9 @@ RESPONSES: dict[str, tuple[str, list[str]]] = {
     "none": ("no response (cost-plus)", []),
     "price_war": ("price war (undercut)", _rivals(pricing="price_war")),
     "coupon_match": ("match our coupon", _rivals(strategy__subsidy__response="coupon_match")),
+    "best_response": ("best-response prices", _rivals(pricing="best_response")),
+    "poaching": ("poach our largest leaders",
+                 _rivals(strategy__rivalry__poach_leaders_per_month=POACH_PER_MONTH)),
 }
 METRICS = {"order_share": "our order share", "net_margin": "our net margin",
            "cash": "our cash at the end (yuan)", "churn": "our leader churn (a month)"}

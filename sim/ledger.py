@@ -20,9 +20,11 @@ __all__ = ["ECONOMICS", "GOODS", "MONEY", "Ledger"]
 # Platform accounts beside profit's (sim.platforms.FLOWS has them too), recorded in the platforms
 # table: cash drawn from a funding round (not profit), and the route costs' parts, town and
 # village, with the orders their routes carried (grid warehouse -> pickup point); the part of
-# GMV sold on a daily deal (sim.choice.deals).
+# GMV sold on a daily deal (sim.choice.deals); the poaching premium (part of commission) and the
+# leaders poached (sim.leaders.poaching).
 ECONOMICS = ("funding_yuan", "route_cost_town_yuan", "route_cost_village_yuan",
-             "route_orders_town", "route_orders_village", "deal_gmv_yuan")
+             "route_orders_town", "route_orders_village", "deal_gmv_yuan",
+             "poach_premium_yuan", "leaders_poached")
 # Goods, in units of one category's average order quantity (ODD 7.5): bought from suppliers,
 # on the way (supplier -> pickup point), in grid-warehouse stock, collected, spoiled.
 GOODS = ("procured", "delivered", "spoiled", "in_chain", "in_stock")

@@ -50,10 +50,12 @@ from sim.coupons import Coupons
 from sim.day import Day
 from sim.incentives import Incentives
 from sim.leaders.phase import Leadership
+from sim.leaders.poaching import Poaching
 from sim.leaders.table import LeaderTable
 from sim.ledger import Ledger
 from sim.network import build_network
 from sim.platforms import Platform, Terms
+from sim.pricing import BestResponse
 from sim.progress import day_bar
 from sim.records import Recorder
 from sim.remedies.referrals import Referrals
@@ -161,6 +163,7 @@ class GroupBuyingMarket(mesa.Model):
         self.calendar = Calendar(self)
         self.coupons = Coupons(self)  # each platform's coupon target and match (phase 2)
         self.terms = Terms(self)
+        self.pricing = BestResponse(self)  # recent choosers, while a platform best-responds
         self.supply = Supply(self)
         self.coldchain = ColdChain(self)
         self.wom = WordOfMouth(self)
@@ -168,6 +171,7 @@ class GroupBuyingMarket(mesa.Model):
         self.referrals = Referrals(self)
         self.reputation = Reputation(self)
         self.leadership = Leadership(self)
+        self.poaching = Poaching(self)  # rivals' leaders bought with a premium (leaders phase)
         self.choice = Choice(self)
         self.settlement = Settlement(self)
         self.recorder = Recorder(self)

@@ -14,6 +14,8 @@ Pricing rules:
   entrants priced below cost ("恶意定价", seed 000 §3.3.1: a negative ``min_markup``) and the
   incumbents followed down to the margin they could live with, until gross margins were
   compressed to 10-15% (seed 002 l.10).
+* ``best_response``: every ``rivalry.reprice_days``, damped toward the prices that maximise its
+  expected contribution over its recent choosers' logit probabilities (:mod:`sim.pricing`).
 
 With the below-cost ban in force (SAMR and MOFCOM guidance of 22 December 2020, the "九不得";
 ``policy.below_cost_ban_day``) no price may fall below unit cost. Fines (``policy.fine_day``,
@@ -48,6 +50,7 @@ import mesa
 import numpy as np
 
 from sim.ledger import ECONOMICS
+from sim.pricing import best_response
 
 __all__ = ["PRICING_RULES", "SUBSIDY_SCHEDULES", "Platform"]
 
@@ -76,7 +79,8 @@ def price_war(platform: Platform, model) -> np.ndarray:
     return np.maximum(platform.prices * min(1.0, factor), floor)
 
 
-PRICING_RULES = {"cost_plus": cost_plus, "price_war": price_war}
+PRICING_RULES = {"cost_plus": cost_plus, "price_war": price_war,
+                 "best_response": best_response}  # sim.pricing (ODD 7.5)
 
 
 def no_subsidy(days_since_entry: int, cfg) -> float:

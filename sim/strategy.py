@@ -1,8 +1,8 @@
 """Per-platform strategy: each lever group is the market-wide group with the platform's overrides.
 
 The market-wide groups ``incentive``, ``subsidy``, ``coldchain``, ``procurement``,
-``services`` and ``referral``, and the recruiting keys of ``leaders``, are the defaults every
-platform inherits; a platform may override any of their keys under
+``services``, ``referral`` and ``rivalry``, and the recruiting keys of ``leaders``, are the
+defaults every platform inherits; a platform may override any of their keys under
 ``platforms.<name>.strategy.<group>.<key>`` (docs/ODD.md §6, "Per-platform strategy"). The
 merge rule, the only one, is :func:`platform_strategy`:
 
@@ -48,6 +48,7 @@ from sim.config.schema import (
     LeaderConfig,
     ProcurementConfig,
     ReferralConfig,
+    RivalryConfig,
     ServicesConfig,
     SubsidyConfig,
 )
@@ -87,6 +88,10 @@ WIRED: frozenset[str] = frozenset({
         "visits_per_month_without", "visits_per_month_with", "order_chance_per_visit")),
     # sim.remedies.referrals: each platform's referral rewards
     "referral.reward_yuan", "referral.uplift_per_yuan",
+    # sim.pricing (best_response) and sim.leaders.poaching: each platform's answers to rivals
+    *(f"rivalry.{k}" for k in (
+        "reprice_days", "reprice_damping", "reprice_window_days", "poach_leaders_per_month",
+        "poach_premium_rate", "poach_premium_days", "poach_accept_prob", "poach_move_share")),
     # sim.leaders.recruiting.Recruiting: business-development pace, survey interval, successors
     "leaders.recruits_per_day", "leaders.recruit_interval_days", "leaders.replace_on_quit",
 })
@@ -121,6 +126,7 @@ class PlatformStrategy:
     procurement: ProcurementConfig
     services: ServicesConfig
     referral: ReferralConfig
+    rivalry: RivalryConfig
     leaders: LeaderConfig  # only its recruiting keys can differ from the market-wide group
 
 

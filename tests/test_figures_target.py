@@ -36,7 +36,7 @@ def test_make_figures_discovers_experiments_dir():
     r = subprocess.run(["make", "-C", str(ROOT), "-n", "-o", ".venv/.installed", "figures"],
                        capture_output=True, text=True, timeout=60)
     others = {"benchmark.py", "results_doc.py", "validation.py",  # their own targets, no figures
-              "decision.py"}
+              "decision.py", "war_game.py"}  # war_game: 24 scenarios, run by hand (issue 28)
     found = [p for p in (ROOT / "experiments").glob("*.py") if p.name not in others]
     for f in found:
         assert str(f.relative_to(ROOT)) in r.stdout, f"make figures should run {f.name}"

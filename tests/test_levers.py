@@ -337,6 +337,8 @@ def _reached(m, j: int, group: str, key: str):
             return ["lapsed", "village"] if m.coupons.own_mask[j] == 2 | 4 else \
                 list(m.platform_list[j].strategy.subsidy.target)
         return getattr(m.platform_list[j].strategy.subsidy, key)
+    if group == "rivalry":  # read by sim.pricing and Poaching
+        return getattr(m.platform_list[j].strategy.rivalry, key)
     if group == "procurement":
         if key == "mode":
             return m.supply.proc_mode[j]

@@ -102,6 +102,8 @@ class Choice:
                 c.trust, c.habit_platform, quality, reach, float(ch.trust_weight),
                 float(ch.habit), float(ch.outside_utility), self.loyalty_and_travel(idx),
                 m.reputation.level, float(ch.reputation_weight))
+        if m.pricing.watching:  # best-response pricing's recent choosers (sim.pricing)
+            m.pricing.observe(d, idx, z, vmax, coupon_yuan, basket, basket_ref, deal_prices)
         w_exp = np.exp(z)  # shared by the choice and the logsum
         u_choice = m.streams.uniform_at("orders.choice", d, idx)  # choosers only
         k, total = kernels.choice_probabilities(w_exp, u_choice)

@@ -23,6 +23,7 @@ from hydra.core.config_store import ConfigStore
 from sim.config.coupons import SubsidyConfig
 from sim.config.params import P
 from sim.config.remedies import ReferralConfig, ServicesConfig
+from sim.config.rivalry import RivalryConfig
 
 __all__ = [
     "LEVER_GROUPS", "LEVER_OVERRIDES", "SCHEMA_TYPES", "CalendarConfig", "CategoryConfig",
@@ -351,6 +352,7 @@ LEVER_GROUPS: dict[str, tuple[type, tuple[str, ...]]] = {
     "procurement": (ProcurementConfig, ()),
     "services": (ServicesConfig, ()),
     "referral": (ReferralConfig, ()),
+    "rivalry": (RivalryConfig, ()),
     # recruiting pace and policy only: the leaders' own economics and churn are the county's
     "leaders": (LeaderConfig, tuple(f.name for f in dataclasses.fields(LeaderConfig) if f.name
                                     not in ("recruits_per_day", "recruit_interval_days",
@@ -381,7 +383,7 @@ def _override_of(group: type, exclude: tuple[str, ...]) -> type:
 
 LEVER_OVERRIDES: dict[str, type] = {g: _override_of(*spec) for g, spec in LEVER_GROUPS.items()}
 (IncentiveOverride, SubsidyOverride, ColdChainOverride, ProcurementOverride, ServicesOverride,
- ReferralOverride, LeaderOverride) = LEVER_OVERRIDES.values()
+ ReferralOverride, RivalryOverride, LeaderOverride) = LEVER_OVERRIDES.values()
 
 
 @dataclass
@@ -398,6 +400,7 @@ class StrategyConfig:
     procurement: ProcurementOverride = field(default_factory=ProcurementOverride)
     services: ServicesOverride = field(default_factory=ServicesOverride)
     referral: ReferralOverride = field(default_factory=ReferralOverride)
+    rivalry: RivalryOverride = field(default_factory=RivalryOverride)
     leaders: LeaderOverride = field(default_factory=LeaderOverride)
 
 
@@ -470,6 +473,7 @@ class Config:
     groups: GroupsConfig = field(default_factory=GroupsConfig)
     services: ServicesConfig = field(default_factory=ServicesConfig)
     referral: ReferralConfig = field(default_factory=ReferralConfig)
+    rivalry: RivalryConfig = field(default_factory=RivalryConfig)
     # progress bar over days: null = on a terminal only; true = also month lines elsewhere
     progress: bool | None = None
 
@@ -484,5 +488,6 @@ def register_configs() -> None:
 SCHEMA_TYPES: dict[str, type] = {
     name: obj for name, obj in list(globals().items())
     if isinstance(obj, type) and dataclasses.is_dataclass(obj)
-    and obj.__module__ in (__name__, "sim.config.remedies", "sim.config.coupons")
+    and obj.__module__ in (__name__, "sim.config.remedies", "sim.config.coupons",
+                           "sim.config.rivalry")
 }

@@ -115,6 +115,7 @@ class Leadership:
             if m.incentives.awards_titles and d > 0 and d % lc.review_days == 0:
                 self._award_titles()
         m.today.leader_quits = quits
+        m.poaching.run(d)  # offers to rivals' largest leaders (sim.leaders.poaching)
         if lost.any():
             self.recruiting.leaders_quit(lost, d)
         recruited = self.recruiting.run(d)
@@ -137,7 +138,7 @@ class Leadership:
         t = m.leaders
         j = t.platform[rows].astype(np.int64)
         bonus = m.incentives.monthly_bonus(d, j, t.month_sales_yuan[rows], potential)
-        t.month_bonus_yuan[rows] += bonus
+        t.month_bonus_yuan[rows] += bonus + m.poaching.premiums(rows, d)
         paid = t.month_bonus_yuan[rows]  # with prizes accrued since the last review
         fees, gov, minutes = m.services.month(rows)  # once per point (sim.remedies.services)
         t.month_outside_yuan[rows] += fees + gov
@@ -257,14 +258,15 @@ class Leadership:
         np.add.at(m.today.leader_counts[:, 3], j_new, 1)
         self._members_follow(d, q, j_new)
 
-    def _members_follow(self, d: int, q: np.ndarray, j_new: np.ndarray) -> None:
+    def _members_follow(self, d: int, q: np.ndarray, j_new: np.ndarray,
+                        stream: str = "leaders.multihome.follow") -> None:
         """Members of leaders ``q`` who added platform ``j_new`` follow them to it: each takes
         it up through the leader's group (it becomes reachable there, and the leader tells it of
         the platform) with probability ``member_follow_share`` (ODD 7.3; seed 000 §2.2: the
         leader's recommendation decides); the others keep the leader for its other platforms."""
         m = self.m
         c, lc = m.consumers, m.cfg.leaders
-        u = m.streams.uniform("leaders.multihome.follow", d, c.n)
+        u = m.streams.uniform(stream, d, c.n)
         follows = u < lc.member_follow_share
         homes = m.leaders.home[q]
         follows[homes] = True  # the leader itself
