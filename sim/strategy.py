@@ -1,7 +1,8 @@
 """Per-platform strategy: each lever group is the market-wide group with the platform's overrides.
 
-The market-wide groups ``incentive``, ``subsidy``, ``coldchain``, ``procurement``,
-``services`` and ``referral``, and the recruiting keys of ``leaders``, are the defaults every
+The market-wide groups ``incentive``, ``subsidy``, ``coldchain``, ``procurement``, the
+remedies' (``services``, ``referral``, ``training``, ``aftersales`` less its county keys,
+``qc``) and the recruiting keys of ``leaders``, are the defaults every
 platform inherits; a platform may override any of their keys under
 ``platforms.<name>.strategy.<group>.<key>`` (docs/ODD.md §6, "Per-platform strategy"). The
 merge rule, the only one, is :func:`platform_strategy`:
@@ -43,13 +44,16 @@ from omegaconf import OmegaConf
 from sim.config.schema import (
     LEVER_GROUPS,
     LEVER_OVERRIDES,
+    AfterSalesConfig,
     ColdChainConfig,
     IncentiveConfig,
     LeaderConfig,
     ProcurementConfig,
+    QualityControlConfig,
     ReferralConfig,
     ServicesConfig,
     SubsidyConfig,
+    TrainingConfig,
 )
 
 __all__ = ["LEVERS", "NOT_WIRED_ISSUE", "WIRED", "PlatformStrategy", "every_platform",
@@ -84,6 +88,12 @@ WIRED: frozenset[str] = frozenset({
         "visits_per_month_without", "visits_per_month_with", "order_chance_per_visit")),
     # sim.remedies.referrals: each platform's referral rewards
     "referral.reward_yuan", "referral.uplift_per_yuan",
+    # sim.remedies.training, .aftersales, .quality: training, after-sales speed, supplier QC
+    *(f"training.{k}" for k in ("share_of_leaders", "cost_yuan_per_leader", "minutes_cut",
+                                "resolution_cut", "promotion_uplift")),
+    "aftersales.resolution_hours", "aftersales.yuan_per_complaint_hour",
+    *(f"qc.{k}" for k in ("share_inspected", "cost_yuan_per_unit", "detection_prob",
+                          "volume_cut")),
     # sim.leaders.recruiting.Recruiting: business-development pace, survey interval, successors
     "leaders.recruits_per_day", "leaders.recruit_interval_days", "leaders.replace_on_quit",
 })
@@ -118,6 +128,9 @@ class PlatformStrategy:
     procurement: ProcurementConfig
     services: ServicesConfig
     referral: ReferralConfig
+    training: TrainingConfig
+    aftersales: AfterSalesConfig
+    qc: QualityControlConfig
     leaders: LeaderConfig  # only its recruiting keys can differ from the market-wide group
 
 

@@ -123,6 +123,7 @@ class Leadership:
         self.groups.run(d)  # idle groups are left; adopters join groups
         self.account_orphans()
         m.services.run(d)  # the day's cost of the points that run community services
+        m.training.run(d)  # the day's newly trained leaders (sim.remedies.training)
 
     def _pay_month(self, rows: np.ndarray, d: int, potential: np.ndarray) -> None:
         """Pay the month's bonuses (platforms) and outside income (services, government).

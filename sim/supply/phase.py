@@ -144,6 +144,7 @@ class Supply:
         for si, sup in enumerate(m.supplier_list):
             sup.units_sold += int(sup_units[si])
             sup.revenue_yuan += float(revenue[si])
+        m.qc.inspect(d, book, u["relabel"])  # quality control (sim.remedies.quality)
         m.pending = book
 
     def _initial_life(self, ci: int, u_life, u_relabel, supplier) -> np.ndarray:
