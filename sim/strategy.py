@@ -69,6 +69,7 @@ WIRED: frozenset[str] = frozenset({
     "incentive.decay_to_rate", "incentive.decay_days", "incentive.tier_sales_yuan",
     "incentive.tier_extra_rates", "incentive.target_sales_yuan", "incentive.target_bonus_yuan",
     "incentive.target_scale_min", "incentive.target_scale_max",
+    "incentive.evaluation_complaints_per_order",
     "incentive.title_share", "incentive.title_prize_yuan",
     "incentive.category_rate_multiplier",
     # sim.platforms.Platform: the coupon programme

@@ -109,6 +109,8 @@ SCENARIOS = [
     ("incentive.target_bonus", {"incentive": "target_bonus"},
      {"incentive.target_sales_yuan": 300.0}),
     ("incentive.target_", {"incentive": "target_bonus"}, {}),
+    ("incentive.evaluation_", {"incentive": "complaint_evaluation"},
+     {"incentive.target_sales_yuan": 300.0}),
     # titles are awarded at the 30-day mark and paid, and felt, at the next review (day 60)
     ("incentive.title_", {"incentive": "recognition"}, {"days": 100}),
     ("leaders.churn_recognition_effect", {"incentive": "recognition"}, {"days": 100}),

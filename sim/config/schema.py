@@ -269,9 +269,10 @@ class IncentiveConfig:
     # tiered: ascending monthly-sales thresholds (first 0) and the rate added from each on
     tier_sales_yuan: list[float] = P(lo=0.0, hi=1e9)
     tier_extra_rates: list[float] = P(lo=0.0, hi=1.0)  # tiered: rate added from each threshold on
-    # target_bonus / differentiated_target: monthly sales target and the bonus for reaching it
+    # target_bonus / differentiated_target / complaint_evaluation: monthly sales target, bonus
     target_sales_yuan: float = P(0.0, 1e9)
     target_bonus_yuan: float = P(0.0, 1e7)  # bonus for reaching the monthly target, yuan
+    evaluation_complaints_per_order: float = P(0.0, 1.0)  # complaint_evaluation: at most this
     target_scale_min: float = P(0.0, 100.0)  # differentiated: clip of potential ratio
     target_scale_max: float = P(0.0, 100.0)  # differentiated: upper clip of the potential ratio
     # recognition: share of each platform's leaders titled each month, and the prize
@@ -494,7 +495,6 @@ def register_configs() -> None:
 
 # Every dataclass of the schema by name: the validation walk resolves the string annotations by it.
 SCHEMA_TYPES: dict[str, type] = {
-    name: obj for name, obj in list(globals().items())
-    if isinstance(obj, type) and dataclasses.is_dataclass(obj)
-    and obj.__module__ in (__name__, "sim.config.remedies")
+    name: obj for name, obj in list(globals().items()) if isinstance(obj, type)
+    and dataclasses.is_dataclass(obj) and obj.__module__ in (__name__, "sim.config.remedies")
 }

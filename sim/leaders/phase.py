@@ -138,6 +138,9 @@ class Leadership:
         t = m.leaders
         j = t.platform[rows].astype(np.int64)
         bonus = m.incentives.monthly_bonus(d, j, t.month_sales_yuan[rows], potential)
+        if m.incentives.evaluates_complaints:  # complaint handling (ComplaintEvaluation)
+            bonus = bonus + m.incentives.evaluation_bonus(
+                j, t.month_sales_yuan[rows], t.month_complaints[rows], t.month_orders[rows])
         t.month_bonus_yuan[rows] += bonus
         paid = t.month_bonus_yuan[rows]  # with prizes accrued since the last review
         fees, gov, minutes = m.services.month(rows)  # once per point (sim.remedies.services)
