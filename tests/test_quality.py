@@ -69,6 +69,30 @@ def test_off_by_default_no_unit_is_inspected():
     np.testing.assert_array_equal(m.supply.supplier_share, share0)
 
 
+def test_a_stock_mode_platform_inspects_the_lots_it_buys():
+    stock = ["platforms.incumbent.strategy.procurement.mode=stock", *RELABEL]
+    base = GroupBuyingMarket(compose(SMALL + ["days=30", *stock]))
+    base.run()
+    m = GroupBuyingMarket(compose(SMALL + ["days=30", *stock, f"{QC}.share_inspected=1",
+                                           f"{QC}.detection_prob=1"]))
+    inc = list(m.platform_names).index("incumbent")
+    share0 = m.supply.supplier_share.copy()
+    m.run()
+    p = m.recorder.tables()["platforms"]
+    own = p[p["platform"] == "incumbent"]
+    assert own["qc_rejected"].sum() > 0
+    sp = m.recorder.tables()["spoilage"]
+    bought = sp[sp["platform"] == "incumbent"]["units_bought"].sum()
+    assert own["qc_yuan"].sum() == pytest.approx(0.2 * bought)  # every unit bought
+    assert not np.allclose(m.supply.supplier_share[inc], share0[inc])
+    # every lot left in the warehouse is sound (found units were replaced)
+    for lots in m.supply.stock[inc]:
+        assert not lots.defect.any()
+    q = base.recorder.tables()["platforms"]
+    assert own["quality_complaints"].sum() < q[q["platform"] == "incumbent"][
+        "quality_complaints"].sum()
+
+
 @pytest.mark.slow
 def test_quality_control_lowers_relabelling_complaints():
     """Suppliers relabel half their units (relabel_prob 0.5); the incumbent inspects every unit

@@ -3,8 +3,9 @@
 Seed 004 §5.1.1: stricter monitoring of suppliers, "在供应商自查后进行复查或不定期抽验";
 §5.1.3: a quality department that samples products at every storage point and leg; §5.3:
 traceability so that a problem is traced back. A platform may inspect the pre-sale units it
-receives at its grid warehouse (a lever of each platform, ``platforms.<name>.strategy.qc.*``
-over the market-wide ``qc`` group; off by default, ``share_inspected`` 0):
+receives at its grid warehouse, and a stock-mode platform the lots it buys (a lever of each
+platform, ``platforms.<name>.strategy.qc.*`` over the market-wide ``qc`` group; off by default,
+``share_inspected`` 0):
 
 * **Inspection** (the state it changes: the order book's ``defect`` and ``life0``, before the
   cold chain). Each unit filled from a supplier today is inspected when its draw (stream
@@ -21,7 +22,8 @@ over the market-wide ``qc`` group; off by default, ``share_inspected`` 0):
 * **Cost.** ``cost_yuan_per_unit`` per unit inspected, the ledger account ``qc_yuan``; the
   platforms table counts the units found, ``qc_rejected``.
 
-Stock mode's units are bought in lots for the warehouse and are not inspected here.
+A stock-mode platform inspects the lots it buys for its grid warehouse alike, on the day it buys
+them (:meth:`inspect_lots`; its draws the stream ``qc.stock.<platform>.<category>``).
 """
 
 from __future__ import annotations
@@ -77,8 +79,7 @@ class QualityControl:
         n_found = np.bincount(j[found], minlength=n_p)
         for p in m.platform_list:
             if n_insp[p.index]:
-                m.ledger.post(p.index, "qc_yuan", float(n_insp[p.index] * self.cost[p.index]))
-                m.ledger.post(p.index, "qc_rejected", int(n_found[p.index]))
+                self._book(p.index, int(n_insp[p.index]), int(n_found[p.index]))
         # Traceability: each (platform, category, supplier) caught relabelling today.
         n_s = sup.supplier_share.shape[2]
         caught = np.unique((j[back] * n_c + cats[back]) * n_s + s[back])
@@ -86,6 +87,29 @@ class QualityControl:
             pj, rest = divmod(int(key), n_c * n_s)
             ci, si = divmod(rest, n_s)
             self._cut(pj, ci, si)
+
+    def inspect_lots(self, d: int, pj: int, ci: int, lots, u_relabel: np.ndarray) -> None:
+        """Stock mode: inspect platform ``pj``'s purchase of category ``ci`` (``lots``, in
+        place; ``u_relabel`` the purchase's own relabelling draws) as it is bought."""
+        if self.share[pj] <= 0 or len(lots) == 0:
+            return
+        m, sup = self.m, self.m.supply
+        name = f"qc.stock.{m.platform_names[pj]}.{m.category_names[ci]}"
+        u = m.streams.generator(name, d).random((2, len(lots)))
+        s = lots.supplier
+        relabelled = u_relabel < sup.sup_relabel_prob[s]
+        found = (u[0] < self.share[pj]) & (lots.defect | relabelled) & (u[1] < self.detect[pj])
+        lots.defect[found] = False
+        back = found & relabelled
+        lots.life[back] += sup.sup_relabel_age[s[back]]
+        self._book(pj, int((u[0] < self.share[pj]).sum()), int(found.sum()))
+        for si in np.unique(s[back]):
+            self._cut(pj, ci, int(si))
+
+    def _book(self, pj: int, inspected: int, found: int) -> None:
+        """The inspection's cost and the units it found, on platform ``pj``'s accounts."""
+        self.m.ledger.post(pj, "qc_yuan", float(inspected * self.cost[pj]))
+        self.m.ledger.post(pj, "qc_rejected", found)
 
     def _cut(self, pj: int, ci: int, si: int) -> None:
         """Supplier ``si`` keeps ``1 - volume_cut`` of its share of platform ``pj``'s category

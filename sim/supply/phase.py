@@ -209,6 +209,7 @@ class Supply:
                         cost_yuan=m.unit_cost_ref[ci] * self.sup_cost_mult[s],
                         # stored in the grid warehouse's cold room, if it has one
                         cold=np.full(k, cold_room))
+            m.qc.inspect_lots(d, pj, ci, lots, g[1])  # quality control (sim.remedies.quality)
             self.transit[pj][ci] = lots
             m.ledger.add_goods("procured", k)
             m.ledger.add_goods("in_chain", k)
