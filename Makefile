@@ -95,7 +95,7 @@ notebook: lab
 # and has its own target (make bench), as has the validation scorecard (make validate);
 # results_doc.py is not an experiment: after full runs it copies each experiment's printed
 # output (experiments/results/<name>.txt) into docs/results.md.
-EXPERIMENTS ?= $(sort $(filter-out experiments/benchmark.py experiments/results_doc.py experiments/validation.py experiments/decision.py,$(wildcard experiments/*.py)))
+EXPERIMENTS ?= $(sort $(filter-out experiments/benchmark.py experiments/results_doc.py experiments/validation.py experiments/decision.py experiments/war_game.py,$(wildcard experiments/*.py)))
 QUICK ?=
 RESULTS ?= experiments/results
 RESULTS_DOC ?= docs/results.md

@@ -43,6 +43,7 @@ class OrderBook:
     filled: np.ndarray | None = None  # (m, C) bool: the unit was supplied
     cost_yuan: np.ndarray | None = None  # (m, C) the unit's purchase cost (0 if unfilled)
     from_stock: np.ndarray | None = None  # (m,) bool: filled from grid-warehouse stock
+    coupon_wasted: np.ndarray | None = None  # (m,) bool: chosen without its coupon too
 
     @classmethod
     def empty(cls, n_categories: int) -> OrderBook:

@@ -87,6 +87,7 @@ class FlatCommission:
     name = "flat"
     awards_titles = False
     evaluates_complaints = False
+    runs_services = False  # every point runs community services (sim.remedies.services)
 
     def __init__(self, cfg):
         self.cfg = cfg
@@ -196,6 +197,7 @@ class MultiSource(FlatCommission):
     """
 
     name = "multi_source"
+    runs_services = True
 
 
 class Recognition(FlatCommission):

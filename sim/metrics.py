@@ -59,11 +59,13 @@ def syntax_help() -> str:
 @functools.cache
 def summary_figures() -> tuple[frozenset, frozenset]:
     """(scalar figures, per-entity figures) of ``summary.json``, from the summary's source."""
+    from sim import coupons
     from sim.records import economics, summary
 
-    # summary.json's figures: the summary's own and the platforms' economics it includes
+    # summary.json's figures: the summary's own, the platforms' economics and coupons it includes
     tree = ast.Module(body=[*ast.parse(inspect.getsource(summary)).body,
-                            *ast.parse(inspect.getsource(economics)).body], type_ignores=[])
+                            *ast.parse(inspect.getsource(economics)).body,
+                            *ast.parse(inspect.getsource(coupons)).body], type_ignores=[])
     # Local helpers that return a dict comprehension (margin30): their calls are maps too.
     makers = {f.name for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)
               and any(isinstance(r, ast.Return) and isinstance(r.value, ast.DictComp)

@@ -46,6 +46,7 @@ from sim.choice.phase import Choice
 from sim.coldchain.phase import ColdChain
 from sim.config import validate
 from sim.consumers import Consumer, ConsumerState
+from sim.coupons import Coupons
 from sim.day import Day
 from sim.incentives import Incentives
 from sim.leaders.phase import Leadership
@@ -161,6 +162,7 @@ class GroupBuyingMarket(mesa.Model):
 
         # The mechanisms, each with its state and its phase (PHASES).
         self.calendar = Calendar(self)
+        self.coupons = Coupons(self)  # each platform's coupon target and match (phase 2)
         self.terms = Terms(self)
         self.supply = Supply(self)
         self.coldchain = ColdChain(self)

@@ -23,15 +23,16 @@ Chengxin Youxuan, Duoduo Maicai, Meituan Youxuan and Nicetuan, 0.5 million on Sh
 below-cost dumping and misleading prices, the legal maximum).
 
 Subsidy schedules set an intensity in [0, 1] by days since entry; the coupon per order is the
-intensity times ``coupon_yuan_per_order``, capped by a daily budget spread over yesterday's orders:
+intensity times ``coupon_yuan_per_order``, capped by a daily budget spread over yesterday's
+takers (the buyers its target reached: every buyer under ``all``, new buyers under
+``new_users``; targets, coupon_match and the wasted coupon share: :mod:`sim.coupons`):
 
 * ``none``: no coupon.
 * ``launch_war``: the full coupon for the first ``days`` after entry, then a linear taper over
   ``taper_days``.
 * ``withdrawal``: the full coupon for ``days`` after entry, then none at once (seed 002, l.15:
   "一旦补贴退坡,复购率断崖式下跌", when subsidies are withdrawn repurchase falls off a cliff).
-* ``new_user``: the coupon for ``days`` after entry, on a household's first order from the
-  platform only (新人专享 first-order coupons; the budget is spread over yesterday's new buyers).
+  With target ``new_users`` it is the first-order coupon (新人专享; ``subsidy=new_user``).
 
 Cash and exit (ODD 7.4): each day's profit goes into cash. When cash falls below zero the platform
 draws its next funding round (``funding_yuan``, up to ``funding_rounds`` rounds, as many as it
@@ -48,7 +49,7 @@ import numpy as np
 
 from sim.ledger import ECONOMICS
 
-__all__ = ["NEW_USER_SCHEDULES", "PRICING_RULES", "SUBSIDY_SCHEDULES", "Platform"]
+__all__ = ["PRICING_RULES", "SUBSIDY_SCHEDULES", "Platform"]
 
 
 def cost_plus(platform: Platform, model) -> np.ndarray:
@@ -96,21 +97,14 @@ def withdrawal(days_since_entry: int, cfg) -> float:
     return 1.0 if days_since_entry < cfg.days else 0.0
 
 
-def new_user(days_since_entry: int, cfg) -> float:
-    """Full intensity for ``days`` after entry; the coupon goes to first orders only."""
-    return 1.0 if days_since_entry < cfg.days else 0.0
-
-
-SUBSIDY_SCHEDULES = {"none": no_subsidy, "launch_war": launch_war, "withdrawal": withdrawal,
-                     "new_user": new_user}
-NEW_USER_SCHEDULES = ("new_user",)  # schedules whose coupon is for a first order only
+SUBSIDY_SCHEDULES = {"none": no_subsidy, "launch_war": launch_war, "withdrawal": withdrawal}
 
 # Daily money flows a platform accumulates; reset every day.
 FLOWS = ("orders", "units", "gmv_yuan", "subsidy_yuan", "paid_yuan", "revenue_yuan",
          "refunds_yuan", "cogs_yuan", "commission_yuan", "logistics_yuan", "fixed_yuan",
          "recruit_yuan", "services_yuan", "referral_yuan", "referrals", "training_yuan",
          "aftersales_yuan", "complaints_retold", "qc_yuan", "qc_rejected", "spoilage_cost_yuan",
-         "complaints", "fine_yuan", "new_buyers",
+         "complaints", "fine_yuan", "new_buyers", "coupon_takers", "wasted_coupon_yuan",
          *ECONOMICS)
 
 
@@ -127,10 +121,10 @@ class Platform(mesa.Agent):
         self.unit_cost = unit_cost  # yuan per unit, per category (its supplier mix)
         self.reference_basket_yuan = float(reference_prices.sum())
         self.prices = unit_cost * (1.0 + cfg.markup)
-        self.coupon_yuan = 0.0  # per order, every buyer
-        self.new_user_coupon_yuan = 0.0  # per order, a household's first order only
+        self.coupon_yuan = 0.0  # per order, to the households its target reaches (sim.coupons)
         self.day_last_below_cost = -1  # last day any category was priced below unit cost
         self.new_buyers_yesterday = 0
+        self.coupon_takers_yesterday = 0  # buyers its coupon target reached (the budget's)
         # Cash, patience, fixed costs and the subsidy budget are stated for a market of
         # platform_money_households households and scale with the market's size (a county-wide
         # platform is bigger). Fines (policy.fine_yuan) stay absolute: a regulator's amount.
@@ -177,21 +171,15 @@ class Platform(mesa.Agent):
             self.prices = np.maximum(self.prices, self.unit_cost)
         if np.any(self.prices < self.unit_cost):
             self.day_last_below_cost = day
-        coupon = self._coupon(day)
-        if self.strategy.subsidy.schedule in NEW_USER_SCHEDULES:
-            self.coupon_yuan, self.new_user_coupon_yuan = 0.0, coupon
-        else:
-            self.coupon_yuan, self.new_user_coupon_yuan = coupon, 0.0
+        self.coupon_yuan = self._coupon(day)  # to its target (sim.coupons)
 
     def _coupon(self, day: int) -> float:
         sub = self.strategy.subsidy
         intensity = SUBSIDY_SCHEDULES[sub.schedule](day - self.cfg.entry_day, sub)
         if intensity <= 0:
             return 0.0
-        takers = (self.new_buyers_yesterday if sub.schedule in NEW_USER_SCHEDULES
-                  else self.orders_yesterday)
         budget = sub.daily_budget_yuan * self.money_scale  # stated for the reference market
-        budget_per_order = budget / max(1, takers)
+        budget_per_order = budget / max(1, self.coupon_takers_yesterday)
         coupon = intensity * min(sub.coupon_yuan_per_order, budget_per_order)
         return min(coupon, self.basket_price_yuan)
 
@@ -306,6 +294,7 @@ class Terms:
         prices = [p.rule_prices() for p in active]
         for p, pr in zip(active, prices, strict=True):
             p.set_terms(d, pr)
+        m.coupons.respond(d)  # targets and coupon_match (sim.coupons)
 
     def exit_platform(self, p: Platform, d: int, reason: str = "patience") -> None:
         """The platform leaves: its leaders stop, its consumers lose their pickup points."""

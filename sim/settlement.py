@@ -54,11 +54,15 @@ class Settlement:
         gmv, subsidy, paid_p = (sums_by(x, book.platform, n_p) for x in (
             book.value_yuan, book.coupon_yuan, paid))
         ledger = m.ledger
+        # the wasted coupon yuan (sim.coupons), on the coupon as paid (a stockout lowers it)
+        wasted = (sums_by(np.where(book.coupon_wasted, book.coupon_yuan, 0.0), book.platform,
+                          n_p) if book.coupon_wasted is not None else np.zeros(n_p))
         m.choice.deals.post_gmv(book)  # the GMV sold on a daily deal (sim.choice.deals)
         for pj in range(n_p):
             ledger.post(pj, "orders", float(orders[pj]))
             ledger.post(pj, "gmv_yuan", float(gmv[pj]))
             ledger.post(pj, "subsidy_yuan", float(subsidy[pj]))
+            ledger.post(pj, "wasted_coupon_yuan", float(wasted[pj]))
             ledger.post(pj, "paid_yuan", float(paid_p[pj]))
             ledger.post(pj, "revenue_yuan", float(paid_p[pj] + subsidy[pj]))
             ledger.post(pj, "commission_yuan", float(commission_p[pj]))

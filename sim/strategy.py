@@ -75,6 +75,9 @@ WIRED: frozenset[str] = frozenset({
     # sim.platforms.Platform: the coupon programme
     "subsidy.schedule", "subsidy.coupon_yuan_per_order", "subsidy.daily_budget_yuan",
     "subsidy.days", "subsidy.taper_days",
+    # sim.coupons.Coupons: the coupon's target and the coupon_match response
+    "subsidy.target", "subsidy.lapsed_days", "subsidy.response", "subsidy.match_share_drop",
+    "subsidy.match_window_days", "subsidy.match_budget_yuan",
     # sim.coldchain.routes: cold routes and route costs; sim.supply: the grid-warehouse hold
     "coldchain.coverage_central", "coldchain.coverage_grid", "coldchain.coverage_last_mile",
     "coldchain.route_cost_yuan_per_day_town", "coldchain.route_cost_yuan_per_day_village",

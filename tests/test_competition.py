@@ -13,7 +13,7 @@ import pytest
 from sim.api import compose, run_one
 from sim.choice import kernels as choice_k
 from sim.model import GroupBuyingMarket
-from sim.platforms import new_user, price_war
+from sim.platforms import price_war, withdrawal
 from sim.records import Recorder, hhi_points, summarise
 from tests.helpers import group_config
 
@@ -52,7 +52,7 @@ def test_price_war_recovers_at_or_above_target_share():
 
 def test_new_user_schedule_and_hhi():
     cfg = group_config("subsidy", "none", days=10)
-    assert [new_user(d, cfg) for d in (0, 9, 10)] == [1.0, 1.0, 0.0]
+    assert [withdrawal(d, cfg) for d in (0, 9, 10)] == [1.0, 1.0, 0.0]
     assert hhi_points([1, 1]) == pytest.approx(5000.0)
     assert hhi_points([3, 0, 0]) == pytest.approx(10_000.0)
     assert hhi_points([0.44, 0.32, 0.17, 0.07]) == pytest.approx(
@@ -114,7 +114,8 @@ def _order(rec, last, i, j, d):
     counts)."""
     n, n_p = last.shape
     choice_k.record_choices(
-        np.array([i]), np.array([j + 1]), d, np.zeros((1, n_p)), np.full((n, n_p), -1, np.int32),
+        np.array([i]), np.array([j + 1]), d, np.zeros((1, n_p)), np.ones((1, n_p), bool),
+        np.full((n, n_p), -1, np.int32),
         np.full(n, -1, np.int16), np.full(n, -1, np.int32), last, np.zeros(n, np.int64),
         rec.last_order_days.reserve(d))
 
@@ -354,17 +355,18 @@ def test_new_user_coupon_goes_to_first_orders_only():
     _, t = run_one(SMOKE + ["days=100", "subsidy=new_user"] + full, 5)
     p = t["platforms"]
     e = p[(p["platform"] == "entrant") & (p["orders"] > 0)]
-    assert (e["coupon_yuan"] == 0).all() and (e["new_user_coupon_yuan"] > 0).any()
+    assert (e["coupon_target"] == "new_users").all() and (e["coupon_yuan"] > 0).any()
     # Every new buyer gets today's coupon, nobody else does (coupons are capped by the basket).
-    np.testing.assert_allclose(e["subsidy_yuan"], e["new_buyers"] * e["new_user_coupon_yuan"])
+    np.testing.assert_allclose(e["subsidy_yuan"], e["new_buyers"] * e["coupon_yuan"])
+    np.testing.assert_array_equal(e["coupon_takers"], e["new_buyers"])
     others = p[p["platform"] != "entrant"]
     assert (others["subsidy_yuan"] == 0).all()
     # With the default baskets a coupon above a small basket's value pays that value only.
     _, t = run_one(SMOKE + ["days=100", "subsidy=new_user"], 5)
     p = t["platforms"]
     e = p[(p["platform"] == "entrant") & (p["orders"] > 0)]
-    assert (e["subsidy_yuan"] <= e["new_buyers"] * e["new_user_coupon_yuan"] + 1e-9).all()
-    assert (e["subsidy_yuan"] < e["new_buyers"] * e["new_user_coupon_yuan"] - 1e-9).any()
+    assert (e["subsidy_yuan"] <= e["new_buyers"] * e["coupon_yuan"] + 1e-9).all()
+    assert (e["subsidy_yuan"] < e["new_buyers"] * e["coupon_yuan"] - 1e-9).any()
     assert (p.loc[p["platform"] != "entrant", "subsidy_yuan"] == 0).all()
 
 
@@ -393,7 +395,7 @@ def test_subsidy_budget_scales_with_market_size():
             "experiment=smoke", "subsidy=launch_war", "market.consumers=3000",
             f"market.platform_money_households={ref}", "days=1"]))
         p = next(p for p in model.platform_list if p.name == "entrant")
-        p.orders_yesterday = 100_000  # so many takers that the budget, not the cap, binds
+        p.coupon_takers_yesterday = 100_000  # so many takers that the budget, not the cap, binds
         coupons.append(p._coupon(p.cfg.entry_day))
     assert coupons[0] > 0
     assert coupons[1] == pytest.approx(3.0 * coupons[0], rel=1e-12)

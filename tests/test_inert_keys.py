@@ -182,6 +182,14 @@ SCENARIOS = [
     ("market.small_world.", {"market": "small_world"}, {}),
     ("market.neighbourhood_size", {"market": "small_world"}, {}),
     ("market.village_cluster.", {"market": "village_cluster"}, {}),
+    # a lapsed coupon acts once households have lapsed: the incumbent, in the market from day
+    # 0, pays one too (sim.coupons)
+    ("subsidy.lapsed_days", {"subsidy": "launch_war"},
+     {"subsidy.target": ["lapsed"], "subsidy.lapsed_days": 10,
+      f"platforms.{PLATFORM}.strategy.subsidy.schedule": "launch_war"}),
+    # coupon_match acts once a platform's share falls while a rival pays: the incumbent and the
+    # discounter answer the entrant's launch coupon (it enters on day 20)
+    ("subsidy.match_", {"subsidy": "launch_war"}, {"subsidy.response": "coupon_match"}),
     ("subsidy.", {"subsidy": "launch_war"}, {}),
     # cash matters once it runs out: with no funding round a platform out of cash exits; rounds
     # matter once its cash is gone
@@ -321,7 +329,7 @@ _BASE: dict = {}
 
 
 def _baseline(options: dict, overrides: dict):
-    k = (tuple(sorted(options.items())), tuple(sorted(overrides.items())))
+    k = repr((sorted(options.items()), sorted(overrides.items())))  # values may be lists
     if k not in _BASE:
         cfg = _scenario(options, overrides)
         _BASE[k] = cfg, [headline(cfg, s) for s in SEEDS]

@@ -280,21 +280,38 @@ def test_orders_kernels_equal_occasion_choice_and_logsum(seed):
         * np.where(rng.random((n_p, n_c)) < 0.3, 0.8, 1.0)
     b = np.array([0.7, 0.5, 0.0, 0.2, 0.3])  # one category never drawn on its own
     u_basket = rng.random((len(idx), n_c))
-    coupon_all, coupon_new = rng.random(n_p) * 3, rng.random(n_p) * 8
+    # each platform's coupon and target (sim.coupons.BITS): all, new_users, lapsed in 5 days +
+    # village, segment 1 + price_sensitive, town, cycled over the platforms (by seed)
+    coupon_of = rng.random(n_p) * 8
+    kinds = (np.arange(n_p) + seed) % 5
+    masks = np.array([0, 1, 2 | 4, 16 | 32, 8], np.int64)[kinds]
+    segs = np.where(masks & 16, 1, -1).astype(np.int64)
+    lapsed = np.full(n_p, 5, np.int64)
+    segment = (rng.random(n) * 3).astype(np.int8)
+    sensitive = rng.random(n) < 0.5
     quality, ref = rng.random(n_p) * 0.5, float(ref_prices.sum())
     tw, habit, outside = 1.5, 0.8, -0.3
     reputation, w = rng.random(n_p), 0.4
     # loyalty to the usual leader (0.7 where it serves the platform) and a trip (-1) for some
     extra = (0.7 * (rng.random((len(idx), n_p)) < 0.4)
              - 1.0 * (rng.random((len(idx), n_p)) < 0.2))
-    z, vmax, coupon_yuan, basket, basket_ref = choice_k.choice_utilities_rows(
-        idx, prices, ref_prices, u_basket, b, coupon_all, coupon_new, ref,
-        c["day_last_order_p"], c["price_sensitivity"], c["trust"], c["last_platform"], quality,
-        reach, tw, habit, outside, extra, reputation, w)
+    z, vmax, coupon_yuan, elig, basket, basket_ref, v_raw, v_free = \
+        choice_k.choice_utilities_rows(
+            idx, prices, ref_prices, u_basket, b, coupon_of, masks, segs, lapsed, d,
+            c["in_village"], segment, sensitive, True, ref, c["day_last_order_p"],
+            c["price_sensitivity"], c["trust"], c["last_platform"], quality, reach, tw, habit,
+            outside, extra, reputation, w)
     np.testing.assert_array_equal(basket, basket_mask(u_basket, b))
     assert not basket[:, 2].any() and (basket.sum(axis=1) >= 1).all()
-    new_user = c["day_last_order_p"][idx] < 0
-    expected_coupon = coupon_all[None, :] + coupon_new[None, :] * new_user
+    # the targets, written out (sim.coupons' module docstring)
+    last = c["day_last_order_p"][idx]
+    vil, seg_i, sens = c["in_village"][idx], segment[idx], sensitive[idx]
+    ok = np.stack([[np.ones(len(idx), bool), last[:, j] < 0,
+                    (last[:, j] >= 0) & (d - last[:, j] > 5) & vil,
+                    (seg_i == 1) & sens, ~vil][kinds[j]] for j in range(n_p)], axis=1)
+    np.testing.assert_array_equal(elig, ok)
+    assert elig.any(axis=0).all() and not elig.all()
+    expected_coupon = np.where(ok, coupon_of[None, :], 0.0)
     np.testing.assert_array_equal(coupon_yuan, expected_coupon)
     beta = c["price_sensitivity"][idx]
     v, pref = basket_utilities(basket, prices, ref_prices, expected_coupon, beta,
@@ -304,13 +321,20 @@ def test_orders_kernels_equal_occasion_choice_and_logsum(seed):
     np.testing.assert_array_equal(basket_ref, pref)
     np.testing.assert_array_equal(vmax, v.max(axis=1))
     np.testing.assert_array_equal(z, v - v.max(axis=1, keepdims=True))
+    np.testing.assert_array_equal(v_raw, v)
+    v0, _ = basket_utilities(basket, prices, ref_prices, 0.0 * expected_coupon, beta,
+                             c["trust"][idx], reputation, w,
+                             c["last_platform"][idx].astype(np.int64), quality, reach, tw,
+                             habit, outside, extra)
+    np.testing.assert_array_equal(v_free, v0[:, 1:])
     # The special case of ODD 4.2: the full basket, no deals, w = 0 is the logit of
     # choice_utilities (price index and coupon over the reference basket), to rounding.
     full = np.ones((len(idx), n_c))
     z1, vmax1, *_ = choice_k.choice_utilities_rows(
-        idx, prices, ref_prices, full * 0.0, np.ones(n_c), coupon_all, coupon_new, ref,
-        c["day_last_order_p"], c["price_sensitivity"], c["trust"], c["last_platform"], quality,
-        reach, tw, habit, outside, extra, reputation, 0.0)
+        idx, prices, ref_prices, full * 0.0, np.ones(n_c), coupon_of, masks, segs, lapsed, d,
+        c["in_village"], segment, sensitive, False, ref, c["day_last_order_p"],
+        c["price_sensitivity"], c["trust"], c["last_platform"], quality, reach, tw, habit,
+        outside, extra, reputation, 0.0)
     v1 = choice_utilities(prices.sum(axis=1) / ref, expected_coupon / ref, beta, c["trust"][idx],
                           c["last_platform"][idx].astype(np.int64), quality, reach, tw, habit,
                           outside, extra)
@@ -330,11 +354,11 @@ def test_orders_kernels_equal_occasion_choice_and_logsum(seed):
                                          "orders")}
     days = LastOrderDays(c["day_last_order_p"])
     with pytest.raises(ValueError, match="by_day"):  # no room for day d: nothing is written
-        choice_k.record_choices(idx, k, d, coupon_yuan, c["leader_of"], c2["last_platform"],
+        choice_k.record_choices(idx, k, d, coupon_yuan, elig, c["leader_of"], c2["last_platform"],
                                c2["day_last_order"], c2["day_last_order_p"], c2["orders"],
                                np.ascontiguousarray(days.by_day[:, :d]))
-    who, j, leader, coupon, first = choice_k.record_choices(
-        idx, k, d, coupon_yuan, c["leader_of"], c2["last_platform"], c2["day_last_order"],
+    who, j, leader, coupon, first, takers = choice_k.record_choices(
+        idx, k, d, coupon_yuan, elig, c["leader_of"], c2["last_platform"], c2["day_last_order"],
         c2["day_last_order_p"], c2["orders"], days.reserve(d))
     buy = k > 0
     np.testing.assert_array_equal(who, idx[buy])
@@ -343,6 +367,8 @@ def test_orders_kernels_equal_occasion_choice_and_logsum(seed):
     np.testing.assert_array_equal(coupon, coupon_yuan[np.flatnonzero(buy), j])
     was_first = c["day_last_order_p"][who, j] < 0
     np.testing.assert_array_equal(first, np.bincount(j[was_first], minlength=n_p))
+    np.testing.assert_array_equal(takers, np.bincount(j[elig[np.flatnonzero(buy), j]],
+                                                      minlength=n_p))
     assert (c2["day_last_order_p"][who, j] == d).all() and (c2["day_last_order"][who] == d).all()
     np.testing.assert_array_equal(c2["last_platform"][who], j)
     np.testing.assert_array_equal(c2["orders"], c["orders"] + np.bincount(who, minlength=n))

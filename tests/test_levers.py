@@ -322,7 +322,8 @@ def test_patience_stays_a_second_rule():
 
 _VALUES = {"scheme": "tiered", "decay_start_day": 7, "tier_sales_yuan": [0.0, 123.0],
            "tier_extra_rates": [0.0, 0.07], "category_rate_multiplier": {"fruit": 1.5},
-           "schedule": "withdrawal", "mode": "stock", "replace_on_quit": False}
+           "schedule": "withdrawal", "mode": "stock", "replace_on_quit": False,
+           "response": "coupon_match", "target": ["lapsed", "village"]}
 
 
 def _reached(m, j: int, group: str, key: str):
@@ -332,6 +333,9 @@ def _reached(m, j: int, group: str, key: str):
             return {"fruit": float(m.incentives.category_multiplier[j, 1])}
         return getattr(m.incentives.schemes[j].cfg, key)
     if group == "subsidy":
+        if key == "target":  # as sim.coupons holds it: its bit mask (lapsed 2, village 4)
+            return ["lapsed", "village"] if m.coupons.own_mask[j] == 2 | 4 else \
+                list(m.platform_list[j].strategy.subsidy.target)
         return getattr(m.platform_list[j].strategy.subsidy, key)
     if group == "procurement":
         if key == "mode":
@@ -397,6 +401,6 @@ def test_every_wired_lever_reaches_only_its_platform(lever):
              else [f"{where}={str(value).replace(' ', '')}"])
     m = GroupBuyingMarket(compose(["experiment=smoke", *extra, *given]))
     got = _reached(m, 2, group, key)
-    assert got == pytest.approx(value) if not isinstance(value, str) else got == value
+    assert got == pytest.approx(value) if not isinstance(value, str | list) else got == value
     base = GroupBuyingMarket(compose(["experiment=smoke"]))
     assert _reached(m, 0, group, key) == _reached(base, 0, group, key)  # the incumbent's own

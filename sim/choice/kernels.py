@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.coupons import eligible
 from sim.jit import GATHER_AHEAD, ahead, flag_buffer, flagged, jit, prefetch
 
 __all__ = [
@@ -76,17 +77,19 @@ def occasion_choosers(adopted, order_rate, in_village, demand_town, demand_villa
 
 @jit
 def choice_utilities_rows(idx, prices, reference_prices, u_basket, purchase_frequency,
-                          coupon_all, coupon_new, reference_basket_yuan, day_last_order_p,
-                          beta_all, trust_all, last_platform, quality, reach, trust_weight,
-                          habit, outside_utility, extra, reputation, reputation_weight):
+                          coupon_of, target_mask, target_segment, lapsed_days, d, in_village,
+                          segment, sensitive, keep_free, reference_basket_yuan,
+                          day_last_order_p, beta_all, trust_all, last_platform, quality, reach,
+                          trust_weight, habit, outside_utility, extra, reputation,
+                          reputation_weight):
     """Utilities of the choosers ``idx`` less each row's maximum, their coupons and baskets.
 
     Each chooser first draws its basket (:func:`sim.choice.baskets.basket_mask`, its uniforms
     ``u_basket`` (m, C) against the purchase frequencies); then, with ``P_ij`` the basket at
     platform j's ``prices`` (P, C; today's deal prices) and ``P_i,ref`` at the
-    ``reference_prices``, and the coupon of ``phase_orders`` (the everyday coupon plus the
-    first-order coupon for a household that never ordered from the platform, at most the
-    basket's price):
+    ``reference_prices``, and platform j's coupon ``coupon_of[j]`` where its target reaches
+    household i (:func:`sim.coupons.eligible`: ``target_mask``, ``target_segment``,
+    ``lapsed_days`` per platform, on day ``d``), at most the basket's price:
 
         V_ij = -beta_i (P_ij - coupon_ij) / P_i,ref + theta rep_ij + kappa_P [j == last_i]
                + alpha_j + extra_ij,   rep_ij = w R_j + (1 - w) e_ij
@@ -95,13 +98,20 @@ def choice_utilities_rows(idx, prices, reference_prices, u_basket, purchase_freq
     (ODD 7.2; ``extra``, (m, P): loyalty to the usual leader and travel; ``e_ij`` the
     household's trust, ``R_j`` the platform's reputation), ``-inf`` where unreachable. With the
     full basket, no deals, w = 0 this is ODD 4.2's logit. Returns ``(V - max_k V_ik, max_k V_ik,
-    coupon_yuan, basket, P_i,ref)``, to be exponentiated by NumPy.
+    coupon_yuan, eligible, basket, P_i,ref, V, V_free)``, to be exponentiated by NumPy; with
+    ``keep_free`` (a coupon is paid today), ``V`` (m, P + 1) and ``V_free`` (m, P), each
+    platform's utility computed by the same operations with a zero coupon (the wasted coupon
+    share, :func:`sim.coupons.wasted_orders`), else both with no rows.
     """
     m, n_p = idx.shape[0], prices.shape[0]
     n_c = prices.shape[1]
     z = np.empty((m, n_p + 1))
     vmax = np.empty(m)
     coupon = np.empty((m, n_p))
+    elig = np.empty((m, n_p), np.bool_)
+    m_free = m if keep_free else 0
+    v_raw = np.empty((m_free, n_p + 1))
+    v_free = np.empty((m_free, n_p))
     basket = np.empty((m, n_c), np.bool_)
     basket_ref = np.empty(m)
     weight = np.empty(n_c)  # 1.0 for the current basket's categories, else 0.0
@@ -145,8 +155,11 @@ def choice_utilities_rows(idx, prices, reference_prices, u_basket, purchase_freq
             price = 0.0
             for c in range(n_c):
                 price = price + weight[c] * prices[j, c]
-            new_user = 1.0 if day_last_order_p[i, j] < 0 else 0.0
-            cy = coupon_all[j] + coupon_new[j] * new_user
+            ok = target_mask[j] == 0 or eligible(target_mask[j], lapsed_days[j],
+                                                 target_segment[j], i, j, d, day_last_order_p,
+                                                 in_village, segment, sensitive)
+            elig[r, j] = ok
+            cy = coupon_of[j] if ok else 0.0
             coupon[r, j] = cy
             rep = reputation_weight * reputation[j] + own * trust_all[i, j]
             v = b * ((price - min(cy, price)) / pref) + trust_weight * rep + quality[j]
@@ -154,14 +167,24 @@ def choice_utilities_rows(idx, prices, reference_prices, u_basket, purchase_freq
                 v = v + habit
             v = v + extra[r, j]
             z[r, j + 1] = v if reach[r, j] else -np.inf
+            if keep_free:
+                # the same operations with a zero coupon: equal to v where it has none
+                v0 = b * ((price - min(0.0, price)) / pref) + trust_weight * rep + quality[j]
+                if habit != 0.0 and last == j:
+                    v0 = v0 + habit
+                v0 = v0 + extra[r, j]
+                v_free[r, j] = v0 if reach[r, j] else -np.inf
         top = z[r, 0]
         for k in range(1, n_p + 1):
             if z[r, k] > top:
                 top = z[r, k]
         vmax[r] = top
+        if keep_free:
+            for k in range(n_p + 1):
+                v_raw[r, k] = z[r, k]
         for k in range(n_p + 1):
             z[r, k] = z[r, k] - top
-    return z, vmax, coupon, basket, basket_ref
+    return z, vmax, coupon, elig, basket, basket_ref, v_raw, v_free
 
 
 @jit
@@ -195,16 +218,17 @@ def choice_probabilities(w, u):
 
 
 @jit
-def record_choices(idx, k, d, coupon_yuan, leader_of, last_platform, day_last_order,
-                   day_last_order_p, orders, by_day):
+def record_choices(idx, k, d, coupon_yuan, eligible_of, leader_of, last_platform,
+                   day_last_order, day_last_order_p, orders, by_day):
     """Today's buyers (choosers whose option ``k`` is a platform) and their order records.
 
     Updates each buyer's last platform, day of last order (overall and from the platform) and
     order count, and the counts of households by day of last order that the records read
     (``by_day``, :class:`sim.records.LastOrderDays`: per platform, then the latest and the
     second-latest over the platforms; its days must reach ``d``). Returns the buyers, their
-    platform, leader and coupon, and the number of first orders per platform (buyers who never
-    ordered from it before today).
+    platform, leader and coupon, the number of first orders per platform (buyers who never
+    ordered from it before today) and of its coupon's takers (buyers its target reached,
+    ``eligible_of``, whatever the coupon).
     """
     n_p = day_last_order_p.shape[1]
     if d < 0 or d >= by_day.shape[1] or by_day.shape[0] != n_p + 2:
@@ -218,6 +242,7 @@ def record_choices(idx, k, d, coupon_yuan, leader_of, last_platform, day_last_or
     leader = np.empty(m, np.int64)
     coupon = np.empty(m)
     first = np.zeros(n_p, np.int64)
+    takers = np.zeros(n_p, np.int64)
     b = 0
     for r in range(k.shape[0]):
         if k[r] <= 0:
@@ -232,6 +257,7 @@ def record_choices(idx, k, d, coupon_yuan, leader_of, last_platform, day_last_or
         who[b], plat[b] = i, j
         leader[b] = leader_of[i, j]
         coupon[b] = coupon_yuan[r, j]
+        takers[j] += eligible_of[r, j]
         old = day_last_order_p[i, j]
         if old < 0:
             first[j] += 1
@@ -253,7 +279,7 @@ def record_choices(idx, k, d, coupon_yuan, leader_of, last_platform, day_last_or
             by_day[n_p + 1, a2] -= 1
         if b2 >= 0:
             by_day[n_p + 1, b2] += 1
-    return who, plat, leader, coupon, first
+    return who, plat, leader, coupon, first, takers
 
 
 @jit

@@ -14,7 +14,8 @@ groups it follows, ODD 7.3). The logsum gives the consumer surplus in yuan (Smal
 1981). Each order holds its basket's categories and is recorded on the
 household's row, on its groups (its usual leader) and in today's order book
 (:class:`sim.day.OrderBook`), which procurement completes and the next day's cold chain
-delivers.
+delivers. A coupon reaches the households its platform's target names, and each order marks
+whether its coupon was wasted (the same choice without it; :mod:`sim.coupons`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 from sim.choice import kernels
 from sim.choice.baskets import basket_sizes
 from sim.choice.deals import Deals
+from sim.coupons import wasted_orders
 from sim.day import OrderBook
 
 __all__ = ["Choice"]
@@ -88,36 +90,44 @@ class Choice:
         # full-length streams orders.basket.<category>, read at the choosers only.
         deal_prices = self.deals.post(d)
         u_basket = m.streams.uniform_at_streams(self.basket_streams, d, idx)
-        # Coupons per chooser and platform: the everyday coupon plus a first-order coupon for
-        # households that have never ordered from the platform (new_user schedule).
-        coupon_all = np.array([p.coupon_yuan for p in m.platform_list], float)
-        coupon_new = np.array([p.new_user_coupon_yuan for p in m.platform_list], float)
+        # Coupons per chooser and platform: each platform's coupon where its target reaches the
+        # household (sim.coupons); on a day any is paid, the utilities without each coupon too.
+        coupon_of, mask, seg, lapsed = m.coupons.terms()
+        keep_free = bool((coupon_of > 0).any())
         quality = np.array([p.cfg.quality for p in m.platform_list], float)
-        z, vmax, coupon_yuan, basket, basket_ref = kernels.choice_utilities_rows(
-            idx, deal_prices, m.reference_prices, u_basket, self.purchase_frequency,
-            coupon_all, coupon_new, m.reference_basket_yuan, c.day_last_order_p,
-            c.price_sensitivity, c.trust, c.habit_platform, quality, reach,
-            float(ch.trust_weight), float(ch.habit), float(ch.outside_utility),
-            self.loyalty_and_travel(idx), m.reputation.level, float(ch.reputation_weight))
+        z, vmax, coupon_yuan, eligible, basket, basket_ref, v_raw, v_free = \
+            kernels.choice_utilities_rows(
+                idx, deal_prices, m.reference_prices, u_basket, self.purchase_frequency,
+                coupon_of, mask, seg, lapsed, d, c.in_village, c.segment, m.coupons.sensitive,
+                keep_free, m.reference_basket_yuan, c.day_last_order_p, c.price_sensitivity,
+                c.trust, c.habit_platform, quality, reach, float(ch.trust_weight),
+                float(ch.habit), float(ch.outside_utility), self.loyalty_and_travel(idx),
+                m.reputation.level, float(ch.reputation_weight))
         w_exp = np.exp(z)  # shared by the choice and the logsum
-        k, total = kernels.choice_probabilities(
-            w_exp, m.streams.uniform_at("orders.choice", d, idx))  # choosers only
+        u_choice = m.streams.uniform_at("orders.choice", d, idx)  # choosers only
+        k, total = kernels.choice_probabilities(w_exp, u_choice)
+        # Whose coupon was wasted: the same choice without it (same uniform) picks it anyway.
+        wasted = (wasted_orders(v_raw, v_free, k, coupon_yuan, u_choice,
+                                kernels.choice_probabilities)
+                  if keep_free else np.zeros(len(k), bool))
         # Consumer surplus (Small & Rosen 1981): (P_i,ref / beta) (logsum - V_i0), summed.
         beta = c.price_sensitivity[idx]
         ls = vmax + np.log(total)
         scale = np.divide(basket_ref, beta, out=np.zeros(len(beta)), where=beta > 0)
         v0 = ch.outside_utility * (basket_ref / m.reference_basket_yuan)
         m.today.consumer_surplus_yuan = float((scale * (ls - v0)).sum())
-        who, j, leader, coupon, first = kernels.record_choices(
-            idx, k, d, coupon_yuan, c.leader_of, c.last_platform, c.day_last_order,
+        who, j, leader, coupon, first, takers = kernels.record_choices(
+            idx, k, d, coupon_yuan, eligible, c.leader_of, c.last_platform, c.day_last_order,
             c.day_last_order_p, c.orders, m.recorder.last_order_days.reserve(d))
         c.habit_platform[who] = j
         m.leadership.groups.ordered(who, leader, d)  # the usual leader and the group's use
         for pj, p in enumerate(m.platform_list):
             m.ledger.post(p.index, "new_buyers", float(first[pj]))
+            m.ledger.post(p.index, "coupon_takers", float(takers[pj]))
         # The buyers' baskets at today's deal prices: an order holds its basket's units only.
         held = basket[k > 0]
         prices = np.where(held, deal_prices.take(j, axis=0), 0.0)
-        m.today.order_book = OrderBook(who, j, leader, prices, coupon, basket=held)
+        m.today.order_book = OrderBook(who, j, leader, prices, coupon, basket=held,
+                                       coupon_wasted=wasted[k > 0])
         m.today.basket_sizes = basket_sizes(held)
 

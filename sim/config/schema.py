@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from hydra.core.config_store import ConfigStore
 
+from sim.config.coupons import SubsidyConfig
 from sim.config.params import P
 from sim.config.remedies import (
     REMEDY_GROUPS,
@@ -284,15 +285,6 @@ class IncentiveConfig:
 
 
 @dataclass
-class SubsidyConfig:
-    schedule: str = P(choices="subsidy")  # the coupon programme (configs/subsidy/*.yaml)
-    coupon_yuan_per_order: float = P(0.0, 1000.0)  # coupon off each order while the schedule pays
-    daily_budget_yuan: float = P(0.0, 1e9)  # per platform, per platform_money_households
-    days: int = P(0, 100_000)  # D: subsidy days after the platform's entry
-    taper_days: int = P(0, 100_000)  # launch_war: linear taper after D
-
-
-@dataclass
 class PolicyConfig:
     below_cost_ban_day: int | None = P(0, 100_000)  # ban on below-cost pricing from
     fine_day: int | None = P(0, 100_000)  # the regulator fines past below-cost pricing
@@ -496,5 +488,6 @@ def register_configs() -> None:
 # Every dataclass of the schema by name: the validation walk resolves the string annotations by it.
 SCHEMA_TYPES: dict[str, type] = {
     name: obj for name, obj in list(globals().items()) if isinstance(obj, type)
-    and dataclasses.is_dataclass(obj) and obj.__module__ in (__name__, "sim.config.remedies")
+    and dataclasses.is_dataclass(obj)
+    and obj.__module__ in (__name__, "sim.config.remedies", "sim.config.coupons")
 }

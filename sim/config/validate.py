@@ -147,6 +147,16 @@ def _check_categories(inc, prefix: str, products) -> None:
                 f"{', '.join(products)}")
 
 
+def _check_target(target, key: str, segments) -> None:
+    """A coupon target (sim.coupons.parse_target): known targets, segments of the market."""
+    from sim.coupons import parse_target  # imported here: the rule lives with the mechanism
+
+    try:
+        parse_target(list(target), list(segments))
+    except ValueError as e:
+        raise ConfigError(f"{key}={list(target)}: {e}") from None
+
+
 def _check_strategies(c) -> None:
     """Per-platform overrides: wired in the model (sim.strategy.WIRED), and the merged groups
     keep the rules between keys (a platform's own tiers must match its own extra rates, ...).
@@ -168,6 +178,9 @@ def _check_strategies(c) -> None:
                         f"({strategy.NOT_WIRED_ISSUE})")
                 raise ConfigError(f"platforms.{pname}.strategy.{group}.{key}={_fmt(value)}: "
                                   f"{what}; set the market-wide {group}.{key}")
+        if own["subsidy"].get("target") is not None:
+            _check_target(own["subsidy"]["target"], f"platforms.{pname}.strategy.subsidy.target",
+                          c.market.segments)
         if own["incentive"]:
             merged = strategy.platform_strategy(c, pname)
             _check_incentive(merged.incentive, f"platforms.{pname}.strategy.incentive.")
@@ -239,6 +252,7 @@ def validate(cfg: DictConfig | Config) -> None:
                     f"platforms.{pname}.suppliers.{sname}: unknown supplier; allowed: "
                     f"{', '.join(c.suppliers)}"
                 )
+    _check_target(c.subsidy.target, "subsidy.target", c.market.segments)
     inc = c.incentive
     _check_incentive(inc, "incentive.")
     _check_categories(inc, "incentive.", c.products)

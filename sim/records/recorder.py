@@ -79,7 +79,8 @@ PLATFORM_COLUMNS = [
     "subsidy_yuan", "gmv_yuan", "revenue_yuan", "refunds_yuan", "cogs_yuan", "commission_yuan",
     "logistics_yuan", "fixed_yuan", "recruit_yuan", "gross_margin", "profit_yuan",
     "active_leaders", "cash_yuan", "cumulative_profit_yuan", "aware_share", "commission_rate",
-    "gmv_share", "net_margin", "fine_yuan", "new_user_coupon_yuan", "new_buyers",
+    "gmv_share", "net_margin", "fine_yuan", "coupon_target", "coupon_takers",
+    "wasted_coupon_yuan", "coupon_match_rival", "new_buyers",
     "price_cost_ratio_min", "buyers_30d", "repurchase_rate", "procurement", "complaints",
     "quality_complaints", "spoilage_cost_yuan", "pickups", "on_time_pickup_rate",
     "units_unfilled", *ECONOMICS, "funding_drawn_yuan", "reputation", "services_yuan",
@@ -393,7 +394,11 @@ class Recorder:
                 "gmv_share": f["gmv_yuan"] / gmv.sum() if gmv.sum() else 0.0,
                 "net_margin": p.net_margin(),
                 "fine_yuan": f["fine_yuan"],
-                "new_user_coupon_yuan": p.new_user_coupon_yuan if p.active else 0.0,
+                "coupon_target": m.coupons.label[j],
+                "coupon_takers": int(f["coupon_takers"]),
+                "wasted_coupon_yuan": f["wasted_coupon_yuan"],
+                "coupon_match_rival": (m.platform_names[m.coupons.matching[j]]
+                                       if m.coupons.matching[j] >= 0 else ""),
                 "new_buyers": int(f["new_buyers"]),
                 "price_cost_ratio_min": p.price_cost_ratio_min(),
                 "buyers_30d": int(comp["buyers_p"][j]),
@@ -466,4 +471,5 @@ class Recorder:
         for p in platforms:
             p.orders_yesterday = int(p.flows["orders"])
             p.new_buyers_yesterday = int(p.flows["new_buyers"])
+            p.coupon_takers_yesterday = int(p.flows["coupon_takers"])
             p.order_share_yesterday = p.flows["orders"] / total if total else 0.0

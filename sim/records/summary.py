@@ -11,6 +11,7 @@ import math
 
 import pandas as pd
 
+from sim.coupons import coupon_summary
 from sim.records.economics import economics_summary
 from sim.records.recorder import hhi_points
 
@@ -177,6 +178,7 @@ def summarise(model, tables: dict[str, pd.DataFrame]) -> dict:
         "net_margin_last_30_days": margin30(lambda g: g["profit_yuan"].sum()),
         "fines_total_yuan": _f(daily["fine_yuan"].sum()),
         **economics_summary(model, tables),
+        **coupon_summary(tables),  # coupon yuan paid, wasted coupon share (sim.coupons)
         **supply_summary(model, tables),
         **leader_calibration_summary(tables, cfg.leaders.review_days),
     }

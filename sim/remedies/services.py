@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.incentives import SCHEMES
 from sim.leaders.table import person_of
 
 __all__ = ["CommunityServices"]
@@ -49,8 +50,9 @@ class CommunityServices:
         self.m = market
         own = [s.services for s in market.strategies]
         self.share = np.array([s.share_of_points for s in own], float)
-        # multi_source's leaders are community service specialists: every point runs them
-        self.always = np.array([s.incentive.scheme == "multi_source" for s in market.strategies])
+        # a scheme whose leaders are community service specialists (multi_source): every point
+        self.always = np.array([SCHEMES[s.incentive.scheme].runs_services
+                                for s in market.strategies])
         self.parcels = np.array([s.parcels_per_day for s in own], float)
         self.fee = np.array([s.yuan_per_parcel for s in own], float)
         self.minutes = np.array([s.minutes_per_parcel for s in own], float)

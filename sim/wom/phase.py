@@ -128,7 +128,7 @@ class WordOfMouth:
                 continue
             # A platform handing out coupons today markets harder (coupons are how platforms
             # bought users: seed 000 §3.3.1 "大规模补贴用户").
-            coupons = p.coupon_yuan > 0 or p.new_user_coupon_yuan > 0  # to all or to new users
+            coupons = p.coupon_yuan > 0  # to its target (sim.coupons)
             own = p.cfg.awareness_rate_per_day * (1.0 + w.subsidy_marketing_boost * coupons)
             # Awareness only grows: only households not yet aware need the computation and
             # their numbers of the stream (tests/reference.py awareness_probability, compiled:
