@@ -13,15 +13,17 @@ the incumbent's:
 * net margin (profit / (GMV - coupons - refunds)).
 
 A remedy's **cost** is every yuan its programme moves over the window: the platform's own
-(``services_yuan``, ``referral_yuan``) and the money from outside (couriers' fees, government
-subsidies: ``leader_stats``), since a programme a regulator funds is no cheaper to society. Cost per
-retained leader is that cost over the quits it avoids; per retained customer, over the 30-day
-buyers it adds (mean over the window). The figure ranks the remedies by orders gained and quits
-avoided per 10,000 yuan.
+(``services_yuan``, ``referral_yuan``, ``training_yuan``, ``aftersales_yuan``, ``qc_yuan``) and the
+money from outside (couriers' fees, government subsidies: ``leader_stats``), since a programme a
+regulator funds is no cheaper to society. Cost per retained leader is that cost over the quits it
+avoids; per retained customer, over the 30-day buyers it adds (mean over the window). The figure
+ranks the remedies by orders gained and quits avoided per 10,000 yuan.
 
-Remedies built so far (ODD 7.7): community services at every one of the incumbent's points, the
-same with the members' added visits switched off (the income channel alone), and referral
-rewards of 5 yuan to the inviter and the invitee.
+Remedies (ODD 7.7): community services at every one of the incumbent's points, the same with the
+members' added visits switched off (the income channel alone), referral rewards of 5 yuan to the
+inviter and the invitee, training of every leader (300 yuan each), after-sales that resolves a
+complaint within the hour (seed 000 §4.4.2's standard, against the 24-hour reference), and
+inspection of every pre-sale unit it receives (supplier quality control).
 
     to run: python experiments/remedies.py          (6 seeds, 8,000 households, a year)
             python experiments/remedies.py --quick  (2 seeds, small market, ~1 min)
@@ -55,6 +57,12 @@ REMEDIES = {
                              [f"{_S}.share_of_points=1.0", f"{_S}.order_chance_per_visit=0"]),
     "referral": ("referral rewards, 5 yuan each side",
                  [f"platforms.{OURS}.strategy.referral.reward_yuan=5"]),
+    "training": ("leader training, every leader",
+                 [f"platforms.{OURS}.strategy.training.share_of_leaders=1.0"]),
+    "aftersales": ("after-sales within 1 hour (seed 000 §4.4.2)",
+                   [f"platforms.{OURS}.strategy.aftersales.resolution_hours=1.0"]),
+    "qc": ("supplier QC, every unit inspected",
+           [f"platforms.{OURS}.strategy.qc.share_inspected=1.0"]),
 }
 METRICS = ("orders_per_buyer", "repurchase", "orders", "churn", "leader_income",
            "complaints_per_order", "produce_spoilage", "net_margin")
@@ -84,7 +92,8 @@ def measures(tables: dict, from_day: int, produce: list[str]) -> dict:
         "complaints_per_order": float(p["complaints"].sum()) / orders if orders else float("nan"),
         "produce_spoilage": float(sp["units_spoiled"].sum()) / shipped if shipped else float("nan"),
         "net_margin": float(p["profit_yuan"].sum()) / net if net > 0 else float("nan"),
-        "cost": float(p["services_yuan"].sum() + p["referral_yuan"].sum()
+        "cost": float(p[["services_yuan", "referral_yuan", "training_yuan", "aftersales_yuan",
+                         "qc_yuan"]].to_numpy().sum()
                       + ls["service_fees_yuan"].sum() + ls["government_subsidy_yuan"].sum()),
     }
 

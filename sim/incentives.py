@@ -29,6 +29,11 @@ The schemes, all from the seeds (digest §C):
   plus service fees plus a government service subsidy (seed 002 Case B l.70-78, "服务佣金 +
   团购佣金 + 政府服务补贴"; churn -60%): the flat commission, with the community-services
   programme (:mod:`sim.remedies.services`) at every point of its platform.
+* ``complaint_evaluation``: an evaluation of leaders on complaint handling beside the sales
+  (团长评比, seed 004 §5.3: leaders with high sales and satisfied customers rewarded; seed 000
+  §4.2.1: leaders who pass the training's assessment rewarded): ``bonus = target_bonus_yuan``
+  if monthly sales reach ``target_sales_yuan`` and the month's complaints at the leader's
+  point are at most ``evaluation_complaints_per_order`` of its orders.
 * ``recognition``: monthly titles ("月度之星团长", seed 000 §4.2.2) for the top ``title_share`` of
   each platform's leaders by last month's sales, with a small prize; a title lowers the quit
   logit by ``leaders.churn_recognition_effect``.
@@ -45,6 +50,7 @@ import numpy as np
 
 __all__ = [
     "SCHEMES",
+    "ComplaintEvaluation",
     "DifferentiatedTarget",
     "FlatCommission",
     "Incentives",
@@ -80,6 +86,7 @@ class FlatCommission:
 
     name = "flat"
     awards_titles = False
+    evaluates_complaints = False
     runs_services = False  # every point runs community services (sim.remedies.services)
 
     def __init__(self, cfg):
@@ -102,6 +109,11 @@ class FlatCommission:
             sales_yuan: the row's sales (list value of its orders) over the month, yuan.
             potential_ratio: the row's local potential over its platform's mean (1 = average).
         """
+        return np.zeros(len(sales_yuan))
+
+    def evaluation_bonus(self, sales_yuan: np.ndarray, complaints: np.ndarray,
+                         orders: np.ndarray) -> np.ndarray:
+        """Bonus of the evaluation on complaint handling at the review, yuan (none here)."""
         return np.zeros(len(sales_yuan))
 
 
@@ -153,6 +165,28 @@ class DifferentiatedTarget(TargetBonus):
         return float(self.cfg.target_sales_yuan) * scale
 
 
+class ComplaintEvaluation(TargetBonus):
+    """An evaluation on complaint handling beside the sales (团长评比, seed 004 §5.3).
+
+    ``target_bonus_yuan`` at the review to a row whose month's sales reach ``target_sales_yuan``
+    and whose month's complaints are at most ``evaluation_complaints_per_order`` x its orders
+    (a month without orders is not evaluated); no sales-target bonus besides.
+    """
+
+    name = "complaint_evaluation"
+    evaluates_complaints = True
+
+    def monthly_bonus(self, day, sales_yuan, potential_ratio=None):
+        return np.zeros(len(sales_yuan))
+
+    def evaluation_bonus(self, sales_yuan, complaints, orders):
+        sales, orders = np.asarray(sales_yuan, float), np.asarray(orders, float)
+        ok = (np.asarray(complaints, float)
+              <= float(self.cfg.evaluation_complaints_per_order) * orders) & (orders > 0)
+        hit = ok & (sales >= float(self.cfg.target_sales_yuan))
+        return np.where(hit, float(self.cfg.target_bonus_yuan), 0.0)
+
+
 class MultiSource(FlatCommission):
     """Commission plus service fees plus a government service subsidy (seed 002 Case B l.76).
 
@@ -198,6 +232,7 @@ SCHEMES = {
     "differentiated_target": DifferentiatedTarget,
     "multi_source": MultiSource,
     "recognition": Recognition,
+    "complaint_evaluation": ComplaintEvaluation,
 }
 
 
@@ -226,6 +261,7 @@ class Incentives:
              for c in cfgs], float).reshape(len(cfgs), len(category_names))
         self.by_category = bool(np.any(self.category_multiplier != 1.0))
         self.awards_titles = any(s.awards_titles for s in self.schemes)
+        self.evaluates_complaints = any(s.evaluates_complaints for s in self.schemes)
         w = (np.ones(len(category_names)) if basket_weights is None
              else np.asarray(basket_weights, float))
         self.basket_weights = w / w.sum()
@@ -274,6 +310,13 @@ class Incentives:
         return self._per_platform(platform, lambda j, s, sel: s.monthly_bonus(
             day - int(self.entry_day[j]), sales[sel],
             None if potential_ratio is None else np.asarray(potential_ratio)[sel]))
+
+    def evaluation_bonus(self, platform: np.ndarray, sales_yuan: np.ndarray,
+                         complaints: np.ndarray, orders: np.ndarray) -> np.ndarray:
+        """Each row's bonus of its platform's evaluation on complaint handling, yuan."""
+        return self._per_platform(platform, lambda j, s, sel: s.evaluation_bonus(
+            np.asarray(sales_yuan, float)[sel], np.asarray(complaints)[sel],
+            np.asarray(orders)[sel]))
 
     def title_winners(self, j: int, sales_yuan: np.ndarray) -> np.ndarray:
         """Platform ``j``'s titled leaders (none unless its scheme awards titles)."""

@@ -58,8 +58,11 @@ from sim.platforms import Platform, Terms
 from sim.pricing import BestResponse
 from sim.progress import day_bar
 from sim.records import Recorder
+from sim.remedies.aftersales import AfterSales
+from sim.remedies.quality import QualityControl
 from sim.remedies.referrals import Referrals
 from sim.remedies.services import CommunityServices
+from sim.remedies.training import LeaderTraining
 from sim.reputation import Reputation
 from sim.seasons import Calendar
 from sim.settlement import Settlement
@@ -169,6 +172,9 @@ class GroupBuyingMarket(mesa.Model):
         self.wom = WordOfMouth(self)
         self.services = CommunityServices(self)
         self.referrals = Referrals(self)
+        self.training = LeaderTraining(self)
+        self.aftersales = AfterSales(self)
+        self.qc = QualityControl(self)
         self.reputation = Reputation(self)
         self.leadership = Leadership(self)
         self.poaching = Poaching(self)  # rivals' leaders bought with a premium (leaders phase)

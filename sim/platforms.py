@@ -106,7 +106,8 @@ SUBSIDY_SCHEDULES = {"none": no_subsidy, "launch_war": launch_war, "withdrawal":
 # Daily money flows a platform accumulates; reset every day.
 FLOWS = ("orders", "units", "gmv_yuan", "subsidy_yuan", "paid_yuan", "revenue_yuan",
          "refunds_yuan", "cogs_yuan", "commission_yuan", "logistics_yuan", "fixed_yuan",
-         "recruit_yuan", "services_yuan", "referral_yuan", "referrals", "spoilage_cost_yuan",
+         "recruit_yuan", "services_yuan", "referral_yuan", "referrals", "training_yuan",
+         "aftersales_yuan", "complaints_retold", "qc_yuan", "qc_rejected", "spoilage_cost_yuan",
          "complaints", "fine_yuan", "new_buyers", "coupon_takers", "wasted_coupon_yuan",
          *ECONOMICS)
 
@@ -238,11 +239,13 @@ class Platform(mesa.Agent):
 
     def profit_yuan(self) -> float:
         """Today's profit: paid - refunds - goods - commission - logistics - fixed - recruiting
-        - community services - referral rewards - fines, yuan."""
+        - community services - referral rewards - training - after-sales - quality control
+        - fines, yuan."""
         f = self.flows
         return (f["paid_yuan"] - f["refunds_yuan"] - f["cogs_yuan"] - f["commission_yuan"]
                 - f["logistics_yuan"] - f["fixed_yuan"] - f["recruit_yuan"] - f["services_yuan"]
-                - f["referral_yuan"] - f["fine_yuan"])
+                - f["referral_yuan"] - f["training_yuan"] - f["aftersales_yuan"] - f["qc_yuan"]
+                - f["fine_yuan"])
 
     def net_margin(self) -> float:
         """Today's profit / net revenue (GMV - coupons - refunds); NaN on a day without sales."""

@@ -1,8 +1,9 @@
 """Per-platform strategy: each lever group is the market-wide group with the platform's overrides.
 
-The market-wide groups ``incentive``, ``subsidy``, ``coldchain``, ``procurement``,
-``services``, ``referral`` and ``rivalry``, and the recruiting keys of ``leaders``, are the
-defaults every platform inherits; a platform may override any of their keys under
+The market-wide groups ``incentive``, ``subsidy``, ``coldchain``, ``procurement``, the
+remedies' (``services``, ``referral``, ``training``, ``aftersales`` less its county keys,
+``qc``), ``rivalry`` and the recruiting keys of ``leaders``, are the defaults every
+platform inherits; a platform may override any of their keys under
 ``platforms.<name>.strategy.<group>.<key>`` (docs/ODD.md §6, "Per-platform strategy"). The
 merge rule, the only one, is :func:`platform_strategy`:
 
@@ -43,14 +44,17 @@ from omegaconf import OmegaConf
 from sim.config.schema import (
     LEVER_GROUPS,
     LEVER_OVERRIDES,
+    AfterSalesConfig,
     ColdChainConfig,
     IncentiveConfig,
     LeaderConfig,
     ProcurementConfig,
+    QualityControlConfig,
     ReferralConfig,
     RivalryConfig,
     ServicesConfig,
     SubsidyConfig,
+    TrainingConfig,
 )
 
 __all__ = ["LEVERS", "NOT_WIRED_ISSUE", "WIRED", "PlatformStrategy", "every_platform",
@@ -66,6 +70,7 @@ WIRED: frozenset[str] = frozenset({
     "incentive.decay_to_rate", "incentive.decay_days", "incentive.tier_sales_yuan",
     "incentive.tier_extra_rates", "incentive.target_sales_yuan", "incentive.target_bonus_yuan",
     "incentive.target_scale_min", "incentive.target_scale_max",
+    "incentive.evaluation_complaints_per_order",
     "incentive.title_share", "incentive.title_prize_yuan",
     "incentive.category_rate_multiplier",
     # sim.platforms.Platform: the coupon programme
@@ -88,6 +93,12 @@ WIRED: frozenset[str] = frozenset({
         "visits_per_month_without", "visits_per_month_with", "order_chance_per_visit")),
     # sim.remedies.referrals: each platform's referral rewards
     "referral.reward_yuan", "referral.uplift_per_yuan",
+    # sim.remedies.training, .aftersales, .quality: training, after-sales speed, supplier QC
+    *(f"training.{k}" for k in ("share_of_leaders", "cost_yuan_per_leader", "minutes_cut",
+                                "resolution_cut", "promotion_uplift")),
+    "aftersales.resolution_hours", "aftersales.yuan_per_complaint_hour",
+    *(f"qc.{k}" for k in ("share_inspected", "cost_yuan_per_unit", "detection_prob",
+                          "volume_cut")),
     # sim.pricing (best_response) and sim.leaders.poaching: each platform's answers to rivals
     *(f"rivalry.{k}" for k in (
         "reprice_days", "reprice_damping", "reprice_window_days", "poach_leaders_per_month",
@@ -126,6 +137,9 @@ class PlatformStrategy:
     procurement: ProcurementConfig
     services: ServicesConfig
     referral: ReferralConfig
+    training: TrainingConfig
+    aftersales: AfterSalesConfig
+    qc: QualityControlConfig
     rivalry: RivalryConfig
     leaders: LeaderConfig  # only its recruiting keys can differ from the market-wide group
 

@@ -43,5 +43,7 @@ def test_remedies_quick(tmp_path):
         [sys.executable, str(ROOT / "experiments" / "remedies.py"), "--quick",
          "--out", str(tmp_path)], capture_output=True, text=True, check=True, cwd=ROOT)
     assert "services: community services" in out.stdout and "per retained leader" in out.stdout
+    for name in ("referral:", "training:", "aftersales:", "qc:"):
+        assert f"\n{name} " in out.stdout, name
     for ext in (".png", ".pdf"):
         assert (tmp_path / f"remedies_per_yuan{ext}").stat().st_size > 0

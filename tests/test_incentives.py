@@ -129,3 +129,38 @@ def test_review_sums_a_multi_homing_leaders_platforms():
     assert t.smoothed_net_income_yuan[0] == pytest.approx(0.5 * 1000 + 0.5 * net0)
     assert t.last_month_pay_yuan[1] == pytest.approx(400.0)
     assert t.month_bonus_yuan[1] == 0.0 and t.month_orders[0] == 0
+
+
+def test_complaint_evaluation_pays_selling_rows_with_few_complaints():
+    s = _scheme("complaint_evaluation", target_sales_yuan=1000.0, target_bonus_yuan=200.0,
+                evaluation_complaints_per_order=0.05)
+    sales = np.array([900.0, 1000.0, 5000.0, 5000.0, 5000.0, 5000.0])
+    orders = np.array([90, 100, 500, 500, 0, 40])
+    complaints = np.array([0, 5, 25, 26, 0, 2])
+    # below the sales floor; 5% exactly; 5% exactly; above 5%; no orders; 5% exactly
+    np.testing.assert_array_equal(s.evaluation_bonus(sales, complaints, orders),
+                                  [0, 200, 200, 0, 0, 200])
+    np.testing.assert_array_equal(s.monthly_bonus(29, sales), np.zeros(6))  # no target bonus
+    assert s.evaluates_complaints and not _scheme("target_bonus").evaluates_complaints
+    np.testing.assert_array_equal(
+        _scheme("target_bonus").evaluation_bonus(sales, complaints, orders), np.zeros(6))
+
+
+def test_complaint_evaluation_is_paid_at_review_from_the_months_complaints():
+    from tests.helpers import SMALL
+
+    m = GroupBuyingMarket(compose(SMALL + ["days=60", "incentive=complaint_evaluation",
+                                           "incentive.target_sales_yuan=0"]))
+    seen = []
+    pay = m.incentives.evaluation_bonus
+
+    def spy(platform, sales, complaints, orders):
+        out = pay(platform, sales, complaints, orders)
+        ok = (complaints <= 0.05 * orders) & (orders > 0)
+        np.testing.assert_array_equal(out > 0, ok)
+        seen.append(out.sum())
+        return out
+
+    m.incentives.evaluation_bonus = spy
+    m.run()
+    assert len(seen) > 0 and sum(seen) > 0

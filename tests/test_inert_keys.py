@@ -102,6 +102,7 @@ def _pattern(key: str, cfg: dict | None = None) -> str:
 PLATFORM = "incumbent"
 _SUPPLIERS = ("local_coop", "regional_wholesale", "brand_distributor")  # suppliers/standard
 _THICK = {"days": 120, "market.consumers": 2000}  # a market with enough orders (below)
+_RELABEL = {**_THICK, **{f"suppliers.{s}.relabel_prob": 0.5 for s in _SUPPLIERS}}
 _ADDS = {"days": 120, "market.consumers": 2000,  # where leaders add a platform (below)
          "platforms.entrant.strategy.incentive.commission_rate": 0.3}
 # Scenario (group options and overrides) where a key acts, by key prefix; first match wins.
@@ -114,6 +115,8 @@ SCENARIOS = [
     ("incentive.target_bonus", {"incentive": "target_bonus"},
      {"incentive.target_sales_yuan": 300.0}),
     ("incentive.target_", {"incentive": "target_bonus"}, {}),
+    ("incentive.evaluation_", {"incentive": "complaint_evaluation"},
+     {"incentive.target_sales_yuan": 300.0}),
     # titles are awarded at the 30-day mark and paid, and felt, at the next review (day 60)
     ("incentive.title_", {"incentive": "recognition"}, {"days": 100}),
     ("leaders.churn_recognition_effect", {"incentive": "recognition"}, {"days": 100}),
@@ -175,6 +178,19 @@ SCENARIOS = [
     # poached rows' first review, 30 days later: a 120-day run of the 2,000-household market
     ("rivalry.poach_leaders_per_month", {}, _THICK),
     ("rivalry.poach_", {}, {**_THICK, "rivalry.poach_leaders_per_month": 100.0}),
+    # leader training acts on the leaders a platform trains (off by default); its keys once it
+    # trains them all
+    ("training.share_of_leaders", {}, {}),
+    ("training.", {}, {"training.share_of_leaders": 1.0}),
+    # after-sales speed acts against the reference speed; the trust response once resolution
+    # is slower than it, the cost of speed once faster
+    ("aftersales.trust_loss_elasticity", {}, {"aftersales.resolution_hours": 240.0}),
+    ("aftersales.yuan_per_complaint_hour", {}, {"aftersales.resolution_hours": 1.0}),
+    ("aftersales.", {}, {}),
+    # quality control finds defective and relabelled units: in a market with enough orders
+    # (_THICK) and suppliers who relabel half their units; its keys once it inspects them all
+    ("qc.share_inspected", {}, _RELABEL),
+    ("qc.", {}, {**_RELABEL, "qc.share_inspected": 1.0}),
     ("market.small_world.", {"market": "small_world"}, {}),
     ("market.neighbourhood_size", {"market": "small_world"}, {}),
     ("market.village_cluster.", {"market": "village_cluster"}, {}),

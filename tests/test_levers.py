@@ -356,6 +356,18 @@ def _reached(m, j: int, group: str, key: str):
     if group == "referral":
         return {"reward_yuan": m.referrals.reward,
                 "uplift_per_yuan": m.referrals.uplift}[key][j]
+    if group == "training":
+        tr = m.training
+        return {"share_of_leaders": tr.share, "cost_yuan_per_leader": tr.cost,
+                "minutes_cut": tr.minutes_cut, "resolution_cut": tr.resolution_cut,
+                "promotion_uplift": tr.uplift}[key][j]
+    if group == "aftersales":
+        return {"resolution_hours": m.aftersales.hours,
+                "yuan_per_complaint_hour": m.aftersales.yuan}[key][j]
+    if group == "qc":
+        q = m.qc
+        return {"share_inspected": q.share, "cost_yuan_per_unit": q.cost,
+                "detection_prob": q.detect, "volume_cut": q.cut}[key][j]
     if group == "leaders":
         r = m.leadership.recruiting
         return {"recruits_per_day": r.recruits_per_day, "recruit_interval_days": r.interval_days,

@@ -91,7 +91,7 @@ def test_the_rule_is_the_same_on_the_models_dataclass_config():
         "incentive": {}, "subsidy": {},
         "coldchain": {"coverage_grid": 0.6, "coverage_last_mile": 0.1, "grid_hold_hours": 4.0},
         "procurement": {"forecast_smoothing": 0.5}, "services": {}, "referral": {},
-        "rivalry": {}, "leaders": {}}
+        "training": {}, "aftersales": {}, "qc": {}, "rivalry": {}, "leaders": {}}
     # the merge copies: changing a platform's levers leaves the market-wide group alone
     own.incentive.tier_sales_yuan.append(99.0)
     assert objects.incentive.tier_sales_yuan == [0.0]
@@ -109,13 +109,14 @@ def test_the_default_scenario_sets_only_the_presets_own_levers():
     assert own["discounter"] == {**none, "subsidy": {"schedule": "none"}, "coldchain": {
         "coverage_central": 0.6, "coverage_grid": 0.2, "coverage_last_mile": 0.0}}
     assert strategy.LEVERS == ("incentive", "subsidy", "coldchain", "procurement", "services",
-                               "referral", "rivalry", "leaders")
+                               "referral", "training", "aftersales", "qc", "rivalry", "leaders")
 
 
 def test_the_form_mirrors_each_market_wide_group():
     # Every key of the group but those of the county and its people (sim/config/schema.py).
     left_out = {"incentive": set(), "subsidy": set(), "procurement": set(), "services": set(),
-                "referral": set(), "rivalry": set(),
+                "referral": set(), "training": set(), "qc": set(), "rivalry": set(),
+                "aftersales": {"reference_hours", "trust_loss_elasticity"},
                 "coldchain": {"t_cold_c", "central_to_grid_hours", "grid_to_pickup_hours_town",
                               "grid_to_pickup_hours_village", "dwell_hours_town",
                               "dwell_hours_village", "fridge_share_town", "fridge_share_village",

@@ -75,6 +75,7 @@ class Choice:
         # households with an occasion and a reachable platform (aware of it, a pickup point of
         # it, platform active).
         extra_of, extra_max = m.services.extra_occasions()  # community services (ODD 7.7)
+        extra_of, extra_max = m.training.extra_occasions(extra_of, extra_max)  # trained leaders
         n_occ, idx, reach = kernels.occasion_choosers(
             c.adopted, c.order_rate, c.in_village, float(cond.demand_multiplier_town),
             float(cond.demand_multiplier_village), c.leader_of, float(ch.leader_promotion),

@@ -143,6 +143,7 @@ class ColdChain:
         m.today.quality_complaints = int(quality.sum())
         # The complaints travel in the word-of-mouth phase (ODD 3, phase 4).
         m.today.complainers = (book.consumer[complaint], j[complaint])
+        m.aftersales.complained(d, book.leader[complaint])  # its speed (sim.remedies.aftersales)
         # What was collected, for the commission settlement books on delivered units (ODD 7.3).
         m.today.picked_up = book
         m.today.delivered_prices = np.where(spoiled, 0.0, book.prices)

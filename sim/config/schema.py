@@ -22,7 +22,14 @@ from hydra.core.config_store import ConfigStore
 
 from sim.config.coupons import SubsidyConfig
 from sim.config.params import P
-from sim.config.remedies import ReferralConfig, ServicesConfig
+from sim.config.remedies import (
+    REMEDY_GROUPS,
+    AfterSalesConfig,
+    QualityControlConfig,
+    ReferralConfig,
+    ServicesConfig,
+    TrainingConfig,
+)
 from sim.config.rivalry import RivalryConfig
 
 __all__ = [
@@ -31,7 +38,7 @@ __all__ = [
     "LeaderConfig", "MarketConfig", "PlatformConfig", "PolicyConfig", "ProcurementConfig",
     "ScandalConfig", "SegmentConfig", "SmallWorldConfig", "StrategyConfig", "SubsidyConfig",
     "ReferralConfig", "ServicesConfig", "SupplierConfig", "VillageClusterConfig", "WomConfig", "P",
-    "register_configs",
+    "AfterSalesConfig", "QualityControlConfig", "TrainingConfig", "register_configs",
 ]
 
 
@@ -264,9 +271,10 @@ class IncentiveConfig:
     # tiered: ascending monthly-sales thresholds (first 0) and the rate added from each on
     tier_sales_yuan: list[float] = P(lo=0.0, hi=1e9)
     tier_extra_rates: list[float] = P(lo=0.0, hi=1.0)  # tiered: rate added from each threshold on
-    # target_bonus / differentiated_target: monthly sales target and the bonus for reaching it
+    # target_bonus / differentiated_target / complaint_evaluation: monthly sales target, bonus
     target_sales_yuan: float = P(0.0, 1e9)
     target_bonus_yuan: float = P(0.0, 1e7)  # bonus for reaching the monthly target, yuan
+    evaluation_complaints_per_order: float = P(0.0, 1.0)  # complaint_evaluation: at most this
     target_scale_min: float = P(0.0, 100.0)  # differentiated: clip of potential ratio
     target_scale_max: float = P(0.0, 100.0)  # differentiated: upper clip of the potential ratio
     # recognition: share of each platform's leaders titled each month, and the prize
@@ -333,13 +341,10 @@ class LeaderConfig:
 
 
 # The market-wide groups a platform may override (docs/ODD.md §6, "Per-platform strategy"), with
-# the keys it may not: those that describe the county and its people rather than a platform's
-# choice (the chilled temperature, leg hours, pickup habits, the leaders' fridges, when a
-# household calls a unit wilted), which every platform shares. A mapping keyed by category
-# (incentive.category_rate_multiplier) defaults to empty, not null, in the override (OmegaConf
-# cannot merge a mapping into a null optional one): empty inherits, a non-empty one replaces the
-# market-wide mapping whole; on the command line a key is added with a plus, as for every mapping
-# (`+platforms.entrant.strategy.incentive.category_rate_multiplier.dry_goods=1.75`).
+# the keys it may not: the county's and its people's, which every platform shares. A mapping keyed
+# by category defaults to empty, not null, in the override (OmegaConf cannot merge a mapping into
+# a null optional one): empty inherits, a non-empty one replaces the mapping whole; on the command
+# line a key is added with a plus (`+platforms.e.strategy.incentive.category_rate_multiplier.x=2`).
 LEVER_GROUPS: dict[str, tuple[type, tuple[str, ...]]] = {
     "incentive": (IncentiveConfig, ()),
     "subsidy": (SubsidyConfig, ()),
@@ -350,8 +355,7 @@ LEVER_GROUPS: dict[str, tuple[type, tuple[str, ...]]] = {
         "late_pickup_prob_village", "late_pickup_segment_multiplier", "late_pickup_extra_hours",
         "complaint_life_fraction")),
     "procurement": (ProcurementConfig, ()),
-    "services": (ServicesConfig, ()),
-    "referral": (ReferralConfig, ()),
+    **REMEDY_GROUPS,  # services, referral, training, aftersales, qc (sim.config.remedies)
     "rivalry": (RivalryConfig, ()),
     # recruiting pace and policy only: the leaders' own economics and churn are the county's
     "leaders": (LeaderConfig, tuple(f.name for f in dataclasses.fields(LeaderConfig) if f.name
@@ -361,12 +365,9 @@ LEVER_GROUPS: dict[str, tuple[type, tuple[str, ...]]] = {
 
 
 def _override_of(group: type, exclude: tuple[str, ...]) -> type:
-    """A dataclass with ``group``'s keys (same ranges and choices), each optional, default null.
-
-    Null means "inherit the market-wide value"; a partial override is any subset of the keys.
-    Typed fields (not a free dict) so that a command-line override needs no ``+`` and an unknown
-    key or a wrong type fails in Hydra, as for every other key.
-    """
+    """A dataclass with ``group``'s keys (same ranges and choices), each optional, default null
+    ("inherit"); typed fields (not a free dict): a command-line override needs no ``+`` and an
+    unknown key or a wrong type fails in Hydra, as for every other key."""
     hints = typing.get_type_hints(group)
     cls = dataclasses.make_dataclass(
         group.__name__.replace("Config", "Override"),
@@ -383,16 +384,15 @@ def _override_of(group: type, exclude: tuple[str, ...]) -> type:
 
 LEVER_OVERRIDES: dict[str, type] = {g: _override_of(*spec) for g, spec in LEVER_GROUPS.items()}
 (IncentiveOverride, SubsidyOverride, ColdChainOverride, ProcurementOverride, ServicesOverride,
- ReferralOverride, RivalryOverride, LeaderOverride) = LEVER_OVERRIDES.values()
+ ReferralOverride, TrainingOverride, AfterSalesOverride, QualityControlOverride,
+ RivalryOverride, LeaderOverride) = LEVER_OVERRIDES.values()
 
 
 @dataclass
 class StrategyConfig:
-    """A platform's own strategy: partial overrides of the market-wide lever groups.
-
-    ``platforms.<name>.strategy.<group>.<key>=value``; the merge rule is
-    :func:`sim.strategy.platform_strategy` (a set key wins, a null key inherits).
-    """
+    """A platform's own strategy: partial overrides of the market-wide lever groups
+    (``platforms.<name>.strategy.<group>.<key>``, merged by :func:`sim.strategy.platform_strategy`:
+    a set key wins, a null key inherits)."""
 
     incentive: IncentiveOverride = field(default_factory=IncentiveOverride)
     subsidy: SubsidyOverride = field(default_factory=SubsidyOverride)
@@ -400,6 +400,9 @@ class StrategyConfig:
     procurement: ProcurementOverride = field(default_factory=ProcurementOverride)
     services: ServicesOverride = field(default_factory=ServicesOverride)
     referral: ReferralOverride = field(default_factory=ReferralOverride)
+    training: TrainingOverride = field(default_factory=TrainingOverride)
+    aftersales: AfterSalesOverride = field(default_factory=AfterSalesOverride)
+    qc: QualityControlOverride = field(default_factory=QualityControlOverride)
     rivalry: RivalryOverride = field(default_factory=RivalryOverride)
     leaders: LeaderOverride = field(default_factory=LeaderOverride)
 
@@ -473,6 +476,9 @@ class Config:
     groups: GroupsConfig = field(default_factory=GroupsConfig)
     services: ServicesConfig = field(default_factory=ServicesConfig)
     referral: ReferralConfig = field(default_factory=ReferralConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    aftersales: AfterSalesConfig = field(default_factory=AfterSalesConfig)
+    qc: QualityControlConfig = field(default_factory=QualityControlConfig)
     rivalry: RivalryConfig = field(default_factory=RivalryConfig)
     # progress bar over days: null = on a terminal only; true = also month lines elsewhere
     progress: bool | None = None
@@ -483,11 +489,10 @@ def register_configs() -> None:
     ConfigStore.instance().store(name="schema", node=Config)
 
 
-# Every dataclass of the schema by name: the validation walk resolves the (string) annotations of
-# ``from __future__ import annotations`` through it.
+# Every dataclass of the schema by name: the validation walk resolves the string annotations by it.
 SCHEMA_TYPES: dict[str, type] = {
-    name: obj for name, obj in list(globals().items())
-    if isinstance(obj, type) and dataclasses.is_dataclass(obj)
+    name: obj for name, obj in list(globals().items()) if isinstance(obj, type)
+    and dataclasses.is_dataclass(obj)
     and obj.__module__ in (__name__, "sim.config.remedies", "sim.config.coupons",
                            "sim.config.rivalry")
 }

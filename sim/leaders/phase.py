@@ -124,6 +124,7 @@ class Leadership:
         self.groups.run(d)  # idle groups are left; adopters join groups
         self.account_orphans()
         m.services.run(d)  # the day's cost of the points that run community services
+        m.training.run(d)  # the day's newly trained leaders (sim.remedies.training)
 
     def _pay_month(self, rows: np.ndarray, d: int, potential: np.ndarray) -> None:
         """Pay the month's bonuses (platforms) and outside income (services, government).
@@ -138,6 +139,9 @@ class Leadership:
         t = m.leaders
         j = t.platform[rows].astype(np.int64)
         bonus = m.incentives.monthly_bonus(d, j, t.month_sales_yuan[rows], potential)
+        if m.incentives.evaluates_complaints:  # complaint handling (ComplaintEvaluation)
+            bonus = bonus + m.incentives.evaluation_bonus(
+                j, t.month_sales_yuan[rows], t.month_complaints[rows], t.month_orders[rows])
         t.month_bonus_yuan[rows] += bonus + m.poaching.premiums(rows, d)
         paid = t.month_bonus_yuan[rows]  # with prizes accrued since the last review
         fees, gov, minutes = m.services.month(rows)  # once per point (sim.remedies.services)

@@ -84,7 +84,8 @@ PLATFORM_COLUMNS = [
     "price_cost_ratio_min", "buyers_30d", "repurchase_rate", "procurement", "complaints",
     "quality_complaints", "spoilage_cost_yuan", "pickups", "on_time_pickup_rate",
     "units_unfilled", *ECONOMICS, "funding_drawn_yuan", "reputation", "services_yuan",
-    "service_points", "referral_yuan", "referrals",
+    "service_points", "referral_yuan", "referrals", "training_yuan", "trained_leaders",
+    "aftersales_yuan", "complaints_retold", "qc_yuan", "qc_rejected",
 ]
 SPOILAGE_COLUMNS = ["day", "platform", "category", "units_shipped", "units_spoiled",
                     "units_delivered", "units_unfilled", "units_low_life", "units_bought",
@@ -363,7 +364,7 @@ class Recorder:
                 *map(int, mf[j])))
         aware_share = aware_p / c.n
         rate = m.incentives.rates(d)
-        points = m.services.points()
+        points, trained = m.services.points(), m.training.counts()
         for j, p in enumerate(m.platform_list):
             f = p.flows
             self.platforms.append({
@@ -414,6 +415,10 @@ class Recorder:
                 "reputation": float(m.reputation.level[j]),  # R_j at the day's end (ODD 7.2)
                 "services_yuan": f["services_yuan"], "service_points": int(points[j]),
                 "referral_yuan": f["referral_yuan"], "referrals": int(f["referrals"]),
+                "training_yuan": f["training_yuan"], "trained_leaders": int(trained[j]),
+                "aftersales_yuan": f["aftersales_yuan"],
+                "complaints_retold": int(f["complaints_retold"]), "qc_yuan": f["qc_yuan"],
+                "qc_rejected": int(f["qc_rejected"]),
             })
             for ci, cat in enumerate(m.category_names):
                 self.spoilage.append((

@@ -144,6 +144,7 @@ class Supply:
         for si, sup in enumerate(m.supplier_list):
             sup.units_sold += int(sup_units[si])
             sup.revenue_yuan += float(revenue[si])
+        m.qc.inspect(d, book, u["relabel"])  # quality control (sim.remedies.quality)
         m.pending = book
 
     def _initial_life(self, ci: int, u_life, u_relabel, supplier) -> np.ndarray:
@@ -208,6 +209,7 @@ class Supply:
                         cost_yuan=m.unit_cost_ref[ci] * self.sup_cost_mult[s],
                         # stored in the grid warehouse's cold room, if it has one
                         cold=np.full(k, cold_room))
+            m.qc.inspect_lots(d, pj, ci, lots, g[1])  # quality control (sim.remedies.quality)
             self.transit[pj][ci] = lots
             m.ledger.add_goods("procured", k)
             m.ledger.add_goods("in_chain", k)
