@@ -253,3 +253,29 @@ def test_brief_names_a_question_the_analysis_lacks(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err == (f"gbsim-brief: error: --question q2: not a question of --analysis "
                    f"{tmp_path}; allowed: q1")
+
+
+def test_validation_hands_an_integer_key_to_the_runs_as_an_integer(monkeypatch):
+    """An ensemble of an integer and a float key: each member's values reach the runs with
+    their own types (the schema refuses 11.0 for an integer key)."""
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_run(base, values, seeds, rows, workers, backend):
+        seen.append(values)
+        if len(seen) == 2:  # the hand calibration, then the first member
+            raise Stop
+        return None
+
+    monkeypatch.setattr(cal, "_run", fake_run)
+    monkeypatch.setattr(cal, "measure", lambda runs, rows, seeds: {r: [] for r in rows})
+    ens = pd.DataFrame({"leaders.successor_search_days_town": [11, 20],
+                        "choice.price_sensitivity": [5.5, 6.5], "loss": [0.1, 0.2]})
+    with pytest.raises(Stop):
+        cal.validate(ens, ["leaders.successor_search_days_town", "choice.price_sensitivity"])
+    member = seen[1]
+    assert member["leaders.successor_search_days_town"] == 11
+    assert isinstance(member["leaders.successor_search_days_town"], int)
+    assert isinstance(member["choice.price_sensitivity"], float)

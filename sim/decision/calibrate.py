@@ -211,8 +211,10 @@ def validate(ensemble: pd.DataFrame, keys, *, base=(), held_out=HELD_OUT, fit=FI
     """
     t0 = time.perf_counter()
     rows = [*fit, *held_out]
+    # Records, not iterrows: a row as one Series takes one dtype, and an integer key read as
+    # a float (11.0) is refused by the schema; each column keeps its own here.
     worlds = {"hand": {}} | {f"member {i}": {k: _plain(m[k]) for k in keys}
-                             for i, m in ensemble.iterrows()}
+                             for i, m in enumerate(ensemble.to_dict("records"))}
     recs = []
     for world, values in worlds.items():
         ms = measure(_run(base, values, seeds, rows, workers, backend), rows, seeds)
