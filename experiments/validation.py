@@ -490,10 +490,13 @@ def dock_logit() -> dict:
     # every basket, no deals, reputation weight w = 0, no loyalty to a leader (kappa_L = 0) and
     # no trip (own pickups)
     one = np.ones(1)
+    every = np.zeros(3, np.int64)  # the coupon's target: every household (sim.coupons)
     z, *_ = choice_utilities_rows(idx, (price * ref_yuan)[:, None], one * ref_yuan,
-                                  np.zeros((m, 1)), one, coupon_all, np.zeros(3), ref_yuan, dlo,
-                                  np.full(m, beta), trust, last, quality, reach, theta, kappa,
-                                  u0, np.zeros((m, 3)), np.full(3, 0.9), 0.0)
+                                  np.zeros((m, 1)), one, coupon_all, every, every, every, 0,
+                                  np.zeros(m, bool), np.zeros(m, np.int8), np.zeros(m, bool),
+                                  False, ref_yuan, dlo, np.full(m, beta), trust, last, quality,
+                                  reach, theta, kappa, u0, np.zeros((m, 3)), np.full(3, 0.9),
+                                  0.0)
     w = np.exp(z)
     model_p = w / w.sum(axis=1, keepdims=True)
     # closed form, written out here

@@ -45,7 +45,8 @@ def test_every_group_option_composes_and_validates(group, option):
     ("market.netwrk=county", "unknown key 'netwrk' in market; allowed keys: network,"),
     ("market.network=lattice", "choose one of complete, small_world, county"),
     ("incentive=nope",
-     "no such option in config group 'incentive'; allowed: differentiated_target, flat"),
+     "no such option in config group 'incentive'; allowed: complaint_evaluation, "
+     "differentiated_target, flat"),
     ("market.consumers=abc", "market.consumers=abc"),
     ("platforms.nobody.markup=0.1", "unknown key 'nobody' in platforms"),
     ("+incentive.category_rate_multiplier.ghost=2.0", "ghost: not a product category"),
