@@ -174,9 +174,9 @@ def _figure(table: pd.DataFrame, policies: dict, responses: dict, out: Path) -> 
         for _, r in table.iterrows():
             i, j = pol.index(r["policy"]), res.index(r["response"])
             sig = r[f"{k}_lo"] > 0 or r[f"{k}_hi"] < 0
-            fmt = "{:+,.0f}" if k == "cash" else "{:+.3f}"
-            ax.text(j, i, f"{fmt.format(r[f'{k}_diff'])}\n[{fmt.format(r[f'{k}_lo'])}, "
-                    f"{fmt.format(r[f'{k}_hi'])}]", ha="center", va="center", fontsize=7,
+            scale, fmt = (1e-3, "{:+,.1f}k") if k == "cash" else (1.0, "{:+.3f}")
+            lo, mid, hi = (fmt.format(scale * r[f"{k}_{s}"]) for s in ("lo", "diff", "hi"))
+            ax.text(j, i, f"{mid}\n[{lo}, {hi}]", ha="center", va="center", fontsize=7,
                     color="black" if sig else "0.45")
         ax.set_xticks(range(len(res)), [responses[r][0] for r in res], fontsize=7,
                       rotation=15)
