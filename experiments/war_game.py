@@ -33,7 +33,6 @@ experiments/figures/war_game/.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -45,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sim import figures  # noqa: E402
 from sim.api import check_overrides, run_seeds  # noqa: E402
 from sim.config import ConfigError  # noqa: E402
-from sim.study import paired_difference  # noqa: E402
+from sim.study import paired_difference, parse_study_args  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "figures" / "war_game"
 FROM_DAY = 120  # ODD 8 rows 5-7: after the launch months
@@ -189,16 +188,11 @@ def _figure(table: pd.DataFrame, policies: dict, responses: dict, out: Path) -> 
 
 
 def main(argv=None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="2 seeds, small market, 150 days")
-    ap.add_argument("--seeds", type=int, default=None, help="number of seeds (default 6)")
-    ap.add_argument("--out", type=Path, default=None, help="figure directory")
-    args = ap.parse_args(argv)
-    args.out = figures.output_dir(OUT, args.quick, args.out)
-    seeds = list(range(1, (args.seeds or (2 if args.quick else 6)) + 1))
-    common = ["experiment=smoke", "days=150"] if args.quick else ["market.consumers=8000"]
+    args = parse_study_args(argv, __doc__, OUT, days=365, quick_days=150)
+    seeds = list(args.seeds)
+    common = args.base + ([] if args.quick else ["market.consumers=8000"])
     from_day = 60 if args.quick else FROM_DAY
-    workers = 1 if args.quick else None
+    workers = args.workers
 
     policies, responses = available(POLICIES, common), available(RESPONSES, common)
     table = play(common, seeds, from_day, workers, policies, responses)
