@@ -13,13 +13,43 @@ utility ``V_ij = a_ij - k_i (P_ij - min(coupon_ij, P_ij))`` (ODD 7.2's logit: th
 demand), and the platform's expected contribution
 
     pi_j(p) = sum_i s_ij(p) [sum_c B_ic f_jc p_c (1 - r_jc) - min(coupon_ij, P_ij)
-                             - sum_c B_ic mc_jc],     s_ij = exp V_ij / sum_k exp V_ik
+                             - sum_c B_ic mc_jc] - route costs,   s_ij = exp V_ij / sum_k exp V_ik
 
-with ``r_jc`` its commission rate on category c today and ``mc_jc`` its unit cost of goods (the
-marginal cost of a unit: route costs are a daily cost per served route, not per unit; refunds
-are not anticipated, an assumption). It maximises ``pi_j`` numerically (L-BFGS-B on the
-analytic gradient, each price between its unit cost and 10 times the reference price) and moves
-``rivalry.reprice_damping`` of the way there: ``p <- p + damping (p* - p)``.
+with ``r_jc`` its commission rate on category c today and ``mc_jc`` its unit cost of goods. The
+marginal cost of ODD 7.5 is goods, logistics and expected refunds; the last two enter as the
+model books them:
+
+* **refunds**: a spoiled unit is refunded at the paid share of its price and earns no commission
+  (commission is booked on delivered units), so with ``rho_jc`` the platform's spoiled share of
+  category c's units shipped over the window the margin is
+
+      sum_c B_ic f_jc p_c (1 - r_jc (1 - rho_jc)) - min(coupon_ij, P_ij)
+      - (1 - min(coupon_ij, P_ij) / P_ij) sum_c B_ic f_jc p_c rho_jc - sum_c B_ic mc_jc
+
+  (for one category and no coupon, ``p (1 - r)(1 - rho) - c``: the cost ``c / (1 - rho)`` of
+  the design's first-order condition);
+* **logistics** (``rivalry.route_costs``): with ``coverage`` (the default) the routes are the
+  coverage the platform chose, its leaders and its vans, paid whatever it charges: the
+  short-run rule prices on the cost an order adds, and an order on a route that runs anyway
+  adds none. With ``expected``, a route costs ``R_jk`` on a day it carries an order
+  (:mod:`sim.coldchain.routes`), whatever their number. With Poisson orders at
+  ``lambda_jk(p) = w S_jk(p)`` a day on the route to neighbourhood k (``S_jk``: the expected
+  orders of the window's choosers of k, by their home, the few who pick up through a tie
+  elsewhere aside; ``w``: the orders a day one recorded chooser stands for) the window's
+  expected route cost is ``sum_k R_jk (1 - exp(-w S_jk)) / w`` per recorded chooser's unit,
+  subtracted from the sum above. An order's marginal route cost is then ``R_jk
+  exp(-lambda_jk)``: nothing on a route that runs anyway, the whole route for one that opens
+  it, and the volume a lower price brings spreads it. Holding ``lambda`` at its current value
+  instead would spiral: a platform priced out of a route sees each order cost the whole route
+  and prices higher still. Where most routes are thin (a launch, a small market, a small
+  platform) nearly every order opens a route and the rule prices the platform out of its
+  market.
+
+It maximises ``pi_j`` numerically (L-BFGS-B on the analytic gradient, each price between its
+unit cost and 10 times the reference price, from its current prices and from the reference
+prices: with route costs the objective need not be concave, and a platform priced out of its
+market has no gradient to come back by) and moves ``rivalry.reprice_damping`` of the way there:
+``p <- p + damping (p* - p)``.
 
 For one category, homogeneous ``b = k``, no habit, fixed trust, no deals and no coupons the
 fixed point of these damped best responses is the logit-Bertrand equilibrium
@@ -60,6 +90,9 @@ class Choosers:
         basket: (m, C) 1.0 for the categories in the chooser's basket, else 0.0.
         coupon: (m, P) the coupon the chooser had from each platform, yuan.
         deal: (m, P, C) that day's deal factors (1 - discount), or (P, C) for every row.
+        nb: (m,) the chooser's neighbourhood (the route of its orders); None: all in 0.
+        per_day: orders a day one recorded chooser's choice stands for (the record's stride
+            over the window's days).
     """
 
     k: np.ndarray
@@ -68,11 +101,19 @@ class Choosers:
     basket: np.ndarray
     coupon: np.ndarray
     deal: np.ndarray
+    nb: np.ndarray | None = None
+    per_day: float = 1.0
+
+    FIELDS = ("k", "v0", "a", "basket", "coupon", "deal", "nb")
+
+    def __post_init__(self):
+        if self.nb is None:
+            self.nb = np.zeros(len(self.k), np.int64)
 
     @staticmethod
     def concat(parts: list[Choosers]) -> Choosers:
-        return Choosers(*(np.concatenate([getattr(p, f) for p in parts]) for f in
-                          ("k", "v0", "a", "basket", "coupon", "deal")))
+        return Choosers(*(np.concatenate([getattr(p, f) for p in parts])
+                          for f in Choosers.FIELDS))
 
 
 def _basket_prices(ch: Choosers, list_prices: np.ndarray) -> np.ndarray:
@@ -81,19 +122,24 @@ def _basket_prices(ch: Choosers, list_prices: np.ndarray) -> np.ndarray:
 
 
 def expected_contribution(ch: Choosers, j: int, p: np.ndarray, list_prices: np.ndarray,
-                          mc: np.ndarray, rate: np.ndarray) -> tuple[float, np.ndarray]:
+                          mc: np.ndarray, rate: np.ndarray, spoil: np.ndarray | None = None,
+                          route: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """Platform ``j``'s expected contribution at its prices ``p`` (C,), the rivals at
     ``list_prices`` (P, C), summed over the choosers ``ch``, and its gradient in ``p`` (module
     docstring).
 
     Args:
-        mc: (C,) marginal cost per unit, yuan; rate: (C,) commission rate on each category.
+        mc: (C,) unit cost of goods, yuan; rate: (C,) commission rate on each category.
+        spoil: (C,) share of units spoiled (refunded, no commission); None: none.
+        route: (K,) a day's cost of the platform's route to each neighbourhood, yuan; None:
+            no route costs.
     """
-    return contribution_of(ch, j, list_prices, mc, rate)(p)
+    return contribution_of(ch, j, list_prices, mc, rate, spoil, route)(p)
 
 
 def contribution_of(ch: Choosers, j: int, list_prices: np.ndarray, mc: np.ndarray,
-                    rate: np.ndarray):
+                    rate: np.ndarray, spoil: np.ndarray | None = None,
+                    route: np.ndarray | None = None):
     """:func:`expected_contribution` as a function of platform ``j``'s prices alone, the
     rivals' part (their utilities at ``list_prices`` and the outside option's) computed once:
     each call then costs O(choosers x categories)."""
@@ -107,7 +153,13 @@ def contribution_of(ch: Choosers, j: int, list_prices: np.ndarray, mc: np.ndarra
     top = np.where(np.isfinite(top), top, 0.0)
     rest = np.exp(ch.v0 - top) + np.exp(v - top[:, None]).sum(axis=1)  # outside + rivals
     cost = ch.basket @ mc
-    keep = 1.0 - rate
+    routes = route is not None and bool(np.any(np.asarray(route) > 0))
+    if routes:
+        nb, per_day = ch.nb, ch.per_day
+        rk = np.asarray(route, float)
+        n_k = len(rk)
+    refunds = spoil is not None and bool(np.any(spoil > 0))
+    keep = 1.0 - rate * (1.0 - spoil) if refunds else 1.0 - rate  # commission on delivered units
     wt = np.ascontiguousarray(w.T)  # (C, m): the products below run along rows
     base = a_j - top  # -inf where unreachable: exp gives 0
 
@@ -118,32 +170,52 @@ def contribution_of(ch: Choosers, j: int, list_prices: np.ndarray, mc: np.ndarra
         s = e / (rest + e)
         g = cy < price  # the price moves the utility
         margin = (p * keep) @ wt - coupon - cost
+        if refunds:  # the paid share of the spoiled units' prices
+            paid = np.divide(price - coupon, price, out=np.zeros_like(price), where=g)
+            lost = (p * spoil) @ wt
+            margin = margin - paid * lost
         ds = np.where(g, -k * s * (1.0 - s), 0.0)  # ds_ij / dP_ij
+        total = float((s * margin).sum())
+        if routes:  # expected route-days: the marginal route cost of an order, R exp(-w S)
+            lam = per_day * np.bincount(nb, weights=s, minlength=n_k)
+            total -= float((rk * -np.expm1(-lam)).sum()) / per_day
+            margin = margin - (rk * np.exp(-lam))[nb]
         grad = wt @ (ds * margin) + (wt @ s) * keep - wt @ np.where(g, 0.0, s)
+        if refunds:  # d(paid x lost)/dp_c = [g] (cy lost / P^2 + paid spoil_c) w_ic
+            dpaid = np.divide(cy * lost, price * price, out=np.zeros_like(price), where=g)
+            grad = grad - wt @ (s * dpaid) - spoil * (wt @ (s * paid))
         # a sum, not s @ margin: BLAS's dot of long vectors is slow on a busy machine (11 ms)
-        return float((s * margin).sum()), grad
+        return total, grad
 
     return f
 
 
 def optimal_prices(ch: Choosers, j: int, list_prices: np.ndarray, mc: np.ndarray,
-                   rate: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+                   rate: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                   spoil: np.ndarray | None = None, route: np.ndarray | None = None,
+                   also_from: np.ndarray | None = None) -> np.ndarray:
     """The prices that maximise platform ``j``'s expected contribution over ``ch``, the rivals'
     held at ``list_prices``: L-BFGS-B on the analytic gradient within ``[lo, hi]``, from its
-    current prices (clipped into the bounds). Categories no chooser's basket holds keep their
-    current price."""
-    start = np.clip(list_prices[j], lo, hi)
+    current prices and, if given, from ``also_from`` (each clipped into the bounds; the better
+    answer, the first on a tie). Categories no chooser's basket holds keep their current price.
+    ``spoil``, ``route``: as :func:`expected_contribution`."""
     n = max(1, len(ch.k))
     scale = 1.0 / n
 
-    contribution = contribution_of(ch, j, list_prices, mc, rate)
+    contribution = contribution_of(ch, j, list_prices, mc, rate, spoil, route)
 
     def neg(x):
         f, gr = contribution(x)
         return -f * scale, -gr * scale
 
-    res = minimize(neg, start, jac=True, method="L-BFGS-B", bounds=list(zip(lo, hi, strict=True)),
-                   options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 500})
+    best = None
+    for start in [list_prices[j]] + ([] if also_from is None else [also_from]):
+        res = minimize(neg, np.clip(start, lo, hi), jac=True, method="L-BFGS-B",
+                       bounds=list(zip(lo, hi, strict=True)),
+                       options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 500})
+        if best is None or res.fun < best.fun:
+            best = res
+    res = best
     held = ch.basket.any(axis=0)
     return np.where(held, res.x, list_prices[j])
 
@@ -154,16 +226,19 @@ def damped(old: np.ndarray, target: np.ndarray, damping: float) -> np.ndarray:
 
 
 def iterate_best_responses(ch: Choosers, prices: np.ndarray, mc: np.ndarray, rate: np.ndarray,
-                           lo: np.ndarray, hi: np.ndarray, damping: float,
-                           rounds: int) -> np.ndarray:
+                           lo: np.ndarray, hi: np.ndarray, damping: float, rounds: int,
+                           spoil: np.ndarray | None = None,
+                           route: np.ndarray | None = None) -> np.ndarray:
     """``rounds`` of simultaneous damped best responses of every platform to the others'
     prices (as the terms phase sets them: every target from the prices that stand, then all
-    move), from ``prices`` (P, C). ``mc``, ``rate``, ``lo``, ``hi``: (P, C). Returns (rounds +
-    1, P, C), the path."""
+    move), from ``prices`` (P, C). ``mc``, ``rate``, ``lo``, ``hi``, ``spoil``: (P, C);
+    ``route``: (P, K) (:func:`expected_contribution`). Returns (rounds + 1, P, C), the path."""
     path = [np.asarray(prices, float)]
     for _ in range(rounds):
         now = path[-1]
-        target = np.stack([optimal_prices(ch, j, now, mc[j], rate[j], lo[j], hi[j])
+        target = np.stack([optimal_prices(ch, j, now, mc[j], rate[j], lo[j], hi[j],
+                                          None if spoil is None else spoil[j],
+                                          None if route is None else route[j])
                            for j in range(len(now))])
         path.append(damped(now, target, damping))
     return np.array(path)
@@ -177,9 +252,11 @@ class ChooserRecord:
         self.days: deque[tuple[int, Choosers]] = deque()
         self.keep_days = keep_days
 
-    def observe(self, d: int, k, z, vmax, coupon, basket, deal_prices, list_prices) -> None:
+    def observe(self, d: int, k, z, vmax, coupon, basket, deal_prices, list_prices,
+                nb=None) -> None:
         """Record day ``d``'s choosers from the orders phase's utilities ``z = V - vmax`` (m,
-        1 + P), coupons (m, P), baskets (m, C), the day's deal prices and list prices (P, C)."""
+        1 + P), coupons (m, P), baskets (m, C), the day's deal prices and list prices (P, C)
+        and each chooser's neighbourhood (None: all in 0)."""
         basket = basket.astype(float)
         v = z + vmax[:, None]
         deal = np.divide(deal_prices, list_prices, out=np.ones_like(deal_prices),
@@ -187,7 +264,7 @@ class ChooserRecord:
         price = basket @ deal_prices.T
         a = v[:, 1:] + k[:, None] * (price - np.minimum(coupon, price))
         self.days.append((d, Choosers(k, v[:, 0], a, basket, np.asarray(coupon, float),
-                                      np.broadcast_to(deal, (len(k), *deal.shape)))))
+                                      np.broadcast_to(deal, (len(k), *deal.shape)), nb)))
         while self.days and self.days[0][0] <= d - self.keep_days:
             self.days.popleft()
 
@@ -200,9 +277,9 @@ class ChooserRecord:
         ch = Choosers.concat(parts)
         stride = -(-len(ch.k) // CHOOSERS_MAX)  # ceil
         if stride > 1:
-            ch = Choosers(*(getattr(ch, f)[::stride] for f in (
-                "k", "v0", "a", "basket", "coupon", "deal")))
+            ch = Choosers(*(getattr(ch, f)[::stride] for f in Choosers.FIELDS))
         ch.a = np.where(active[None, :], ch.a, -np.inf)
+        ch.per_day = stride / len(parts)
         return ch
 
 
@@ -217,14 +294,34 @@ class BestResponse:
                  if market.cfg.platforms[name].pricing == "best_response"]
         self.watching = bool(users)
         self.record = ChooserRecord(max((u.reprice_window_days for u in users), default=1))
+        # (day, units shipped (P, C), units spoiled (P, C)): the expected refunds
+        self.deliveries: deque[tuple[int, np.ndarray, np.ndarray]] = deque()
 
     def observe(self, d: int, idx, z, vmax, coupon, basket, basket_ref, deal_prices) -> None:
-        """The orders phase's choosers of day ``d`` (:meth:`ChooserRecord.observe`)."""
+        """The orders phase's choosers of day ``d`` (:meth:`ChooserRecord.observe`), and the
+        day's deliveries (logistics and pickup ran before the orders): units shipped and
+        spoiled per platform and category."""
         m = self.m
-        beta = m.consumers.price_sensitivity[idx]
+        c = m.consumers
+        beta = c.price_sensitivity[idx]
         list_prices = np.stack([p.prices for p in m.platform_list])
         self.record.observe(d, beta / basket_ref, z, vmax, coupon, basket, deal_prices,
-                            list_prices)
+                            list_prices, c.neighbourhood[idx].astype(np.int64))
+        t = m.today
+        self.deliveries.append((d, t.shipped.astype(float), t.spoiled.astype(float)))
+        while self.deliveries and self.deliveries[0][0] <= d - self.record.keep_days:
+            self.deliveries.popleft()
+
+    def costs(self, d: int, days: int, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """Platform ``j``'s costs for days ``d - days`` to ``d - 1`` (module docstring): the
+        spoiled share of each category's units shipped (C,), 0 where none shipped, and a day's
+        cost of its route to each neighbourhood (K,)."""
+        m = self.m
+        rows = [x for x in self.deliveries if d - days <= x[0] < d]
+        shipped = sum((x[1][j] for x in rows), np.zeros(len(m.reference_prices)))
+        spoiled = sum((x[2][j] for x in rows), np.zeros(len(m.reference_prices)))
+        spoil = np.divide(spoiled, shipped, out=np.zeros_like(shipped), where=shipped > 0)
+        return spoil, m.coldchain.routes.daily_costs()[j]
 
 
 def best_response(platform, model) -> np.ndarray:
@@ -243,9 +340,13 @@ def best_response(platform, model) -> np.ndarray:
     j = platform.index
     list_prices = np.stack([p.prices for p in model.platform_list])
     rate = model.incentives.category_rates(d)[j]
+    spoil, route = model.pricing.costs(d, cfg.reprice_window_days, j)
+    if cfg.route_costs == "coverage":
+        route = None
     lo = platform.unit_cost
     hi = np.maximum(model.reference_prices * PRICE_CAP_X_REFERENCE, lo)
-    target = optimal_prices(ch, j, list_prices, platform.unit_cost, rate, lo, hi)
+    target = optimal_prices(ch, j, list_prices, platform.unit_cost, rate, lo, hi, spoil, route,
+                            also_from=model.reference_prices)
     return damped(platform.prices, target, cfg.reprice_damping)
 
 

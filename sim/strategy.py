@@ -101,7 +101,8 @@ WIRED: frozenset[str] = frozenset({
                           "volume_cut")),
     # sim.pricing (best_response) and sim.leaders.poaching: each platform's answers to rivals
     *(f"rivalry.{k}" for k in (
-        "reprice_days", "reprice_damping", "reprice_window_days", "poach_leaders_per_month",
+        "reprice_days", "reprice_damping", "reprice_window_days", "route_costs",
+        "poach_leaders_per_month",
         "poach_premium_rate", "poach_premium_days", "poach_accept_prob", "poach_move_share")),
     # sim.leaders.recruiting.Recruiting: business-development pace, survey interval, successors
     "leaders.recruits_per_day", "leaders.recruit_interval_days", "leaders.replace_on_quit",

@@ -46,6 +46,40 @@ def test_damped_best_responses_converge_to_the_logit_bertrand_equilibrium(cost, 
     assert np.abs(start / want - 1).max() > 0.05
 
 
+def test_expected_refunds_and_route_costs_dock_to_the_equilibrium_with_their_costs():
+    """ODD 7.5's marginal cost counts goods, logistics and expected refunds. A spoiled unit is
+    refunded and earns no commission, so with spoiled share rho a unit's margin is
+    p (1 - r)(1 - rho) - c: the equilibrium of costs c / (1 - rho). A route costs R a day when
+    it carries an order: where each chooser stands for a sliver of a day's orders every order
+    opens a route (marginal cost R: the equilibrium of c + R); where each stands for many the
+    routes run anyway (marginal cost 0: the goods-only equilibrium). All against the
+    independently solved reference, to the dock's 1%."""
+    beta, ref, trust, theta, u0 = 6.0, 30.0, 0.5, 2.0, -5.0
+    cost, rate, quality = np.array([20.0, 23.0]), np.array([0.10, 0.12]), [0.3, 0.0]
+    spoil, route = np.array([0.08, 0.02]), np.array([[1.5, 1.5], [0.5, 0.5]])  # (P, K)
+    start = cost * 1.2
+    ch = static_market(beta, ref, quality, trust, theta, u0, start)
+    ch.nb = np.arange(len(ch.k)) % 2  # two neighbourhoods, the same route cost in each
+    alpha = np.array(quality) + theta * trust - u0
+    lo, hi = np.zeros((2, 1)), np.full((2, 1), 10 * ref)
+    cases = [(spoil, None, 1.0, cost / (1 - spoil)),
+             (None, route, 1e-9, cost + route[:, 0]),
+             (None, route, 1e4, cost),
+             (spoil, route, 1e-9, (cost + route[:, 0]) / (1 - spoil))]
+    for sp, rt, per_day, c_eff in cases:
+        ch.per_day = per_day
+        want = logit_bertrand_prices(alpha, beta / ref, c_eff, rate)
+        path = iterate_best_responses(ch, start[:, None], cost[:, None], rate[:, None], lo, hi,
+                                      damping=0.5, rounds=40,
+                                      spoil=None if sp is None else sp[:, None], route=rt)
+        got = path[-1, :, 0]
+        err = np.abs(got / want - 1)
+        assert err.max() < 0.01, (f"spoil {sp}, route {rt}, per day {per_day}: best responses "
+                                  f"{got} vs Bertrand-Nash {want}: errors {err}")
+    # the costs raise both prices above the goods-only equilibrium's
+    assert (got > logit_bertrand_prices(alpha, beta / ref, cost, rate) + 0.5).all()
+
+
 def test_the_optimiser_finds_the_monopoly_price_of_the_lambert_w_closed_form():
     """One platform: the contribution-maximising price is c' + (1 + W(e^(a - b c' - 1))) / b,
     c' = c / (1 - r) (W: Lambert's W), for unlike a, b, c and r."""
@@ -83,14 +117,40 @@ def test_the_best_response_beats_every_price_on_a_grid_in_a_mixed_market():
             x = best.copy()
             x[c] += dc
             assert expected_contribution(ch, 1, x, prices, mc, rate)[0] <= f_best + 1e-9
+    # the gradient is the objective's finite difference, with expected refunds (coupons
+    # refunded at the paid share) and the expected cost of the routes, too
+    ch.nb, ch.per_day = rng.integers(0, 3, m), 0.05  # ~5 orders a route-day at these shares
+    spoil, route = np.array([0.12, 0.0, 0.05]), np.array([4.0, 30.0, 0.0])
     x0 = np.array([3.5, 6.5, 9.5])
-    f0, g0 = expected_contribution(ch, 1, x0, prices, mc, rate)
-    for c in range(n_c):
-        e = np.zeros(n_c)
-        e[c] = 1e-6
-        fd = (expected_contribution(ch, 1, x0 + e, prices, mc, rate)[0]
-              - expected_contribution(ch, 1, x0 - e, prices, mc, rate)[0]) / 2e-6
-        assert g0[c] == pytest.approx(fd, rel=1e-5, abs=1e-6)
+    for extra in [(), (spoil, route)]:
+        f0, g0 = expected_contribution(ch, 1, x0, prices, mc, rate, *extra)
+        for c in range(n_c):
+            e = np.zeros(n_c)
+            e[c] = 1e-6
+            fd = (expected_contribution(ch, 1, x0 + e, prices, mc, rate, *extra)[0]
+                  - expected_contribution(ch, 1, x0 - e, prices, mc, rate, *extra)[0]) / 2e-6
+            assert g0[c] == pytest.approx(fd, rel=1e-5, abs=1e-6)
+    # refunds and routes cost the platform: the same prices earn less; a route's day costs
+    # R (1 - exp(-lambda)) in expectation, lambda the route's expected orders a day
+    f_costs = expected_contribution(ch, 1, x0, prices, mc, rate, spoil, route)[0]
+    f_spoil = expected_contribution(ch, 1, x0, prices, mc, rate, spoil)[0]
+    assert f_spoil < expected_contribution(ch, 1, x0, prices, mc, rate)[0]
+    lam = 0.05 * np.bincount(ch.nb, weights=_logit_shares(ch, 1, x0, prices), minlength=3)
+    route_days = (route * (1 - np.exp(-lam))).sum() / 0.05
+    assert route_days > 0
+    assert f_costs == pytest.approx(f_spoil - route_days, rel=1e-12)
+
+
+def _logit_shares(ch, j, p, prices):
+    """Each chooser's probability of platform j at its prices p, recomputed from the record:
+    utilities net of price less k_i x (basket price - coupon), the outside option beside."""
+    list_prices = prices.copy()
+    list_prices[j] = p
+    basket = np.einsum("mc,mjc->mj", ch.basket, ch.deal * list_prices[None, :, :])
+    v = ch.a - ch.k[:, None] * (basket - np.minimum(ch.coupon, basket))
+    z = np.column_stack([ch.v0, v])
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e[:, 1 + j] / e.sum(axis=1)
 
 
 def test_the_record_rebuilds_the_orders_phases_logit_demand():
@@ -138,7 +198,29 @@ def test_in_the_model_best_response_reprices_on_its_days_only_and_raises_its_con
     assert b.nunique() == 1
     again, p2 = _run(over)
     assert np.array_equal(p2["price_index"].to_numpy(), p["price_index"].to_numpy())
-    assert np.array_equal(m.platform_list[0].prices, again.platform_list[0].prices)
+
+
+def test_in_the_model_the_costs_a_best_responder_sees_are_the_books():
+    """The expected refunds' spoiled shares are the window's units spoiled over units shipped
+    in the spoilage table, per category; the route costs are the routes' daily costs of the
+    configs (town or village, the cold premium where the last mile is cold)."""
+    m, _ = _run(["platforms.incumbent.pricing=best_response", "market.consumers=5000",
+                 "days=100"])  # orders enough that units spoil in the window
+    spoil, route = m.pricing.costs(m.day, 14, 0)
+    sp = m.recorder.tables()["spoilage"]
+    w = sp[(sp["platform"] == "incumbent") & (sp["day"] >= m.day - 14)].groupby("category")
+    want = (w["units_spoiled"].sum() / w["units_shipped"].sum())[m.category_names].to_numpy()
+    assert np.allclose(spoil, want) and (want > 0).any()
+    cc = m.cfg.coldchain
+    village = np.asarray(m.network.is_village)
+    base = np.where(village, cc.route_cost_yuan_per_day_village, cc.route_cost_yuan_per_day_town)
+    cold = m.coldchain.routes.cold_last_mile[0]
+    assert np.allclose(route, base * np.where(cold, 1 + cc.cold_route_premium, 1.0))
+    # counted in its prices (route_costs=expected), the routes of this thin market (a few
+    # orders a route-day) raise them
+    e, _ = _run(["platforms.incumbent.pricing=best_response", "market.consumers=5000",
+                 "days=100", "platforms.incumbent.strategy.rivalry.route_costs=expected"])
+    assert (e.platform_list[0].prices > m.platform_list[0].prices * 1.1).all()
 
 
 @pytest.mark.parametrize("override,needle", [

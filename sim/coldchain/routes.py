@@ -86,6 +86,12 @@ class Routes:
         self.cost_village = np.array([c.route_cost_yuan_per_day_village for c in cc], float)
         self.premium = np.array([c.cold_route_premium for c in cc], float)
 
+    def daily_costs(self) -> np.ndarray:
+        """(P, K) what each platform's route to each neighbourhood costs on a day it runs."""
+        area = np.where(self.village_nb[None, :], self.cost_village[:, None],
+                        self.cost_town[:, None])
+        return area * np.where(self.cold_last_mile, 1.0 + self.premium[:, None], 1.0)
+
     def legs_cold(self, platform: np.ndarray, neighbourhood: np.ndarray) -> np.ndarray:
         """(m, 3) whether each order's first leg, grid leg and last mile run cold."""
         return np.stack([self.cold_central[platform], self.cold_grid[platform, neighbourhood],

@@ -19,6 +19,7 @@ class RivalryConfig:
     reprice_days: int = P(1, 365)  # it re-prices every this many days from its entry
     reprice_damping: float = P(0.0, 1.0)  # moves this share of the way to its best response
     reprice_window_days: int = P(1, 365)  # its recent choosers: those of the last this many days
+    route_costs: str = P(choices=("coverage", "expected"))  # how its routes enter its prices
     # poaching: each month, offers to a rival's largest leaders (by last month's sales)
     poach_leaders_per_month: float = P(0.0, 1e5)  # offers a month, per
     #                                   market.platform_money_households households (0: none)
