@@ -14,8 +14,16 @@ figures). A full run then repeats the flat pair at the corners of successor_sear
 days, town and village alike) x search_days (3 and 30) to check the sign (the issue's acceptance;
 ``--no-sweep`` leaves it out, ``--quick --sweep`` adds it to a quick run).
 
-    to run: python experiments/leader_loyalty.py             (6 seeds, 8,000 households, sweep)
-            python experiments/leader_loyalty.py --no-sweep  (the four scenarios only)
+The launch spike (ODD 8 row 5: no 30-day window after day 30 above 45% a month): a full run also
+launches the default market at 20,000 households (market.platform_money_households, where
+``leaders.recruits_per_day`` is the platforms' own pace, unscaled) with every gap filled on the
+first day and with 3 (the default), 2 and 1 recruits a day, the churn parameters unchanged, and
+reports per pace the worst 30-day window starting on days 30-120 (the launch) and on days
+121-210 (after it), and churn over days 120-239 (``--no-launch`` leaves it out).
+
+    to run: python experiments/leader_loyalty.py             (6 seeds, 8,000 households, sweep,
+                                                              launch paces)
+            python experiments/leader_loyalty.py --no-sweep --no-launch  (the four scenarios)
             python experiments/leader_loyalty.py --quick     (2 seeds, small market, ~1 min)
 
 Prints the tables; writes a figure (PNG and PDF) to experiments/figures/leader_loyalty/.
@@ -35,11 +43,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sim import figures  # noqa: E402
 from sim.api import run_seeds  # noqa: E402
 from sim.study import paired_difference  # noqa: E402
+from sim.validation import (  # noqa: E402
+    CHURN_SPIKE_DAYS,
+    CHURN_SPIKE_FROM,
+    CHURN_SPIKE_MAX,
+    window_churn,
+)
 
 OUT = Path(__file__).resolve().parent / "figures" / "leader_loyalty"
 FROM_DAY = 120  # ODD 8 rows 5-7: after the launch months
 RATES = (0.10, 0.05)
 SCHEMES = ("flat", "multi_source")
+# The launch: recruits a day per 20,000 households (None: every gap on the first day), and the
+# market and windows they are read in.
+PACES = (None, 3, 2, 1)
+LAUNCH = ["market.consumers=20000", "days=240"]
+LAUNCH_STARTS = (CHURN_SPIKE_FROM, 120)  # windows starting on these days are the launch's
+LATER_STARTS = (121, 210)  # ... and these after it (same number of starts, inside 240 days)
 
 
 def measures(summary: dict, tables: dict, from_day: int) -> dict:
@@ -84,6 +104,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--quick", action="store_true", help="2 seeds, small market, 150 days")
     ap.add_argument("--sweep", action=argparse.BooleanOptionalAction, default=None,
                     help="the search-time corners (default: in a full run, not in --quick)")
+    ap.add_argument("--launch", action=argparse.BooleanOptionalAction, default=None,
+                    help="the launch spike by recruiting pace (default: in a full run)")
     ap.add_argument("--seeds", type=int, default=None, help="number of seeds (default 6)")
     ap.add_argument("--out", type=Path, default=None, help="figure directory")
     args = ap.parse_args(argv)
@@ -134,8 +156,45 @@ def main(argv=None) -> dict:
                   f"{int(r['search_days']):>2} d: orders {r['orders_diff']:+.0f} "
                   f"[{r['orders_lo']:+.0f}, {r['orders_hi']:+.0f}], lost to quits "
                   f"{100 * r['lost_share_of_fall']:.0f}% of the fall")
+    launch = None
+    if args.launch if args.launch is not None else not args.quick:
+        launch = launch_by_pace(seeds, workers)
+        print(f"Launch spike by recruiting pace ({len(seeds)} seeds, 20,000 households; the "
+              f"worst 30-day window starting on days {LAUNCH_STARTS[0]}-{LAUNCH_STARTS[1]} and "
+              f"{LATER_STARTS[0]}-{LATER_STARTS[1]}; ODD 8 row 5's bound {CHURN_SPIKE_MAX})")
+        for pace, g in launch.groupby("pace", sort=False):
+            spiked = int((g["launch"] > g["later"]).sum())
+            print(f"  {pace:>8}: launch {_span(g['launch'])}, after {_span(g['later'])}, "
+                  f"churn 120-239 {_span(g['churn'])}; launch above after in {spiked} of "
+                  f"{len(g)} seeds, above {CHURN_SPIKE_MAX} in "
+                  f"{int((g['launch'] > CHURN_SPIKE_MAX).sum())}")
     _figure(table, args.out)
-    return {"table": table, "sweep": sweep}
+    return {"table": table, "sweep": sweep, "launch": launch}
+
+
+def _span(x: pd.Series) -> str:
+    return f"{x.min():.2f}-{x.max():.2f}"
+
+
+def worst_window(daily: pd.DataFrame, starts: tuple[int, int]) -> float:
+    """The highest churn (quits per leader-month) of the 30-day windows starting on days
+    ``starts[0]`` to ``starts[1]``."""
+    return max(window_churn(daily, (s, s + CHURN_SPIKE_DAYS - 1))
+               for s in range(starts[0], starts[1] + 1))
+
+
+def launch_by_pace(seeds, workers) -> pd.DataFrame:
+    """Per pace and seed: the worst launch window, the worst later window, churn 120-239."""
+    rows = []
+    for pace in PACES:
+        extra = [f"leaders.recruits_per_day={100000 if pace is None else pace}"]
+        for seed, t in run_seeds(LAUNCH + extra, seeds, workers=workers):
+            d = t["daily"]
+            rows.append({"pace": "at once" if pace is None else f"{pace} a day", "seed": seed,
+                         "launch": worst_window(d, LAUNCH_STARTS),
+                         "later": worst_window(d, LATER_STARTS),
+                         "churn": window_churn(d, (120, 239))})
+    return pd.DataFrame(rows)
 
 
 def _figure(table: pd.DataFrame, out: Path) -> None:

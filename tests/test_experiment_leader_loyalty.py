@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -27,6 +28,18 @@ def test_orders_lost_to_quits_are_the_fall_among_households_that_lost_a_group():
                         "groups_lost_to_quits": [0, 0, 0, 2]})
     # fall 1 + 6 + 0 - 1 = 6; households 1 and 3 lost a group in one run or the other: 6 - 1
     assert _experiment().lost_to_quits(base, cut) == (6.0, 5.0)
+
+
+def test_the_worst_window_finds_a_launch_spike_and_only_in_its_starts():
+    """100 leaders, 1 quit a day, except 10 a day on days 40-44: every window holding days
+    40-44 has 5 x 10 + 25 = 75 quits (75 / 100 leader-months = 0.75), the others 30 (0.3)."""
+    days = np.arange(240)
+    daily = pd.DataFrame({"day": days, "active_leaders": 100,
+                          "leader_quits": np.where((days >= 40) & (days <= 44), 10, 1)})
+    mod = _experiment()
+    assert mod.worst_window(daily, mod.LAUNCH_STARTS) == pytest.approx(0.75)
+    assert mod.worst_window(daily, mod.LATER_STARTS) == pytest.approx(0.3)
+    assert mod.worst_window(daily, (45, 120)) == pytest.approx(0.3)  # windows after the spike
 
 
 @pytest.mark.slow
