@@ -8,8 +8,10 @@ differences with 95% intervals (sim/study.py).
 Equal spend. A scheme's platform spend is its pay to leaders (commissions, bonuses, prizes) per
 yuan of sales. Round 1 runs every scheme as configured and measures its spend rate s_k (mean
 over seeds); round 2 reruns each scheme whose spend differs from flat's by more than 0.05 points
-with its base commission rate shifted by (s_flat - s_k), which moves spend one for one (bonuses
-are small next to the commission). The tables report the spend rate after matching.
+with its base commission rate shifted by (s_flat - s_k) / (s_flat / r_flat). Flat pays commission
+only, so s_flat / r_flat is the spend a point of base rate buys (below one: not every yuan of
+sales earns commission), and the bonuses do not move with the rate. The tables report the spend
+rate after matching.
 Bonuses count in a scheme's spend however they are earned: ``complaint_evaluation``'s
 evaluation bonus (sales target reached and complaints at most a share of orders, seed 004 §5.3)
 is matched as ``target_bonus``'s sales-target bonus is, by shifting its base rate.
@@ -98,11 +100,13 @@ def main(argv=None) -> dict:
     flat_spend = results["flat"]["spend"].mean()
     from sim.api import compose
 
+    # spend bought by a point of base rate: flat's spend is its commission alone
+    per_rate = flat_spend / float(compose(base + ["incentive=flat"]).incentive.commission_rate)
     for scheme in SCHEMES:
-        rate = float(compose([f"incentive={scheme}"]).incentive.commission_rate)
+        rate = float(compose(base + [f"incentive={scheme}"]).incentive.commission_rate)
         gap = flat_spend - results[scheme]["spend"].mean()
         if abs(gap) > SPEND_TOLERANCE:
-            rate = rate + gap
+            rate = rate + gap / per_rate
             results[scheme], series[scheme] = run_scheme(
                 base, scheme, seeds, [f"incentive.commission_rate={rate:.6f}"], workers)
         base_rate[scheme] = rate
