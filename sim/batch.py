@@ -381,6 +381,7 @@ def main(argv: list[str] | None = None) -> None:
 
             reg = uncertainty.load(args.sample, base=args.overrides)
             design = uncertainty.sample(reg, args.method, args.n, seed=args.sample_seed)
+            args.overrides = reg.overrides(args.overrides)  # the registry's scenario first
         else:
             readers = {".csv": pd.read_csv, ".parquet": pd.read_parquet}
             if args.design and args.design.suffix not in readers:

@@ -8,6 +8,14 @@ schema (:func:`sim.config.validate` on the config with that value set), so a reg
 for a run that ``gbsim`` would refuse. A bad entry stops with one line naming the file, the key,
 the value and what is allowed.
 
+A registry may name its **scenario** (``scenario: [override, ...]``): the overrides its ranges
+are meant for, where its keys change the run. The remedies' effect parameters
+(``configs/uncertainty/remedies.yaml``) change nothing while the remedies are off, as they are
+by default: swept there they would show effects of exactly zero. :func:`load` checks the
+registry against the config composed with its scenario (then ``base``), and every caller runs
+the designs under it (:attr:`Registry.overrides`): ``gbsim-batch --sample``,
+:mod:`sim.decision.sensitivity`, :mod:`sim.decision.calibrate`.
+
 :func:`sample` draws a design (a DataFrame: one column per key, one row per point) for
 :func:`sim.batch.run_many` with SALib's samplers, used as SALib documents them: a problem dict
 (``names``, ``bounds``, ``dists``) and ``SALib.sample.<method>.sample(problem, N, seed=...)``:
@@ -66,10 +74,15 @@ class Registry:
     name: str
     path: Path
     parameters: tuple[Parameter, ...]
+    scenario: tuple[str, ...] = ()  # the overrides its ranges are meant for (module docstring)
 
     @property
     def keys(self) -> list[str]:
         return [p.key for p in self.parameters]
+
+    def overrides(self, base=()) -> list[str]:
+        """The overrides to run its designs under: its scenario, then ``base`` (which wins)."""
+        return [*self.scenario, *base]
 
 
 def registry_path(name: str | Path) -> Path:
@@ -193,8 +206,9 @@ def load(name: str | Path = "default", base: list[str] | None = None) -> Registr
 
     Args:
         name: the registry.
-        base: overrides of the config its keys and ranges are checked against (the scenario the
-            designs will run under; default: the default scenario).
+        base: overrides of the config its keys and ranges are checked against, after the
+            registry's own scenario (the designs run under ``reg.overrides(base)``; default: the
+            default scenario).
 
     Raises:
         ConfigError: one line naming the file, the key, the value and what is allowed.
@@ -205,15 +219,25 @@ def load(name: str | Path = "default", base: list[str] | None = None) -> Registr
         raw = OmegaConf.to_container(OmegaConf.load(path))
     except Exception as e:
         raise ConfigError(f"{where}cannot read: {str(e).strip().splitlines()[0]}") from None
-    if not isinstance(raw, dict) or set(raw) != {"parameters"} or \
-            not isinstance(raw["parameters"], dict) or not raw["parameters"]:
-        raise ConfigError(f"{where}must hold one mapping, parameters: {{<config key>: entry}}")
-    cfg = compose(list(base or []))
+    if not isinstance(raw, dict) or not {"parameters"} <= set(raw) <= {"parameters", "scenario"} \
+            or not isinstance(raw["parameters"], dict) or not raw["parameters"]:
+        raise ConfigError(f"{where}must hold one mapping, parameters: {{<config key>: entry}}, "
+                          "and may name its scenario: [override, ...]")
+    scenario = raw.get("scenario", [])
+    if not isinstance(scenario, list) or not all(isinstance(o, str) and "=" in o
+                                                 for o in scenario):
+        raise ConfigError(f"{where}scenario={scenario!r}: give a list of overrides, "
+                          "e.g. [services.share_of_points=1.0]")
+    cfg = compose([*scenario, *(base or [])])
+    try:  # a scenario gbsim would refuse
+        validate(cfg)
+    except ConfigError as e:
+        raise ConfigError(f"{where}{'scenario' if scenario else 'overrides'}: {e}") from None
     checks: list[tuple[str, object]] = []
     params = tuple(_parameter(str(k), v, cfg, where, checks)
                    for k, v in raw["parameters"].items())
     _allowed(cfg, checks, where)
-    return Registry(path.stem, path, params)
+    return Registry(path.stem, path, params, tuple(scenario))
 
 
 # ---------------------------------------------------------------------------------------------

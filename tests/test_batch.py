@@ -241,6 +241,125 @@ def test_a_bad_registry_entry_gives_one_line(tmp_path, entry, needle):
     assert needle in str(e.value) and "\n" not in str(e.value), str(e.value)
 
 
+def _remedy_fields() -> dict:
+    """Every remedy key as ``group.key`` -> its schema field (sim/config/remedies.py)."""
+    import dataclasses
+
+    from sim.config.remedies import REMEDY_GROUPS
+
+    return {f"{g}.{f.name}": f for g, (cls, _) in REMEDY_GROUPS.items()
+            for f in dataclasses.fields(cls)}
+
+
+# each remedy's switch: its value when off (the default scenario)
+_SWITCHES_OFF = {"services.share_of_points": 0.0, "referral.reward_yuan": 0.0,
+                 "training.share_of_leaders": 0.0, "qc.share_inspected": 0.0}
+
+
+def test_the_remedies_registry_sweeps_effect_parameters_inside_the_schema():
+    """configs/uncertainty/remedies.yaml: every key a remedy's (no switch), known to the config
+    composed with its scenario, and every range inside the schema's allowed range."""
+    from sim.api import compose
+
+    reg = load("remedies")
+    fields = _remedy_fields()
+    cfg = compose(list(reg.scenario))
+    assert len(reg.parameters) >= 10
+    for p in reg.parameters:
+        assert p.key in fields, f"{p.key}: not a remedy key"
+        assert p.key not in _SWITCHES_OFF and p.key != "aftersales.resolution_hours", p.key
+        assert p.source.startswith("assumption"), p.key
+        group, key = p.key.split(".")
+        assert key in cfg[group], p.key
+        lo, hi = fields[p.key].metadata["lo"], fields[p.key].metadata["hi"]
+        assert p.dist == "uniform" and lo <= p.lo < p.hi <= hi, (p.key, p.lo, p.hi, lo, hi)
+        # half to twice the value in use, unless the schema bounds it (the registry's header)
+        value = float(cfg[group][key])
+        assert p.lo == pytest.approx(value / 2) or p.lo == lo, p.key
+        assert p.hi == pytest.approx(min(2 * value, hi)), p.key
+
+
+def test_the_remedies_registry_runs_with_the_remedies_on():
+    """Its keys change nothing while the remedies are off (the default), so its scenario turns
+    every one on and the designs run under it."""
+    from sim.api import compose
+
+    reg = load("remedies")
+    off, on = compose([]), compose(list(reg.scenario))
+    for key, value in _SWITCHES_OFF.items():
+        group, k = key.split(".")
+        assert off[group][k] == value and on[group][k] > value, key
+    assert off.aftersales.resolution_hours == off.aftersales.reference_hours
+    assert on.aftersales.resolution_hours < on.aftersales.reference_hours
+    assert reg.overrides(["days=20"]) == [*reg.scenario, "days=20"]  # the command's win
+    assert load("default").scenario == ()
+
+
+def test_the_remedies_keys_change_the_run_only_under_its_scenario():
+    """Every key at its low end against every key at its high end: the same run in the default
+    scenario (the remedies off: a sweep there would show zero effects), another under the
+    registry's scenario."""
+    reg = load("remedies")
+    ends = [[f"{p.key}={getattr(p, end)}" for p in reg.parameters] for end in ("lo", "hi")]
+    for scenario, differs in (([], False), (list(reg.scenario), True)):
+        a, b = (run_one([*scenario, *SMALL, *e], 0)[0] for e in ends)
+        assert set(a) == set(b)
+        changed = [k for k in a if not _same(a[k], b[k])]
+        assert bool(changed) == differs, (scenario, changed)
+
+
+def test_gbsim_batch_runs_a_registry_under_its_scenario(tmp_path, monkeypatch):
+    import sim.batch
+
+    seen = {}
+
+    def fake_run_many(base, design, seeds, **kw):
+        seen["base"], seen["design"] = list(base), design
+        raise SystemExit(0)
+
+    monkeypatch.setattr(sim.batch, "run_many", fake_run_many)
+    with pytest.raises(SystemExit):
+        sim.batch.main(["--out", str(tmp_path), "--sample", "remedies", "--n", "3", *SMALL])
+    reg = load("remedies")
+    assert seen["base"] == [*reg.scenario, *SMALL]
+    assert list(seen["design"].columns) == reg.keys
+
+
+def test_a_sub_registry_keeps_its_scenario():
+    from sim.decision.sensitivity import subregistry
+
+    reg = load("remedies")
+    sub = subregistry(reg, reg.keys[:2])
+    assert sub.keys == reg.keys[:2] and sub.scenario == reg.scenario
+
+
+@pytest.mark.parametrize("scenario", ["services.share_of_points=1.0", "[1.0]", "[services]"])
+def test_a_bad_registry_scenario_gives_one_line(tmp_path, scenario):
+    f = tmp_path / "bad.yaml"
+    f.write_text(f"scenario: {scenario}\nparameters:\n"
+                 "  wom.p_external: {dist: uniform, lo: 0.0005, hi: 0.002, source: assumption}\n")
+    with pytest.raises(ConfigError) as e:
+        load(f)
+    assert "bad.yaml: scenario=" in str(e.value) and "\n" not in str(e.value), str(e.value)
+
+
+def test_a_registry_is_checked_under_its_scenario(tmp_path):
+    """A range its scenario allows passes, the same range without it does not; a scenario that
+    gbsim would refuse is refused."""
+    f = tmp_path / "r.yaml"
+    entry = "  choice.deal_discount_max: {dist: uniform, lo: 0.05, hi: 0.5, source: assumption}\n"
+    f.write_text("parameters:\n" + entry)
+    with pytest.raises(ConfigError, match="deal_discount_max: the range reaches 0.05"):
+        load(f)  # below the default's deal_discount_min, 0.1
+    f.write_text("scenario: [choice.deal_discount_min=0.02]\nparameters:\n" + entry)
+    assert load(f).scenario == ("choice.deal_discount_min=0.02",)
+    f.write_text("scenario: [qc.share_inspected=2.0]\nparameters:\n" + entry)
+    with pytest.raises(ConfigError) as e:
+        load(f)
+    assert str(e.value).startswith("r.yaml: scenario: qc.share_inspected=2.0: out of range"), \
+        str(e.value)
+
+
 @pytest.mark.parametrize("method,n,rows", [
     ("lhs", 40, lambda d: 40), ("sobol", 8, lambda d: 8 * (2 * d + 2)),
     ("morris", 6, lambda d: 6 * (d + 1)),

@@ -156,6 +156,7 @@ def calibrate(keys, *, base=(), registry="default", fit=FIT, held_out=HELD_OUT, 
 
     _check(keys, fit, held_out)
     reg = load(registry, base=list(base))
+    base = reg.overrides(base)  # its keys change the run only under its scenario
     params = {p.key: p for p in reg.parameters}
     missing = [k for k in keys if k not in params]
     if missing:
@@ -280,8 +281,8 @@ def main(argv: list[str] | None = None) -> None:
               f"{res['meta']['wall_seconds']:.1f} s; best loss {res['ensemble']['loss'].min():.3f}"
               f"; ensemble of {len(res['ensemble'])} in {a.out / 'ensemble.csv'}")
         if not a.no_validate:
-            val = validate(res["ensemble"], a.keys, base=a.overrides, held_out=held, fit=fit,
-                           seeds=a.seeds, out=a.out, workers=a.workers)
+            val = validate(res["ensemble"], a.keys, base=res["meta"]["base"], held_out=held,
+                           fit=fit, seeds=a.seeds, out=a.out, workers=a.workers)
             print(summary_table(val["facts"]).to_string(index=False))
             print(f"validation: {val['wall_seconds']:.1f} s; {a.out / 'validation.csv'}")
     except ConfigError as e:

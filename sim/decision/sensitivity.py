@@ -24,7 +24,7 @@ Leader metrics are noisy at small sizes (a 5,000-household market has ~20 leader
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -187,6 +187,7 @@ def morris(reg: Registry | str = "default", questions=QUESTIONS, *, base=BASE, s
     scenarios = dict(SCENARIOS if scenarios is None else scenarios)
     _check(questions, scenarios, seeds)
     reg = load(reg, base=list(base)) if isinstance(reg, str | Path) else reg
+    base = reg.overrides(base)  # its keys change the run only under its scenario
     design = sample(reg, "morris", r, seed=sample_seed, num_levels=num_levels)
     used = {s: scenarios[s] for q in questions for s in (q.a, q.b)}
     batch = run_many(list(base), design, list(seeds), scenarios=used, out=batch_dir,
@@ -229,7 +230,7 @@ def subregistry(reg: Registry, keys) -> Registry:
     if missing:
         raise ConfigError(f"keep: {missing[0]} is not in registry {reg.name}; allowed: "
                           f"{', '.join(reg.keys)}")
-    return Registry(reg.name, reg.path, tuple(p for p in reg.parameters if p.key in keys))
+    return replace(reg, parameters=tuple(p for p in reg.parameters if p.key in keys))
 
 
 def sobol(reg: Registry | str, keys, questions=QUESTIONS, *, base=BASE, seeds=SEEDS,
@@ -246,6 +247,7 @@ def sobol(reg: Registry | str, keys, questions=QUESTIONS, *, base=BASE, seeds=SE
     scenarios = dict(SCENARIOS if scenarios is None else scenarios)
     _check(questions, scenarios, seeds)
     reg = load(reg, base=list(base)) if isinstance(reg, str | Path) else reg
+    base = reg.overrides(base)  # its keys change the run only under its scenario
     if len(keys) < 2:
         raise ConfigError(f"sobol: {len(keys)} parameter(s); allowed: at least 2")
     sub = subregistry(reg, keys)
