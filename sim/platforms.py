@@ -24,10 +24,12 @@ within ``fine_lookback_days`` pays a one-off fine (SAMR, 3 March 2021: 1.5 milli
 Chengxin Youxuan, Duoduo Maicai, Meituan Youxuan and Nicetuan, 0.5 million on Shixianghui, for
 below-cost dumping and misleading prices, the legal maximum).
 
-Subsidy schedules set an intensity in [0, 1] by days since entry; the coupon per order is the
-intensity times ``coupon_yuan_per_order``, capped by a daily budget spread over yesterday's
-takers (the buyers its target reached: every buyer under ``all``, new buyers under
-``new_users``; targets, coupon_match and the wasted coupon share: :mod:`sim.coupons`):
+Subsidy schedules set an intensity in [0, 1] by days since the programme's start (the
+platform's entry, or ``subsidy.start_day`` if later: a programme from a calendar day, nothing
+before it); the coupon per order is the intensity times ``coupon_yuan_per_order``, capped by a
+daily budget spread over yesterday's takers (the buyers its target reached: every buyer under
+``all``, new buyers under ``new_users``; targets, coupon_match and the wasted coupon share:
+:mod:`sim.coupons`):
 
 * ``none``: no coupon.
 * ``launch_war``: the full coupon for the first ``days`` after entry, then a linear taper over
@@ -179,7 +181,10 @@ class Platform(mesa.Agent):
 
     def _coupon(self, day: int) -> float:
         sub = self.strategy.subsidy
-        intensity = SUBSIDY_SCHEDULES[sub.schedule](day - self.cfg.entry_day, sub)
+        start = max(self.cfg.entry_day, sub.start_day)  # a programme from a calendar day
+        if day < start:
+            return 0.0
+        intensity = SUBSIDY_SCHEDULES[sub.schedule](day - start, sub)
         if intensity <= 0:
             return 0.0
         budget = sub.daily_budget_yuan * self.money_scale  # stated for the reference market

@@ -75,7 +75,7 @@ WIRED: frozenset[str] = frozenset({
     "incentive.category_rate_multiplier",
     # sim.platforms.Platform: the coupon programme
     "subsidy.schedule", "subsidy.coupon_yuan_per_order", "subsidy.daily_budget_yuan",
-    "subsidy.days", "subsidy.taper_days",
+    "subsidy.days", "subsidy.taper_days", "subsidy.start_day",
     # sim.coupons.Coupons: the coupon's target and the coupon_match response
     "subsidy.target", "subsidy.lapsed_days", "subsidy.response", "subsidy.match_share_drop",
     "subsidy.match_window_days", "subsidy.match_budget_yuan",

@@ -204,3 +204,25 @@ def test_same_seed_same_tables_and_a_late_coupon_leaves_earlier_days():
     early = ta["daily"]["day"] < 30
     assert ta["daily"][early].equals(tn["daily"][tn["daily"]["day"] < 30])
     assert not ta["daily"].equals(tn["daily"])
+
+
+def test_a_programme_from_day_d_leaves_the_days_before_it_identical():
+    """``subsidy.start_day`` D: the incumbent's coupon to all from day 80 (its days counted
+    from 80, so ``days=30`` pays on days 80-109 only); every table row of days < 80 is the
+    status quo's bit for bit (a policy from day D), coupons are paid on days 80-109 and none
+    after."""
+    s = "platforms.incumbent.strategy.subsidy"
+    base = SMALL + ["days=130", "subsidy=none", "market.consumers=4000"]
+    quo = GroupBuyingMarket(compose(base))
+    quo.run()
+    pol = GroupBuyingMarket(compose(base + [f"{s}.schedule=withdrawal", f"{s}.days=30",
+                                            f"{s}.start_day=80", f"{s}.coupon_yuan_per_order=5",
+                                            f"{s}.daily_budget_yuan=20000"]))
+    pol.run()
+    tq, tp = quo.recorder.tables(), pol.recorder.tables()
+    for name in ("daily", "platforms", "spoilage"):
+        a, b = (t[name][t[name]["day"] < 80].reset_index(drop=True) for t in (tq, tp))
+        assert a.equals(b), name
+    paid = tp["platforms"].query("platform == 'incumbent'").set_index("day")["subsidy_yuan"]
+    assert paid.loc[80:109].gt(0).sum() >= 25 and paid.loc[110:].eq(0).all(), paid.loc[75:115]
+    assert not tq["daily"].equals(tp["daily"])
