@@ -218,15 +218,23 @@ OFF_BY = {
        "money on its village routes, leaves earlier and hands its members to the large compound "
        "leaders; issue 25's part (5,117 alone on seeds 0-3) is not diagnosed. Not re-fitted",
     4: "issue 27: GMV per household falls ~75% (baskets of ~12 yuan, half the occasions to the "
-       "wet market, ODD 7.2), so the median leader-month earns 192-219 yuan (seeds 1-5)",
+       "wet market, ODD 7.2), so the median leader-month earns 192-219 yuan (seeds 1-5). The "
+       "outside option's scaling is not the whole of it: with u_outside unscaled (a diagnosis "
+       "on a patched copy, not a change) the median is 331-385 yuan, 2h+ leader-months earn "
+       "2,015-2,728 and churn is 50-58% a month (seeds 1-5): the ~12-yuan basket (assumed "
+       "purchase frequencies) pays a leader ~1.2 yuan an order",
     5: "issue 27: leaders earn a quarter of what they did and churn 61-64% a month over days "
        "120-364 (seeds 1-5); before it: "
        "the launch months: a new leader's first month earns next to nothing (marketing reaches "
        "a neighbourhood only through a pickup point), so most quit at the first review, and "
        "since issue 25 their successors start with empty groups: the worst 30-day window after "
        "day 30 is 138-198% a month (seeds 1-5). Days 120-364 sit at 20-28%, 3 seeds of 5 below "
-       "the band (issues 25 and 26 merged; not diagnosed). Spreading recruits over a few a day "
-       "does not change a leader's first month (tests/test_leader_loyalty.py, xfail)",
+       "the band (issues 25 and 26 merged; not diagnosed). Recruiting pace (seeds 1-3, 20,000 "
+       "households, experiments/leader_loyalty.py): the worst launch window is 2.40-3.14 a "
+       "month with every gap filled at once, 1.40-1.79 at 3 recruits a day (the default), "
+       "1.33-1.82 at 2 and 0.79-1.07 at 1, where it is no higher than the worst window after "
+       "day 120 in 2 seeds of 3; after day 120 churn is 0.59-0.76 at every pace, so the "
+       "45% bound is out of reach while leader pay stays below row 4's band",
     6: "issue 27: flat churn 62.5%, multi-source 15.3%: -72% to -78% (seeds 1-5), the outside "
        "income now a larger part of a smaller pay; before it: "
        "outside income of 800 yuan a month (service fees + subsidy) lifts nearly every leader "
