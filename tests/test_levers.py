@@ -323,7 +323,7 @@ def test_patience_stays_a_second_rule():
 _VALUES = {"scheme": "tiered", "decay_start_day": 7, "tier_sales_yuan": [0.0, 123.0],
            "tier_extra_rates": [0.0, 0.07], "category_rate_multiplier": {"fruit": 1.5},
            "schedule": "withdrawal", "mode": "stock", "replace_on_quit": False,
-           "response": "coupon_match", "target": ["lapsed", "village"]}
+           "response": "coupon_match", "target": ["lapsed", "village"], "route_costs": "expected"}
 
 
 def _reached(m, j: int, group: str, key: str):
